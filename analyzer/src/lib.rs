@@ -1,0 +1,4 @@
+//! Portable analysis of spawnscope traces (skeleton: being written).
+
+mod model;
+pub use model::*;

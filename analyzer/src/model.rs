@@ -1,0 +1,291 @@
+//! The analysis model: what a trace means. Shared by report, tui, check and diff.
+//!
+//! Indices (`usize`) point into `Analysis::processes` / `Analysis::spawns`.
+
+use serde::Serialize;
+use spawnscope_format::{CloneSyscall, Header, MemInfo, Nanos, PtraceEvent};
+
+/// How a new process got its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpawnStyle {
+    /// No CLONE_VM: copy-on-write copy of the parent's address space.
+    Fork,
+    /// CLONE_VM|CLONE_VFORK: shares memory, parent suspended until exec/exit.
+    Vfork,
+    /// CLONE_VM without CLONE_VFORK (and not a thread).
+    Vm,
+}
+
+impl SpawnStyle {
+    pub const ALL: [SpawnStyle; 3] = [SpawnStyle::Fork, SpawnStyle::Vfork, SpawnStyle::Vm];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpawnStyle::Fork => "fork",
+            SpawnStyle::Vfork => "vfork",
+            SpawnStyle::Vm => "vm",
+        }
+    }
+}
+
+/// The library route that produced a spawn, recognised from its fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodePath {
+    /// CLONE_VM|CLONE_VFORK by clone3 or clone with a separate stack, no socketpair.
+    GlibcPosixSpawn,
+    /// The vfork() syscall (CPython subprocess, dash, Java VFORK mode).
+    VforkSyscall,
+    /// clone(CLONE_VM|CLONE_VFORK) with a NULL stack (Go os/exec).
+    CloneVforkNoStack,
+    /// Rust std fork+exec fallback: socketpair(AF_UNIX, SOCK_SEQPACKET) in the
+    /// spawning thread right before a fork-style clone.
+    RustStdForkFallback,
+    /// Plain fork() then exec in the child.
+    ForkExec,
+    /// Fork-style spawn whose child never exec'd (multiprocessing, subshells).
+    ForkNoExec,
+    /// Not recognised (an honest answer).
+    Unknown,
+}
+
+impl CodePath {
+    pub const ALL: [CodePath; 7] = [
+        CodePath::GlibcPosixSpawn,
+        CodePath::VforkSyscall,
+        CodePath::CloneVforkNoStack,
+        CodePath::RustStdForkFallback,
+        CodePath::ForkExec,
+        CodePath::ForkNoExec,
+        CodePath::Unknown,
+    ];
+    /// Stable machine name (JSON, CLI flags).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePath::GlibcPosixSpawn => "glibc-posix-spawn",
+            CodePath::VforkSyscall => "vfork-syscall",
+            CodePath::CloneVforkNoStack => "clone-vfork-no-stack",
+            CodePath::RustStdForkFallback => "rust-std-fork-fallback",
+            CodePath::ForkExec => "fork-exec",
+            CodePath::ForkNoExec => "fork-no-exec",
+            CodePath::Unknown => "unknown",
+        }
+    }
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            CodePath::GlibcPosixSpawn => "glibc posix_spawn",
+            CodePath::VforkSyscall => "vfork() syscall",
+            CodePath::CloneVforkNoStack => "clone(VM|VFORK), no stack (Go)",
+            CodePath::RustStdForkFallback => "Rust std fork+exec fallback",
+            CodePath::ForkExec => "fork + exec",
+            CodePath::ForkNoExec => "fork without exec",
+            CodePath::Unknown => "unknown",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<CodePath> {
+        CodePath::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// One exec attempt as the model sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecAttempt {
+    pub tid: i32,
+    pub path: String,
+    pub argv: Vec<String>,
+    pub env_count: u64,
+    pub env_bytes: u64,
+    /// 0 = success, else errno.
+    pub result: i32,
+    pub t_entry: Option<Nanos>,
+    pub t_exit: Nanos,
+}
+
+/// What the child of a spawn exec'd.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpawnExec {
+    /// Path of the successful exec, or of the last attempt if none succeeded.
+    pub path: String,
+    pub argv: Vec<String>,
+    pub success: bool,
+    /// Failed attempts before the success (PATH search), in order.
+    pub failed_attempts: Vec<ExecAttempt>,
+    /// Time spent in the failed attempts.
+    pub failed_ns: Nanos,
+    pub env_count: u64,
+    pub env_bytes: u64,
+}
+
+/// One creation of a new process (not a thread).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spawn {
+    /// Position in `Analysis::spawns`.
+    pub index: usize,
+    pub parent_pid: i32,
+    pub parent_tid: i32,
+    pub child_pid: i32,
+    /// Index of the child in `Analysis::processes`.
+    pub child: Option<usize>,
+    /// Index of the parent in `Analysis::processes`.
+    pub parent: Option<usize>,
+    pub syscall: CloneSyscall,
+    /// Raw flags (without exit signal).
+    pub flags: u64,
+    pub exit_signal: u32,
+    pub stack: u64,
+    pub style: SpawnStyle,
+    pub ptrace_event: Option<PtraceEvent>,
+    /// The ptrace event disagrees with the flags.
+    pub style_mismatch: bool,
+    pub code_path: CodePath,
+    /// The Rust-fallback socketpair(AF_UNIX, SOCK_SEQPACKET) preceded it.
+    pub socketpair: bool,
+    pub exec: Option<SpawnExec>,
+    /// Clone entry → child's successful exec (or exit if it never exec'd).
+    pub latency_ns: Option<Nanos>,
+    /// Clone entry → parent runs again.
+    pub parent_blocked_ns: Option<Nanos>,
+    /// Clone entry → fork event: the kernel's own cost of the clone.
+    pub clone_ns: Option<Nanos>,
+    pub parent_mem: Option<MemInfo>,
+    pub parent_threads: Option<u32>,
+    /// Spawns of the whole trace in flight (started, child not yet exec'd/exited) at its start.
+    pub in_flight: u32,
+    pub t_start: Nanos,
+}
+
+impl Spawn {
+    /// The executable's display name: exec path basename, or parent's name if none.
+    pub fn executable(&self) -> &str {
+        match &self.exec {
+            Some(e) => e.path.rsplit('/').next().unwrap_or(&e.path),
+            None => "(no exec)",
+        }
+    }
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ProcessExit {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub t: Nanos,
+}
+
+/// One process (thread group); a reused pid is a new `Process`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Process {
+    pub index: usize,
+    pub pid: i32,
+    pub parent: Option<usize>,
+    /// The spawn that created it (None for the root or processes seen first by exec).
+    pub spawn: Option<usize>,
+    pub children: Vec<usize>,
+    /// Every exec attempt, in order.
+    pub execs: Vec<ExecAttempt>,
+    /// Name: last successful exec's path, else inherited from the parent.
+    pub name: String,
+    pub threads_created: u32,
+    pub exit: Option<ProcessExit>,
+    pub t_start: Nanos,
+}
+
+/// Distribution of durations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LatencyStats {
+    pub count: u64,
+    pub min: Nanos,
+    pub p50: Nanos,
+    pub p90: Nanos,
+    pub p99: Nanos,
+    pub max: Nanos,
+    pub mean: Nanos,
+    /// Log-2 buckets: `buckets[i]` counts values in [2^i, 2^(i+1)) ns.
+    pub buckets: Vec<u64>,
+}
+
+/// A group of spawns (by style, code path, executable or parent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub key: String,
+    pub count: u64,
+    pub styles: std::collections::BTreeMap<String, u64>,
+    pub failed_attempts: u64,
+    pub failed_ns: Nanos,
+    pub env_bytes_max: u64,
+    pub latency: LatencyStats,
+    /// Indices of the spawns in this group.
+    pub spawns: Vec<usize>,
+}
+
+/// Totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub spawns: u64,
+    pub threads: u64,
+    pub processes: u64,
+    /// Keys `fork`, `vfork`, `vm` always present.
+    pub styles: std::collections::BTreeMap<String, u64>,
+    pub code_paths: std::collections::BTreeMap<String, u64>,
+    pub exec_attempts: u64,
+    pub failed_exec_attempts: u64,
+    pub failed_exec_ns: Nanos,
+    pub env_bytes_max: u64,
+    pub env_count_max: u64,
+    pub latency: LatencyStats,
+    pub duration_ns: Nanos,
+    /// Spawns per second over the recording.
+    pub spawn_rate: f64,
+    pub exit_code: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// An explained cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable id, e.g. `SS001` (see the README's table).
+    pub id: &'static str,
+    /// Short slug, e.g. `fork-large-parent`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what and how much.
+    pub message: String,
+    /// What to do about it.
+    pub advice: String,
+    /// The numbers behind it (name → value).
+    pub numbers: std::collections::BTreeMap<String, f64>,
+    /// Indices of the spawns that show it.
+    pub evidence: Vec<usize>,
+}
+
+/// Everything the analyzer derives from one trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    pub header: Header,
+    /// The end line was present.
+    pub complete: bool,
+    /// Reader and analyzer warnings (line numbers included).
+    pub warnings: Vec<String>,
+    pub processes: Vec<Process>,
+    pub spawns: Vec<Spawn>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}

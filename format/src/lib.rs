@@ -1,0 +1,169 @@
+//! The spawnscope trace format: what the recorder writes and everything else reads.
+//!
+//! # Format
+//!
+//! A trace is a [JSON Lines](https://jsonlines.org) file (`.jsonl`), optionally
+//! zstd-compressed (`.jsonl.zst`, chosen by file name). Every line is one JSON
+//! object with a `kind` field:
+//!
+//! | line | `kind` | type |
+//! |------|--------|------|
+//! | first | `header` | [`Header`]: `format` = `"spawnscope-trace"`, `format_version` = `"MAJOR.MINOR"`, tool version, command, cwd, wall-clock start (`start_unix_ns`), host facts ([`HostFacts`]: hostname, kernel release, glibc version, arch, cpus, memory, clone3), tracer ([`TracerInfo`]: mode, syscall-info use, attached pid, env capture, tracer's own env count/bytes) |
+//! | events | `spawn` | [`SpawnEvent`]: every clone/clone3/fork/vfork, threads included (`thread: true`) |
+//! | events | `exec` | [`ExecEvent`]: every execve/execveat attempt, failed ones too |
+//! | events | `socketpair` | [`SocketpairEvent`] |
+//! | events | `pipe` | [`PipeEvent`]: pipe and pipe2 |
+//! | events | `exit` | [`ExitEvent`]: a process or thread ended |
+//! | events | `warning` | [`WarningEvent`]: the tracer lost or detached a task, etc. |
+//! | last | `end` | [`End`]: clean end, target exit code, event counts by kind |
+//!
+//! Units and conventions:
+//! - Times (`t`, `t_entry`, `t_event`, `t_resume`, `t_exit`) are integer
+//!   nanoseconds since the start of the recording, from a monotonic clock.
+//!   `t_entry` is absent (`null`) in `events` mode, which has no syscall stops.
+//! - Errors are positive errno values (`result`, 0 = success): 2 = ENOENT, 13 = EACCES.
+//! - Raw numbers are stored as the kernel gave them (clone flags as `u64`
+//!   without the exit-signal byte, socket type with its flag bits); names are
+//!   decoded when presenting ([`flags`]).
+//! - Strings from the tracee (path, argv) are decoded as UTF-8 with invalid
+//!   bytes replaced by U+FFFD, each bounded to [`MAX_STRING`] bytes, argv to
+//!   [`MAX_ARGS`] strings (`argv_truncated` says when something was cut).
+//! - Environment values are not stored by default: only count, bytes
+//!   (`KEY=VALUE` plus NUL each) and an FNV-1a hash ([`EnvSummary`]).
+//! - Events appear in the order the tracer observed them; a `spawn` line is
+//!   written when the parent runs again, so a vfork child's `exec` comes first.
+//! - Optional fields may be missing; readers ignore unknown fields, and skip
+//!   unknown kinds with a warning. A newer minor version only adds; a newer major
+//!   version is refused with a clear message.
+//! - A missing `end` line means the recording was cut short: [`TraceReader`]
+//!   warns and yields everything up to the last complete line.
+//!
+//! # Example
+//!
+//! ```
+//! use spawnscope_format::*;
+//! let mut w = TraceWriter::new(Vec::new());
+//! w.write_header(&Header::new(vec!["true".into()], TracerMode::Seccomp)).unwrap();
+//! w.write_record(&Record::Exit(ExitEvent {
+//!     pid: 42, tid: 42, code: Some(0), signal: None, core_dumped: false, thread: false, t: 1_000,
+//! })).unwrap();
+//! let bytes = w.finish(2_000, Some(0)).unwrap();
+//!
+//! let mut r = TraceReader::new(&bytes[..]).unwrap();
+//! assert_eq!(r.header().command, vec!["true"]);
+//! let (line, rec) = r.next_record().unwrap().unwrap();
+//! assert_eq!((line, rec.kind()), (2, "exit"));
+//! ```
+
+mod event;
+pub mod flags;
+mod read;
+mod write;
+
+use std::path::Path;
+
+pub use event::*;
+pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
+pub use write::{FileWriter, TraceWriter, WriteError};
+
+/// Value of the header's `format` field.
+pub const FORMAT_NAME: &str = "spawnscope-trace";
+/// Major version this crate reads and writes.
+pub const FORMAT_MAJOR: u32 = 1;
+/// Full version written in new traces.
+pub const FORMAT_VERSION: &str = "1.0";
+/// Longest line a reader accepts (a longer one is a damaged trace).
+pub const MAX_LINE: usize = 16 * 1024 * 1024;
+/// Most argv strings stored per exec.
+pub const MAX_ARGS: usize = 256;
+/// Most bytes stored per string (path, each argv string).
+pub const MAX_STRING: usize = 4096;
+/// Most environment strings the tracer walks per exec.
+pub const MAX_ENV_COUNT: usize = 65_536;
+
+impl Header {
+    /// A header for a new recording on this machine with host facts left empty
+    /// (the tracer fills them in).
+    pub fn new(command: Vec<String>, mode: TracerMode) -> Header {
+        Header {
+            format: FORMAT_NAME.to_string(),
+            format_version: FORMAT_VERSION.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            command,
+            cwd: std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default(),
+            start_unix_ns: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0),
+            host: HostFacts::default(),
+            tracer: TracerInfo {
+                mode,
+                syscall_info: false,
+                attached_pid: None,
+                capture_env: false,
+                env_count: 0,
+                env_bytes: 0,
+            },
+            source: None,
+        }
+    }
+
+    /// The glibc version as (major, minor), if known and parseable.
+    pub fn glibc(&self) -> Option<(u32, u32)> {
+        parse_version(self.host.glibc_version.as_deref()?)
+    }
+}
+
+/// Parses `"2.17"` or `"2.36-9"` into (2, 17).
+pub fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let mut it = s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// Count, bytes and hash of an environment block, computed the same way by
+/// the tracer and the strace importer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EnvSummary {
+    pub count: u64,
+    /// Sum of `len(KEY=VALUE) + 1` (the NUL) over all strings.
+    pub bytes: u64,
+    hash: u64,
+}
+
+impl EnvSummary {
+    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    pub fn new() -> Self {
+        EnvSummary { count: 0, bytes: 0, hash: Self::FNV_OFFSET }
+    }
+
+    /// Adds one `KEY=VALUE` string (without its NUL).
+    pub fn add(&mut self, var: &[u8]) {
+        self.count += 1;
+        self.bytes += var.len() as u64 + 1;
+        for &b in var.iter().chain(std::iter::once(&0u8)) {
+            self.hash ^= u64::from(b);
+            self.hash = self.hash.wrapping_mul(Self::FNV_PRIME);
+        }
+    }
+
+    /// Summary of a list of strings.
+    pub fn of<'a>(vars: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut s = Self::new();
+        for v in vars {
+            s.add(v);
+        }
+        s
+    }
+
+    /// The hash as stored in `env_hash`: 16 lowercase hex digits.
+    pub fn hash_hex(&self) -> String {
+        format!("{:016x}", self.hash)
+    }
+}
+
+/// Whether a path names a zstd-compressed trace.
+pub fn is_zstd_path(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "zst")
+}

@@ -1,0 +1,304 @@
+//! Streaming reader.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::event::{Header, Record};
+use crate::{FORMAT_MAJOR, FORMAT_NAME, MAX_LINE};
+
+/// Why a trace could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("{path}: is a directory, not a trace file")]
+    IsDirectory { path: PathBuf },
+    #[error("line {line}: read error: {source}")]
+    Io { line: u64, source: io::Error },
+    #[error("empty file: not a spawnscope trace")]
+    Empty,
+    #[error("line 1: not a spawnscope trace (expected a header with \"format\": \"{FORMAT_NAME}\"): {detail}")]
+    NotATrace { detail: String },
+    #[error("trace format version {found} is newer than this spawnscope reads ({FORMAT_MAJOR}.x): upgrade spawnscope")]
+    NewerVersion { found: String },
+    #[error("line {line}: malformed event: {detail}")]
+    Malformed { line: u64, detail: String },
+    #[error("line {line}: longer than {MAX_LINE} bytes; the trace is damaged")]
+    LineTooLong { line: u64 },
+}
+
+/// Something odd but survivable; the reader goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadWarning {
+    /// No end line: the recording was cut short (tracer killed, disk full).
+    Incomplete { last_line: u64 },
+    /// The last line was cut in the middle and was dropped.
+    TruncatedLine { line: u64 },
+    /// A line of an unknown kind was skipped.
+    UnknownKind { line: u64 },
+    /// Lines after the end line were ignored.
+    DataAfterEnd { line: u64 },
+}
+
+impl std::fmt::Display for ReadWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadWarning::Incomplete { last_line } => write!(
+                f,
+                "trace is incomplete (no end line after line {last_line}): the recording was cut short; analysing what is there"
+            ),
+            ReadWarning::TruncatedLine { line } => {
+                write!(f, "line {line}: cut short, ignored (recording interrupted)")
+            }
+            ReadWarning::UnknownKind { line } => {
+                write!(f, "line {line}: unknown event kind, skipped (written by a newer spawnscope?)")
+            }
+            ReadWarning::DataAfterEnd { line } => {
+                write!(f, "line {line}: data after the end line, ignored")
+            }
+        }
+    }
+}
+
+/// Reads a trace one event at a time; memory use is bounded by one line.
+///
+/// ```
+/// # use spawnscope_format::*;
+/// let text = concat!(
+///     r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.0","tool_version":"0","command":[],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp"}}"#, "\n",
+///     r#"{"kind":"end","t":5,"exit_code":0}"#, "\n");
+/// let mut r = TraceReader::new(text.as_bytes()).unwrap();
+/// assert_eq!(r.header().format_version, "1.0");
+/// assert!(matches!(r.next_record().unwrap(), Some((2, Record::End(_)))));
+/// assert!(r.next_record().unwrap().is_none());
+/// assert!(r.warnings().is_empty());
+/// ```
+#[derive(Debug)]
+pub struct TraceReader<R> {
+    inner: R,
+    header: Header,
+    line: u64,
+    buf: Vec<u8>,
+    ended: bool,
+    done: bool,
+    warnings: Vec<ReadWarning>,
+}
+
+/// Reader over a file, transparently decompressing `.zst`.
+pub type FileReader = TraceReader<Box<dyn BufRead + Send>>;
+
+impl FileReader {
+    /// Opens a trace file (`.zst` suffix: zstd-compressed).
+    pub fn open(path: impl AsRef<Path>) -> Result<FileReader, ReadError> {
+        let path = path.as_ref();
+        let open_err = |source| ReadError::Open { path: path.to_path_buf(), source };
+        if path.is_dir() {
+            return Err(ReadError::IsDirectory { path: path.to_path_buf() });
+        }
+        let file = File::open(path).map_err(open_err)?;
+        let inner: Box<dyn BufRead + Send> = if crate::is_zstd_path(path) {
+            let dec = zstd::stream::read::Decoder::new(file).map_err(open_err)?;
+            Box::new(BufReader::with_capacity(256 * 1024, dec))
+        } else {
+            Box::new(BufReader::with_capacity(256 * 1024, file))
+        };
+        TraceReader::new(inner)
+    }
+}
+
+impl<R: BufRead> TraceReader<R> {
+    /// Reads and checks the header line.
+    pub fn new(inner: R) -> Result<Self, ReadError> {
+        let mut r = TraceReader {
+            inner,
+            header: empty_header(),
+            line: 0,
+            buf: Vec::new(),
+            ended: false,
+            done: false,
+            warnings: Vec::new(),
+        };
+        let complete = match r.read_line()? {
+            None => return Err(ReadError::Empty),
+            Some(c) => c,
+        };
+        let _ = complete;
+        let text = String::from_utf8_lossy(&r.buf);
+        let value: serde_json::Value = serde_json::from_str(text.trim_end())
+            .map_err(|e| ReadError::NotATrace { detail: short(&e.to_string()) })?;
+        if value.get("format").and_then(|v| v.as_str()) != Some(FORMAT_NAME) {
+            return Err(ReadError::NotATrace { detail: "no \"format\" field of that value".into() });
+        }
+        let version = value.get("format_version").and_then(|v| v.as_str()).unwrap_or("");
+        let major: u32 = version.split('.').next().and_then(|m| m.parse().ok()).ok_or_else(|| {
+            ReadError::NotATrace { detail: format!("bad format_version {version:?}") }
+        })?;
+        if major > FORMAT_MAJOR {
+            return Err(ReadError::NewerVersion { found: version.to_string() });
+        }
+        match serde_json::from_value::<Record>(value) {
+            Ok(Record::Header(h)) => r.header = h,
+            Ok(_) => return Err(ReadError::NotATrace { detail: "first line is not a header".into() }),
+            Err(e) => return Err(ReadError::NotATrace { detail: short(&e.to_string()) }),
+        }
+        Ok(r)
+    }
+
+    /// The header (line 1).
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Warnings so far; complete after `next_record` returned `Ok(None)`.
+    pub fn warnings(&self) -> &[ReadWarning] {
+        &self.warnings
+    }
+
+    /// Whether the end line was seen.
+    pub fn is_complete(&self) -> bool {
+        self.ended
+    }
+
+    /// The next event with its line number; `Ok(None)` at the end of the file.
+    /// The end line itself is returned as [`Record::End`]; unknown kinds are
+    /// skipped with a warning.
+    pub fn next_record(&mut self) -> Result<Option<(u64, Record)>, ReadError> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let complete = match self.read_line() {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    self.done = true;
+                    if !self.ended {
+                        self.warnings.push(ReadWarning::Incomplete { last_line: self.line });
+                    }
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            };
+            let line = self.line;
+            let bytes = trim_newline(&self.buf);
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            if self.ended {
+                self.warnings.push(ReadWarning::DataAfterEnd { line });
+                self.done = true;
+                return Ok(None);
+            }
+            match serde_json::from_slice::<Record>(bytes) {
+                Ok(Record::Unknown) => self.warnings.push(ReadWarning::UnknownKind { line }),
+                Ok(Record::Header(_)) => {
+                    self.done = true;
+                    return Err(ReadError::Malformed { line, detail: "a second header".into() });
+                }
+                Ok(rec) => {
+                    if matches!(rec, Record::End(_)) {
+                        self.ended = true;
+                    }
+                    return Ok(Some((line, rec)));
+                }
+                Err(e) if !complete => {
+                    let _ = e;
+                    self.warnings.push(ReadWarning::TruncatedLine { line });
+                    self.done = true;
+                    self.warnings.push(ReadWarning::Incomplete { last_line: line - 1 });
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(ReadError::Malformed { line, detail: short(&e.to_string()) });
+                }
+            }
+        }
+    }
+
+    /// Reads one line into `self.buf`, bounded by [`MAX_LINE`]. Returns
+    /// `Some(true)` for a newline-terminated line, `Some(false)` for a last line
+    /// without newline, `None` at end of file.
+    fn read_line(&mut self) -> Result<Option<bool>, ReadError> {
+        self.buf.clear();
+        self.line += 1;
+        let line = self.line;
+        loop {
+            let avail = match self.inner.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A zstd stream cut mid-frame ends the data, like a truncated line.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => &[],
+                Err(source) => return Err(ReadError::Io { line, source }),
+            };
+            if avail.is_empty() {
+                return Ok(if self.buf.is_empty() { None } else { Some(false) });
+            }
+            let (take, found) = match avail.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            if self.buf.len() + take > MAX_LINE {
+                self.buf.clear();
+                return Err(ReadError::LineTooLong { line });
+            }
+            self.buf.extend_from_slice(&avail[..take]);
+            self.inner.consume(take);
+            if found {
+                return Ok(Some(true));
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for TraceReader<R> {
+    type Item = Result<(u64, Record), ReadError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}
+
+/// Reads a whole trace from any reader (convenience for tests and small traces).
+pub fn read_all(r: impl Read) -> Result<(Header, Vec<Record>, Vec<ReadWarning>), ReadError> {
+    let mut tr = TraceReader::new(BufReader::new(r))?;
+    let mut out = Vec::new();
+    while let Some((_, rec)) = tr.next_record()? {
+        out.push(rec);
+    }
+    Ok((tr.header.clone(), out, tr.warnings.clone()))
+}
+
+fn trim_newline(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+fn short(s: &str) -> String {
+    let mut s: String = s.chars().take(200).collect();
+    s.retain(|c| !c.is_control());
+    s
+}
+
+fn empty_header() -> Header {
+    Header {
+        format: String::new(),
+        format_version: String::new(),
+        tool_version: String::new(),
+        command: Vec::new(),
+        cwd: String::new(),
+        start_unix_ns: 0,
+        host: Default::default(),
+        tracer: crate::TracerInfo {
+            mode: crate::TracerMode::Imported,
+            syscall_info: false,
+            attached_pid: None,
+            capture_env: false,
+            env_count: 0,
+            env_bytes: 0,
+        },
+        source: None,
+    }
+}

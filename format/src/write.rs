@@ -1,0 +1,106 @@
+//! Writer: one JSON object per line, files created with mode 0600.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::event::{End, Header, Record};
+
+/// Why a trace could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot create trace file {path}: {source}")]
+    Create { path: String, source: io::Error },
+    #[error("writing the trace failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Writes records as JSON Lines and counts them by kind for the end line.
+///
+/// The writer buffers; call [`TraceWriter::flush`] regularly (the tracer does
+/// so at least every 100 ms) so that a killed recording keeps what it saw.
+#[derive(Debug)]
+pub struct TraceWriter<W: Write> {
+    out: W,
+    counts: BTreeMap<String, u64>,
+    line: Vec<u8>,
+}
+
+/// A writer to a file (zstd-compressed when the name ends in `.zst`).
+pub type FileWriter = TraceWriter<Box<dyn Write + Send>>;
+
+struct ZstdOut(zstd::stream::write::AutoFinishEncoder<'static, BufWriter<File>>);
+
+impl Write for ZstdOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl FileWriter {
+    /// Creates (truncates) `path` with mode 0600: traces hold command lines.
+    pub fn create(path: impl AsRef<Path>) -> Result<FileWriter, WriteError> {
+        let path = path.as_ref();
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let err = |source| WriteError::Create { path: path.display().to_string(), source };
+        let file = opts.open(path).map_err(err)?;
+        let out: Box<dyn Write + Send> = if crate::is_zstd_path(path) {
+            let enc = zstd::stream::write::Encoder::new(BufWriter::new(file), 3).map_err(err)?;
+            Box::new(ZstdOut(enc.auto_finish()))
+        } else {
+            Box::new(BufWriter::with_capacity(64 * 1024, file))
+        };
+        Ok(TraceWriter::new(out))
+    }
+}
+
+impl<W: Write> TraceWriter<W> {
+    pub fn new(out: W) -> Self {
+        TraceWriter { out, counts: BTreeMap::new(), line: Vec::with_capacity(1024) }
+    }
+
+    /// Writes the header line. Call once, first.
+    pub fn write_header(&mut self, header: &Header) -> Result<(), WriteError> {
+        self.write_record(&Record::Header(header.clone()))
+    }
+
+    /// Writes one record as a line.
+    pub fn write_record(&mut self, rec: &Record) -> Result<(), WriteError> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, rec).map_err(io::Error::from)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
+        if !matches!(rec, Record::Header(_) | Record::End(_)) {
+            *self.counts.entry(rec.kind().to_string()).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    /// Event counts by kind so far.
+    pub fn counts(&self) -> &BTreeMap<String, u64> {
+        &self.counts
+    }
+
+    pub fn flush(&mut self) -> Result<(), WriteError> {
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Writes the end line (with the counts filled in) and flushes.
+    pub fn finish(mut self, t: u64, exit_code: Option<i32>) -> Result<W, WriteError> {
+        let end = End { t, exit_code, counts: self.counts.clone() };
+        self.write_record(&Record::End(end))?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}

@@ -1,0 +1,9 @@
+//! `spawnscope check` (being written).
+
+/// Arguments of `spawnscope check`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<i32> {
+    Err(super::common::exit_error(2, "spawnscope check is not implemented yet"))
+}

@@ -1,0 +1,9 @@
+//! `spawnscope export` (being written).
+
+/// Arguments of `spawnscope export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<i32> {
+    Err(super::common::exit_error(2, "spawnscope export is not implemented yet"))
+}

@@ -1,0 +1,11 @@
+//! One module per subcommand; each is a thin layer over a library call.
+
+pub mod check;
+pub mod common;
+pub mod diff;
+pub mod export;
+pub mod import;
+pub mod lab;
+pub mod record;
+pub mod report;
+pub mod view;

@@ -1,0 +1,78 @@
+//! The `spawnscope` command line: parses arguments, calls one library
+//! function per subcommand, maps the outcome to an exit code.
+//!
+//! Exit codes: the subcommand's own (record/run: the target's exit code;
+//! check: 0 pass, 1 violated), 2 for usage or input errors.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+
+/// Shows how a Linux program starts its child processes and why that is slow.
+#[derive(Debug, Parser)]
+#[command(name = "spawnscope", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record every spawn of a program (or of a running process) into a trace file.
+    Record(cli::record::Args),
+    /// Record a program and show the terminal UI live while it runs.
+    Run(cli::view::RunArgs),
+    /// Open a recorded trace in the terminal UI.
+    View(cli::view::ViewArgs),
+    /// Run the built-in demo workload, record it and show it.
+    Demo(cli::view::DemoArgs),
+    /// Spawn many children by a chosen path and print the time per spawn.
+    Lab(cli::lab::Args),
+    /// Explain a trace: spawn styles, code paths, latencies, findings.
+    Report(cli::report::Args),
+    /// Check a command or trace against spawning rules (for CI).
+    Check(cli::check::Args),
+    /// Compare two traces (two machines, or before/after a change).
+    Diff(cli::diff::Args),
+    /// Convert another tool's log into a spawnscope trace.
+    #[command(subcommand)]
+    Import(cli::import::Command),
+    /// Export a trace for other tools (Perfetto / Chrome trace, CSV).
+    Export(cli::export::Args),
+}
+
+fn main() {
+    cli::common::reset_sigpipe();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Record(a) => cli::record::run(a),
+        Command::Run(a) => cli::view::run_live(a),
+        Command::View(a) => cli::view::view(a),
+        Command::Demo(a) => cli::view::demo(a),
+        Command::Lab(a) => cli::lab::run(a),
+        Command::Report(a) => cli::report::run(a),
+        Command::Check(a) => cli::check::run(a),
+        Command::Diff(a) => cli::diff::run(a),
+        Command::Import(c) => cli::import::run(c),
+        Command::Export(a) => cli::export::run(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            if cli::common::is_broken_pipe(&e) {
+                std::process::exit(0);
+            }
+            eprintln!("spawnscope: error: {}", cli::common::one_line(&e));
+            std::process::exit(cli::common::exit_code_for(&e));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_valid() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,1 @@
+//! Linux ptrace recorder (stub: being written).
