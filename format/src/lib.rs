@@ -167,3 +167,31 @@ impl EnvSummary {
 pub fn is_zstd_path(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "zst")
 }
+
+/// Makes a string from a trace safe to print on a terminal: control
+/// characters (ESC, BEL, CR, ...) become `\x1b`-style escapes and a backslash
+/// becomes `\\`, so a crafted argv can never drive the user's terminal.
+///
+/// ```
+/// assert_eq!(spawnscope_format::escape("a\x1b[2Jb"), "a\\x1b[2Jb");
+/// assert_eq!(spawnscope_format::escape("plain"), "plain");
+/// ```
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || c == '\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
