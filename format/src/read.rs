@@ -74,7 +74,6 @@ impl std::fmt::Display for ReadWarning {
 /// assert!(r.next_record().unwrap().is_none());
 /// assert!(r.warnings().is_empty());
 /// ```
-#[derive(Debug)]
 pub struct TraceReader<R> {
     inner: R,
     header: Header,
@@ -83,6 +82,12 @@ pub struct TraceReader<R> {
     ended: bool,
     done: bool,
     warnings: Vec<ReadWarning>,
+}
+
+impl<R> std::fmt::Debug for TraceReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceReader").field("line", &self.line).field("ended", &self.ended).finish()
+    }
 }
 
 /// Reader over a file, transparently decompressing `.zst`.
