@@ -1,0 +1,92 @@
+//! Sizes written like `512M`, `1G`, `1.5GiB` (binary units).
+
+use crate::LabError;
+
+/// Parses a byte size: a number with an optional binary unit `K`, `M`, `G`,
+/// `T` (also `KiB`, `MB`, ...; all mean powers of 1024). A bare number is bytes.
+///
+/// ```
+/// assert_eq!(spawnscope_lab::parse_size("1G").unwrap(), 1 << 30);
+/// assert_eq!(spawnscope_lab::parse_size("512M").unwrap(), 512 << 20);
+/// assert!(spawnscope_lab::parse_size("lots").is_err());
+/// ```
+pub fn parse_size(s: &str) -> Result<u64, LabError> {
+    let bad = || LabError::InvalidArgument(format!("not a size: {s:?} (write e.g. 512M, 1G, 4096)"));
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    if num.is_empty() {
+        return Err(bad());
+    }
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(bad()),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let bytes = n * mult as f64;
+    if !bytes.is_finite() || bytes > (1u64 << 50) as f64 {
+        return Err(LabError::InvalidArgument(format!("size too large: {s:?}")));
+    }
+    Ok(bytes as u64)
+}
+
+/// Formats bytes with a binary unit, e.g. `1.00 GiB`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.2} {}", UNITS[i])
+    }
+}
+
+/// The shortest exact form of a size for a command line (`1G`, `512M`, `4097`).
+pub fn size_arg(bytes: u64) -> String {
+    for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+        if bytes != 0 && bytes % (1u64 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_are_binary() {
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert_eq!(parse_size("4k").unwrap(), 4096);
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("1.5G").unwrap(), 3 << 29);
+        assert_eq!(parse_size("0").unwrap(), 0);
+    }
+
+    #[test]
+    fn bad_sizes_are_refused() {
+        for s in ["", "G", "1X", "-1G", "1..2M", "99999999T"] {
+            assert!(parse_size(s).is_err(), "{s:?} accepted");
+        }
+    }
+
+    #[test]
+    fn arg_round_trips() {
+        for b in [0, 1, 4097, 1 << 20, 3 << 30, 512 << 20] {
+            assert_eq!(parse_size(&size_arg(b)).unwrap(), b);
+        }
+        assert_eq!(size_arg(1 << 30), "1G");
+        assert_eq!(format_size(1 << 30), "1.00 GiB");
+        assert_eq!(format_size(10), "10 B");
+    }
+}
