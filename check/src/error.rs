@@ -1,0 +1,47 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+/// Why a check could not be run (as opposed to a rule being violated, which
+/// is a [`crate::CheckReport`] with failures). The CLI maps every variant to
+/// exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A policy file has an unknown key, a bad value or a bad duration.
+    /// `line` and `column` are 1-based.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Policy { path: PathBuf, line: usize, column: usize, message: String },
+    /// A policy file could not be read.
+    #[error("{}: cannot read policy file: {cause}", path.display())]
+    PolicyRead { path: PathBuf, cause: std::io::Error },
+    /// A rule given on the command line or through the API has a bad value;
+    /// `rule` names the flag (e.g. `--max-spawn-p99`).
+    #[error("{rule}: {message}")]
+    Rule { rule: String, message: String },
+    /// The trace could not be read or analysed.
+    #[error("{}: {cause}", path.display())]
+    Trace { path: PathBuf, cause: Box<dyn std::error::Error + Send + Sync> },
+    /// Recording the command failed (not: the command failed; that is a result).
+    #[error("recording {command:?} failed: {cause}")]
+    Record { command: String, cause: Box<dyn std::error::Error + Send + Sync> },
+    /// Recording is only possible on Linux.
+    #[error("recording needs Linux (ptrace); check a trace file recorded elsewhere instead")]
+    Unsupported,
+    /// Writing a report failed.
+    #[error("{what}: {cause}")]
+    Io { what: String, cause: std::io::Error },
+}
+
+impl Error {
+    pub(crate) fn rule(rule: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Rule { rule: rule.into(), message: message.into() }
+    }
+
+    /// The I/O error inside, if any (the CLI treats a broken pipe as success).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Error::Io { cause, .. } | Error::PolicyRead { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}

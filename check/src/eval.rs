@@ -1,0 +1,468 @@
+//! Evaluating a policy against an analysis. Pure: no I/O.
+
+use std::collections::BTreeMap;
+
+use spawnscope_analyzer::{Analysis, CodePath, Finding, Process, Spawn, SpawnStyle};
+use spawnscope_format::{escape, TracerMode};
+
+use crate::policy::{Origin, Policy, Rule};
+use crate::report::{
+    format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS,
+};
+use crate::units::format_duration;
+
+/// Checks `analysis` against every rule of `policy`.
+///
+/// The report has one result per rule (all `require-code-path` rules together
+/// make one), preceded by `command-exit` when the command's exit code is known.
+pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
+    let mut results = Vec::new();
+    if let Some(code) = analysis.summary.exit_code {
+        results.push(command_exit(code, policy.allow_command_failure));
+    }
+    let mut required: Vec<(CodePath, Origin)> = Vec::new();
+    for pr in policy.rules() {
+        let origin = pr.origin.clone();
+        let r = match &pr.rule {
+            Rule::DenyStyle(style) => deny_style(analysis, *style, origin),
+            Rule::MaxSpawns { exe, limit } => max_spawns(analysis, exe.as_deref(), *limit, origin),
+            Rule::MinSpawns { exe, limit } => min_spawns(analysis, exe.as_deref(), *limit, origin),
+            Rule::MaxFailedExecAttempts(limit) => max_failed_exec_attempts(analysis, *limit, origin),
+            Rule::MaxEnvBytes(limit) => max_env_bytes(analysis, *limit, origin),
+            Rule::DenyFinding(pattern) => deny_finding(analysis, policy, pattern, origin),
+            Rule::RequireCodePath(c) => {
+                required.push((*c, origin));
+                continue;
+            }
+            Rule::DenyCodePath(c) => deny_code_path(analysis, *c, origin),
+            Rule::MaxSpawnP99(limit) => max_spawn_p99(analysis, *limit, policy.strict_timing, origin),
+        };
+        results.push(r);
+    }
+    if !required.is_empty() {
+        results.push(require_code_path(analysis, &required));
+    }
+
+    let mut warnings: Vec<String> = analysis.warnings.iter().map(|w| escape(w).into_owned()).collect();
+    if !analysis.complete && !warnings.iter().any(|w| w.contains("incomplete")) {
+        warnings.push(
+            "trace is incomplete (no end line): the recording was cut short; counts are lower bounds"
+                .into(),
+        );
+    }
+    if policy.is_empty() {
+        warnings.push(format!(
+            "no rules to check: give rules as flags (e.g. --deny-style fork) or in {}",
+            crate::POLICY_FILE_NAME
+        ));
+    }
+    CheckReport {
+        source: String::new(),
+        command: analysis.header.command.clone(),
+        complete: analysis.complete,
+        warnings,
+        spawns: analysis.spawns.len() as u64,
+        exit_code: analysis.summary.exit_code,
+        policy_file: policy.file.clone(),
+        results,
+    }
+}
+
+/// Builds a result from a count-like measurement.
+#[allow(clippy::too_many_arguments)]
+fn result(
+    rule: &Rule,
+    origin: Origin,
+    measured: u64,
+    limit: u64,
+    unit: Unit,
+    bound: Bound,
+    what: &str,
+    offenders: Vec<Offender>,
+) -> RuleResult {
+    let ok = match bound {
+        Bound::AtMost => measured <= limit,
+        Bound::AtLeast => measured >= limit,
+        Bound::Equal => measured == limit,
+    };
+    let total = offenders.len();
+    let mut offenders = offenders;
+    offenders.truncate(MAX_OFFENDERS);
+    let measured_text = format_value(measured, unit);
+    let message = if what.is_empty() {
+        format!("{measured_text} ({})", format_limit(limit, unit, bound))
+    } else {
+        format!("{measured_text} {what} ({})", format_limit(limit, unit, bound))
+    };
+    RuleResult {
+        rule: rule.name().to_string(),
+        title: rule.title(),
+        status: if ok { Status::Pass } else { Status::Fail },
+        measured,
+        limit,
+        unit,
+        bound,
+        message,
+        note: None,
+        origin,
+        offenders: if ok { Vec::new() } else { offenders },
+        offenders_total: if ok { 0 } else { total },
+    }
+}
+
+fn command_exit(code: i32, allowed: bool) -> RuleResult {
+    let ok = code == 0;
+    RuleResult {
+        rule: "command-exit".into(),
+        title: "command-exit".into(),
+        status: match (ok, allowed) {
+            (true, _) => Status::Pass,
+            (false, true) => Status::Warn,
+            (false, false) => Status::Fail,
+        },
+        measured: code.max(0) as u64,
+        limit: 0,
+        unit: Unit::ExitCode,
+        bound: Bound::Equal,
+        message: if ok {
+            "the command exited 0".into()
+        } else {
+            format!("the command failed with exit code {code}")
+        },
+        note: (!ok).then(|| {
+            if allowed {
+                "allowed by allow-command-failure".into()
+            } else {
+                "a failing command fails the check; --allow-command-failure allows it".into()
+            }
+        }),
+        origin: Origin::Flag { flag: "--allow-command-failure".into() },
+        offenders: Vec::new(),
+        offenders_total: 0,
+    }
+}
+
+/// The offender line for a spawn.
+fn spawn_offender(s: &Spawn, detail: String) -> Offender {
+    Offender {
+        spawn: Some(s.index),
+        pid: s.child_pid,
+        parent_pid: Some(s.parent_pid),
+        exe: s.executable().to_string(),
+        argv: s.exec.as_ref().map(|e| e.argv.clone()).unwrap_or_default(),
+        detail,
+    }
+}
+
+fn style_detail(s: &Spawn) -> String {
+    let mut d = format!("{} via {}", s.style.as_str(), s.code_path.as_str());
+    if let Some(m) = s.parent_mem {
+        if s.style == SpawnStyle::Fork && m.rss_kb > 0 {
+            d.push_str(&format!(", parent RSS {} MiB", m.rss_kb / 1024));
+        }
+    }
+    d
+}
+
+fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
+    let bad: Vec<Offender> = a
+        .spawns
+        .iter()
+        .filter(|s| s.style == style)
+        .map(|s| spawn_offender(s, style_detail(s)))
+        .collect();
+    let n = bad.len() as u64;
+    let mut r = result(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
+    r.message = format!(
+        "{n} {}-style {} (at most 0)",
+        style.as_str(),
+        if n == 1 { "spawn" } else { "spawns" }
+    );
+    r
+}
+
+/// Whether a spawn ran `exe`: a name without `/` matches the executable's
+/// basename, a path matches the exec path exactly.
+pub fn exe_matches(s: &Spawn, exe: &str) -> bool {
+    if exe.contains('/') {
+        s.exec.as_ref().is_some_and(|e| e.path == exe)
+    } else {
+        s.executable() == exe
+    }
+}
+
+/// "150 git, 40 sh, 22 cc" for the most spawned executables.
+fn breakdown<'a>(spawns: impl Iterator<Item = &'a Spawn>) -> String {
+    let mut by: BTreeMap<&str, u64> = BTreeMap::new();
+    for s in spawns {
+        *by.entry(s.executable()).or_default() += 1;
+    }
+    let mut v: Vec<(&str, u64)> = by.into_iter().collect();
+    v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+    let shown: Vec<String> = v.iter().take(5).map(|(e, n)| format!("{n} {}", escape(e))).collect();
+    let mut s = shown.join(", ");
+    if v.len() > 5 {
+        s.push_str(&format!(", {} more executables", v.len() - 5));
+    }
+    s
+}
+
+fn max_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> RuleResult {
+    let matching: Vec<&Spawn> = a.spawns.iter().filter(|s| exe.is_none_or(|e| exe_matches(s, e))).collect();
+    let n = matching.len() as u64;
+    // The spawns past the limit are the ones that broke it.
+    let excess: Vec<Offender> = matching
+        .iter()
+        .skip(limit.min(usize::MAX as u64) as usize)
+        .map(|s| spawn_offender(s, format!("spawn {} of {n}", s.index + 1)))
+        .collect();
+    let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
+    let rule = Rule::MaxSpawns { exe: exe.map(String::from), limit };
+    let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtMost, &what, excess);
+    if r.status == Status::Fail && exe.is_none() {
+        r.note = Some(format!("by executable: {}", breakdown(matching.into_iter())));
+    }
+    r
+}
+
+fn min_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> RuleResult {
+    let n = a.spawns.iter().filter(|s| exe.is_none_or(|e| exe_matches(s, e))).count() as u64;
+    let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
+    let rule = Rule::MinSpawns { exe: exe.map(String::from), limit };
+    let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtLeast, &what, Vec::new());
+    if r.status == Status::Fail {
+        r.note = Some(if a.spawns.is_empty() {
+            "the trace has no spawns at all".into()
+        } else {
+            format!("spawned: {}", breakdown(a.spawns.iter()))
+        });
+    }
+    r
+}
+
+/// The exec attempts that count for rules: every process's, except the
+/// attempts by which spawnscope itself started the command (the root
+/// process's attempts up to its first successful exec).
+fn counted_execs(p: &Process) -> &[spawnscope_analyzer::ExecAttempt] {
+    if p.spawn.is_none() && p.parent.is_none() {
+        match p.execs.iter().position(|e| e.result == 0) {
+            Some(i) => &p.execs[i + 1..],
+            None => &[],
+        }
+    } else {
+        &p.execs
+    }
+}
+
+/// The offender for a process: its spawn if it has one.
+fn process_offender(a: &Analysis, p: &Process, detail: String) -> Offender {
+    match p.spawn.and_then(|i| a.spawns.get(i)) {
+        Some(s) => spawn_offender(s, detail),
+        None => Offender {
+            spawn: None,
+            pid: p.pid,
+            parent_pid: p.parent.and_then(|i| a.processes.get(i)).map(|q| q.pid),
+            exe: p.name.rsplit('/').next().unwrap_or(&p.name).to_string(),
+            argv: p.execs.iter().rev().find(|e| e.result == 0).map(|e| e.argv.clone()).unwrap_or_default(),
+            detail,
+        },
+    }
+}
+
+/// `ENOENT` for 2, else the number.
+pub fn errno_name(e: i32) -> String {
+    let name = match e {
+        1 => "EPERM",
+        2 => "ENOENT",
+        7 => "E2BIG",
+        8 => "ENOEXEC",
+        13 => "EACCES",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
+        26 => "ETXTBSY",
+        36 => "ENAMETOOLONG",
+        40 => "ELOOP",
+        _ => return format!("errno {e}"),
+    };
+    name.into()
+}
+
+fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
+    let mut total = 0u64;
+    let mut bad: Vec<(usize, Offender)> = Vec::new();
+    for p in &a.processes {
+        let failed: Vec<_> = counted_execs(p).iter().filter(|e| e.result != 0).collect();
+        if failed.is_empty() {
+            continue;
+        }
+        total += failed.len() as u64;
+        let mut shown: Vec<String> =
+            failed.iter().take(3).map(|e| format!("{} ({})", escape(&e.path), errno_name(e.result))).collect();
+        if failed.len() > 3 {
+            shown.push(format!("{} more", failed.len() - 3));
+        }
+        let detail = format!("{} failed: {}", failed.len(), shown.join(", "));
+        bad.push((failed.len(), process_offender(a, p, detail)));
+    }
+    bad.sort_by(|x, y| y.0.cmp(&x.0));
+    let rule = Rule::MaxFailedExecAttempts(limit);
+    let offenders = bad.into_iter().map(|(_, o)| o).collect();
+    let mut r = result(&rule, origin, total, limit, Unit::Attempts, Bound::AtMost, "", offenders);
+    if a.header.tracer.mode == TracerMode::Events {
+        r.status = Status::Skip;
+        r.note = Some(
+            "the trace was recorded in events mode, which does not see failed exec attempts; \
+             record in seccomp or syscall mode"
+                .into(),
+        );
+    } else if r.status == Status::Fail {
+        r.note = Some(
+            "failed attempts are usually a PATH search: spawn by absolute path, or keep PATH short"
+                .into(),
+        );
+    }
+    r
+}
+
+fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
+    let mut max = 0u64;
+    let mut bad: Vec<(u64, Offender)> = Vec::new();
+    for p in &a.processes {
+        let Some(big) = counted_execs(p).iter().filter(|e| e.result == 0).max_by_key(|e| e.env_bytes) else {
+            continue;
+        };
+        max = max.max(big.env_bytes);
+        if big.env_bytes > limit {
+            let detail = format!("{} bytes in {} variables", big.env_bytes, big.env_count);
+            bad.push((big.env_bytes, process_offender(a, p, detail)));
+        }
+    }
+    bad.sort_by(|x, y| y.0.cmp(&x.0));
+    let offenders = bad.into_iter().map(|(_, o)| o).collect();
+    result(&Rule::MaxEnvBytes(limit), origin, max, limit, Unit::Bytes, Bound::AtMost, "of environment (largest exec)", offenders)
+}
+
+/// Whether a finding matches a pattern (`all`, its id, or its name).
+pub fn finding_matches(f: &Finding, pattern: &str) -> bool {
+    pattern == "all" || f.id.eq_ignore_ascii_case(pattern) || f.name == pattern
+}
+
+fn deny_finding(a: &Analysis, policy: &Policy, pattern: &str, origin: Origin) -> RuleResult {
+    let allowed = |f: &Finding| policy.allowed_findings().iter().any(|(p, _)| finding_matches(f, p));
+    let hits: Vec<&Finding> = a.findings.iter().filter(|f| finding_matches(f, pattern) && !allowed(f)).collect();
+    let mut offenders = Vec::new();
+    for f in &hits {
+        let what = format!("{} {} ({}): {}", f.id, f.name, f.severity.as_str(), escape(&f.message));
+        if f.evidence.is_empty() {
+            offenders.push(Offender {
+                spawn: None,
+                pid: a.processes.first().map(|p| p.pid).unwrap_or(0),
+                parent_pid: None,
+                exe: String::new(),
+                argv: Vec::new(),
+                detail: what.clone(),
+            });
+        }
+        for s in f.evidence.iter().filter_map(|&i| a.spawns.get(i)) {
+            offenders.push(spawn_offender(s, what.clone()));
+        }
+    }
+    let rule = Rule::DenyFinding(pattern.to_string());
+    let n = hits.len() as u64;
+    let mut r = result(&rule, origin, n, 0, Unit::Findings, Bound::AtMost, "", offenders);
+    if r.status == Status::Fail {
+        let names: Vec<String> = hits.iter().map(|f| format!("{} {}", f.id, f.name)).collect();
+        let mut note = names.join(", ");
+        if let Some(f) = hits.first() {
+            note.push_str(&format!("; advice: {}", escape(&f.advice)));
+        }
+        r.note = Some(note);
+    }
+    r
+}
+
+fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResult {
+    let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
+    let bad: Vec<Offender> = a
+        .spawns
+        .iter()
+        .filter(|s| !allowed.contains(&s.code_path))
+        .map(|s| spawn_offender(s, style_detail(s)))
+        .collect();
+    let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
+    let rule = Rule::RequireCodePath(allowed[0]);
+    let n = bad.len() as u64;
+    let what = format!("not taking {}", names.join(" or "));
+    let mut r = result(&rule, required[0].1.clone(), n, 0, Unit::Spawns, Bound::AtMost, &what, bad);
+    r.title = format!("require-code-path {}", names.join(","));
+    r
+}
+
+fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
+    let bad: Vec<Offender> =
+        a.spawns.iter().filter(|s| s.code_path == c).map(|s| spawn_offender(s, style_detail(s))).collect();
+    let n = bad.len() as u64;
+    let what = format!("via {}", c.as_str());
+    result(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)
+}
+
+/// Nearest-rank percentile of sorted values (p in 0..=100).
+pub fn percentile(sorted: &[u64], p: u32) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (sorted.len() * p as usize).div_ceil(100).max(1);
+    Some(sorted[rank - 1])
+}
+
+fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> RuleResult {
+    let mut lat: Vec<u64> = a.spawns.iter().filter_map(|s| s.latency_ns).collect();
+    lat.sort_unstable();
+    let rule = Rule::MaxSpawnP99(limit);
+    let Some(p99) = percentile(&lat, 99) else {
+        let mut r = result(&rule, origin, 0, limit, Unit::Nanoseconds, Bound::AtMost, "p99 spawn latency", Vec::new());
+        r.status = Status::Skip;
+        r.message = format!("no spawn latencies in the trace ({})", format_limit(limit, Unit::Nanoseconds, Bound::AtMost));
+        r.note = Some("the trace has no spawns with a measured latency".into());
+        return r;
+    };
+    let mut slow: Vec<&Spawn> = a.spawns.iter().filter(|s| s.latency_ns.is_some_and(|l| l > limit)).collect();
+    slow.sort_by_key(|s| std::cmp::Reverse(s.latency_ns));
+    let offenders = slow
+        .iter()
+        .map(|s| spawn_offender(s, format!("{} ({})", format_duration(s.latency_ns.unwrap_or(0)), style_detail(s))))
+        .collect();
+    let what = format!("p99 spawn latency over {} spawns", lat.len());
+    let mut r = result(&rule, origin, p99, limit, Unit::Nanoseconds, Bound::AtMost, &what, offenders);
+    if r.status == Status::Fail && !strict {
+        r.status = Status::Warn;
+        r.note = Some(
+            "advisory: latencies are measured under tracing and vary on shared runners; \
+             --strict-timing (strict-timing = true) makes this fail"
+                .into(),
+        );
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 99), Some(99));
+        assert_eq!(percentile(&v, 50), Some(50));
+        assert_eq!(percentile(&[7], 99), Some(7));
+        assert_eq!(percentile(&[1, 2], 99), Some(2));
+        assert_eq!(percentile(&[], 99), None);
+    }
+
+    #[test]
+    fn errno_names() {
+        assert_eq!(errno_name(2), "ENOENT");
+        assert_eq!(errno_name(13), "EACCES");
+        assert_eq!(errno_name(99), "errno 99");
+    }
+}

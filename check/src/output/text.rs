@@ -1,0 +1,42 @@
+//! Human text: a header, one line per rule, offenders under failures, a verdict.
+
+use std::io::{self, Write};
+
+use spawnscope_format::escape;
+
+use super::{offender_line, subject, verdict};
+use crate::report::{CheckReport, Status};
+
+/// Offenders printed per failing rule (the JSON output has up to 20).
+const SHOWN: usize = 10;
+
+pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "spawnscope check: {}", subject(r))?;
+    let mut facts = vec![format!("{} spawns", r.spawns)];
+    if let Some(p) = &r.policy_file {
+        facts.push(format!("policy: {}", escape(&p.display().to_string())));
+    }
+    writeln!(w, "  {}", facts.join(", "))?;
+    for warning in &r.warnings {
+        writeln!(w, "warning: {warning}")?;
+    }
+    for res in &r.results {
+        let tag = match res.status {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::Skip => "SKIP",
+        };
+        writeln!(w, "{tag}  {}: {}  [{}]", res.title, res.message, escape(&res.origin.to_string()))?;
+        if let Some(note) = &res.note {
+            writeln!(w, "        {note}")?;
+        }
+        for o in res.offenders.iter().take(SHOWN) {
+            writeln!(w, "        {}", offender_line(o))?;
+        }
+        if res.offenders_total > SHOWN.min(res.offenders.len()) {
+            writeln!(w, "        ... and {} more", res.offenders_total - SHOWN.min(res.offenders.len()))?;
+        }
+    }
+    writeln!(w, "{}", verdict(r))
+}
