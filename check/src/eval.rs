@@ -136,7 +136,7 @@ fn command_exit(code: i32, allowed: bool) -> RuleResult {
                 "a failing command fails the check; --allow-command-failure allows it".into()
             }
         }),
-        origin: Origin::Flag { flag: "--allow-command-failure".into() },
+        origin: Origin::Builtin,
         offenders: Vec::new(),
         offenders_total: 0,
     }
@@ -310,6 +310,9 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
     let mut r = result(&rule, origin, total, limit, Unit::Attempts, Bound::AtMost, "", offenders);
     if a.header.tracer.mode == TracerMode::Events {
         r.status = Status::Skip;
+        r.message = format!("not measurable from this trace ({})", format_limit(limit, Unit::Attempts, Bound::AtMost));
+        r.offenders.clear();
+        r.offenders_total = 0;
         r.note = Some(
             "the trace was recorded in events mode, which does not see failed exec attempts; \
              record in seccomp or syscall mode"

@@ -113,6 +113,8 @@ pub enum Origin {
     File { path: PathBuf, line: usize },
     /// Built in Rust code through [`Policy`]'s methods.
     Api,
+    /// Always checked (the command's exit status).
+    Builtin,
 }
 
 impl std::fmt::Display for Origin {
@@ -121,6 +123,7 @@ impl std::fmt::Display for Origin {
             Origin::Flag { flag } => f.write_str(flag),
             Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
             Origin::Api => f.write_str("api"),
+            Origin::Builtin => f.write_str("built in"),
         }
     }
 }

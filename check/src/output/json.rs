@@ -9,7 +9,8 @@ use crate::report::{CheckReport, Status};
 #[derive(Serialize)]
 struct Out<'a> {
     passed: bool,
-    exit_code: i32,
+    /// Exit code of `spawnscope check` (`exit_code` is the command's).
+    check_exit_code: i32,
     counts: Counts,
     #[serde(flatten)]
     report: &'a CheckReport,
@@ -27,7 +28,7 @@ pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
     let n = |s| r.with_status(s).count();
     let out = Out {
         passed: r.passed(),
-        exit_code: r.exit_code(),
+        check_exit_code: r.exit_code(),
         counts: Counts { pass: n(Status::Pass), fail: n(Status::Fail), warn: n(Status::Warn), skip: n(Status::Skip) },
         report: r,
     };

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use spawnscope_format::escape;
 
 use super::{offender_line, subject, verdict};
+use crate::policy::Origin;
 use crate::report::{CheckReport, Status};
 
 /// Offenders printed per failing rule (the JSON output has up to 20).
@@ -27,7 +28,10 @@ pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
             Status::Warn => "WARN",
             Status::Skip => "SKIP",
         };
-        writeln!(w, "{tag}  {}: {}  [{}]", res.title, res.message, escape(&res.origin.to_string()))?;
+        match &res.origin {
+            Origin::Builtin => writeln!(w, "{tag}  {}: {}", res.title, res.message)?,
+            o => writeln!(w, "{tag}  {}: {}  [{}]", res.title, res.message, escape(&o.to_string()))?,
+        }
         if let Some(note) = &res.note {
             writeln!(w, "        {note}")?;
         }
