@@ -1,0 +1,295 @@
+//! Pass 1: read every line of every file, join split calls, decode the
+//! recorded syscalls, note when each task was first seen.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::BufRead;
+
+use super::decode::{self, Call, Ret};
+use super::line::{parse_line, split_attach_message, Body, Stamp};
+use super::names;
+use super::LogInput;
+use crate::InteropError;
+
+/// Longest line accepted (a `-v -s 65536` exec with a big environment fits easily).
+const MAX_LINE: usize = 64 * 1024 * 1024;
+/// Stand-in for the pid of lines without a pid column, resolved later.
+pub(crate) const UNKNOWN_PID: i32 = i32::MIN;
+/// Below this many seconds a `-ttt`-looking stamp is really `-r` (relative).
+const RELATIVE_LIMIT_NS: u64 = 1_000_000 * 1_000_000_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ItemKind {
+    Call { call: Call, ret: Ret },
+    Exit { code: Option<i32>, signal: Option<i32>, core: bool },
+}
+
+/// One thing that happened, with absolute times in ns (on the log's clock).
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    /// The thread that made the call (strace's pid column).
+    pub tid: i32,
+    pub t_entry: u64,
+    /// When the call returned (`-T` or the resumed line), or the line's time.
+    pub t_done: u64,
+    pub kind: ItemKind,
+    pub file: usize,
+}
+
+/// How times were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Clock {
+    Unix,
+    TimeOfDay,
+    Relative,
+    /// No timestamps: line numbers stand in.
+    Lines,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub items: Vec<Item>,
+    pub files: usize,
+    pub lines: u64,
+    /// Earliest time each task appears on any line.
+    pub first_seen: HashMap<i32, u64>,
+    pub clocks: BTreeSet<Clock>,
+    pub has_durations: bool,
+    pub orphan_resumes: u64,
+    pub unfinished_at_end: u64,
+    /// pids that appeared in a pid column.
+    pub prefixed: BTreeSet<i32>,
+    /// Candidates for the pid of lines without a pid column.
+    pub root_hints: Vec<i32>,
+    pub used_unknown_pid: bool,
+    pub min_t: Option<u64>,
+    pub max_t: u64,
+}
+
+struct Pending {
+    caller: i32,
+    name: String,
+    text: String,
+    t: u64,
+    line: u64,
+}
+
+/// Per-file time keeping.
+struct FileClock {
+    clock: Option<Clock>,
+    last: u64,
+    day_offset: u64,
+    rel_sum: u64,
+}
+
+impl FileClock {
+    /// Absolute ns for a line's stamp; `line_ns` stands in when there is none.
+    fn time(&mut self, stamp: Option<Stamp>, line_ns: u64) -> u64 {
+        let t = match stamp {
+            None => match self.clock {
+                None | Some(Clock::Lines) => {
+                    self.clock = Some(Clock::Lines);
+                    line_ns
+                }
+                Some(_) => self.last,
+            },
+            Some(Stamp::Unix(ns)) => {
+                if self.clock.is_none() {
+                    self.clock = Some(if ns < RELATIVE_LIMIT_NS { Clock::Relative } else { Clock::Unix });
+                }
+                if self.clock == Some(Clock::Relative) {
+                    self.rel_sum += ns;
+                    self.rel_sum
+                } else {
+                    ns
+                }
+            }
+            Some(Stamp::TimeOfDay(ns)) => {
+                self.clock.get_or_insert(Clock::TimeOfDay);
+                const DAY: u64 = 86_400 * 1_000_000_000;
+                // Past midnight: the time of day jumps back by most of a day.
+                if ns + self.day_offset + DAY / 2 < self.last {
+                    self.day_offset += DAY;
+                }
+                ns + self.day_offset
+            }
+        };
+        self.last = self.last.max(t);
+        t
+    }
+}
+
+/// Reads one line into `buf`; false at end of file.
+fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, line: u64) -> Result<bool, InteropError> {
+    buf.clear();
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(source) => return Err(InteropError::Io { path: name.to_string(), source }),
+        };
+        if avail.is_empty() {
+            return Ok(!buf.is_empty());
+        }
+        let (take, found) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        if buf.len() + take > MAX_LINE {
+            return Err(InteropError::Malformed {
+                path: name.to_string(),
+                line,
+                detail: format!("line longer than {} MiB: not an strace log?", MAX_LINE >> 20),
+            });
+        }
+        buf.extend_from_slice(&avail[..take]);
+        r.consume(take);
+        if found {
+            return Ok(true);
+        }
+    }
+}
+
+pub(crate) fn parse_all(inputs: Vec<LogInput>) -> Result<Parsed, InteropError> {
+    let mut p = Parsed { files: inputs.len(), ..Parsed::default() };
+    for (file, input) in inputs.into_iter().enumerate() {
+        parse_file(&mut p, file, input)?;
+    }
+    Ok(p)
+}
+
+fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), InteropError> {
+    let name = input.name.clone();
+    let malformed = |line: u64, detail: String| InteropError::Malformed { path: name.clone(), line, detail };
+    let mut pending: HashMap<i32, Pending> = HashMap::new();
+    let mut clock = FileClock { clock: None, last: 0, day_offset: 0, rel_sum: 0 };
+    let mut buf = Vec::new();
+    let mut fragment: Option<(String, u64)> = None;
+    let mut lineno = 0u64;
+    let mut seen_any = false;
+    let mut seen_syscall = false;
+    while read_line(&mut *input.reader, &mut buf, &name, lineno + 1)? {
+        lineno += 1;
+        p.lines += 1;
+        let raw = String::from_utf8_lossy(&buf);
+        if raw.contains('\0') {
+            return Err(malformed(lineno, "binary data (NUL byte): not an strace log".into()));
+        }
+        let mut text: String = match fragment.take() {
+            Some((f, _)) => f + raw.trim_end_matches(['\n', '\r']),
+            None => raw.trim_end_matches(['\n', '\r']).to_string(),
+        };
+        // strace writing to stderr cuts a line in two with its own message.
+        if let Some((before, pid)) = split_attach_message(&text) {
+            if before.trim().is_empty() {
+                if !seen_syscall {
+                    p.root_hints.push(pid);
+                }
+                continue;
+            }
+            let before = before.to_string();
+            fragment = Some((before, lineno));
+            text.clear();
+            continue;
+        }
+        let line = parse_line(&text).map_err(|d| malformed(lineno, d))?;
+        if matches!(line.body, Body::SummaryStart) {
+            break;
+        }
+        if matches!(line.body, Body::Ignore) {
+            continue;
+        }
+        seen_any = true;
+        if let Some(pid) = line.pid {
+            p.prefixed.insert(pid);
+        }
+        let tid = match (input.pid, line.pid) {
+            (Some(f), _) => f,
+            (None, Some(pid)) => pid,
+            (None, None) => {
+                p.used_unknown_pid = true;
+                UNKNOWN_PID
+            }
+        };
+        let t = clock.time(line.stamp, p.lines * 1_000);
+        p.min_t = Some(p.min_t.map_or(t, |m| m.min(t)));
+        p.max_t = p.max_t.max(t);
+        let fs = p.first_seen.entry(tid).or_insert(t);
+        *fs = (*fs).min(t);
+        match line.body {
+            Body::Ignore | Body::Signal | Body::SummaryStart => {}
+            Body::Call { name: sys, text: call_text, unfinished, pid_changed } => {
+                seen_syscall = true;
+                if !decode::is_recorded(sys) {
+                    continue;
+                }
+                if unfinished {
+                    if let Some(n) = pid_changed {
+                        p.root_hints.push(n);
+                    }
+                    pending.insert(
+                        pid_changed.unwrap_or(tid),
+                        Pending { caller: tid, name: sys.to_string(), text: call_text.to_string(), t, line: lineno },
+                    );
+                    continue;
+                }
+                let c = decode::parse_complete(call_text).map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
+                let call = decode::decode(&c).map_err(|d| malformed(lineno, d))?;
+                p.has_durations |= c.dur_ns.is_some();
+                let t_done = c.dur_ns.map_or(t, |d| t + d);
+                p.max_t = p.max_t.max(t_done);
+                p.items.push(Item { tid, t_entry: t, t_done, kind: ItemKind::Call { call, ret: c.ret }, file });
+            }
+            Body::Resumed { name: sys, rest } => {
+                seen_syscall = true;
+                if !decode::is_recorded(sys) {
+                    continue;
+                }
+                let Some(pend) = pending.remove(&tid).filter(|pe| pe.name == sys) else {
+                    p.orphan_resumes += 1;
+                    continue;
+                };
+                let full = format!("{}{}", pend.text, rest);
+                let where_ = |d: String| malformed(pend.line, format!("{sys} (resumed on line {lineno}): {d}"));
+                let c = decode::parse_complete(&full).map_err(where_)?;
+                let call = decode::decode(&c).map_err(where_)?;
+                p.has_durations |= c.dur_ns.is_some();
+                let t_done = c.dur_ns.map_or(t, |d| (pend.t + d).max(pend.t));
+                p.max_t = p.max_t.max(t_done);
+                p.items.push(Item {
+                    tid: pend.caller,
+                    t_entry: pend.t,
+                    t_done,
+                    kind: ItemKind::Call { call, ret: c.ret },
+                    file,
+                });
+            }
+            Body::Exited(code) => {
+                p.items.push(Item { tid, t_entry: t, t_done: t, kind: ItemKind::Exit { code: Some(code), signal: None, core: false }, file });
+            }
+            Body::Killed { signal, core } => {
+                let sig = names::signal_number(signal)
+                    .ok_or_else(|| malformed(lineno, format!("unknown signal {signal:?}")))?;
+                p.items.push(Item {
+                    tid,
+                    t_entry: t,
+                    t_done: t,
+                    kind: ItemKind::Exit { code: None, signal: Some(sig as i32), core },
+                    file,
+                });
+            }
+            // The exec itself arrives as the resumed call on this pid.
+            Body::Superseded(_) => {}
+        }
+    }
+    if let Some((_, l)) = fragment {
+        return Err(malformed(l, "line cut by a strace message and never continued".into()));
+    }
+    if !seen_any {
+        return Err(InteropError::Empty { path: name });
+    }
+    p.unfinished_at_end += pending.len() as u64;
+    if let Some(c) = clock.clock {
+        p.clocks.insert(c);
+    }
+    Ok(())
+}
