@@ -18,8 +18,8 @@ pub enum Error {
     /// `rule` names the flag (e.g. `--max-spawn-p99`).
     #[error("{rule}: {message}")]
     Rule { rule: String, message: String },
-    /// The trace could not be read or analysed.
-    #[error("{}: {cause}", path.display())]
+    /// The trace could not be read or analysed (the cause names the path).
+    #[error("{cause}")]
     Trace { path: PathBuf, cause: Box<dyn std::error::Error + Send + Sync> },
     /// Recording the command failed (not: the command failed; that is a result).
     #[error("recording {command:?} failed: {cause}")]

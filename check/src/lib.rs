@@ -36,6 +36,9 @@ pub mod output;
 mod policy;
 mod policy_file;
 mod report;
+mod run;
+#[cfg(target_os = "linux")]
+pub mod testing;
 mod units;
 
 pub use error::Error;
@@ -48,6 +51,7 @@ pub use policy_file::{find_policy_file, POLICY_FILE_NAME};
 pub use report::{
     format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS,
 };
+pub use run::*;
 pub use units::{format_duration, parse_duration, quote_argv};
 
-pub use spawnscope_analyzer::{Analysis, CodePath, Spawn, SpawnStyle};
+pub use spawnscope_analyzer::{Analysis, CodePath, Spawn, SpawnStyle, Thresholds};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use spawnscope_analyzer::{CodePath, SpawnStyle};
+use spawnscope_analyzer::{CodePath, SpawnStyle, Thresholds};
 
 use crate::units::{format_duration, parse_duration};
 use crate::Error;
@@ -149,7 +149,7 @@ pub struct PolicyRule {
 ///     .max_spawn_p99("5ms").unwrap();
 /// assert_eq!(p.rules().len(), 4);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {
     rules: Vec<PolicyRule>,
     allow_findings: Vec<(String, Origin)>,
@@ -160,6 +160,10 @@ pub struct Policy {
     pub allow_command_failure: bool,
     /// The policy file these rules came from, if any.
     pub file: Option<PathBuf>,
+    /// Finding thresholds from the policy file's `[thresholds]` table (None:
+    /// the analyzer's defaults). They decide when a finding fires, and so
+    /// what deny-finding sees.
+    pub thresholds: Option<Thresholds>,
 }
 
 impl Policy {
@@ -217,6 +221,7 @@ impl Policy {
         self.strict_timing |= over.strict_timing;
         self.allow_command_failure |= over.allow_command_failure;
         self.file = over.file.or(self.file);
+        self.thresholds = over.thresholds.or(self.thresholds);
         self
     }
 
@@ -302,27 +307,33 @@ pub fn parse_code_path(s: &str) -> Result<CodePath, String> {
     })
 }
 
-/// Checks a finding pattern: `all`, an id (`SS001`) or a name (`fork-large-parent`).
+/// Checks a finding pattern: `all`, or the id (`SS001`, any case) or name
+/// (`fork-large-parent`) of one of the analyzer's findings
+/// ([`spawnscope_analyzer::RULES`]). Returns the canonical form (id upper
+/// case, name as is).
 pub fn parse_finding_pattern(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !s.starts_with('-');
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "bad finding {:?}: expected an id like SS001, a name like fork-large-parent, or all",
-            spawnscope_format::escape(s)
-        ))
+    if s == "all" {
+        return Ok(s.into());
     }
+    if let Some(r) = spawnscope_analyzer::RULES.iter().find(|r| r.id.eq_ignore_ascii_case(s)) {
+        return Ok(r.id.into());
+    }
+    if let Some(r) = spawnscope_analyzer::RULES.iter().find(|r| r.name == s) {
+        return Ok(r.name.into());
+    }
+    let known: Vec<String> = spawnscope_analyzer::RULES.iter().map(|r| format!("{} {}", r.id, r.name)).collect();
+    Err(format!(
+        "unknown finding \"{}\": expected all or one of {}",
+        spawnscope_format::escape(s),
+        known.join(", ")
+    ))
 }
 
 /// Parses `EXE=N` (e.g. `git=10`, `/usr/bin/git=10`).
 pub fn parse_exe_limit(s: &str) -> Result<(String, u64), String> {
     let (exe, n) = s
         .rsplit_once('=')
-        .ok_or_else(|| format!("expected EXE=N (e.g. git=10), got {:?}", spawnscope_format::escape(s)))?;
+        .ok_or_else(|| format!("expected EXE=N (e.g. git=10), got \"{}\"", spawnscope_format::escape(s)))?;
     if exe.is_empty() {
         return Err(format!("expected EXE=N (e.g. git=10), got {:?}: no executable", s));
     }
@@ -371,9 +382,13 @@ mod tests {
         assert!(parse_exe_limit("git").is_err());
         assert!(parse_exe_limit("=3").is_err());
         assert!(parse_exe_limit("git=-1").is_err());
-        assert!(parse_finding_pattern("SS001").is_ok());
-        assert!(parse_finding_pattern("fork-large-parent").is_ok());
-        assert!(parse_finding_pattern("bad id").is_err());
+        assert_eq!(parse_finding_pattern("SS001").as_deref(), Ok("SS001"));
+        assert_eq!(parse_finding_pattern("ss003").as_deref(), Ok("SS003"));
+        assert_eq!(parse_finding_pattern("fork-large-parent").as_deref(), Ok("fork-large-parent"));
+        assert_eq!(parse_finding_pattern("all").as_deref(), Ok("all"));
+        let e = parse_finding_pattern("SS999").unwrap_err();
+        assert!(e.contains("unknown finding \"SS999\"") && e.contains("SS001 fork-large-parent"), "{e}");
+        assert!(parse_finding_pattern("bad\x1bid").unwrap_err().contains("bad\\x1bid"));
         assert!(Policy::new().max_spawn_p99("5").is_err());
     }
 }

@@ -12,13 +12,16 @@
 //! min-spawns = 1
 //! ```
 //!
-//! Every key is the name of the command-line flag without its dashes.
+//! Every key is the name of the command-line flag without its dashes. A
+//! `[thresholds]` table (the analyzer's finding thresholds, as in
+//! `spawnscope report`'s config) may sit in the same file.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use spawnscope_analyzer::Thresholds;
 use toml::Spanned;
 
 use crate::policy::{parse_code_path, parse_finding_pattern, parse_style, Origin, Policy, Rule};
@@ -32,6 +35,8 @@ pub const POLICY_FILE_NAME: &str = "spawnscope.toml";
 #[serde(deny_unknown_fields)]
 struct RawFile {
     check: Option<RawCheck>,
+    /// The analyzer's finding thresholds (same keys as `spawnscope report`'s config).
+    thresholds: Option<Thresholds>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +84,7 @@ impl Policy {
             toml::from_str(text).map_err(|e| err(e.span(), clean_message(e.message())))?;
         let mut p = Policy::new();
         p.file = Some(path.to_path_buf());
+        p.thresholds = raw.thresholds;
         let Some(c) = raw.check else { return Ok(p) };
         let origin = |span: &Range<usize>| Origin::File { path: path.to_path_buf(), line: line_col(text, span.start).0 };
         let add = |p: &mut Policy, rule: Rule, span: &Range<usize>| p.add(rule, origin(span));
@@ -200,7 +206,7 @@ mod tests {
              max-failed-exec-attempts = 0\n\
              max-env-bytes = 65536\n\
              deny-finding = [\"all\"]\n\
-             allow-finding = [\"SS003\"]\n\
+             allow-finding = [\"ss003\"]\n\
              require-code-path = [\"glibc-posix-spawn\"]\n\
              deny-code-path = [\"rust-std-fork-fallback\"]\n\
              max-spawn-p99 = \"5ms\"\n\
@@ -238,6 +244,16 @@ mod tests {
         );
         assert_eq!(p.allowed_findings()[0].0, "SS003");
         assert!(p.strict_timing && p.allow_command_failure);
+    }
+
+    #[test]
+    fn thresholds_table_is_read_and_checked() {
+        let p = parse("[check]\nmax-spawns = 1\n[thresholds]\nenv_bytes = 100\n").unwrap();
+        assert_eq!(p.thresholds.as_ref().map(|t| t.env_bytes), Some(100));
+        assert_eq!(p.rules().len(), 1);
+        let (line, _, msg) = position(parse("[check]\n[thresholds]\nenv_bytez = 1\n").unwrap_err());
+        assert_eq!(line, 3);
+        assert!(msg.contains("unknown key `env_bytez`"), "{msg}");
     }
 
     #[test]
@@ -282,9 +298,9 @@ mod tests {
         let (line, _, msg) = position(parse("[check]\nstrict-timing = \"yes\"\n").unwrap_err());
         assert_eq!(line, 2);
         assert!(msg.contains("bool"), "{msg}");
-        let (line, _, msg) = position(parse("[check]\ndeny-finding = [\"a b\"]\n").unwrap_err());
+        let (line, _, msg) = position(parse("[check]\ndeny-finding = [\"SS001\", \"SS099\"]\n").unwrap_err());
         assert_eq!(line, 2);
-        assert!(msg.contains("bad finding"), "{msg}");
+        assert!(msg.contains("unknown finding \"SS099\""), "{msg}");
     }
 
     #[test]

@@ -138,20 +138,20 @@ fn max_env_bytes_passes_and_fails() {
 
 #[test]
 fn deny_finding_by_id_name_or_all() {
-    let a = trace().spawns(2, "/bin/sh").finding("SS004", "path-search", vec![1]).done();
+    let a = trace().spawns(2, "/bin/sh").finding("SS003", "path-search", vec![1]).done();
     assert_eq!(only(&Policy::new().deny_finding("SS001").unwrap(), &a).status, Status::Pass);
-    for pattern in ["SS004", "ss004", "path-search", "all"] {
+    for pattern in ["SS003", "ss003", "path-search", "all"] {
         let r = only(&Policy::new().deny_finding(pattern).unwrap(), &a);
         assert_eq!((r.status, r.measured), (Status::Fail, 1), "{pattern}");
         assert_eq!(r.offenders[0].pid, 1001);
-        assert!(r.offenders[0].detail.starts_with("SS004 path-search (warning): path-search happened"));
+        assert!(r.offenders[0].detail.starts_with("SS003 path-search (warning): path-search happened"));
         assert!(r.note.as_deref().unwrap().contains("advice: do the other thing"));
     }
 }
 
 #[test]
 fn allow_finding_exempts_from_deny() {
-    let a = trace().spawns(1, "/bin/sh").finding("SS004", "path-search", vec![0]).finding("SS001", "fork-large-parent", vec![0]).done();
+    let a = trace().spawns(1, "/bin/sh").finding("SS003", "path-search", vec![0]).finding("SS001", "fork-large-parent", vec![0]).done();
     let p = Policy::new().deny_finding("all").unwrap().allow_finding("path-search").unwrap();
     let r = only(&p, &a);
     assert_eq!((r.status, r.measured), (Status::Fail, 1));

@@ -47,6 +47,7 @@ pub fn trace() -> Build {
         threads_created: 0,
         exit: None,
         t_start: 0,
+        threads_exited: 0,
     };
     let mut styles = BTreeMap::new();
     for s in SpawnStyle::ALL {
@@ -61,6 +62,7 @@ pub fn trace() -> Build {
             spawns: vec![],
             summary: Summary { styles, exit_code: Some(0), ..Summary::default() },
             findings: vec![],
+            thresholds: Thresholds::default(),
         },
     }
 }
@@ -109,6 +111,9 @@ impl Build {
             parent_threads: Some(1),
             in_flight: 0,
             t_start: 1000 * index as u64,
+            t_done: Some(1000 * index as u64 + 100_000),
+            line: 2 + index as u64,
+            from_event: false,
         });
         self.a.processes.push(Process {
             index: proc_index,
@@ -121,6 +126,7 @@ impl Build {
             threads_created: 0,
             exit: None,
             t_start: 0,
+            threads_exited: 0,
         });
         self.a.processes[0].children.push(proc_index);
         self.a.summary.spawns += 1;
