@@ -1,4 +1,88 @@
-//! Portable analysis of spawnscope traces (skeleton: being written).
+//! Portable analysis of spawnscope traces.
+//!
+//! Reads a trace (see `spawnscope_format`) and says, for every spawn, its
+//! style (fork / vfork / vm), the library code path that produced it, what the
+//! child exec'd (with the failed attempts of a PATH search), how long it took,
+//! and which costs are worth fixing ([`Finding`]s with stable ids, see
+//! [`RULES`]). Builds on any OS: no ptrace, no terminal.
+//!
+//! ```no_run
+//! use spawnscope_analyzer::{analyze_path, group_by, GroupBy, Thresholds};
+//! let a = analyze_path("trace.jsonl", &Thresholds::default()).unwrap();
+//! println!("{} spawns, {} fork-style", a.summary.spawns, a.summary.styles["fork"]);
+//! for g in group_by(&a, GroupBy::CodePath) {
+//!     println!("{}: {} (p50 {} ns)", g.key, g.count, g.latency.p50);
+//! }
+//! for f in &a.findings {
+//!     println!("{} {}: {}", f.id, f.severity.as_str(), f.message);
+//! }
+//! ```
+//!
+//! For a live trace, feed records to an [`Analyzer`] and call
+//! [`Analyzer::current`] (or [`Analyzer::snapshot`]) whenever a view is needed.
 
+mod analyze;
+pub mod classify;
+mod findings;
 mod model;
+mod stats;
+mod thresholds;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use spawnscope_format::{FileReader, ReadError, TraceReader};
+
+pub use analyze::{Analyzer, EVENTS_MODE_NOTE};
+pub use findings::{Rule, RULES};
 pub use model::*;
+pub use stats::{attempt_ns, basename, bucket_of, group_by, GroupBy};
+pub use thresholds::{ConfigError, Thresholds};
+
+/// Why a trace could not be analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// The file could not be opened (the message names the path).
+    #[error("{0}")]
+    Open(ReadError),
+    /// The trace is not one we can read (bad header, newer version, bad line).
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: ReadError },
+}
+
+impl AnalyzeError {
+    /// The underlying reader error.
+    pub fn read_error(&self) -> &ReadError {
+        match self {
+            AnalyzeError::Open(e) | AnalyzeError::Read { source: e, .. } => e,
+        }
+    }
+}
+
+/// Reads and analyses a trace file (`.zst`: compressed). Reader warnings (an
+/// incomplete trace, skipped lines) land in [`Analysis::warnings`].
+pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<Analysis, AnalyzeError> {
+    let path = path.as_ref();
+    let reader = FileReader::open(path).map_err(|e| match e {
+        ReadError::Open { .. } | ReadError::IsDirectory { .. } => AnalyzeError::Open(e),
+        source => AnalyzeError::Read { path: path.to_path_buf(), source },
+    })?;
+    analyze_trace(reader, thresholds)
+        .map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
+}
+
+/// Analyses a trace from any reader.
+pub fn analyze_reader(r: impl BufRead, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
+    analyze_trace(TraceReader::new(r)?, thresholds)
+}
+
+fn analyze_trace<R: BufRead>(mut reader: TraceReader<R>, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
+    let mut an = Analyzer::new(reader.header().clone(), thresholds.clone());
+    while let Some((line, rec)) = reader.next_record()? {
+        an.push_owned(line, rec);
+    }
+    for w in reader.warnings() {
+        an.warn(w.to_string());
+    }
+    Ok(an.finish())
+}

@@ -153,6 +153,14 @@ pub struct Spawn {
     /// Spawns of the whole trace in flight (started, child not yet exec'd/exited) at its start.
     pub in_flight: u32,
     pub t_start: Nanos,
+    /// When the child exec'd successfully (or exited without exec): the end of
+    /// `latency_ns`. None while the child is still on its way.
+    pub t_done: Option<Nanos>,
+    /// Line of the `spawn` event in the trace file (0 when fed live without lines).
+    pub line: u64,
+    /// `t_start` is the ptrace event, not the syscall entry (events mode): the
+    /// latencies of this spawn are lower bounds.
+    pub from_event: bool,
 }
 
 impl Spawn {
@@ -189,6 +197,8 @@ pub struct Process {
     pub threads_created: u32,
     pub exit: Option<ProcessExit>,
     pub t_start: Nanos,
+    /// Threads that ended (thread exits seen).
+    pub threads_exited: u32,
 }
 
 /// Distribution of durations.
@@ -238,6 +248,24 @@ pub struct Summary {
     /// Spawns per second over the recording.
     pub spawn_rate: f64,
     pub exit_code: Option<i32>,
+    /// Clone calls that failed (EAGAIN, ENOMEM, ...): neither spawns nor threads.
+    pub failed_clones: u64,
+    /// Spawns whose child made at least one failed exec attempt before the
+    /// success (or never succeeded).
+    pub path_search_spawns: u64,
+    /// Environment bytes copied into children by successful execs, summed.
+    pub env_bytes_total: u64,
+    /// Mean environment size of the successful execs of spawned children.
+    pub env_bytes_mean: u64,
+    /// Most spawns in flight at once.
+    pub max_in_flight: u32,
+    /// Spawn rate over time: spawns started per `timeline_bucket_ns`, from t = 0.
+    pub timeline: Vec<u64>,
+    pub timeline_bucket_ns: Nanos,
+    /// Spawns whose child never exec'd successfully although it tried.
+    pub exec_failed_spawns: u64,
+    /// Spawns whose ptrace event disagrees with their flags.
+    pub style_mismatches: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -288,4 +316,27 @@ pub struct Analysis {
     pub spawns: Vec<Spawn>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// The thresholds the findings were computed with.
+    pub thresholds: crate::Thresholds,
+}
+
+impl Analysis {
+    /// Processes without a known parent (the traced command, attached processes).
+    pub fn roots(&self) -> impl Iterator<Item = &Process> {
+        self.processes.iter().filter(|p| p.parent.is_none())
+    }
+
+    /// Spawns made by a process, in order.
+    pub fn spawns_of(&self, process: usize) -> impl Iterator<Item = &Spawn> {
+        let p = self.processes.get(process);
+        p.into_iter()
+            .flat_map(|p| p.children.iter())
+            .filter_map(|&c| self.processes.get(c)?.spawn)
+            .filter_map(|s| self.spawns.get(s))
+    }
+
+    /// Whether latencies were measured from syscall entry (false in events mode).
+    pub fn has_syscall_times(&self) -> bool {
+        self.header.tracer.mode != spawnscope_format::TracerMode::Events
+    }
 }

@@ -1,0 +1,582 @@
+//! The streaming analyzer: trace records in, [`Analysis`] out.
+//!
+//! Events come in the order the tracer observed them, which is not the order
+//! things happened: a `spawn` line is written when the parent runs again, so a
+//! child's `exec` (always, for vfork-style spawns) and even its own spawns and
+//! its exit can come before the line that created it. Everything is matched
+//! by pid: a pid first seen without a spawn gets a *provisional* process that
+//! the spawn line adopts when it arrives. A pid whose process exited and that
+//! shows up again is a new process (pid reuse).
+
+use std::collections::HashMap;
+
+use spawnscope_format::{
+    ExecEvent, ExitEvent, Header, Nanos, Record, SocketpairEvent, SpawnEvent, TracerMode,
+};
+
+use crate::classify::{self, BasePath};
+use crate::model::*;
+use crate::stats;
+use crate::Thresholds;
+
+/// Most warnings kept; the rest are counted.
+const MAX_WARNINGS: usize = 200;
+/// Longest parent chain walked when checking that an adoption makes no cycle.
+const MAX_WALK: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+struct ProcState {
+    /// Created by an event before any spawn line named it: may still be adopted.
+    provisional: bool,
+    first_seen: Nanos,
+    last_seen: Nanos,
+    /// Created by a spawn we saw: its thread count is known.
+    threads_known: bool,
+    /// Has exec'd successfully: its name is its own, not its parent's.
+    named: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SpawnState {
+    base: BasePath,
+}
+
+/// Builds an [`Analysis`] from trace records fed one at a time.
+///
+/// Memory grows with the number of processes and spawns, not with the
+/// number of events. [`Analyzer::snapshot`] can be called at any time (the
+/// live terminal UI does so ~10 times a second); [`Analyzer::current`] does the
+/// same without copying.
+///
+/// ```
+/// use spawnscope_analyzer::{Analyzer, Thresholds};
+/// use spawnscope_format::*;
+/// let header = Header::new(vec!["sh".into()], TracerMode::Seccomp);
+/// let mut an = Analyzer::new(header, Thresholds::default());
+/// an.push(2, &Record::Spawn(SpawnEvent {
+///     pid: 10, tid: 10, child: Some(11), syscall: CloneSyscall::Clone,
+///     flags: 0x0120_0000, exit_signal: 17, stack: 0, clone_args: None,
+///     ptrace_event: Some(PtraceEvent::Fork), thread: false, result: 0,
+///     t_entry: Some(1_000), t_event: 2_000, t_resume: Some(3_000),
+///     parent_mem: None, parent_threads: Some(1),
+/// }));
+/// let a = an.finish();
+/// assert_eq!(a.summary.spawns, 1);
+/// assert_eq!(a.spawns[0].style.as_str(), "fork");
+/// assert_eq!(a.spawns[0].code_path.as_str(), "fork-no-exec");
+/// ```
+#[derive(Debug)]
+pub struct Analyzer {
+    /// Processes and spawns live here; the derived parts (code paths of
+    /// undecided forks, in-flight counts, summary, findings) are refreshed
+    /// by `derive`.
+    a: Analysis,
+    proc_state: Vec<ProcState>,
+    spawn_state: Vec<SpawnState>,
+    by_pid: HashMap<i32, usize>,
+    /// Thread id → line of a Rust-fallback socketpair not yet followed by
+    /// anything else in that thread.
+    rust_socketpair: HashMap<i32, u64>,
+    threads: u64,
+    failed_clones: u64,
+    warnings: Vec<String>,
+    warnings_dropped: u64,
+    last_t: Nanos,
+    end: Option<(Nanos, Option<i32>)>,
+    /// Bumped by every push; `current` recomputes only when it changed.
+    generation: u64,
+    derived: Option<u64>,
+}
+
+impl Analyzer {
+    pub fn new(header: Header, thresholds: Thresholds) -> Analyzer {
+        Analyzer {
+            a: Analysis {
+                header,
+                complete: false,
+                warnings: Vec::new(),
+                processes: Vec::new(),
+                spawns: Vec::new(),
+                summary: Summary::default(),
+                findings: Vec::new(),
+                thresholds,
+            },
+            proc_state: Vec::new(),
+            spawn_state: Vec::new(),
+            by_pid: HashMap::new(),
+            rust_socketpair: HashMap::new(),
+            threads: 0,
+            failed_clones: 0,
+            warnings: Vec::new(),
+            warnings_dropped: 0,
+            last_t: 0,
+            end: None,
+            generation: 0,
+            derived: None,
+        }
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.a.header
+    }
+
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.a.thresholds
+    }
+
+    /// Changes the thresholds (findings are recomputed at the next snapshot).
+    pub fn set_thresholds(&mut self, t: Thresholds) {
+        self.a.thresholds = t;
+        self.generation += 1;
+    }
+
+    /// Number of spawns so far (cheap).
+    pub fn spawn_count(&self) -> usize {
+        self.a.spawns.len()
+    }
+
+    /// Adds a warning (e.g. from the trace reader) to the analysis.
+    pub fn warn(&mut self, msg: impl Into<String>) {
+        self.generation += 1;
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(msg.into());
+        } else {
+            self.warnings_dropped += 1;
+        }
+    }
+
+    /// Feeds one record; `line` is its line number in the trace (for messages).
+    pub fn push(&mut self, line: u64, rec: &Record) {
+        self.push_owned(line, rec.clone());
+    }
+
+    /// Like [`Analyzer::push`], without copying the record's strings.
+    pub fn push_owned(&mut self, line: u64, rec: Record) {
+        self.generation += 1;
+        if let Some(t) = rec.time() {
+            self.last_t = self.last_t.max(t);
+        }
+        match rec {
+            Record::Spawn(ev) => self.on_spawn(line, ev),
+            Record::Exec(ev) => self.on_exec(ev),
+            Record::Socketpair(ev) => self.on_socketpair(line, &ev),
+            Record::Pipe(ev) => {
+                self.live(ev.pid, ev.t);
+                self.rust_socketpair.remove(&ev.tid);
+            }
+            Record::Exit(ev) => self.on_exit(ev),
+            Record::Warning(w) => {
+                let pid = w.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+                self.warn(format!("line {line}: tracer: {}{pid}", w.message));
+            }
+            Record::End(e) => self.end = Some((e.t, e.exit_code)),
+            Record::Header(_) => self.warn(format!("line {line}: a second header, ignored")),
+            Record::Unknown => {}
+        }
+    }
+
+    /// The analysis so far, as an owned copy (cost: a copy of every process
+    /// and spawn; [`Analyzer::current`] avoids it). Spawns whose child has not
+    /// exec'd yet have code path `unknown` until it does (or exits).
+    pub fn snapshot(&self) -> Analysis {
+        let mut a = self.a.clone();
+        self.derive(&mut a, false);
+        a
+    }
+
+    /// The analysis so far, without a copy; recomputed only if records
+    /// arrived since the last call.
+    pub fn current(&mut self) -> &Analysis {
+        if self.derived != Some(self.generation) {
+            let mut a = std::mem::replace(&mut self.a, placeholder());
+            self.derive(&mut a, false);
+            self.a = a;
+            self.derived = Some(self.generation);
+        }
+        &self.a
+    }
+
+    /// The final analysis: children that never exec'd are `fork-no-exec`.
+    pub fn finish(mut self) -> Analysis {
+        let mut a = std::mem::replace(&mut self.a, placeholder());
+        self.derive(&mut a, true);
+        a
+    }
+
+    // ---- events ----
+
+    fn on_socketpair(&mut self, line: u64, ev: &SocketpairEvent) {
+        self.live(ev.pid, ev.t);
+        if classify::is_rust_fallback_socketpair(ev) {
+            self.rust_socketpair.insert(ev.tid, line);
+        } else {
+            self.rust_socketpair.remove(&ev.tid);
+        }
+    }
+
+    fn on_spawn(&mut self, line: u64, ev: SpawnEvent) {
+        let t0 = ev.t_entry.unwrap_or(ev.t_event);
+        let parent_seen_before = self.by_pid.get(&ev.pid).map(|&p| self.proc_state[p].last_seen);
+        let parent = self.live(ev.pid, t0);
+        let socketpair_line = self.rust_socketpair.remove(&ev.tid);
+        if ev.result != 0 {
+            self.failed_clones += 1;
+            return;
+        }
+        if classify::is_thread(&ev) {
+            self.threads += 1;
+            self.a.processes[parent].threads_created += 1;
+            return;
+        }
+        let si = self.a.spawns.len();
+        let style = classify::style_of(ev.flags);
+        let mismatch = classify::style_mismatch(&ev);
+        if mismatch {
+            self.warn(format!(
+                "line {line}: spawn of pid {}: the kernel reported a {} event but the flags ({}, exit signal {}) mean {}",
+                ev.child.unwrap_or(0),
+                ev.ptrace_event.map_or("no", event_name),
+                flag_list(ev.flags),
+                ev.exit_signal,
+                classify::expected_event(ev.flags, ev.exit_signal).map_or("no event (CLONE_UNTRACED)", event_name),
+            ));
+        }
+        let child = match ev.child {
+            Some(pid) => Some(self.child_for(pid, parent, si, &ev, parent_seen_before)),
+            None => {
+                self.warn(format!(
+                    "line {line}: spawn by pid {} without a child pid (the tracer did not see the new task)",
+                    ev.pid
+                ));
+                None
+            }
+        };
+        let parent_threads = ev.parent_threads.or_else(|| {
+            let p = &self.a.processes[parent];
+            self.proc_state[parent]
+                .threads_known
+                .then(|| 1 + p.threads_created.saturating_sub(p.threads_exited))
+        });
+        let base = classify::base_path(&ev, socketpair_line.is_some());
+        self.a.spawns.push(Spawn {
+            index: si,
+            parent_pid: ev.pid,
+            parent_tid: ev.tid,
+            child_pid: ev.child.unwrap_or(0),
+            child,
+            parent: Some(parent),
+            syscall: ev.syscall,
+            flags: ev.flags,
+            exit_signal: ev.exit_signal,
+            stack: ev.stack,
+            style,
+            ptrace_event: ev.ptrace_event,
+            style_mismatch: mismatch,
+            code_path: CodePath::Unknown,
+            socketpair: socketpair_line.is_some(),
+            exec: None,
+            latency_ns: None,
+            parent_blocked_ns: ev.t_resume.map(|r| r.saturating_sub(t0)),
+            clone_ns: ev.t_entry.map(|e| ev.t_event.saturating_sub(e)),
+            parent_mem: ev.parent_mem,
+            parent_threads,
+            in_flight: 0,
+            t_start: t0,
+            t_done: None,
+            line,
+            from_event: ev.t_entry.is_none(),
+        });
+        self.spawn_state.push(SpawnState { base });
+        // Replay what the child did before this line arrived.
+        if let Some(c) = child {
+            let execs = std::mem::take(&mut self.a.processes[c].execs);
+            for a in &execs {
+                self.apply_exec(si, a);
+            }
+            self.a.processes[c].execs = execs;
+            if let Some(exit) = self.a.processes[c].exit {
+                self.apply_exit(si, exit.t);
+            }
+        }
+    }
+
+    /// The process for a spawn's child: a provisional process of that pid if
+    /// it is plausibly this child, else a new one.
+    fn child_for(
+        &mut self,
+        pid: i32,
+        parent: usize,
+        si: usize,
+        ev: &SpawnEvent,
+        parent_seen_before: Option<Nanos>,
+    ) -> usize {
+        let t0 = ev.t_entry.unwrap_or(ev.t_event);
+        let adopt = self.by_pid.get(&pid).copied().filter(|&c| {
+            let st = self.proc_state[c];
+            let p = &self.a.processes[c];
+            let timely = match ev.t_entry {
+                Some(entry) => st.first_seen >= entry,
+                None => st.first_seen >= parent_seen_before.unwrap_or(0),
+            };
+            st.provisional
+                && p.spawn.is_none()
+                && p.parent.is_none()
+                && c != parent
+                && timely
+                && !self.is_ancestor(c, parent)
+        });
+        let c = match adopt {
+            Some(c) => {
+                let p = &mut self.a.processes[c];
+                p.parent = Some(parent);
+                p.spawn = Some(si);
+                p.t_start = p.t_start.min(t0);
+                let st = &mut self.proc_state[c];
+                st.provisional = false;
+                st.threads_known = true;
+                c
+            }
+            None => {
+                let c = self.new_process(pid, t0, false);
+                let p = &mut self.a.processes[c];
+                p.parent = Some(parent);
+                p.spawn = Some(si);
+                self.proc_state[c].threads_known = true;
+                c
+            }
+        };
+        self.a.processes[parent].children.push(c);
+        c
+    }
+
+    /// Whether `a` is `b` or an ancestor of `b` (bounded walk; a chain too
+    /// long to walk counts as "yes", which only costs a missed adoption).
+    fn is_ancestor(&self, a: usize, b: usize) -> bool {
+        if self.a.processes[a].children.is_empty() {
+            return a == b;
+        }
+        let mut cur = Some(b);
+        for _ in 0..MAX_WALK {
+            match cur {
+                None => return false,
+                Some(x) if x == a => return true,
+                Some(x) => cur = self.a.processes[x].parent,
+            }
+        }
+        true
+    }
+
+    fn on_exec(&mut self, ev: ExecEvent) {
+        let t = ev.t_entry.unwrap_or(ev.t_exit);
+        let c = self.live(ev.pid, t);
+        self.rust_socketpair.remove(&ev.tid);
+        let attempt = ExecAttempt {
+            tid: ev.tid,
+            path: ev.path,
+            argv: ev.argv,
+            env_count: ev.env_count,
+            env_bytes: ev.env_bytes,
+            result: ev.result,
+            t_entry: ev.t_entry,
+            t_exit: ev.t_exit,
+        };
+        if let Some(si) = self.a.processes[c].spawn {
+            self.apply_exec(si, &attempt);
+        }
+        let p = &mut self.a.processes[c];
+        if attempt.result == 0 {
+            p.name.clone_from(&attempt.path);
+            self.proc_state[c].named = true;
+        }
+        p.execs.push(attempt);
+    }
+
+    fn apply_exec(&mut self, si: usize, a: &ExecAttempt) {
+        let s = &mut self.a.spawns[si];
+        if s.exec.as_ref().is_some_and(|e| e.success) {
+            return;
+        }
+        let e = s.exec.get_or_insert_with(|| SpawnExec {
+            path: String::new(),
+            argv: Vec::new(),
+            success: false,
+            failed_attempts: Vec::new(),
+            failed_ns: 0,
+            env_count: 0,
+            env_bytes: 0,
+        });
+        e.path.clone_from(&a.path);
+        e.argv.clone_from(&a.argv);
+        e.env_count = a.env_count;
+        e.env_bytes = a.env_bytes;
+        if a.result != 0 {
+            e.failed_ns += stats::attempt_ns(a.t_entry, a.t_exit);
+            e.failed_attempts.push(a.clone());
+        } else {
+            e.success = true;
+            s.t_done = Some(a.t_exit);
+            s.latency_ns = Some(a.t_exit.saturating_sub(s.t_start));
+        }
+    }
+
+    fn apply_exit(&mut self, si: usize, t: Nanos) {
+        let s = &mut self.a.spawns[si];
+        if s.t_done.is_none() {
+            s.t_done = Some(t);
+            s.latency_ns = Some(t.saturating_sub(s.t_start));
+        }
+    }
+
+    fn on_exit(&mut self, ev: ExitEvent) {
+        if ev.thread {
+            let c = self.live(ev.pid, ev.t);
+            self.a.processes[c].threads_exited += 1;
+            return;
+        }
+        let c = self.live(ev.pid, ev.t);
+        self.a.processes[c].exit = Some(ProcessExit { code: ev.code, signal: ev.signal, t: ev.t });
+        self.rust_socketpair.remove(&ev.tid);
+        if let Some(si) = self.a.processes[c].spawn {
+            self.apply_exit(si, ev.t);
+        }
+    }
+
+    /// The live process of a pid, creating a provisional one if the pid is
+    /// new or its last process has exited (pid reuse).
+    fn live(&mut self, pid: i32, t: Nanos) -> usize {
+        let idx = match self.by_pid.get(&pid) {
+            Some(&i) if self.a.processes[i].exit.is_none() => i,
+            _ => self.new_process(pid, t, true),
+        };
+        let st = &mut self.proc_state[idx];
+        st.last_seen = st.last_seen.max(t);
+        idx
+    }
+
+    fn new_process(&mut self, pid: i32, t: Nanos, provisional: bool) -> usize {
+        let idx = self.a.processes.len();
+        self.a.processes.push(Process {
+            index: idx,
+            pid,
+            parent: None,
+            spawn: None,
+            children: Vec::new(),
+            execs: Vec::new(),
+            name: String::new(),
+            threads_created: 0,
+            exit: None,
+            t_start: t,
+            threads_exited: 0,
+        });
+        self.proc_state.push(ProcState {
+            provisional,
+            first_seen: t,
+            last_seen: t,
+            threads_known: false,
+            named: false,
+        });
+        self.by_pid.insert(pid, idx);
+        idx
+    }
+
+    // ---- derived ----
+
+    /// Refreshes the derived parts of `a` (idempotent).
+    fn derive(&self, a: &mut Analysis, last: bool) {
+        for (s, st) in a.spawns.iter_mut().zip(&self.spawn_state) {
+            s.code_path = match st.base {
+                BasePath::Known(c) => c,
+                BasePath::PlainFork => {
+                    let exited =
+                        s.child.and_then(|c| a.processes.get(c)).is_some_and(|p| p.exit.is_some());
+                    if s.exec.is_some() {
+                        CodePath::ForkExec
+                    } else if last || exited {
+                        CodePath::ForkNoExec
+                    } else {
+                        CodePath::Unknown
+                    }
+                }
+            };
+        }
+        for i in 0..a.processes.len() {
+            if self.proc_state.get(i).is_some_and(|st| !st.named) {
+                let name = self.inherited_name(a, i);
+                a.processes[i].name = name;
+            }
+        }
+        let max_in_flight = stats::fill_in_flight(&mut a.spawns);
+        let (end_t, exit_code) = self.end.unwrap_or((self.last_t, None));
+        a.summary = stats::summarize(
+            &a.processes,
+            &a.spawns,
+            self.threads,
+            self.failed_clones,
+            end_t.max(self.last_t),
+            exit_code,
+        );
+        a.summary.max_in_flight = max_in_flight;
+        a.warnings.clear();
+        if a.header.tracer.mode == TracerMode::Events {
+            a.warnings.push(EVENTS_MODE_NOTE.to_string());
+        }
+        a.warnings.extend(self.warnings.iter().cloned());
+        if self.warnings_dropped > 0 {
+            a.warnings.push(format!("... and {} more warnings", self.warnings_dropped));
+        }
+        a.complete = self.end.is_some();
+        a.findings = crate::findings::evaluate(a);
+    }
+
+    /// Name of a process that never exec'd: its nearest exec'd ancestor's
+    /// program, else the traced command.
+    fn inherited_name(&self, a: &Analysis, i: usize) -> String {
+        let mut cur = a.processes[i].parent;
+        for _ in 0..64 {
+            match cur {
+                Some(p) if self.proc_state.get(p).is_some_and(|st| st.named) => {
+                    return a.processes[p].name.clone();
+                }
+                Some(p) => cur = a.processes[p].parent,
+                None => break,
+            }
+        }
+        match a.header.command.first() {
+            Some(c) if !c.is_empty() => c.clone(),
+            _ => "?".to_string(),
+        }
+    }
+}
+
+fn placeholder() -> Analysis {
+    Analysis {
+        header: Header::new(Vec::new(), TracerMode::Imported),
+        complete: false,
+        warnings: Vec::new(),
+        processes: Vec::new(),
+        spawns: Vec::new(),
+        summary: Summary::default(),
+        findings: Vec::new(),
+        thresholds: Thresholds::default(),
+    }
+}
+
+/// Shown first in the warnings of an events-mode trace.
+pub const EVENTS_MODE_NOTE: &str = "events mode: no syscall-entry times (latencies start at the kernel's fork event and are lower bounds), no failed exec attempts and no socketpair/pipe calls: PATH search and the Rust std fork fallback (which shows as fork + exec) cannot be seen";
+
+fn event_name(e: spawnscope_format::PtraceEvent) -> &'static str {
+    match e {
+        spawnscope_format::PtraceEvent::Fork => "FORK",
+        spawnscope_format::PtraceEvent::Vfork => "VFORK",
+        spawnscope_format::PtraceEvent::Clone => "CLONE",
+    }
+}
+
+fn flag_list(flags: u64) -> String {
+    let names = spawnscope_format::flags::clone_flag_names(flags);
+    if names.is_empty() {
+        "0".to_string()
+    } else {
+        names.join("|")
+    }
+}

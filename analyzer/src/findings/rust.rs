@@ -1,0 +1,187 @@
+//! SS002: the Rust std fork+exec fallback and why it happened.
+//!
+//! Rust's `Command::spawn` on Linux/glibc uses `posix_spawnp` (vfork-style)
+//! unless one of these holds, in which case it opens a
+//! socketpair(AF_UNIX, SOCK_SEQPACKET) and calls `fork()`
+//! (`library/std/src/sys/process/unix/unix.rs`, `posix_spawn`):
+//! - glibc older than 2.24 (or its version unknown to std);
+//! - `uid()`, `gid()` or `groups()` set;
+//! - the PATH changed (`env_clear()`, `env("PATH", ..)`, `env_remove("PATH")`)
+//!   and the program is a bare name (no `/`);
+//! - a `pre_exec` closure;
+//! - `current_dir()` on a glibc without `posix_spawn_file_actions_addchdir_np` (< 2.29);
+//! - (nightly) `create_pidfd`.
+//!
+//! The trace shows the glibc version, the child's environment size and the
+//! exec attempts; it does not show the closures, ids or directory the
+//! program set, so those causes can only be named as candidates.
+
+use std::collections::BTreeMap;
+
+use super::{finding, fmt_ns, list, ms};
+use crate::model::{Analysis, CodePath, Finding, Severity, Spawn};
+use crate::stats::basename;
+
+/// Why one fallback spawn happened, as far as the trace tells.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Cause {
+    /// Host glibc < 2.24: certain.
+    OldGlibc,
+    /// A bare program name found by a PATH search, with an environment that
+    /// differs from the parent's: likely env_clear()/PATH change.
+    PathChanged { program: String, child_vars: u64, parent_vars: Option<u64> },
+    /// Nothing visible; one of the invisible causes.
+    Hidden,
+}
+
+pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
+    let ev: Vec<&Spawn> =
+        a.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).collect();
+    if ev.is_empty() {
+        return None;
+    }
+    let glibc = a.header.glibc();
+    let glibc_str = a.header.host.glibc_version.clone().unwrap_or_default();
+    let mut causes: BTreeMap<Cause, Vec<usize>> = BTreeMap::new();
+    for s in &ev {
+        causes.entry(cause_of(a, s, glibc)).or_default().push(s.index);
+    }
+    let n = ev.len() as u64;
+    let mut parts = Vec::new();
+    let mut advice = Vec::new();
+    let all = |k: usize| if k as u64 == n { "all".to_string() } else { format!("{k} of them") };
+    for (cause, idx) in &causes {
+        match cause {
+            Cause::OldGlibc => {
+                parts.push(format!(
+                    "{}: host glibc {glibc_str} is older than 2.24, so std never uses posix_spawn on this host (certain)",
+                    all(idx.len())
+                ));
+                advice.push("On glibc < 2.24 every Command spawn forks: spawn from a small helper process started early, or run on a newer glibc.".to_string());
+            }
+            Cause::PathChanged { program, child_vars, parent_vars } => {
+                let env = match parent_vars {
+                    Some(p) => format!("{child_vars} environment variables against the parent's {p}"),
+                    None => format!("{child_vars} environment variables"),
+                };
+                parts.push(format!(
+                    "{}: the bare program name \"{program}\" was searched in PATH with a changed environment ({env}): env_clear() or env(\"PATH\", ..) with a bare name makes std fork and search PATH itself (likely)",
+                    all(idx.len())
+                ));
+                advice.push(format!(
+                    "Give the program as an absolute path (e.g. Command::new(\"/usr/bin/{program}\")) when you clear the environment or change PATH; std then keeps posix_spawn."
+                ));
+            }
+            Cause::Hidden => {
+                let cwd = match glibc {
+                    Some(v) if v < (2, 29) => format!(", current_dir() (glibc {glibc_str} < 2.29 cannot chdir in posix_spawn)"),
+                    Some(_) => String::new(),
+                    None => ", current_dir() (if the host's glibc is older than 2.29)".to_string(),
+                };
+                let excluded = match glibc {
+                    Some(v) if v >= (2, 29) => format!("; not current_dir(): glibc {glibc_str} supports it in posix_spawn"),
+                    _ => String::new(),
+                };
+                let glibc_unknown = if glibc.is_none() {
+                    "; the trace does not record the glibc version, so glibc < 2.24 is also possible"
+                } else {
+                    ""
+                };
+                parts.push(format!(
+                    "{}: the trace cannot tell which of pre_exec(), uid()/gid()/groups(){cwd} forced it (they leave no trace before exec){excluded}{glibc_unknown}",
+                    all(idx.len())
+                ));
+                advice.push("Move pre_exec work into the parent or a wrapper program, drop uid()/gid()/groups() (run the spawner as the target user)".to_string()
+                    + if cwd.is_empty() { "." } else { ", and avoid current_dir() on this glibc (e.g. spawn `sh -c 'cd DIR && exec PROG'`, or chdir in a wrapper)." });
+            }
+        }
+    }
+    let latency: u64 = ev.iter().filter_map(|s| s.latency_ns).sum();
+    let clone: u64 = ev.iter().filter_map(|s| s.clone_ns).sum();
+    let large = ev.iter().any(|s| {
+        s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib * 1024)
+    });
+    let programs: Vec<String> = {
+        let mut v: Vec<String> = ev.iter().map(|s| s.executable().to_string()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let message = format!(
+        "{n} spawn{} used Rust std's fork+exec fallback instead of posix_spawn (socketpair(AF_UNIX, SOCK_SEQPACKET) then fork; programs: {}), {} from clone entry to exec (measured under tracing). Cause: {}",
+        if n == 1 { "" } else { "s" },
+        list(&programs, 5),
+        fmt_ns(latency),
+        parts.join("; ")
+    );
+    advice.push("A fork costs in proportion to the parent's memory (see SS001); posix_spawn does not.".to_string());
+    let severity = if large { Severity::High } else { Severity::Warning };
+    let mut f = finding("SS002", severity, message, advice.join(" "));
+    f.numbers = BTreeMap::from([
+        ("spawns".to_string(), n as f64),
+        ("latency_ms_total".to_string(), ms(latency)),
+        ("clone_ms_total".to_string(), ms(clone)),
+        ("cause_old_glibc".to_string(), count(&causes, |c| *c == Cause::OldGlibc)),
+        ("cause_path_changed".to_string(), count(&causes, |c| matches!(c, Cause::PathChanged { .. }))),
+        ("cause_not_visible".to_string(), count(&causes, |c| *c == Cause::Hidden)),
+    ]);
+    f.evidence = ev.iter().map(|s| s.index).collect();
+    Some(f)
+}
+
+fn count(causes: &BTreeMap<Cause, Vec<usize>>, pred: impl Fn(&Cause) -> bool) -> f64 {
+    causes.iter().filter(|(c, _)| pred(c)).map(|(_, v)| v.len()).sum::<usize>() as f64
+}
+
+fn cause_of(a: &Analysis, s: &Spawn, glibc: Option<(u32, u32)>) -> Cause {
+    if glibc.is_some_and(|v| v < (2, 24)) {
+        return Cause::OldGlibc;
+    }
+    let Some(e) = &s.exec else { return Cause::Hidden };
+    // A bare name: argv[0] has no '/', and the exec path is that name found
+    // in some directory (execvp's PATH walk).
+    let Some(argv0) = e.argv.first() else { return Cause::Hidden };
+    let searched = !argv0.contains('/')
+        && !argv0.is_empty()
+        && (basename(&e.path) == argv0.as_str() && e.path != *argv0
+            || e.failed_attempts.iter().any(|x| basename(&x.path) == argv0.as_str()));
+    if !searched {
+        return Cause::Hidden;
+    }
+    let parent_env = parent_env(a, s);
+    let changed = match parent_env {
+        Some((count, bytes)) => count != e.env_count || bytes != e.env_bytes,
+        // Unknown parent environment: a bare name with a small env is the
+        // env_clear() pattern; otherwise we cannot say.
+        None => e.env_count <= 3,
+    };
+    if changed {
+        Cause::PathChanged {
+            program: argv0.clone(),
+            child_vars: e.env_count,
+            parent_vars: parent_env.map(|p| p.0),
+        }
+    } else {
+        Cause::Hidden
+    }
+}
+
+/// The parent's own environment (count, bytes): its last successful exec,
+/// or for the traced command the tracer's environment it inherited.
+fn parent_env(a: &Analysis, s: &Spawn) -> Option<(u64, u64)> {
+    let mut cur = s.parent;
+    let mut before = s.t_start;
+    for _ in 0..64 {
+        let p = a.processes.get(cur?)?;
+        if let Some(e) = p.execs.iter().rev().find(|e| e.result == 0 && e.t_exit <= before) {
+            return Some((e.env_count, e.env_bytes));
+        }
+        if p.parent.is_none() {
+            let t = &a.header.tracer;
+            return (t.attached_pid.is_none() && t.env_count > 0).then_some((t.env_count, t.env_bytes));
+        }
+        before = p.t_start;
+        cur = p.parent;
+    }
+    None
+}
