@@ -1,0 +1,230 @@
+//! The application state. [`App::update`] applies one [`Action`]; nothing
+//! here does I/O, so tests drive it with plain values.
+
+mod detail;
+mod live;
+mod scroll;
+mod trace;
+mod tree;
+mod views;
+
+pub use detail::{Detail, Subject};
+pub use live::{Live, LiveInfo, LiveStatus};
+pub use scroll::Scroll;
+pub use trace::{Grouping, Trace};
+pub use tree::{TreeRow, TreeState};
+pub use views::{EventsState, ExesState, LatencyState, SortKey};
+
+use spawnscope_analyzer::Analysis;
+
+use crate::action::Action;
+use crate::eventlog::EventLog;
+
+/// The views, in tab order (number keys 1-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Latency,
+    Executables,
+    Tree,
+    Events,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [View::Overview, View::Latency, View::Executables, View::Tree, View::Events];
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Latency => "Latency",
+            View::Executables => "Executables",
+            View::Tree => "Tree",
+            View::Events => "Events",
+        }
+    }
+    fn index(self) -> usize {
+        View::ALL.iter().position(|&v| v == self).unwrap_or(0)
+    }
+}
+
+/// How the user asked to leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    /// Quit and kill the live target.
+    KillTarget,
+    /// Close the UI and let the live target run to its end.
+    LetFinish,
+}
+
+/// Everything the UI shows.
+#[derive(Debug)]
+pub struct App {
+    pub trace: Trace,
+    /// Second trace for `--compare` (histograms overlaid).
+    pub compare: Option<Trace>,
+    pub log: EventLog,
+    pub view: View,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    pub findings: Scroll,
+    pub latency: LatencyState,
+    pub exes: ExesState,
+    pub tree: TreeState,
+    pub events: EventsState,
+    pub detail: Option<Detail>,
+    pub help: bool,
+    /// The "kill or let finish?" question is open.
+    pub prompt: bool,
+    pub live: Option<Live>,
+    pub exit: Option<Exit>,
+}
+
+impl App {
+    /// An app over a recorded trace.
+    pub fn new(name: impl Into<String>, analysis: Analysis, log: EventLog) -> App {
+        let mut app = App {
+            trace: Trace::new(name, analysis),
+            compare: None,
+            log,
+            view: View::Overview,
+            size: (80, 24),
+            findings: Scroll::default(),
+            latency: LatencyState::default(),
+            exes: ExesState::default(),
+            tree: TreeState::default(),
+            events: EventsState::default(),
+            detail: None,
+            help: false,
+            prompt: false,
+            live: None,
+            exit: None,
+        };
+        app.derive();
+        app
+    }
+
+    /// An app for a live recording; records arrive as [`Action::Records`].
+    pub fn live(info: LiveInfo) -> App {
+        let live = Live::new(info);
+        let name = crate::fmt::argv(&live.info.command, 40);
+        let mut app = App::new(name, live.feed.snapshot(), EventLog::default());
+        app.live = Some(live);
+        app
+    }
+
+    /// Adds a second trace whose histograms are overlaid on this one's.
+    pub fn with_compare(mut self, name: impl Into<String>, analysis: Analysis) -> App {
+        self.compare = Some(Trace::new(name, analysis));
+        self
+    }
+
+    /// Rows a list view can show (for paging); the draw code clamps anyway.
+    pub fn page(&self) -> usize {
+        let chrome = if self.live.is_some() { 6 } else { 5 };
+        (self.size.1 as usize).saturating_sub(chrome).max(1)
+    }
+
+    /// Recomputes view state that depends on the analysis.
+    fn derive(&mut self) {
+        let page = self.page();
+        self.exes.resort(&self.trace, page);
+        self.tree.rebuild(&self.trace, page);
+        let groups = self.trace.groups(self.latency.grouping).len();
+        self.latency.scroll.clamp(groups, page);
+        self.findings.clamp(self.trace.analysis.findings.len(), page);
+        self.events.scroll.clamp(self.events.len(&self.log), page);
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Quit => match &self.live {
+                Some(l) if l.running() => self.prompt = true,
+                _ => self.exit = Some(Exit::Quit),
+            },
+            Action::Interrupt => {
+                let running = self.live.as_ref().is_some_and(Live::running);
+                self.exit = Some(if running { Exit::KillTarget } else { Exit::Quit });
+            }
+            Action::KillTarget if self.prompt => self.exit = Some(Exit::KillTarget),
+            Action::LetFinish if self.prompt => self.exit = Some(Exit::LetFinish),
+            Action::Back => self.back(),
+            Action::Help => self.help = !self.help,
+            Action::NextView => self.show(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
+            Action::PrevView => self.show(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()]),
+            Action::ShowView(v) => self.show(v),
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.derive();
+            }
+            Action::Tick => self.tick(),
+            Action::Records(recs) => self.records(recs),
+            Action::Started(pid) => {
+                if let Some(l) = &mut self.live {
+                    l.status = LiveStatus::Running { pid };
+                }
+            }
+            Action::Finished(exit) => self.finished(LiveStatus::Finished { exit }),
+            Action::RecorderFailed(msg) => self.finished(LiveStatus::Failed(msg)),
+            other => self.navigate(other),
+        }
+    }
+
+    fn show(&mut self, v: View) {
+        self.view = v;
+        self.detail = None;
+        self.help = false;
+    }
+
+    fn back(&mut self) {
+        if self.prompt {
+            self.prompt = false;
+        } else if self.help {
+            self.help = false;
+        } else if self.detail.is_some() {
+            self.detail = None;
+        } else if self.events.editing || !self.events.filter.is_empty() {
+            self.events.editing = false;
+            self.events.filter.clear();
+            self.events.refilter(&self.log, false, self.page());
+        }
+    }
+
+    fn tick(&mut self) {
+        let spawns = self.trace.analysis.spawns.len();
+        if let Some(l) = &mut self.live {
+            if l.snapshot_due(spawns) {
+                self.resnapshot();
+            }
+        }
+    }
+
+    fn resnapshot(&mut self) {
+        if let Some(l) = &self.live {
+            let name = std::mem::take(&mut self.trace.name);
+            self.trace = Trace::new(name, l.feed.snapshot());
+            self.derive();
+        }
+    }
+
+    fn records(&mut self, recs: Vec<(u64, spawnscope_format::Record)>) {
+        let Some(l) = &mut self.live else { return };
+        for (line, rec) in &recs {
+            l.push(*line, rec);
+            self.log.push(*line, rec);
+        }
+        let page = self.page();
+        self.events.extend(&self.log, page);
+    }
+
+    fn finished(&mut self, status: LiveStatus) {
+        if let Some(l) = &mut self.live {
+            l.status = status;
+            l.dirty = false;
+        }
+        self.prompt = false;
+        self.resnapshot();
+    }
+}
+
+mod navigate;

@@ -1,0 +1,121 @@
+//! Key sequences through the real key mapping, then a snapshot or a check.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::{App, Exit, View};
+use crate::test_utils::{render, sample_app};
+use crate::{key_action, Action};
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        if let Some(a) = key_action(app, KeyEvent::new(code, KeyModifiers::NONE)) {
+            app.update(a);
+        }
+    }
+}
+
+#[test]
+fn number_keys_and_tab_switch_views() {
+    let mut app = sample_app();
+    press(&mut app, "3");
+    assert_eq!(app.view, View::Executables);
+    press(&mut app, "\t\t");
+    assert_eq!(app.view, View::Events);
+    press(&mut app, "\t");
+    assert_eq!(app.view, View::Overview);
+}
+
+#[test]
+fn sorting_executables_by_p99() {
+    let mut app = sample_app();
+    press(&mut app, "3sssss");
+    insta::assert_snapshot!(render(&app, 80, 24));
+    press(&mut app, "r");
+    assert!(!app.exes.descending);
+}
+
+#[test]
+fn filtering_events() {
+    let mut app = sample_app();
+    press(&mut app, "/enoent\n");
+    assert!(!app.events.editing);
+    assert_eq!(app.events.matches.as_ref().map(Vec::len), Some(4));
+    insta::assert_snapshot!(render(&app, 80, 24));
+    // Typing the filter again from scratch and deleting it shows everything.
+    press(&mut app, "\x1b");
+    assert!(app.events.matches.is_none());
+}
+
+#[test]
+fn filter_then_details_of_an_exec() {
+    let mut app = sample_app();
+    press(&mut app, "/cc --version\njjj\n");
+    let d = app.detail.as_ref().expect("detail open");
+    assert!(d.title.starts_with("trace line"));
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn collapsing_the_tree() {
+    let mut app = sample_app();
+    press(&mut app, "4");
+    let all = app.tree.rows.len();
+    press(&mut app, "h");
+    assert_eq!(app.tree.rows.len(), 1, "root collapsed");
+    press(&mut app, "l");
+    assert_eq!(app.tree.rows.len(), all);
+    // Go to the shell (the second to last row) and fold its subshell.
+    press(&mut app, "G");
+    press(&mut app, "k ");
+    assert_eq!(app.tree.rows.len(), all - 1);
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn finding_evidence_steps_through_spawns() {
+    let mut app = sample_app();
+    press(&mut app, "\n");
+    let d = app.detail.clone().expect("evidence");
+    assert_eq!(d.items.len(), 5, "3 gcc forks and 2 Rust fallback forks");
+    press(&mut app, "n");
+    assert_eq!(app.detail.as_ref().map(|d| d.pos), Some(1));
+    press(&mut app, "\x1b");
+    assert!(app.detail.is_none());
+    press(&mut app, "j\n");
+    assert_eq!(app.detail.as_ref().map(|d| d.items.len()), Some(2));
+}
+
+#[test]
+fn pinning_a_latency_group() {
+    let mut app = sample_app();
+    press(&mut app, "2j ");
+    assert!(app.latency.pinned.is_some());
+    press(&mut app, "k");
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn help_and_quit() {
+    let mut app = sample_app();
+    press(&mut app, "?");
+    assert!(app.help);
+    press(&mut app, "\x1b");
+    assert!(!app.help);
+    press(&mut app, "q");
+    assert_eq!(app.exit, Some(Exit::Quit));
+}
+
+#[test]
+fn ctrl_c_quits() {
+    let mut app = sample_app();
+    let a = key_action(&app, KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(a, Some(Action::Interrupt));
+    app.update(Action::Interrupt);
+    assert_eq!(app.exit, Some(Exit::Quit));
+}

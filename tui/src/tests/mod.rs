@@ -1,0 +1,4 @@
+//! Snapshot tests of every screen (80x24 and 120x40) and app-level key tests.
+
+mod keys;
+mod screens;

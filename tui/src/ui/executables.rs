@@ -1,0 +1,83 @@
+//! Executables table: one row per program exec'd, sortable.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
+use spawnscope_analyzer::Group;
+
+use super::theme;
+use crate::app::{App, SortKey};
+use crate::fmt;
+
+pub struct Executables<'a>(pub &'a App);
+
+/// `f3 v12`: spawns per style (f fork, v vfork, m vm).
+pub fn style_mix(g: &Group) -> String {
+    [("fork", "f"), ("vfork", "v"), ("vm", "m")]
+        .iter()
+        .filter_map(|(k, s)| g.styles.get(*k).filter(|&&n| n > 0).map(|n| format!("{s}{n}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Widget for Executables<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.0;
+        let st = &app.exes;
+        let arrow = if st.descending { "↓" } else { "↑" };
+        let title = format!(
+            "Executables ({}) · sorted by {} {arrow} · latencies {}",
+            app.trace.by_exe.len(),
+            st.sort.label(),
+            "under tracing"
+        );
+        let head = |k: SortKey, s: &'static str| {
+            if k == st.sort {
+                format!("{s}{arrow}")
+            } else {
+                s.to_string()
+            }
+        };
+        let header = Row::new(vec![
+            head(SortKey::Name, "executable"),
+            head(SortKey::Count, "spawns"),
+            head(SortKey::StyleMix, "styles"),
+            head(SortKey::Failed, "failed"),
+            head(SortKey::EnvBytes, "env"),
+            head(SortKey::P50, "p50"),
+            head(SortKey::P99, "p99"),
+        ])
+        .style(theme::header());
+        let rows = st.order.iter().map(|&i| {
+            let g = &app.trace.by_exe[i];
+            Row::new(vec![
+                fmt::safe(&g.key, 60),
+                fmt::count(g.count),
+                style_mix(g),
+                fmt::count(g.failed_attempts),
+                fmt::bytes(g.env_bytes_max),
+                fmt::dur(g.latency.p50),
+                fmt::dur(g.latency.p99),
+            ])
+        });
+        let widths = [
+            Constraint::Min(14),
+            Constraint::Length(8),
+            Constraint::Length(14),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(7),
+            Constraint::Length(7),
+        ];
+        let height = area.height.saturating_sub(3) as usize;
+        let mut state = TableState::new()
+            .with_offset(st.scroll.window(st.order.len(), height))
+            .with_selected((!st.order.is_empty()).then_some(st.scroll.selected));
+        let table = Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered().title(Span::styled(title, theme::title())))
+            .row_highlight_style(theme::selected());
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}

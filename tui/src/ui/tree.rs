@@ -1,0 +1,73 @@
+//! Process tree: who spawned whom, each node with its spawn style and latency.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, StatefulWidget, Table, TableState, Widget};
+
+use super::theme::{self, Colored};
+use crate::app::App;
+use crate::fmt;
+
+pub struct TreeView<'a>(pub &'a App);
+
+/// Deeper levels are not indented further, the depth is printed instead.
+const MAX_INDENT: u32 = 16;
+
+impl Widget for TreeView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.0;
+        let a = &app.trace.analysis;
+        let tree = &app.tree;
+        let height = area.height.saturating_sub(3) as usize;
+        let offset = tree.scroll.window(tree.rows.len(), height);
+        // Only the visible rows are formatted: the tree may hold 100k processes.
+        let visible = tree.rows.iter().skip(offset).take(height.max(1));
+        let label_w = (area.width as usize).saturating_sub(2 + 6 + 8 + 7 + 4);
+        let rows: Vec<Row> = visible
+            .map(|r| {
+                let p = &a.processes[r.process];
+                let marker = match (r.has_children, tree.collapsed.contains(&r.process)) {
+                    (false, _) => "  ",
+                    (true, true) => "▸ ",
+                    (true, false) => "▾ ",
+                };
+                let indent = if r.depth > MAX_INDENT {
+                    format!("{}[{}] ", "  ".repeat(MAX_INDENT as usize), r.depth)
+                } else {
+                    "  ".repeat(r.depth as usize)
+                };
+                let cmd = p.execs.iter().rev().find(|x| x.result == 0).map(|x| fmt::argv(&x.argv, 80));
+                let name = cmd.unwrap_or_else(|| fmt::safe(p.name.rsplit('/').next().unwrap_or(&p.name), 40));
+                let hidden = if tree.collapsed.contains(&r.process) { format!(" (+{})", p.children.len()) } else { String::new() };
+                let label = fmt::clip(&format!("{indent}{marker}{} {name}{hidden}", p.pid), label_w);
+                let spawn = p.spawn.and_then(|s| a.spawns.get(s));
+                let style_cell = match spawn {
+                    Some(s) => Cell::from(Span::styled(s.style.as_str(), Style::new().fg(s.style.color()))),
+                    None => Cell::from(Span::styled("root", theme::dim())),
+                };
+                let failed = spawn.and_then(|s| s.exec.as_ref()).map_or(0, |e| e.failed_attempts.len());
+                Row::new(vec![
+                    Cell::from(label),
+                    style_cell,
+                    Cell::from(fmt::opt_dur(spawn.and_then(|s| s.latency_ns))),
+                    Cell::from(if failed > 0 { format!("{failed}✗") } else { String::new() }),
+                ])
+            })
+            .collect();
+        let title = Line::from(vec![
+            Span::styled(format!("Process tree ({} processes)", fmt::count(a.processes.len() as u64)), theme::title()),
+            Span::styled(" · latency under tracing · ✗ failed exec attempts", theme::dim()),
+        ]);
+        let header = Row::new(vec!["pid command", "style", "latency", "PATH"]).style(theme::header());
+        let widths = [Constraint::Min(10), Constraint::Length(6), Constraint::Length(8), Constraint::Length(5)];
+        let sel = tree.scroll.selected.checked_sub(offset).filter(|_| !tree.rows.is_empty());
+        let mut state = TableState::new().with_selected(sel);
+        let table = Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered().title(title))
+            .row_highlight_style(theme::selected());
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
