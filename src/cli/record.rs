@@ -1,9 +1,243 @@
-//! `spawnscope record` (being written).
+//! `spawnscope record`: run a command (or attach to a process) under the
+//! tracer and write every spawn to a trace file. A thin layer over
+//! `spawnscope_tracer::record` with a [`spawnscope_tracer::FileSink`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Tracer mode on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// seccomp if the kernel allows it, else syscall (events when attaching).
+    Auto,
+    /// Stop only at spawning syscalls (seccomp-bpf filter): fast, complete.
+    Seccomp,
+    /// Stop at every syscall entry and exit: complete, slow on syscall-heavy programs.
+    Syscall,
+    /// Only fork/exec/exit events: cheapest; no failed exec attempts, no socketpair/pipe.
+    Events,
+}
 
 /// Arguments of `spawnscope record`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "\
+The command keeps its terminal, exit code and signals; spawnscope exits with the command's
+exit code (128+N when it was killed by signal N; 127 not found, 126 not executable).
 
+Examples:
+  spawnscope record -o build.jsonl -- make -j8
+  spawnscope record -- python3 -c 'import subprocess; subprocess.run([\"true\"])'
+  spawnscope record -p 1234 -o server.jsonl      attach; Ctrl-C detaches")]
+pub struct Args {
+    /// Trace file to write (.jsonl, or .jsonl.zst for zstd) [default: spawnscope-<time>.jsonl].
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// How to trace.
+    #[arg(long, value_enum, default_value_t = Mode::Auto)]
+    mode: Mode,
+    /// Read syscall arguments from registers, not PTRACE_GET_SYSCALL_INFO (as on
+    /// kernels before 5.3; also SPAWNSCOPE_NO_SYSCALL_INFO=1).
+    #[arg(long)]
+    no_syscall_info: bool,
+    /// Store environment values in exec records (default: only count, bytes, hash).
+    #[arg(long)]
+    capture_env: bool,
+    /// Attach to a running process and all its threads instead of running a command.
+    #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
+    pid: Option<i32>,
+    /// No progress line and no summary on stderr.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// The command to run, after `--`.
+    #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true,
+          required_unless_present = "pid")]
+    command: Vec<OsString>,
+}
+
+#[cfg(target_os = "linux")]
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    imp::run(args)
+}
+
+#[cfg(not(target_os = "linux"))]
 pub fn run(_args: Args) -> anyhow::Result<i32> {
-    Err(super::common::exit_error(2, "spawnscope record is not implemented yet"))
+    Err(super::common::exit_error(2, "recording needs Linux (ptrace); other commands read traces anywhere"))
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use std::io::{IsTerminal, Write};
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    use spawnscope_format::{escape, Record};
+    use spawnscope_tracer::{
+        record, FileSink, ModeRequest, Observer, ObserverError, Outcome, RecordOptions,
+    };
+
+    use super::{Args, Mode};
+    use crate::cli::common::exit_error;
+
+    /// Writes the trace and keeps the live progress line.
+    struct CliObserver {
+        sink: FileSink,
+        progress: Option<Progress>,
+    }
+
+    struct Progress {
+        start: Instant,
+        last: Instant,
+        spawns: u64,
+        execs: u64,
+        shown: bool,
+    }
+
+    impl Progress {
+        fn update(&mut self, rec: &Record) {
+            match rec {
+                Record::Spawn(s) if !s.thread && s.child.is_some() => self.spawns += 1,
+                Record::Exec(_) => self.execs += 1,
+                _ => return,
+            }
+            if self.last.elapsed() >= Duration::from_millis(200) {
+                self.last = Instant::now();
+                let secs = self.start.elapsed().as_secs_f64().max(0.001);
+                eprint!(
+                    "\r\x1b[K[spawnscope] {} spawns, {} exec attempts, {:.0} spawns/s",
+                    self.spawns,
+                    self.execs,
+                    self.spawns as f64 / secs
+                );
+                self.shown = true;
+            }
+        }
+
+        fn clear(&mut self) {
+            if self.shown {
+                eprint!("\r\x1b[K");
+                self.shown = false;
+            }
+        }
+    }
+
+    impl Observer for CliObserver {
+        fn record(&mut self, record: Record) -> Result<(), ObserverError> {
+            if let Some(p) = self.progress.as_mut() {
+                p.update(&record);
+                if matches!(record, Record::End(_)) {
+                    p.clear();
+                }
+            }
+            self.sink.record(record)
+        }
+    }
+
+    /// `spawnscope-20261127-081500.jsonl` (UTC).
+    fn default_output() -> PathBuf {
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        PathBuf::from(format!(
+            "spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        ))
+    }
+
+    fn size_text(bytes: u64) -> String {
+        match bytes {
+            b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+            b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+            b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+            b => format!("{b} B"),
+        }
+    }
+
+    fn summary(o: &Outcome, path: &Path) -> String {
+        let s = &o.spawns;
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let mut line = format!(
+            "spawnscope: {} spawns (vfork {}, fork {}, vm {}), {} threads, {} exec attempts ({} failed), {} mode",
+            s.total(),
+            s.vfork,
+            s.fork,
+            s.vm,
+            s.threads,
+            o.exec_attempts,
+            o.exec_failed,
+            o.mode.as_str()
+        );
+        if o.detached > 0 {
+            line.push_str(&format!(", detached from {} tasks", o.detached));
+        }
+        line.push_str(&format!(" -> {} ({})", escape(&path.display().to_string()), size_text(size)));
+        line
+    }
+
+    pub fn run(args: Args) -> anyhow::Result<i32> {
+        let out = args.output.clone().unwrap_or_else(default_output);
+        let sink = FileSink::create(&out)
+            .map_err(|e| exit_error(2, format!("{}; the target was not started", escape(&e.to_string()))))?;
+        let mut opts = match args.pid {
+            Some(pid) => RecordOptions::attach(pid),
+            None => RecordOptions::new(args.command.clone()),
+        };
+        opts.mode = match args.mode {
+            Mode::Auto => ModeRequest::Auto,
+            Mode::Seccomp => ModeRequest::Seccomp,
+            Mode::Syscall => ModeRequest::Syscall,
+            Mode::Events => ModeRequest::Events,
+        };
+        let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
+        opts.syscall_info = !(args.no_syscall_info || env_off);
+        opts.capture_env = args.capture_env;
+        if args.capture_env && !args.quiet {
+            eprintln!("spawnscope: warning: --capture-env stores environment values (secrets too) in {}", out.display());
+        }
+        let control = spawnscope_tracer::Control::new();
+        opts.control = Some(control.clone());
+        control.install_signal_handlers(args.pid.is_some());
+        let show = !args.quiet && std::io::stderr().is_terminal();
+        let now = Instant::now();
+        let mut obs = CliObserver {
+            sink,
+            progress: show.then(|| Progress { start: now, last: now, spawns: 0, execs: 0, shown: false }),
+        };
+        let result = record(&opts, &mut obs);
+        if let Some(p) = obs.progress.as_mut() {
+            p.clear();
+        }
+        let close = obs.sink.close();
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) => {
+                let nothing_written = std::fs::metadata(&out).map(|m| m.len() == 0).unwrap_or(false);
+                if nothing_written {
+                    let _ = std::fs::remove_file(&out);
+                }
+                return Err(exit_error(e.exit_code(), escape(&e.to_string()).into_owned()));
+            }
+        };
+        if let Err(e) = close {
+            return Err(anyhow::Error::new(e).context(format!("trace {} is incomplete", out.display())));
+        }
+        if let Some(e) = &outcome.observer_error {
+            return Err(exit_error(2, format!("writing {} failed: {e}", out.display())));
+        }
+        if !args.quiet {
+            eprintln!("{}", summary(&outcome, &out));
+        }
+        let _ = std::io::stderr().flush();
+        Ok(outcome.exit_code.unwrap_or(0))
+    }
 }

@@ -1,1 +1,385 @@
-//! Linux ptrace recorder (stub: being written).
+//! Linux ptrace recorder of process spawns: runs a command (or attaches to a
+//! running process), follows every descendant, and reports each clone,
+//! exec attempt, socketpair, pipe and exit as a [`spawnscope_format::Record`].
+//!
+//! # Overview
+//!
+//! [`record`] forks the target, seizes it with ptrace (PTRACE_SEIZE, options
+//! to follow fork/vfork/clone/exec, vfork-done, exit-kill) and runs the stop
+//! loop **on the calling thread** until every traced task is gone. Records
+//! go to an [`Observer`]: the [`Record::Header`] first, [`Record::End`] last.
+//! [`FileSink`] writes them to a trace file (flushed every 100 ms, so a killed
+//! recording stays readable); a `Vec<Record>` collects them; an
+//! `mpsc::Sender<Record>` streams them to another thread (the live UI).
+//!
+//! Modes ([`ModeRequest`]):
+//! - `Seccomp` (what `Auto` picks when the kernel allows): a seccomp-bpf
+//!   filter installed in the target before exec makes only clone, clone3,
+//!   fork, vfork, execve, execveat, socketpair, pipe and pipe2 stop the
+//!   tracee; every other syscall runs at full speed.
+//! - `Syscall`: a stop at every syscall entry and exit (old kernels).
+//! - `Events`: ptrace events only (fork/vfork/clone/exec/exit): cheapest,
+//!   but no failed exec attempts, no socketpair/pipe, no entry times.
+//!
+//! All `unsafe` code sits in thin wrappers named after the ptrace request
+//! (`ptrace.rs`), below stop guards whose resume methods consume the stop
+//! (`guard.rs`).
+//!
+//! # Example
+//!
+//! ```no_run
+//! use spawnscope_tracer::{record, RecordOptions};
+//! use spawnscope_format::Record;
+//!
+//! let opts = RecordOptions::new(["sh", "-c", "true; /bin/true"]);
+//! let mut records: Vec<Record> = Vec::new();
+//! let outcome = record(&opts, &mut records).unwrap();
+//! assert_eq!(outcome.exit_code, Some(0));
+//! let execs = records.iter().filter(|r| matches!(r, Record::Exec(_))).count();
+//! assert!(execs >= 2);
+//! ```
+
+#![cfg(target_os = "linux")]
+
+mod arch;
+mod engine;
+mod guard;
+mod host;
+mod launch;
+mod mem;
+mod procfs;
+mod ptrace;
+mod seccomp;
+mod signal;
+mod sink;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+
+pub use host::{has_clone3, host_facts};
+pub use signal::Sig;
+pub use sink::FileSink;
+pub use spawnscope_format::{Record, TracerMode};
+
+/// Which tracer mode to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModeRequest {
+    /// Seccomp when the kernel accepts the filter, else syscall mode (with a
+    /// one-line notice on stderr); `events` when attaching.
+    #[default]
+    Auto,
+    Seccomp,
+    Syscall,
+    Events,
+}
+
+/// Where one of the target's standard streams goes.
+#[derive(Debug, Default)]
+pub enum TargetIo {
+    /// The tracer's own stream (the default: the target keeps its terminal).
+    #[default]
+    Inherit,
+    /// /dev/null.
+    Null,
+    /// A file, created or truncated (stdin: opened for reading).
+    Path(PathBuf),
+    /// An open descriptor, e.g. the write end of a pipe for a UI pane.
+    Fd(OwnedFd),
+}
+
+/// What to record and how.
+#[derive(Debug)]
+pub struct RecordOptions {
+    /// Program and arguments; the program is searched in PATH like execvp.
+    /// Empty when attaching with `attach_pid`.
+    pub command: Vec<OsString>,
+    /// Attach to this running process (all its threads) instead of starting one.
+    pub attach_pid: Option<i32>,
+    pub mode: ModeRequest,
+    /// Use PTRACE_GET_SYSCALL_INFO when the kernel has it (false forces
+    /// register reads, the path taken on kernels before 5.3).
+    pub syscall_info: bool,
+    /// Store environment values in exec records (off: count, bytes, hash only).
+    pub capture_env: bool,
+    /// Environment changes for the target on top of the tracer's own
+    /// (None value: remove the variable).
+    pub env: Vec<(OsString, Option<OsString>)>,
+    /// Start the target with an empty environment (before `env` is applied).
+    pub env_clear: bool,
+    /// Working directory of the target (default: the tracer's).
+    pub cwd: Option<PathBuf>,
+    pub stdin: TargetIo,
+    pub stdout: TargetIo,
+    pub stderr: TargetIo,
+    /// Requests from other threads or signal handlers (forward a signal, detach).
+    pub control: Option<Control>,
+}
+
+impl RecordOptions {
+    /// Options to run `command` in the default mode with inherited stdio.
+    pub fn new<I, S>(command: I) -> RecordOptions
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        RecordOptions {
+            command: command.into_iter().map(Into::into).collect(),
+            attach_pid: None,
+            mode: ModeRequest::Auto,
+            syscall_info: true,
+            capture_env: false,
+            env: Vec::new(),
+            env_clear: false,
+            cwd: None,
+            stdin: TargetIo::Inherit,
+            stdout: TargetIo::Inherit,
+            stderr: TargetIo::Inherit,
+            control: None,
+        }
+    }
+
+    /// Options to attach to a running process.
+    pub fn attach(pid: i32) -> RecordOptions {
+        let mut o = RecordOptions::new(Vec::<OsString>::new());
+        o.attach_pid = Some(pid);
+        o
+    }
+
+    /// Options that run what a [`std::process::Command`] describes: program,
+    /// arguments, explicit environment changes and working directory. Its
+    /// stdio settings and `env_clear` cannot be read back from a `Command`:
+    /// set `stdout`/`stderr`/`env_clear` here instead.
+    pub fn from_command(cmd: &std::process::Command) -> RecordOptions {
+        let mut argv: Vec<OsString> = vec![cmd.get_program().to_owned()];
+        argv.extend(cmd.get_args().map(|a| a.to_owned()));
+        let mut o = RecordOptions::new(argv);
+        o.env = cmd.get_envs().map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned()))).collect();
+        o.cwd = cmd.get_current_dir().map(|d| d.to_owned());
+        o
+    }
+
+    pub fn mode(mut self, mode: ModeRequest) -> Self {
+        self.mode = mode;
+        self
+    }
+}
+
+/// Receives the records of a recording, in order.
+pub trait Observer {
+    /// The target process exists (forked and seized, not yet exec'd) or has
+    /// been attached; a UI can signal it from now on.
+    fn started(&mut self, _root_pid: i32) {}
+
+    /// One record: [`Record::Header`] first, [`Record::End`] last. An error
+    /// stops delivery (the recording itself goes on so the target is not
+    /// disturbed) and is returned in [`Outcome::observer_error`].
+    fn record(&mut self, record: Record) -> Result<(), ObserverError>;
+}
+
+/// Error type observers return.
+pub type ObserverError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Observer for Vec<Record> {
+    fn record(&mut self, record: Record) -> Result<(), ObserverError> {
+        self.push(record);
+        Ok(())
+    }
+}
+
+impl Observer for std::sync::mpsc::Sender<Record> {
+    fn record(&mut self, record: Record) -> Result<(), ObserverError> {
+        self.send(record).map_err(|e| e.to_string().into())
+    }
+}
+
+/// Spawns counted by style (see the vocabulary in DESIGN.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpawnCounts {
+    /// No CLONE_VM: a copy-on-write copy of the parent.
+    pub fork: u64,
+    /// CLONE_VM|CLONE_VFORK.
+    pub vfork: u64,
+    /// CLONE_VM without CLONE_VFORK, not a thread.
+    pub vm: u64,
+    /// CLONE_THREAD: threads (not spawns).
+    pub threads: u64,
+    /// Clone calls that failed.
+    pub failed: u64,
+}
+
+impl SpawnCounts {
+    /// Processes created (threads excluded).
+    pub fn total(&self) -> u64 {
+        self.fork + self.vfork + self.vm
+    }
+}
+
+/// How a recording ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The target's exit code (128+N when killed by signal N); None when the
+    /// tracer detached from an attached process.
+    pub exit_code: Option<i32>,
+    pub root_pid: i32,
+    /// The mode actually used.
+    pub mode: TracerMode,
+    /// Whether PTRACE_GET_SYSCALL_INFO was used.
+    pub syscall_info: bool,
+    /// Event lines by kind (as in the end line).
+    pub counts: BTreeMap<String, u64>,
+    pub spawns: SpawnCounts,
+    pub exec_attempts: u64,
+    pub exec_failed: u64,
+    /// ptrace-stops handled: the tracer's whole cost.
+    pub stops: u64,
+    /// Recording time in nanoseconds.
+    pub duration_ns: u64,
+    /// The first error the observer returned, if any.
+    pub observer_error: Option<String>,
+    /// Tasks still traced when the tracer detached (attach mode, or a
+    /// detach request).
+    pub detached: u64,
+}
+
+/// Why a recording could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("no command given")]
+    NoCommand,
+    #[error("{program}: command not found")]
+    NotFound { program: String },
+    #[error("{program}: permission denied (not an executable file)")]
+    NotExecutable { program: String },
+    #[error("cannot start {program}: {errno}")]
+    Exec { program: String, errno: nix::errno::Errno },
+    #[error(
+        "ptrace refused for pid {pid} ({errno}): run as root or with CAP_SYS_PTRACE \
+         (containers: --cap-add=SYS_PTRACE), or lower kernel.yama.ptrace_scope \
+         (sysctl kernel.yama.ptrace_scope=0)"
+    )]
+    PtraceDenied { pid: i32, errno: nix::errno::Errno },
+    #[error("the kernel refused the seccomp filter ({errno}): use --mode syscall")]
+    SeccompRefused { errno: nix::errno::Errno },
+    #[error("no such process: {pid}")]
+    NoSuchProcess { pid: i32 },
+    #[error("cannot open {path} for the target: {source}")]
+    TargetIo { path: String, source: std::io::Error },
+    #[error("{what} failed: {errno}")]
+    Sys { what: &'static str, errno: nix::errno::Errno },
+}
+
+impl TraceError {
+    /// The exit code a shell would give: 127 not found, 126 not executable
+    /// (or exec failed otherwise), 2 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            TraceError::NotFound { .. } => 127,
+            TraceError::Exec { errno: nix::errno::Errno::ENOENT, .. } => 127,
+            TraceError::NotExecutable { .. } | TraceError::Exec { .. } => 126,
+            _ => 2,
+        }
+    }
+}
+
+/// A handle for requests to a running recording from another thread or a
+/// signal handler (all methods are async-signal-safe atomic stores). The
+/// recording thread acts on a request after its next stop or when its wait
+/// is interrupted by a signal (EINTR).
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    inner: Arc<ControlInner>,
+}
+
+#[derive(Debug, Default)]
+struct ControlInner {
+    forward: AtomicI32,
+    detach: AtomicBool,
+}
+
+impl Control {
+    pub fn new() -> Control {
+        Control::default()
+    }
+
+    /// Send `sig` to the root process (e.g. a SIGTERM the tracer received).
+    pub fn forward_signal(&self, sig: i32) {
+        self.inner.forward.store(sig, Ordering::SeqCst);
+    }
+
+    /// Detach from every tracee, leaving them running, and finish.
+    pub fn request_detach(&self) {
+        self.inner.detach.store(true, Ordering::SeqCst);
+    }
+
+    /// For command-line tools: catch SIGINT, SIGQUIT, SIGTERM and SIGHUP
+    /// (unless they are ignored: a target started from `nohup` must inherit
+    /// that) and turn them into requests on this handle. With `attached`,
+    /// any of them requests a detach; otherwise SIGTERM and SIGHUP are
+    /// forwarded to the target, while SIGINT and SIGQUIT, which the terminal
+    /// already delivered to the target's process group, are just absorbed.
+    /// Handlers are installed without SA_RESTART, so the recording thread's
+    /// waitpid is interrupted and sees the request. Call once per process.
+    pub fn install_signal_handlers(&self, attached: bool) {
+        let _ = SIGNAL_CONTROL.set((self.clone(), attached));
+        for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: querying and setting a disposition with valid sigactions.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut old) != 0 || old.sa_sigaction == libc::SIG_IGN {
+                    continue;
+                }
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    }
+
+    fn take_forward(&self) -> Option<i32> {
+        match self.inner.forward.swap(0, Ordering::SeqCst) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
+    fn detach_requested(&self) -> bool {
+        self.inner.detach.load(Ordering::SeqCst)
+    }
+}
+
+static SIGNAL_CONTROL: std::sync::OnceLock<(Control, bool)> = std::sync::OnceLock::new();
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Only atomic loads and stores: async-signal-safe.
+    if let Some((c, attached)) = SIGNAL_CONTROL.get() {
+        if *attached {
+            c.request_detach();
+        } else if sig != libc::SIGINT && sig != libc::SIGQUIT {
+            c.forward_signal(sig);
+        }
+    }
+}
+
+/// Records `opts.command` (or the process `opts.attach_pid`) until every
+/// traced task has exited (or detached), passing each record to `observer`.
+/// All ptrace work happens on the calling thread.
+pub fn record(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<Outcome, TraceError> {
+    engine::run(opts, observer)
+}
+
+/// Records and collects every record in memory (tests, `check`).
+pub fn record_to_vec(opts: &RecordOptions) -> Result<(Outcome, Vec<Record>), TraceError> {
+    let mut v = Vec::new();
+    let o = record(opts, &mut v)?;
+    Ok((o, v))
+}
+
+/// Whether the kernel accepts the seccomp filter (what `Auto` probes).
+pub fn seccomp_available() -> bool {
+    seccomp::probe()
+}
