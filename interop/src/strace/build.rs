@@ -48,6 +48,9 @@ fn resolve_unknown(p: &Parsed, created: &HashSet<i32>) -> (i32, bool) {
     if !p.used_unknown_pid {
         return (UNKNOWN_PID, true);
     }
+    if let Some(pid) = p.unknown_is {
+        return (pid, true);
+    }
     let mut cands: Vec<i32> = p
         .root_hints
         .iter()
@@ -306,7 +309,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             "the log has no timestamps (strace without -ttt): times follow line order and latencies are meaningless"
                 .to_string(),
         );
-    } else if !p.has_durations {
+    } else if p.calls_without_duration > 0 {
         notes.push("the log has no durations (strace without -T): call durations come from resumed lines only".into());
     }
     if p.clocks.contains(&Clock::TimeOfDay) {

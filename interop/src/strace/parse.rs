@@ -1,7 +1,7 @@
 //! Pass 1: read every line of every file, join split calls, decode the
 //! recorded syscalls, note when each task was first seen.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::BufRead;
 
 use super::decode::{self, Call, Ret};
@@ -53,13 +53,16 @@ pub(crate) struct Parsed {
     /// Earliest time each task appears on any line.
     pub first_seen: HashMap<i32, u64>,
     pub clocks: BTreeSet<Clock>,
-    pub has_durations: bool,
+    /// Complete recorded calls printed without a `-T` duration.
+    pub calls_without_duration: u64,
     pub orphan_resumes: u64,
     pub unfinished_at_end: u64,
     /// pids that appeared in a pid column.
     pub prefixed: BTreeSet<i32>,
     /// Candidates for the pid of lines without a pid column.
     pub root_hints: Vec<i32>,
+    /// The pid found for lines without a pid column, if any.
+    pub unknown_is: Option<i32>,
     pub used_unknown_pid: bool,
     pub min_t: Option<u64>,
     pub max_t: u64,
@@ -167,6 +170,9 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
     let mut lineno = 0u64;
     let mut seen_any = false;
     let mut seen_syscall = false;
+    // Tasks alive now, and those strace announced as new ("Process N attached").
+    let mut live: HashSet<i32> = HashSet::new();
+    let mut attached: HashSet<i32> = HashSet::new();
     while read_line(&mut *input.reader, &mut buf, &name, lineno + 1)? {
         lineno += 1;
         p.lines += 1;
@@ -181,11 +187,17 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
         // strace writing to stderr cuts a line in two with its own message.
         if let Some((before, pid)) = split_attach_message(&text) {
             if before.trim().is_empty() {
-                if !seen_syscall {
+                if seen_syscall {
+                    attached.insert(pid);
+                    live.insert(pid);
+                } else {
                     p.root_hints.push(pid);
                 }
                 continue;
             }
+            // Cut into a line: always a new child.
+            attached.insert(pid);
+            live.insert(pid);
             let before = before.to_string();
             fragment = Some((before, lineno));
             text.clear();
@@ -199,15 +211,36 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
             continue;
         }
         seen_any = true;
-        if let Some(pid) = line.pid {
-            p.prefixed.insert(pid);
-        }
         let tid = match (input.pid, line.pid) {
             (Some(f), _) => f,
-            (None, Some(pid)) => pid,
+            (None, Some(pid)) => {
+                p.prefixed.insert(pid);
+                // strace on stderr prefixes lines only while several tasks
+                // live: the first prefixed pid that strace did not announce as
+                // a new child is the first process, seen so far without a pid.
+                if p.used_unknown_pid && p.unknown_is.is_none() && !attached.contains(&pid) {
+                    p.unknown_is = Some(pid);
+                    if let Some(pe) = pending.remove(&UNKNOWN_PID) {
+                        pending.insert(pid, Pending { caller: pid, ..pe });
+                    }
+                    if live.remove(&UNKNOWN_PID) {
+                        live.insert(pid);
+                    }
+                }
+                live.insert(pid);
+                pid
+            }
             (None, None) => {
-                p.used_unknown_pid = true;
-                UNKNOWN_PID
+                // No prefix: the only live task (strace prints none then).
+                let only = if live.len() == 1 { live.iter().next().copied() } else { None };
+                match only.or(p.unknown_is) {
+                    Some(t) => t,
+                    None => {
+                        p.used_unknown_pid = true;
+                        live.insert(UNKNOWN_PID);
+                        UNKNOWN_PID
+                    }
+                }
             }
         };
         let t = clock.time(line.stamp, p.lines * 1_000);
@@ -234,7 +267,7 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                 }
                 let c = decode::parse_complete(call_text).map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
                 let call = decode::decode(&c).map_err(|d| malformed(lineno, d))?;
-                p.has_durations |= c.dur_ns.is_some();
+                p.calls_without_duration += u64::from(c.dur_ns.is_none() && c.ret != Ret::Unknown);
                 let t_done = c.dur_ns.map_or(t, |d| t + d);
                 p.max_t = p.max_t.max(t_done);
                 p.items.push(Item { tid, t_entry: t, t_done, kind: ItemKind::Call { call, ret: c.ret }, file });
@@ -252,7 +285,6 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                 let where_ = |d: String| malformed(pend.line, format!("{sys} (resumed on line {lineno}): {d}"));
                 let c = decode::parse_complete(&full).map_err(where_)?;
                 let call = decode::decode(&c).map_err(where_)?;
-                p.has_durations |= c.dur_ns.is_some();
                 let t_done = c.dur_ns.map_or(t, |d| (pend.t + d).max(pend.t));
                 p.max_t = p.max_t.max(t_done);
                 p.items.push(Item {
@@ -264,9 +296,11 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                 });
             }
             Body::Exited(code) => {
+                live.remove(&tid);
                 p.items.push(Item { tid, t_entry: t, t_done: t, kind: ItemKind::Exit { code: Some(code), signal: None, core: false }, file });
             }
             Body::Killed { signal, core } => {
+                live.remove(&tid);
                 let sig = names::signal_number(signal)
                     .ok_or_else(|| malformed(lineno, format!("unknown signal {signal:?}")))?;
                 p.items.push(Item {
