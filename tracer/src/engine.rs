@@ -63,6 +63,7 @@ pub(crate) struct Engine<'a> {
     exec_attempts: u64,
     exec_failed: u64,
     stops: u64,
+    early_child_stops: u64,
     root: Tid,
     root_exit: Option<i32>,
 }
@@ -224,6 +225,7 @@ impl<'a> Engine<'a> {
             exec_attempts: 0,
             exec_failed: 0,
             stops: 0,
+            early_child_stops: 0,
             root,
             root_exit: None,
         }
@@ -279,6 +281,7 @@ impl<'a> Engine<'a> {
             exec_attempts: self.exec_attempts,
             exec_failed: self.exec_failed,
             stops: self.stops,
+            early_child_stops: self.early_child_stops,
             duration_ns: t,
             observer_error: self.observer_error,
             detached,
@@ -313,7 +316,11 @@ impl<'a> Engine<'a> {
             WaitEvent::Signaled { tid, sig, core } => self.on_exit(tid, None, Some(sig.raw()), core),
             WaitEvent::Stopped { tid, stop } => {
                 self.stops += 1;
-                self.tasks.entry(tid).or_insert_with(|| Task { fresh: true, ..Task::default() });
+                if !self.tasks.contains_key(&tid) {
+                    // A new task whose first stop beat its parent's fork event.
+                    self.early_child_stops += 1;
+                    self.tasks.insert(tid, Task { fresh: true, ..Task::default() });
+                }
                 self.on_stop(Stopped::new(tid, stop));
             }
         }
@@ -448,7 +455,11 @@ impl<'a> Engine<'a> {
             },
             Traced::Exec(sys) => match self.exec_from_args(tid, pid, sys, args, t) {
                 Some(e) => Pending::Exec(Box::new(e)),
-                None => return,
+                None => {
+                    let msg = format!("task {tid} ended while its exec arguments were being read; attempt not recorded");
+                    self.warn(Some(pid), msg);
+                    return;
+                }
             },
             Traced::Socketpair => Pending::Socketpair(
                 SocketpairEvent {
@@ -612,7 +623,9 @@ impl<'a> Engine<'a> {
             // The old leader's exit is never reported and the former tid
             // vanishes: move the exec'ing thread's state to the leader's id.
             if let Some(ft) = self.tasks.remove(&former) {
-                self.tasks.insert(tid, ft);
+                if let Some(old) = self.tasks.insert(tid, ft) {
+                    self.flush_pending(tid, old);
+                }
             }
             if let Some(n) = self.threads.get_mut(&tid) {
                 *n = n.saturating_sub(1);
@@ -714,10 +727,27 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// A task vanished with a syscall in flight (killed, or replaced by a
+    /// non-leader exec): a spawn whose child exists is still a spawn (the
+    /// parent never ran again: no t_resume); an unfinished exec attempt is
+    /// reported as a warning.
+    fn flush_pending(&mut self, tid: Tid, task: Task) {
+        match task.pending {
+            Some(Pending::Spawn(s)) if s.child.is_some() => self.emit(Record::Spawn(*s)),
+            Some(Pending::Exec(e)) => {
+                let msg = format!("task {tid} ended during exec of {:?}; result unknown", e.path);
+                self.warn(task.pid, msg);
+            }
+            _ => {}
+        }
+    }
+
     /// A task ended (reaped by waitpid).
     fn on_exit(&mut self, tid: Tid, code: Option<i32>, signal: Option<i32>, core_dumped: bool) {
         let t = self.now();
-        let pid = self.tasks.remove(&tid).and_then(|t| t.pid).unwrap_or(tid);
+        let task = self.tasks.remove(&tid).unwrap_or_default();
+        let pid = task.pid.unwrap_or(tid);
+        self.flush_pending(tid, task);
         if let Some(n) = self.threads.get_mut(&pid) {
             *n = n.saturating_sub(1);
             if *n == 0 || tid == pid {

@@ -236,6 +236,9 @@ pub struct Outcome {
     pub exec_failed: u64,
     /// ptrace-stops handled: the tracer's whole cost.
     pub stops: u64,
+    /// New tasks whose first stop arrived before their parent's fork event
+    /// (a known ptrace ordering; counted so tests can see it was handled).
+    pub early_child_stops: u64,
     /// Recording time in nanoseconds.
     pub duration_ns: u64,
     /// The first error the observer returned, if any.

@@ -37,7 +37,7 @@ impl Filter {
         // Another architecture (e.g. an i386 binary on x86_64): allow all;
         // its syscall numbers differ and it is not recorded.
         prog.push(stmt(BPF_LD_W_ABS, OFF_ARCH));
-        prog.push(jump(BPF_JEQ_K, arch::AUDIT_ARCH, 0, (n + 2) as u8));
+        prog.push(jump(BPF_JEQ_K, arch::AUDIT_ARCH, 0, (n + 1) as u8));
         prog.push(stmt(BPF_LD_W_ABS, OFF_NR));
         for (i, &nr) in nrs.iter().enumerate() {
             // Match: jump to the TRACE return after the ALLOW.
