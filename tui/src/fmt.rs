@@ -140,6 +140,18 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Wraps with a first line of `first` columns and the rest of `rest` columns
+/// (text that follows a label on its first line).
+pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut lines = wrap(text, first);
+    if lines.len() > 1 {
+        let tail = lines[1..].join(" ");
+        lines.truncate(1);
+        lines.extend(wrap(&tail, rest));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +191,6 @@ mod tests {
         assert_eq!(wrap("use posix_spawn instead of fork", 12), vec!["use", "posix_spawn", "instead of", "fork"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), vec![""]);
+        assert_eq!(wrap_hanging("aa bb cc dd ee", 2, 5), vec!["aa", "bb cc", "dd ee"]);
     }
 }

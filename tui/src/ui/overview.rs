@@ -69,7 +69,12 @@ fn host_lines(app: &App) -> Vec<Line<'static>> {
     if let Some(src) = &a.header.source {
         tracer.push_str(&format!(", from {}", fmt::safe(src, 12)));
     }
-    let state = if a.complete { "complete" } else { "INCOMPLETE (cut short)" };
+    let recording = app.live.as_ref().is_some_and(|l| l.running());
+    let state = match (recording, a.complete) {
+        (true, _) => "recording…",
+        (false, true) => "complete",
+        (false, false) => "INCOMPLETE (cut short)",
+    };
     let exit = a.summary.exit_code.map(|c| c.to_string()).unwrap_or_else(unknown);
     let mut lines = vec![
         kv("host", host.join(", ")),
@@ -95,7 +100,7 @@ fn total_lines(app: &App, wide: bool) -> Vec<Line<'static>> {
         kv("spawns", format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread"))),
         kv("execs", format!("{} attempts · {failed}", fmt::count(s.exec_attempts))),
         kv("env", format!("up to {} in {} vars", fmt::bytes(s.env_bytes_max), s.env_count_max)),
-        kv("latency", if l.count > 0 { format!("p50 {} · p99 {} · max {}", fmt::dur(l.p50), fmt::dur(l.p99), fmt::dur(l.max)) } else { "-".into() }),
+        kv("latency", if l.count > 0 { format!("p50 {}  p99 {}  max {}", fmt::dur(l.p50), fmt::dur(l.p99), fmt::dur(l.max)) } else { "-".into() }),
         Line::styled(format!("        {}", if wide { super::UNDER_TRACING } else { "measured under tracing" }), theme::dim()),
         kv("rate", format!("{:.0} spawns/s", s.spawn_rate)),
     ]
@@ -124,7 +129,7 @@ impl Widget for Findings<'_> {
             let head = format!("{mark}{:<7} {} {}: ", f.severity.as_str().to_uppercase(), f.id, f.name);
             let msg = fmt::safe(&f.message, 400);
             let first_w = w.saturating_sub(head.chars().count());
-            let mut msg_lines = fmt::wrap(&msg, first_w.max(10)).into_iter();
+            let mut msg_lines = fmt::wrap_hanging(&msg, first_w.max(10), w.saturating_sub(4)).into_iter();
             let sev = Style::new().fg(f.severity.color());
             let head_style = if sel { sev.add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED) } else { sev };
             lines.push(Line::from(vec![Span::styled(head, head_style), Span::raw(msg_lines.next().unwrap_or_default())]));

@@ -1,0 +1,239 @@
+//! Recording under the live UI (Linux only): the recorder runs on its own
+//! thread, writes the trace file and sends each record over a channel; the
+//! UI snapshots the analysis about 10 times a second. The tracer never
+//! waits for the UI (the channel is unbounded; if the UI is gone, records
+//! still go to the file).
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use spawnscope_analyzer::{analyze_path, Thresholds};
+use spawnscope_format::{escape, Record};
+use spawnscope_tracer::{
+    record, Control, FileSink, ModeRequest, Observer, ObserverError, Outcome, RecordOptions, TargetIo, TraceError,
+};
+use spawnscope_tui::run::LiveMsg;
+use spawnscope_tui::{Exit, LiveInfo};
+
+use super::{display, print_report, DemoArgs, RunArgs};
+use crate::cli::common::exit_error;
+use crate::cli::record::Mode;
+
+/// SIGKILL (9 on every Linux architecture).
+const SIGKILL: i32 = 9;
+
+/// Writes the trace and feeds the UI.
+struct LiveObserver {
+    sink: FileSink,
+    tx: Option<Sender<LiveMsg>>,
+    line: u64,
+}
+
+impl LiveObserver {
+    fn send(&mut self, m: LiveMsg) {
+        if let Some(tx) = &self.tx {
+            if tx.send(m).is_err() {
+                // The UI is closed ("let it finish"): keep writing the file.
+                self.tx = None;
+            }
+        }
+    }
+}
+
+impl Observer for LiveObserver {
+    fn started(&mut self, root_pid: i32) {
+        self.send(LiveMsg::Started(root_pid));
+    }
+
+    fn record(&mut self, record: Record) -> Result<(), ObserverError> {
+        self.line += 1;
+        if self.tx.is_some() {
+            self.send(LiveMsg::Record(self.line, record.clone()));
+        }
+        self.sink.record(record)
+    }
+}
+
+/// One recording to show.
+struct Session {
+    opts: RecordOptions,
+    trace: PathBuf,
+    /// Where the target's stdout and stderr go (None when attaching).
+    target_output: Option<PathBuf>,
+    /// The command as the UI names it.
+    display: Vec<String>,
+}
+
+pub fn run(a: RunArgs) -> anyhow::Result<i32> {
+    let mut opts = match a.pid {
+        Some(pid) => RecordOptions::attach(pid),
+        None => RecordOptions::new(a.command.clone()),
+    };
+    opts.mode = match a.mode {
+        Mode::Auto => ModeRequest::Auto,
+        Mode::Seccomp => ModeRequest::Seccomp,
+        Mode::Syscall => ModeRequest::Syscall,
+        Mode::Events => ModeRequest::Events,
+    };
+    opts.syscall_info = !a.no_syscall_info;
+    opts.capture_env = a.capture_env;
+    let trace = a.output.unwrap_or_else(default_trace_name);
+    let target_output = match a.pid {
+        Some(_) => None,
+        None => Some(a.target_output.unwrap_or_else(|| with_suffix(&trace, ".out"))),
+    };
+    let display = match a.pid {
+        Some(pid) => vec![format!("pid {pid}")],
+        None => a.command.iter().map(|c| c.to_string_lossy().into_owned()).collect(),
+    };
+    go(Session { opts, trace, target_output, display })
+}
+
+pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
+    let exe = std::env::current_exe().context("cannot find the spawnscope executable")?;
+    let mut cmd: Vec<OsString> = vec![exe.into(), "demo".into(), "--workload".into()];
+    for id in &a.scenarios {
+        cmd.push("--scenario".into());
+        cmd.push(id.into());
+    }
+    let trace = a.output.unwrap_or_else(|| std::env::temp_dir().join("spawnscope-demo.jsonl"));
+    let target_output = Some(with_suffix(&trace, ".out"));
+    let display = vec!["spawnscope".into(), "demo".into()];
+    go(Session { opts: RecordOptions::new(cmd), trace, target_output, display })
+}
+
+fn go(s: Session) -> anyhow::Result<i32> {
+    let Session { mut opts, trace, target_output, display: shown } = s;
+    if let Some(out) = &target_output {
+        // One open file for both streams, so they interleave instead of overwriting.
+        let f = File::create(out).with_context(|| format!("cannot create {}", display(out)))?;
+        let f2 = f.try_clone().with_context(|| format!("cannot share {}", display(out)))?;
+        opts.stdin = TargetIo::Null;
+        opts.stdout = TargetIo::Fd(f.into());
+        opts.stderr = TargetIo::Fd(f2.into());
+    }
+    let sink = FileSink::create(&trace).with_context(|| "the target was not started".to_string())?;
+    let control = Control::new();
+    opts.control = Some(control.clone());
+    control.install_signal_handlers(opts.attach_pid.is_some());
+    let where_ = match &target_output {
+        Some(o) => format!("trace {} · target output {}", display(&trace), display(o)),
+        None => format!("trace {}", display(&trace)),
+    };
+    if !std::io::stdout().is_terminal() {
+        eprintln!("spawnscope: recording ({where_})");
+        let mut sink = sink;
+        let result = record(&opts, &mut sink);
+        let close = sink.close();
+        let outcome = finish(result, close, &trace)?;
+        let analysis = analyze_path(&trace, &Thresholds::default())?;
+        print_report(&analysis, &trace)?;
+        return Ok(outcome.exit_code.unwrap_or(0));
+    }
+    let (tx, rx) = mpsc::channel();
+    let recorder = std::thread::Builder::new()
+        .name("spawnscope-record".into())
+        .spawn(move || {
+            let mut obs = LiveObserver { sink, tx: Some(tx), line: 0 };
+            let result = record(&opts, &mut obs);
+            let LiveObserver { sink, tx, .. } = obs;
+            let close = sink.close();
+            if let Some(tx) = tx {
+                let _ = tx.send(match &result {
+                    Ok(o) => LiveMsg::Finished(o.exit_code),
+                    Err(e) => LiveMsg::Failed(escape(&e.to_string()).into_owned()),
+                });
+            }
+            (result, close)
+        })
+        .context("cannot start the recorder thread")?;
+    let info = LiveInfo { command: shown, output: target_output.clone(), trace: Some(trace.clone()) };
+    let exit = match spawnscope_tui::run::run_live(info, rx) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("spawnscope: the terminal UI failed ({e}); stopping the target");
+            Exit::KillTarget
+        }
+    };
+    match exit {
+        Exit::KillTarget => {
+            control.forward_signal(SIGKILL);
+            if !wait_for(&recorder, Duration::from_secs(2)) {
+                // The tracer acts on the request at its next stop; a target that
+                // makes no syscall we trace is killed by PTRACE_O_EXITKILL when
+                // we exit now.
+                eprintln!("spawnscope: target killed; {where_} (cut short)");
+                return Ok(128 + SIGKILL);
+            }
+        }
+        Exit::LetFinish => eprintln!("spawnscope: UI closed; waiting for the target to finish ({where_})"),
+        Exit::Quit => {}
+    }
+    let (result, close) = recorder.join().map_err(|_| anyhow::anyhow!("the recorder thread panicked"))?;
+    let outcome = finish(result, close, &trace)?;
+    eprintln!("spawnscope: {where_}");
+    Ok(outcome.exit_code.unwrap_or(0))
+}
+
+/// The recording's outcome, or the error to report (a trace file with
+/// nothing in it is removed).
+fn finish(
+    result: Result<Outcome, TraceError>,
+    close: Result<(), spawnscope_format::WriteError>,
+    trace: &Path,
+) -> anyhow::Result<Outcome> {
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            if std::fs::metadata(trace).map(|m| m.len() == 0).unwrap_or(false) {
+                let _ = std::fs::remove_file(trace);
+            }
+            return Err(exit_error(e.exit_code(), escape(&e.to_string()).into_owned()));
+        }
+    };
+    close.map_err(anyhow::Error::new).with_context(|| format!("trace {} is incomplete", display(trace)))?;
+    if let Some(e) = &outcome.observer_error {
+        return Err(exit_error(2, format!("writing {} failed: {}", display(trace), escape(e))));
+    }
+    Ok(outcome)
+}
+
+fn wait_for<T>(h: &JoinHandle<T>, limit: Duration) -> bool {
+    let start = Instant::now();
+    while !h.is_finished() {
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// `spawnscope-20261127-081500.jsonl` (UTC), as `spawnscope record` names traces.
+fn default_trace_name() -> PathBuf {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    PathBuf::from(format!("spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl", rem / 3600, rem % 3600 / 60, rem % 60))
+}
