@@ -410,7 +410,7 @@ impl Analyzer {
         e.env_count = a.env_count;
         e.env_bytes = a.env_bytes;
         if a.result != 0 {
-            e.failed_ns += stats::attempt_ns(a.t_entry, a.t_exit);
+            e.failed_ns = e.failed_ns.saturating_add(stats::attempt_ns(a.t_entry, a.t_exit));
             e.failed_attempts.push(a.clone());
         } else {
             e.success = true;

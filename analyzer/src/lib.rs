@@ -27,6 +27,7 @@ mod findings;
 mod model;
 mod stats;
 mod thresholds;
+pub mod units;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

@@ -101,7 +101,7 @@ pub fn group_by(a: &Analysis, by: GroupBy) -> Vec<Group> {
         *g.styles.entry(s.style.as_str().to_string()).or_default() += 1;
         if let Some(e) = &s.exec {
             g.failed_attempts += e.failed_attempts.len() as u64;
-            g.failed_ns += e.failed_ns;
+            g.failed_ns = g.failed_ns.saturating_add(e.failed_ns);
             g.env_bytes_max = g.env_bytes_max.max(e.env_bytes);
         }
         if let Some(l) = s.latency_ns {
@@ -218,7 +218,7 @@ pub fn summarize(
             }
             if e.success {
                 env_execs += 1;
-                s.env_bytes_total += e.env_bytes;
+                s.env_bytes_total = s.env_bytes_total.saturating_add(e.env_bytes);
                 s.env_bytes_max = s.env_bytes_max.max(e.env_bytes);
                 s.env_count_max = s.env_count_max.max(e.env_count);
             } else {
@@ -231,7 +231,7 @@ pub fn summarize(
             s.exec_attempts += 1;
             if e.result != 0 {
                 s.failed_exec_attempts += 1;
-                s.failed_exec_ns += attempt_ns(e.t_entry, e.t_exit);
+                s.failed_exec_ns = s.failed_exec_ns.saturating_add(attempt_ns(e.t_entry, e.t_exit));
             }
         }
     }
@@ -246,6 +246,11 @@ pub fn summarize(
     s.timeline_bucket_ns = bucket;
     s.timeline = timeline;
     s
+}
+
+/// Saturating sum (absurd values in a damaged trace must not overflow).
+pub fn sat_sum(it: impl IntoIterator<Item = u64>) -> u64 {
+    it.into_iter().fold(0u64, u64::saturating_add)
 }
 
 /// Duration of one exec attempt (0 without an entry time).

@@ -1,9 +1,165 @@
-//! `spawnscope report` (being written).
+//! `spawnscope report`: explain a trace as text, Markdown or JSON.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use spawnscope_analyzer::{analyze_path, Thresholds, RULES};
+use spawnscope_report::{Format, Options};
+
+use super::common::exit_error;
 
 /// Arguments of `spawnscope report`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Findings (ids are stable): SS001 fork-large-parent, SS002 rust-fork-fallback, \
+SS003 path-search, SS004 large-env, SS005 serial-spawns, SS006 old-glibc, SS007 no-clone3, \
+SS008 style-mismatch, SS009 exec-failed. Durations are measured under tracing.\n\n\
+Exit status: 0 when the report was written (findings or not), 2 for a missing, unreadable \
+or invalid trace or bad arguments.")]
+pub struct Args {
+    /// Trace file written by `spawnscope record` (.jsonl, or .jsonl.zst).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// TOML file with finding thresholds (same keys as the flags below, with
+    /// `_` instead of `-`; at the top level or in a [thresholds] table).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Colours in text output: auto = only on a terminal and without NO_COLOR.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+    /// List every spawn (text and markdown; JSON always lists them).
+    #[arg(long)]
+    pub spawns: bool,
+    /// Most rows per table in text and markdown output.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// Do not report a finding (id like SS004 or name like large-env); repeatable.
+    #[arg(long, value_name = "ID")]
+    pub disable: Vec<String>,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    Err(super::common::exit_error(2, "spawnscope report is not implemented yet"))
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Threshold overrides (they win over --config).
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = "Finding thresholds (defaults in parentheses)")]
+pub struct ThresholdArgs {
+    /// SS001: parent RSS in MiB from which a fork-style spawn is a finding (256).
+    #[arg(long, value_name = "MIB")]
+    pub fork_parent_rss_mib: Option<u64>,
+    /// SS001: parent page tables in KiB from which a fork-style spawn is a finding (1024).
+    #[arg(long, value_name = "KIB")]
+    pub fork_parent_pte_kib: Option<u64>,
+    /// SS001: parent RSS in MiB from which the finding is high severity (1024).
+    #[arg(long, value_name = "MIB")]
+    pub fork_high_rss_mib: Option<u64>,
+    /// SS001: fork cost per GiB of RSS for estimates without clone entry times (17).
+    #[arg(long, value_name = "MS")]
+    pub fork_ms_per_gib: Option<f64>,
+    /// SS003: failed exec attempts (all spawns) from which PATH search is a finding (3).
+    #[arg(long, value_name = "N")]
+    pub path_search_failed: Option<u64>,
+    /// SS003: time in failed attempts from which it is a warning (10).
+    #[arg(long, value_name = "MS")]
+    pub path_search_ms: Option<f64>,
+    /// SS004: environment variables above which an environment is large (100).
+    #[arg(long, value_name = "N")]
+    pub env_vars: Option<u64>,
+    /// SS004: environment bytes above which an environment is large (16384).
+    #[arg(long, value_name = "BYTES")]
+    pub env_bytes: Option<u64>,
+    /// SS005: fewest spawns from one thread (100).
+    #[arg(long, value_name = "N")]
+    pub serial_spawns: Option<u64>,
+    /// SS005: least share of all spawns made by that thread, 0-1 (0.9).
+    #[arg(long, value_name = "FRACTION")]
+    pub serial_share: Option<f64>,
+    /// SS005: least share of the recording spent spawning, 0-1 (0.2).
+    #[arg(long, value_name = "FRACTION")]
+    pub serial_busy: Option<f64>,
+}
+
+impl ThresholdArgs {
+    fn apply(&self, t: &mut Thresholds) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { t.$f = v; } )* };
+        }
+        set!(
+            fork_parent_rss_mib, fork_parent_pte_kib, fork_high_rss_mib, fork_ms_per_gib,
+            path_search_failed, path_search_ms, env_vars, env_bytes, serial_spawns,
+            serial_share, serial_busy
+        );
+    }
+}
+
+/// Thresholds from the config file, then the flags.
+fn thresholds(args: &Args) -> anyhow::Result<Thresholds> {
+    let mut t = match &args.config {
+        Some(path) => Thresholds::from_file(path).map_err(|e| exit_error(2, e.to_string()))?,
+        None => Thresholds::default(),
+    };
+    args.thresholds.apply(&mut t);
+    t.disable.extend(args.disable.iter().cloned());
+    for d in &t.disable {
+        if !RULES.iter().any(|r| r.id.eq_ignore_ascii_case(d) || r.name.eq_ignore_ascii_case(d)) {
+            let known: Vec<String> = RULES.iter().map(|r| format!("{} {}", r.id, r.name)).collect();
+            return Err(exit_error(2, format!("unknown finding {d:?} to disable (known: {})", known.join(", "))));
+        }
+    }
+    for (name, v) in [("serial-share", t.serial_share), ("serial-busy", t.serial_busy)] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(exit_error(2, format!("--{name} must be between 0 and 1, not {v}")));
+        }
+    }
+    Ok(t)
+}
+
+fn use_color(c: ColorArg) -> bool {
+    match c {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let t = thresholds(&args)?;
+    let analysis = analyze_path(&args.trace, &t).map_err(|e| exit_error(2, e.to_string()))?;
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Markdown => Format::Markdown,
+    };
+    let opts = Options {
+        color: format == Format::Text && use_color(args.color),
+        source: Some(args.trace.display().to_string()),
+        list_spawns: args.spawns,
+        max_rows: if args.limit == 0 { usize::MAX } else { args.limit },
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    spawnscope_report::write(&mut out, &analysis, format, &opts).context("writing the report")?;
+    out.flush().context("writing the report")?;
+    Ok(0)
 }

@@ -8,7 +8,7 @@ use spawnscope_format::Nanos;
 
 use super::{finding, fmt_bytes, fmt_ns, list, ms};
 use crate::model::{Analysis, CodePath, Finding, Severity, Spawn, SpawnStyle};
-use crate::stats::basename;
+use crate::stats::{basename, sat_sum};
 
 /// Clone cost of a vfork-style spawn when the trace has none to compare with
 /// (measured on the reference machine: posix_spawn's clone takes < 0.1 ms).
@@ -20,7 +20,7 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
     let large = |s: &&Spawn| {
         s.style == SpawnStyle::Fork
             && s.parent_mem.is_some_and(|m| {
-                m.rss_kb >= t.fork_parent_rss_mib * 1024 || m.pte_kb >= t.fork_parent_pte_kib
+                m.rss_kb >= t.fork_parent_rss_mib.saturating_mul(1024) || m.pte_kb >= t.fork_parent_pte_kib
             })
     };
     let ev: Vec<&Spawn> = a.spawns.iter().filter(large).collect();
@@ -36,8 +36,8 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
         .collect();
     vf.sort_unstable();
     let baseline = vf.get(vf.len() / 2).copied().unwrap_or(VFORK_CLONE_NS);
-    let mut clone_total = 0;
-    let mut extra_total = 0;
+    let mut clone_total: Nanos = 0;
+    let mut extra_total: Nanos = 0;
     let mut estimated = 0u64;
     let (mut rss_max, mut pte_max) = (0u64, 0u64);
     for s in &ev {
@@ -46,17 +46,18 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
         pte_max = pte_max.max(m.pte_kb);
         match s.clone_ns {
             Some(c) => {
-                clone_total += c;
-                extra_total += c.saturating_sub(baseline);
+                clone_total = clone_total.saturating_add(c);
+                extra_total = extra_total.saturating_add(c.saturating_sub(baseline));
             }
             None => {
                 estimated += 1;
-                extra_total += (m.rss_kb as f64 / (1024.0 * 1024.0) * t.fork_ms_per_gib * 1e6) as Nanos;
+                extra_total = extra_total
+                    .saturating_add((m.rss_kb as f64 / (1024.0 * 1024.0) * t.fork_ms_per_gib * 1e6) as Nanos);
             }
         }
     }
     let n = ev.len() as u64;
-    let severity = if rss_max >= t.fork_high_rss_mib * 1024 { Severity::High } else { Severity::Warning };
+    let severity = if rss_max >= t.fork_high_rss_mib.saturating_mul(1024) { Severity::High } else { Severity::Warning };
     let cost = if estimated == n {
         format!(
             "estimated {} of extra kernel time ({} per spawn at {} ms per GiB of RSS; this trace has no clone entry times)",
@@ -77,8 +78,8 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
     let message = format!(
         "{n} fork-style spawn{} from parents with up to {} RSS and {} of page tables: the kernel copies the page tables on every fork; {cost}",
         plural(n),
-        fmt_bytes(rss_max * 1024),
-        fmt_bytes(pte_max * 1024),
+        fmt_bytes(rss_max.saturating_mul(1024)),
+        fmt_bytes(pte_max.saturating_mul(1024)),
     );
     let mut advice = Vec::new();
     let paths: Vec<CodePath> = ev.iter().map(|s| s.code_path).collect();
@@ -131,11 +132,11 @@ pub fn path_search(a: &Analysis) -> Option<Finding> {
         .iter()
         .filter(|s| s.exec.as_ref().is_some_and(|e| !e.failed_attempts.is_empty()))
         .collect();
-    let failed: u64 = ev.iter().map(|s| failed_of(s)).sum();
+    let failed: u64 = sat_sum(ev.iter().map(|s| failed_of(s)));
     if ev.is_empty() || failed < t.path_search_failed {
         return None;
     }
-    let failed_ns: Nanos = ev.iter().filter_map(|s| s.exec.as_ref()).map(|e| e.failed_ns).sum();
+    let failed_ns: Nanos = sat_sum(ev.iter().filter_map(|s| s.exec.as_ref()).map(|e| e.failed_ns));
     // Per program: spawns, failed attempts, directories tried, where it was found.
     let mut progs: BTreeMap<String, (u64, u64, Vec<String>, Option<String>)> = BTreeMap::new();
     for s in &ev {
@@ -228,7 +229,7 @@ pub fn large_env(a: &Analysis) -> Option<Finding> {
     let execs = || ev.iter().filter_map(|s| s.exec.as_ref());
     let count_max = execs().map(|e| e.env_count).max().unwrap_or(0);
     let bytes_max = execs().map(|e| e.env_bytes).max().unwrap_or(0);
-    let total: u64 = execs().map(|e| e.env_bytes).sum();
+    let total: u64 = sat_sum(execs().map(|e| e.env_bytes));
     let n = ev.len() as u64;
     let message = format!(
         "{n} spawn{} passed a large environment to the child: up to {count_max} variables and {} (thresholds: {} variables, {}); {} copied in all",
@@ -277,7 +278,7 @@ pub fn serial_spawns(a: &Analysis) -> Option<Finding> {
     if overlapping * 10 > n {
         return None;
     }
-    let busy: Nanos = spawns.iter().filter_map(|s| s.latency_ns).sum();
+    let busy: Nanos = sat_sum(spawns.iter().filter_map(|s| s.latency_ns));
     let duration = a.summary.duration_ns.max(1);
     let share = busy as f64 / duration as f64;
     if share < t.serial_busy {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use spawnscope_format::Nanos;
 
 use crate::model::{Analysis, Finding, Severity};
+pub use crate::units::{fmt_bytes, fmt_ns};
 
 /// A finding rule as documented in the README's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,39 +122,6 @@ fn finding(id: &str, severity: Severity, message: String, advice: String) -> Fin
         advice,
         numbers: BTreeMap::new(),
         evidence: Vec::new(),
-    }
-}
-
-/// `12.3 ms`, `850 µs`, `1.20 s`.
-pub fn fmt_ns(ns: Nanos) -> String {
-    let n = ns as f64;
-    if ns >= 10_000_000_000 {
-        format!("{:.1} s", n / 1e9)
-    } else if ns >= 1_000_000_000 {
-        format!("{:.2} s", n / 1e9)
-    } else if ns >= 10_000_000 {
-        format!("{:.0} ms", n / 1e6)
-    } else if ns >= 1_000_000 {
-        format!("{:.1} ms", n / 1e6)
-    } else if ns >= 1_000 {
-        format!("{:.0} µs", n / 1e3)
-    } else {
-        format!("{ns} ns")
-    }
-}
-
-/// `27.1 KiB`, `4.0 GiB`.
-pub fn fmt_bytes(b: u64) -> String {
-    const K: f64 = 1024.0;
-    let f = b as f64;
-    if f >= K * K * K {
-        format!("{:.1} GiB", f / (K * K * K))
-    } else if f >= K * K {
-        format!("{:.1} MiB", f / (K * K))
-    } else if f >= K {
-        format!("{:.1} KiB", f / K)
-    } else {
-        format!("{b} B")
     }
 }
 

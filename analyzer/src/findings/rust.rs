@@ -20,18 +20,35 @@ use std::collections::BTreeMap;
 
 use super::{finding, fmt_ns, list, ms};
 use crate::model::{Analysis, CodePath, Finding, Severity, Spawn};
-use crate::stats::basename;
+use crate::stats::{basename, sat_sum};
 
 /// Why one fallback spawn happened, as far as the trace tells.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Cause {
     /// Host glibc < 2.24: certain.
     OldGlibc,
     /// A bare program name found by a PATH search, with an environment that
     /// differs from the parent's: likely env_clear()/PATH change.
-    PathChanged { program: String, child_vars: u64, parent_vars: Option<u64> },
+    PathChanged { program: String, found: String, child_vars: u64, parent_vars: Option<u64> },
     /// Nothing visible; one of the invisible causes.
     Hidden,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    OldGlibc,
+    PathChanged,
+    Hidden,
+}
+
+impl Cause {
+    fn kind(&self) -> Kind {
+        match self {
+            Cause::OldGlibc => Kind::OldGlibc,
+            Cause::PathChanged { .. } => Kind::PathChanged,
+            Cause::Hidden => Kind::Hidden,
+        }
+    }
 }
 
 pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
@@ -42,37 +59,53 @@ pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
     }
     let glibc = a.header.glibc();
     let glibc_str = a.header.host.glibc_version.clone().unwrap_or_default();
-    let mut causes: BTreeMap<Cause, Vec<usize>> = BTreeMap::new();
+    let mut causes: BTreeMap<Kind, Vec<Cause>> = BTreeMap::new();
     for s in &ev {
-        causes.entry(cause_of(a, s, glibc)).or_default().push(s.index);
+        let c = cause_of(a, s, glibc);
+        causes.entry(c.kind()).or_default().push(c);
     }
     let n = ev.len() as u64;
     let mut parts = Vec::new();
     let mut advice = Vec::new();
     let all = |k: usize| if k as u64 == n { "all".to_string() } else { format!("{k} of them") };
-    for (cause, idx) in &causes {
-        match cause {
-            Cause::OldGlibc => {
+    for (kind, list_of) in &causes {
+        match (kind, &list_of[0]) {
+            (_, Cause::OldGlibc) => {
                 parts.push(format!(
                     "{}: host glibc {glibc_str} is older than 2.24, so std never uses posix_spawn on this host (certain)",
-                    all(idx.len())
+                    all(list_of.len())
                 ));
                 advice.push("On glibc < 2.24 every Command spawn forks: spawn from a small helper process started early, or run on a newer glibc.".to_string());
             }
-            Cause::PathChanged { program, child_vars, parent_vars } => {
-                let env = match parent_vars {
-                    Some(p) => format!("{child_vars} environment variables against the parent's {p}"),
-                    None => format!("{child_vars} environment variables"),
+            (_, Cause::PathChanged { .. }) => {
+                let mut programs: Vec<String> = Vec::new();
+                let mut found: Vec<String> = Vec::new();
+                for c in list_of {
+                    if let Cause::PathChanged { program, found: f, .. } = c {
+                        if !programs.contains(&format!("\"{program}\"")) {
+                            programs.push(format!("\"{program}\""));
+                            found.push(format!("Command::new(\"{f}\")"));
+                        }
+                    }
+                }
+                let env = match &list_of[0] {
+                    Cause::PathChanged { child_vars, parent_vars: Some(p), .. } => {
+                        format!("{child_vars} environment variables against the parent's {p}")
+                    }
+                    Cause::PathChanged { child_vars, .. } => format!("{child_vars} environment variables"),
+                    _ => String::new(),
                 };
                 parts.push(format!(
-                    "{}: the bare program name \"{program}\" was searched in PATH with a changed environment ({env}): env_clear() or env(\"PATH\", ..) with a bare name makes std fork and search PATH itself (likely)",
-                    all(idx.len())
+                    "{}: the bare program name {} was searched in PATH with a changed environment (e.g. {env}): env_clear() or env(\"PATH\", ..) with a bare name makes std fork and search PATH itself (likely)",
+                    all(list_of.len()),
+                    list(&programs, 5),
                 ));
                 advice.push(format!(
-                    "Give the program as an absolute path (e.g. Command::new(\"/usr/bin/{program}\")) when you clear the environment or change PATH; std then keeps posix_spawn."
+                    "Give the program as an absolute path (here: {}) when you clear the environment or change PATH; std then keeps posix_spawn.",
+                    list(&found, 3)
                 ));
             }
-            Cause::Hidden => {
+            (_, Cause::Hidden) => {
                 let cwd = match glibc {
                     Some(v) if v < (2, 29) => format!(", current_dir() (glibc {glibc_str} < 2.29 cannot chdir in posix_spawn)"),
                     Some(_) => String::new(),
@@ -89,17 +122,17 @@ pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
                 };
                 parts.push(format!(
                     "{}: the trace cannot tell which of pre_exec(), uid()/gid()/groups(){cwd} forced it (they leave no trace before exec){excluded}{glibc_unknown}",
-                    all(idx.len())
+                    all(list_of.len())
                 ));
                 advice.push("Move pre_exec work into the parent or a wrapper program, drop uid()/gid()/groups() (run the spawner as the target user)".to_string()
                     + if cwd.is_empty() { "." } else { ", and avoid current_dir() on this glibc (e.g. spawn `sh -c 'cd DIR && exec PROG'`, or chdir in a wrapper)." });
             }
         }
     }
-    let latency: u64 = ev.iter().filter_map(|s| s.latency_ns).sum();
-    let clone: u64 = ev.iter().filter_map(|s| s.clone_ns).sum();
+    let latency: u64 = sat_sum(ev.iter().filter_map(|s| s.latency_ns));
+    let clone: u64 = sat_sum(ev.iter().filter_map(|s| s.clone_ns));
     let large = ev.iter().any(|s| {
-        s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib * 1024)
+        s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib.saturating_mul(1024))
     });
     let programs: Vec<String> = {
         let mut v: Vec<String> = ev.iter().map(|s| s.executable().to_string()).collect();
@@ -121,16 +154,16 @@ pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
         ("spawns".to_string(), n as f64),
         ("latency_ms_total".to_string(), ms(latency)),
         ("clone_ms_total".to_string(), ms(clone)),
-        ("cause_old_glibc".to_string(), count(&causes, |c| *c == Cause::OldGlibc)),
-        ("cause_path_changed".to_string(), count(&causes, |c| matches!(c, Cause::PathChanged { .. }))),
-        ("cause_not_visible".to_string(), count(&causes, |c| *c == Cause::Hidden)),
+        ("cause_old_glibc".to_string(), count(&causes, Kind::OldGlibc)),
+        ("cause_path_changed".to_string(), count(&causes, Kind::PathChanged)),
+        ("cause_not_visible".to_string(), count(&causes, Kind::Hidden)),
     ]);
     f.evidence = ev.iter().map(|s| s.index).collect();
     Some(f)
 }
 
-fn count(causes: &BTreeMap<Cause, Vec<usize>>, pred: impl Fn(&Cause) -> bool) -> f64 {
-    causes.iter().filter(|(c, _)| pred(c)).map(|(_, v)| v.len()).sum::<usize>() as f64
+fn count(causes: &BTreeMap<Kind, Vec<Cause>>, kind: Kind) -> f64 {
+    causes.get(&kind).map_or(0, Vec::len) as f64
 }
 
 fn cause_of(a: &Analysis, s: &Spawn, glibc: Option<(u32, u32)>) -> Cause {
@@ -158,6 +191,7 @@ fn cause_of(a: &Analysis, s: &Spawn, glibc: Option<(u32, u32)>) -> Cause {
     if changed {
         Cause::PathChanged {
             program: argv0.clone(),
+            found: if e.success { e.path.clone() } else { format!("/usr/bin/{argv0}") },
             child_vars: e.env_count,
             parent_vars: parent_env.map(|p| p.0),
         }
