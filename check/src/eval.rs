@@ -20,7 +20,15 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
     if let Some(code) = analysis.summary.exit_code {
         results.push(command_exit(code, policy.allow_command_failure));
     }
-    let mut required: Vec<(CodePath, Origin)> = Vec::new();
+    let required: Vec<(CodePath, Origin)> = policy
+        .rules()
+        .iter()
+        .filter_map(|r| match r.rule {
+            Rule::RequireCodePath(c) => Some((c, r.origin.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut required_done = false;
     for pr in policy.rules() {
         let origin = pr.origin.clone();
         let r = match &pr.rule {
@@ -30,17 +38,15 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
             Rule::MaxFailedExecAttempts(limit) => max_failed_exec_attempts(analysis, *limit, origin),
             Rule::MaxEnvBytes(limit) => max_env_bytes(analysis, *limit, origin),
             Rule::DenyFinding(pattern) => deny_finding(analysis, policy, pattern, origin),
-            Rule::RequireCodePath(c) => {
-                required.push((*c, origin));
-                continue;
+            Rule::RequireCodePath(_) if required_done => continue,
+            Rule::RequireCodePath(_) => {
+                required_done = true;
+                require_code_path(analysis, &required)
             }
             Rule::DenyCodePath(c) => deny_code_path(analysis, *c, origin),
             Rule::MaxSpawnP99(limit) => max_spawn_p99(analysis, *limit, policy.strict_timing, origin),
         };
         results.push(r);
-    }
-    if !required.is_empty() {
-        results.push(require_code_path(analysis, &required));
     }
 
     let mut warnings: Vec<String> = analysis.warnings.iter().map(|w| escape(w).into_owned()).collect();
@@ -342,7 +348,7 @@ fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
     }
     bad.sort_by(|x, y| y.0.cmp(&x.0));
     let offenders = bad.into_iter().map(|(_, o)| o).collect();
-    result(&Rule::MaxEnvBytes(limit), origin, max, limit, Unit::Bytes, Bound::AtMost, "of environment (largest exec)", offenders)
+    result(&Rule::MaxEnvBytes(limit), origin, max, limit, Unit::Bytes, Bound::AtMost, "of environment in the largest exec", offenders)
 }
 
 /// Whether a finding matches a pattern (`all`, its id, or its name).
@@ -353,35 +359,43 @@ pub fn finding_matches(f: &Finding, pattern: &str) -> bool {
 fn deny_finding(a: &Analysis, policy: &Policy, pattern: &str, origin: Origin) -> RuleResult {
     let allowed = |f: &Finding| policy.allowed_findings().iter().any(|(p, _)| finding_matches(f, p));
     let hits: Vec<&Finding> = a.findings.iter().filter(|f| finding_matches(f, pattern) && !allowed(f)).collect();
-    let mut offenders = Vec::new();
+    // One offender per evidence spawn, naming every denied finding it shows.
+    let mut by_spawn: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for f in &hits {
-        let what = format!("{} {} ({}): {}", f.id, f.name, f.severity.as_str(), escape(&f.message));
-        if f.evidence.is_empty() {
-            offenders.push(Offender {
-                spawn: None,
-                pid: a.processes.first().map(|p| p.pid).unwrap_or(0),
-                parent_pid: None,
-                exe: String::new(),
-                argv: Vec::new(),
-                detail: what.clone(),
-            });
-        }
-        for s in f.evidence.iter().filter_map(|&i| a.spawns.get(i)) {
-            offenders.push(spawn_offender(s, what.clone()));
+        for &i in &f.evidence {
+            by_spawn.entry(i).or_default().push(f.id);
         }
     }
+    let offenders = by_spawn
+        .into_iter()
+        .filter_map(|(i, ids)| a.spawns.get(i).map(|s| spawn_offender(s, format!("evidence of {}", ids.join(", ")))))
+        .collect();
     let rule = Rule::DenyFinding(pattern.to_string());
     let n = hits.len() as u64;
     let mut r = result(&rule, origin, n, 0, Unit::Findings, Bound::AtMost, "", offenders);
     if r.status == Status::Fail {
-        let names: Vec<String> = hits.iter().map(|f| format!("{} {}", f.id, f.name)).collect();
-        let mut note = names.join(", ");
-        if let Some(f) = hits.first() {
-            note.push_str(&format!("; advice: {}", escape(&f.advice)));
+        let lines: Vec<String> = hits
+            .iter()
+            .map(|f| format!("{} {} ({}): {}", f.id, f.name, f.severity.as_str(), escape(&f.message)))
+            .collect();
+        r.note = Some(lines.join("\n"));
+    }
+    if !policy.allowed_findings().is_empty() {
+        let allowed: Vec<&str> = policy.allowed_findings().iter().map(|(p, _)| p.as_str()).collect();
+        let n_allowed = a.findings.iter().filter(|f| finding_matches(f, pattern) && allowed_f(f, &allowed)).count();
+        if n_allowed > 0 {
+            let line = format!("{n_allowed} allowed by allow-finding {}", allowed.join(", "));
+            r.note = Some(match r.note.take() {
+                Some(n) => format!("{n}\n{line}"),
+                None => line,
+            });
         }
-        r.note = Some(note);
     }
     r
+}
+
+fn allowed_f(f: &Finding, allowed: &[&str]) -> bool {
+    allowed.iter().any(|p| finding_matches(f, p))
 }
 
 fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResult {

@@ -198,6 +198,14 @@ impl Policy {
         }
     }
 
+    /// Orders rules from a file as they appear in it (stable for one line).
+    pub(crate) fn sort_by_origin_line(&mut self) {
+        self.rules.sort_by_key(|r| match r.origin {
+            Origin::File { line, .. } => line,
+            _ => usize::MAX,
+        });
+    }
+
     /// Exempts findings matching `pattern` (id or name) from deny-finding.
     pub fn add_allowed_finding(&mut self, pattern: &str, origin: Origin) -> Result<(), Error> {
         let p = parse_finding_pattern(pattern).map_err(|m| Error::rule("allow-finding", m))?;

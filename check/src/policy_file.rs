@@ -141,6 +141,7 @@ impl Policy {
                 add(&mut p, Rule::MinSpawns { exe: Some(name.clone()), limit: *v.get_ref() }, &v.span());
             }
         }
+        p.sort_by_origin_line();
         Ok(p)
     }
 }

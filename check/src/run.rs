@@ -65,17 +65,34 @@ mod linux {
         Ok(Recorded { analysis, outcome })
     }
 
-    /// Records a command into `trace` and checks it. The report's
-    /// `command-exit` result says whether the command itself succeeded.
-    pub fn check_command(opts: &RecordOptions, trace: &Path, policy: &Policy) -> Result<CheckReport, Error> {
-        let rec = record_and_analyze(opts, trace, policy)?;
+    /// Records a command and checks it. The trace is written to `trace`, or
+    /// to a temporary file deleted afterwards when `trace` is None. The
+    /// report's `command-exit` result says whether the command succeeded.
+    pub fn check_command(opts: &RecordOptions, trace: Option<&Path>, policy: &Policy) -> Result<CheckReport, Error> {
+        let temp;
+        let path: &Path = match trace {
+            Some(p) => p,
+            None => {
+                temp = tempfile::Builder::new()
+                    .prefix("spawnscope-check-")
+                    .suffix(".jsonl")
+                    .tempfile()
+                    .map_err(|cause| Error::Io { what: "creating a temporary trace file".into(), cause })?
+                    .into_temp_path();
+                &temp
+            }
+        };
+        let rec = record_and_analyze(opts, path, policy)?;
         let mut a = rec.analysis;
         // The recorder knows the exit code even when the end line is missing.
         if a.summary.exit_code.is_none() {
             a.summary.exit_code = rec.outcome.exit_code;
         }
         let mut report = evaluate(policy, &a);
-        report.source = trace.display().to_string();
+        report.source = match trace {
+            Some(p) => p.display().to_string(),
+            None => "recording".into(),
+        };
         Ok(report)
     }
 }

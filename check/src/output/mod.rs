@@ -90,7 +90,12 @@ pub(crate) fn verdict(report: &CheckReport) -> String {
     let mut s = if fail > 0 {
         format!("FAIL: {fail} of {total} {} violated", if total == 1 { "rule" } else { "rules" })
     } else {
-        format!("PASS: {} of {total} {} hold", total - warn - skip, if total == 1 { "rule" } else { "rules" })
+        let held = total - warn - skip;
+        format!(
+            "PASS: {held} of {total} {} {}",
+            if total == 1 { "rule" } else { "rules" },
+            if held == 1 { "holds" } else { "hold" }
+        )
     };
     if warn > 0 {
         s.push_str(&format!(", {warn} {}", if warn == 1 { "warning" } else { "warnings" }));

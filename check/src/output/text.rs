@@ -13,7 +13,7 @@ const SHOWN: usize = 10;
 
 pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "spawnscope check: {}", subject(r))?;
-    let mut facts = vec![format!("{} spawns", r.spawns)];
+    let mut facts = vec![crate::format_value(r.spawns, crate::Unit::Spawns)];
     if let Some(p) = &r.policy_file {
         facts.push(format!("policy: {}", escape(&p.display().to_string())));
     }
@@ -33,7 +33,9 @@ pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
             o => writeln!(w, "{tag}  {}: {}  [{}]", res.title, res.message, escape(&o.to_string()))?,
         }
         if let Some(note) = &res.note {
-            writeln!(w, "        {note}")?;
+            for line in note.lines() {
+                writeln!(w, "        {line}")?;
+            }
         }
         for o in res.offenders.iter().take(SHOWN) {
             writeln!(w, "        {}", offender_line(o))?;
