@@ -29,7 +29,13 @@ enum Cause {
     OldGlibc,
     /// A bare program name found by a PATH search, with an environment that
     /// differs from the parent's: likely env_clear()/PATH change.
-    PathChanged { program: String, found: String, child_vars: u64, parent_vars: Option<u64> },
+    PathChanged {
+        program: String,
+        found: String,
+        child_vars: u64,
+        child_bytes: u64,
+        parent: Option<(u64, u64)>,
+    },
     /// Nothing visible; one of the invisible causes.
     Hidden,
 }
@@ -89,8 +95,12 @@ pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
                     }
                 }
                 let env = match &list_of[0] {
-                    Cause::PathChanged { child_vars, parent_vars: Some(p), .. } => {
-                        format!("{child_vars} environment variables against the parent's {p}")
+                    Cause::PathChanged { child_vars, child_bytes, parent: Some((pv, pb)), .. } => {
+                        if child_vars == pv {
+                            format!("{child_vars} variables like the parent, but {child_bytes} bytes against its {pb}")
+                        } else {
+                            format!("{child_vars} environment variables against the parent's {pv}")
+                        }
                     }
                     Cause::PathChanged { child_vars, .. } => format!("{child_vars} environment variables"),
                     _ => String::new(),
@@ -193,7 +203,8 @@ fn cause_of(a: &Analysis, s: &Spawn, glibc: Option<(u32, u32)>) -> Cause {
             program: argv0.clone(),
             found: if e.success { e.path.clone() } else { format!("/usr/bin/{argv0}") },
             child_vars: e.env_count,
-            parent_vars: parent_env.map(|p| p.0),
+            child_bytes: e.env_bytes,
+            parent: parent_env,
         }
     } else {
         Cause::Hidden
