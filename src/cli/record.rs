@@ -186,6 +186,9 @@ mod imp {
 
     pub fn run(args: Args) -> anyhow::Result<i32> {
         let out = args.output.clone().unwrap_or_else(default_output);
+        // Only a file this run creates may be removed again (never
+        // /dev/null or a user's existing file).
+        let existed = std::fs::symlink_metadata(&out).is_ok();
         let sink = FileSink::create(&out)
             .map_err(|e| exit_error(2, format!("{}; the target was not started", escape(&e.to_string()))))?;
         let mut opts = match args.pid {
@@ -221,8 +224,9 @@ mod imp {
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                let nothing_written = std::fs::metadata(&out).map(|m| m.len() == 0).unwrap_or(false);
-                if nothing_written {
+                let nothing_written =
+                    std::fs::symlink_metadata(&out).map(|m| m.is_file() && m.len() == 0).unwrap_or(false);
+                if nothing_written && !existed {
                     let _ = std::fs::remove_file(&out);
                 }
                 return Err(exit_error(e.exit_code(), escape(&e.to_string()).into_owned()));
