@@ -90,14 +90,21 @@ run_one() { # workload variant -> prints elapsed microseconds
     record-*) set -- "$spawnscope" record -o "$tmp/trace.jsonl" --mode "${v#record-}" -- "${cmd[@]}" ;;
     strace) set -- strace -f -qq --seccomp-bpf -o /dev/null -e trace=$syscalls "${cmd[@]}" ;;
   esac
+  # GNU time gives the CPU time (user + sys) of the command and everything it
+  # waited for (tracer and tracees alike): less sensitive to other load than wall time.
+  [ -n "$gnu_time" ] && set -- "$gnu_time" -f '%U %S' -o "$tmp/cpu" "$@"
   t0=$(date +%s%N)
   if ! "$@" >/dev/null 2>"$tmp/err"; then
     echo "overhead.sh: failed: $* : $(head -c 300 "$tmp/err")" >&2
     exit 1
   fi
   t1=$(date +%s%N)
-  echo $(( (t1 - t0) / 1000 ))
+  cpu=0
+  [ -n "$gnu_time" ] && cpu=$(awk 'END { printf "%d", ($1 + $2) * 1e6 }' "$tmp/cpu")
+  echo "$(( (t1 - t0) / 1000 )) $cpu"
 }
+gnu_time=""
+if [ -x /usr/bin/time ] && /usr/bin/time -f '%U' -o /dev/null true 2>/dev/null; then gnu_time=/usr/bin/time; fi
 
 echo "spawnscope tracer overhead: $runs runs, alternating; spawn = spawn-loop $spawns, dd = bs=1 count=$dd_count"
 echo "machine: $(nproc) cpus, $(uname -r), glibc $(getconf GNU_LIBC_VERSION | awk '{print $2}'), $(date -u +%Y-%m-%d), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -124,20 +131,24 @@ done
 echo >&2
 
 echo
-printf '%-9s %-16s %10s %10s %10s %8s\n' workload variant "median s" "min s" "max s" ratio
+stat() { # workload variant column -> "median min max" in seconds
+  awk -v w="$1" -v v="$2" -v c="$3" '$1==w && $2==v {print $c}' "$tmp/samples" | sort -n |
+    awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.3f %.3f %.3f", m/1e6, a[1]/1e6, a[NR]/1e6}'
+}
+printf '%-9s %-16s %9s %8s %8s %7s   %8s %7s\n' workload variant "wall med" min max ratio "cpu med" ratio
 for w in "${workloads[@]}"; do
-  base=""
+  base="" cbase=""
   for v in "${variants[@]}"; do
     applies "$w" "$v" || continue
-    stats=$(awk -v w="$w" -v v="$v" '$1==w && $2==v {print $3}' "$tmp/samples" | sort -n |
-      awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}')
-    read -r med min max <<<"$stats"
-    [ "$v" = untraced ] && base=$med
+    read -r med min max <<<"$(stat "$w" "$v" 3)"
+    read -r cmed _ _ <<<"$(stat "$w" "$v" 4)"
+    [ "$v" = untraced ] && base=$med cbase=$cmed
     ratio=$(awk -v m="$med" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", m / b; else print "-" }')
-    printf '%-9s %-16s %10.3f %10.3f %10.3f %8s\n' "$w" "$v" \
-      "$(awk -v x="$med" 'BEGIN{print x/1e6}')" "$(awk -v x="$min" 'BEGIN{print x/1e6}')" \
-      "$(awk -v x="$max" 'BEGIN{print x/1e6}')" "$ratio"
+    cratio=$(awk -v m="$cmed" -v b="$cbase" 'BEGIN { if (b > 0) printf "%.2fx", m / b; else print "-" }')
+    printf '%-9s %-16s %9.3f %8.3f %8.3f %7s   %8.3f %7s\n' "$w" "$v" "$med" "$min" "$max" "$ratio" "$cmed" "$cratio"
   done
 done
 echo
-echo "ratio = median wall time / median untraced wall time of the same workload."
+echo "wall: median / min / max wall seconds; ratio = median / median untraced of the same workload."
+echo "cpu: median user+sys seconds of the command and all it waited for (tracer included), and its ratio."
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other load inflates wall times)"
