@@ -48,7 +48,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use ballast::{self_memory, Ballast};
-pub use env::{env_size, install as install_env, parse_env_text, read_env_file, synthetic_vars, EnvSource, SYNTHETIC_VALUE_LEN};
+pub use env::{
+    env_size, install as install_env, parse_env_text, read_env_file, synthetic_vars, EnvSource,
+    SYNTHETIC_VALUE_LEN,
+};
 pub use scenario::{demo_scenarios, scenario, Scenario};
 pub use size::{format_size, parse_size, size_arg};
 pub use stats::{format_ns, Stats};
@@ -69,7 +72,12 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order of the docs.
-    pub const ALL: [Method; 4] = [Method::PosixSpawn, Method::Fork, Method::Vfork, Method::RustStd];
+    pub const ALL: [Method; 4] = [
+        Method::PosixSpawn,
+        Method::Fork,
+        Method::Vfork,
+        Method::RustStd,
+    ];
 
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -183,7 +191,9 @@ impl LabConfig {
             return bad(&format!("--env-vars must be at most {MAX_ENV_VARS}"));
         }
         if self.method == Method::Vfork && !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
-            return Err(LabError::Unsupported("--method vfork is implemented for x86_64 Linux only".into()));
+            return Err(LabError::Unsupported(
+                "--method vfork is implemented for x86_64 Linux only".into(),
+            ));
         }
         Ok(())
     }
@@ -191,7 +201,12 @@ impl LabConfig {
     /// The `spawnscope lab` arguments that reproduce this configuration
     /// (defaults left out; `--count` always given).
     pub fn to_args(&self) -> Vec<String> {
-        let mut a: Vec<String> = vec!["--method".into(), self.method.name().into(), "--count".into(), self.count.to_string()];
+        let mut a: Vec<String> = vec![
+            "--method".into(),
+            self.method.name().into(),
+            "--count".into(),
+            self.count.to_string(),
+        ];
         let mut push = |k: &str, v: Option<String>| {
             a.push(k.to_string());
             a.extend(v);
@@ -271,17 +286,31 @@ pub enum LabError {
     #[error("{0}")]
     Unsupported(String),
     #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}: {msg} (the file needs one KEY=VALUE per line)", path.display())]
-    EnvFile { path: PathBuf, line: usize, msg: String },
+    EnvFile {
+        path: PathBuf,
+        line: usize,
+        msg: String,
+    },
     #[error("no executable `true` in PATH ({path}); set PATH or drop --env-file's PATH")]
     ProgramNotFound { path: String },
     #[error("cannot map {} of ballast: {source} (try a smaller --rss)", format_size(*bytes))]
     Ballast { bytes: u64, source: std::io::Error },
     #[error("{method} spawn failed: {source}")]
-    Spawn { method: Method, source: std::io::Error },
+    Spawn {
+        method: Method,
+        source: std::io::Error,
+    },
     #[error("child {pid} ({program}) failed: {status}")]
-    ChildFailed { pid: i32, program: String, status: String },
+    ChildFailed {
+        pid: i32,
+        program: String,
+        status: String,
+    },
 }
 
 /// The program every lab run spawns.
@@ -300,7 +329,12 @@ pub fn run(config: &LabConfig) -> Result<LabReport, LabError> {
     if config.path_prepend > 0 {
         prepend_path(&mut vars, config.path_prepend);
     }
-    let path = vars.iter().rev().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).unwrap_or_else(|| DEFAULT_PATH.to_string());
+    let path = vars
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| DEFAULT_PATH.to_string());
     let changes_process_env = config.env != EnvSource::Inherit || config.path_prepend > 0;
     let command_env = if config.env_per_command {
         Some((matches!(config.env, EnvSource::File(_)), vars.clone()))
@@ -317,8 +351,13 @@ pub fn run(config: &LabConfig) -> Result<LabReport, LabError> {
         None => env::env_size(&env::resolve(&EnvSource::Inherit)?),
     };
 
-    let dirs: Vec<&str> = path.split(':').map(|d| if d.is_empty() { "." } else { d }).collect();
-    let found = dirs.iter().position(|d| is_executable(&format!("{d}/{PROGRAM}")));
+    let dirs: Vec<&str> = path
+        .split(':')
+        .map(|d| if d.is_empty() { "." } else { d })
+        .collect();
+    let found = dirs
+        .iter()
+        .position(|d| is_executable(&format!("{d}/{PROGRAM}")));
     let Some(found) = found else {
         return Err(LabError::ProgramNotFound { path });
     };
@@ -347,20 +386,30 @@ pub fn run(config: &LabConfig) -> Result<LabReport, LabError> {
     let (vm_rss_bytes, vm_pte_bytes) = self_memory();
 
     let per_thread: Vec<u64> = (0..config.threads as u64)
-        .map(|i| config.count / config.threads as u64 + u64::from(i < config.count % config.threads as u64))
+        .map(|i| {
+            config.count / config.threads as u64
+                + u64::from(i < config.count % config.threads as u64)
+        })
         .collect();
     let start = Instant::now();
     let results: Vec<Result<Vec<Duration>, LabError>> = if config.threads == 1 {
         vec![spawn_many(config.method, &spec, per_thread[0])]
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = per_thread.iter().map(|&n| {
-                let spec = &spec;
-                s.spawn(move || spawn_many(config.method, spec, n))
-            }).collect();
+            let handles: Vec<_> = per_thread
+                .iter()
+                .map(|&n| {
+                    let spec = &spec;
+                    s.spawn(move || spawn_many(config.method, spec, n))
+                })
+                .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(LabError::Unsupported("a spawning thread panicked".into()))))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(LabError::Unsupported("a spawning thread panicked".into()))
+                    })
+                })
                 .collect()
         })
     };
@@ -400,7 +449,9 @@ fn spawn_many(method: Method, spec: &spawn::TargetSpec, n: u64) -> Result<Vec<Du
 /// Puts `n` directories that do not exist in front of PATH, like the many
 /// module directories of an HPC job's PATH.
 fn prepend_path(vars: &mut Vec<(String, String)>, n: usize) {
-    let extra: Vec<String> = (0..n).map(|i| format!("/nonexistent/spawnscope-lab/{i}")).collect();
+    let extra: Vec<String> = (0..n)
+        .map(|i| format!("/nonexistent/spawnscope-lab/{i}"))
+        .collect();
     let extra = extra.join(":");
     match vars.iter_mut().rev().find(|(k, _)| k == "PATH") {
         Some((_, v)) => *v = format!("{extra}:{v}"),
@@ -409,7 +460,9 @@ fn prepend_path(vars: &mut Vec<(String, String)>, n: usize) {
 }
 
 fn is_executable(path: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(path) else { return false };
+    let Ok(c) = std::ffi::CString::new(path) else {
+        return false;
+    };
     // SAFETY: access(2) on a NUL-terminated path.
     let ok = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
     ok && std::fs::metadata(path).is_ok_and(|m| m.is_file())

@@ -28,7 +28,11 @@ impl Scenario {
 /// about 2 s together on a 2-core machine (the 512 MiB ballast is touched
 /// twice); traced, a few seconds more.
 pub fn demo_scenarios() -> Vec<Scenario> {
-    let c = |method, count| LabConfig { method, count, ..LabConfig::default() };
+    let c = |method, count| LabConfig {
+        method,
+        count,
+        ..LabConfig::default()
+    };
     vec![
         Scenario {
             id: "baseline",

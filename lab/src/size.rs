@@ -11,9 +11,12 @@ use crate::LabError;
 /// assert!(spawnscope_lab::parse_size("lots").is_err());
 /// ```
 pub fn parse_size(s: &str) -> Result<u64, LabError> {
-    let bad = || LabError::InvalidArgument(format!("not a size: {s:?} (write e.g. 512M, 1G, 4096)"));
+    let bad =
+        || LabError::InvalidArgument(format!("not a size: {s:?} (write e.g. 512M, 1G, 4096)"));
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     if num.is_empty() {
         return Err(bad());

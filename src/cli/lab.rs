@@ -71,8 +71,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Some(id) => match spawnscope_lab::scenario(id) {
             Some(s) => s.config,
             None => {
-                let ids: Vec<&str> = spawnscope_lab::demo_scenarios().iter().map(|s| s.id).collect();
-                return Err(super::common::exit_error(2, format!("unknown scenario {id:?}; known: {}", ids.join(", "))));
+                let ids: Vec<&str> = spawnscope_lab::demo_scenarios()
+                    .iter()
+                    .map(|s| s.id)
+                    .collect();
+                return Err(super::common::exit_error(
+                    2,
+                    format!("unknown scenario {id:?}; known: {}", ids.join(", ")),
+                ));
             }
         },
         None => config_from(&args)?,
@@ -83,7 +89,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if args.json {
         let mut v = to_json(&report);
         v["traced_by"] = traced.map_or(serde_json::Value::Null, |p| p.into());
-        v["scenario"] = args.scenario.clone().map_or(serde_json::Value::Null, |s| s.into());
+        v["scenario"] = args
+            .scenario
+            .clone()
+            .map_or(serde_json::Value::Null, |s| s.into());
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
@@ -105,7 +114,11 @@ fn config_from(a: &Args) -> anyhow::Result<LabConfig> {
         (None, None) => EnvSource::Inherit,
     };
     Ok(LabConfig {
-        method: a.method.as_deref().and_then(Method::parse).unwrap_or(d.method),
+        method: a
+            .method
+            .as_deref()
+            .and_then(Method::parse)
+            .unwrap_or(d.method),
         count: a.count.unwrap_or(d.count),
         rss_bytes,
         env,
@@ -129,32 +142,66 @@ fn lab_error(e: LabError) -> anyhow::Error {
 /// The pid of a tracer attached to us (e.g. `spawnscope record`), if any.
 fn tracer_pid() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let v: u64 = s.lines().find_map(|l| l.strip_prefix("TracerPid:"))?.trim().parse().ok()?;
+    let v: u64 = s
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))?
+        .trim()
+        .parse()
+        .ok()?;
     (v != 0).then_some(v)
 }
 
 fn write_text(out: &mut impl Write, r: &LabReport, traced: Option<u64>) -> std::io::Result<()> {
     let c = &r.config;
-    let threads = if c.threads == 1 { "1 thread".to_string() } else { format!("{} threads", c.threads) };
+    let threads = if c.threads == 1 {
+        "1 thread".to_string()
+    } else {
+        format!("{} threads", c.threads)
+    };
     let mut how = c.method.describe().to_string();
     if c.pre_exec {
         how.push_str(" with pre_exec");
     }
-    writeln!(out, "spawnscope lab: {} spawns of {} by {} ({how}), {threads}", c.count, r.program, c.method)?;
+    writeln!(
+        out,
+        "spawnscope lab: {} spawns of {} by {} ({how}), {threads}",
+        c.count, r.program, c.method
+    )?;
     let opt = |v: Option<u64>| v.map_or("?".to_string(), format_size);
     let ballast = if c.rss_bytes == 0 {
         "no ballast".to_string()
     } else {
-        format!("ballast {} touched in {}", format_size(c.rss_bytes), format_ns(r.ballast_ns))
+        format!(
+            "ballast {} touched in {}",
+            format_size(c.rss_bytes),
+            format_ns(r.ballast_ns)
+        )
     };
-    writeln!(out, "  parent      VmRSS {}, VmPTE {} ({ballast})", opt(r.vm_rss_bytes), opt(r.vm_pte_bytes))?;
-    let how_env = if c.env_per_command { ", set per command" } else { "" };
+    writeln!(
+        out,
+        "  parent      VmRSS {}, VmPTE {} ({ballast})",
+        opt(r.vm_rss_bytes),
+        opt(r.vm_pte_bytes)
+    )?;
+    let how_env = if c.env_per_command {
+        ", set per command"
+    } else {
+        ""
+    };
     let attempts = if c.path_search {
-        format!("{} failed + 1 (PATH search, found {})", r.failed_attempts_per_spawn, r.resolved_path)
+        format!(
+            "{} failed + 1 (PATH search, found {})",
+            r.failed_attempts_per_spawn, r.resolved_path
+        )
     } else {
         "1 (absolute path)".to_string()
     };
-    writeln!(out, "  children    env {} vars, {}{how_env}; exec attempts per spawn: {attempts}", r.env_vars, format_size(r.env_bytes as u64))?;
+    writeln!(
+        out,
+        "  children    env {} vars, {}{how_env}; exec attempts per spawn: {attempts}",
+        r.env_vars,
+        format_size(r.env_bytes as u64)
+    )?;
     writeln!(
         out,
         "  total       {}  ({:.0} spawns/s, {} wall per spawn incl. child run and reap)",
@@ -217,10 +264,12 @@ fn list_scenarios(json: bool) -> anyhow::Result<i32> {
     if json {
         let v: Vec<_> = all
             .iter()
-            .map(|s| serde_json::json!({
-                "id": s.id, "title": s.title, "shows": s.shows,
-                "compare_with": s.compare_with, "args": s.args(),
-            }))
+            .map(|s| {
+                serde_json::json!({
+                    "id": s.id, "title": s.title, "shows": s.shows,
+                    "compare_with": s.compare_with, "args": s.args(),
+                })
+            })
             .collect();
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
