@@ -18,6 +18,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod diff;
+pub mod export;
+pub mod fmt;
 pub mod strace;
 
 /// Why an import, export or diff failed.

@@ -1,9 +1,53 @@
-//! `spawnscope diff` (being written).
+//! `spawnscope diff`: compare two traces (two machines, or before and after a
+//! change). A thin layer over `spawnscope_interop::diff`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use spawnscope_analyzer::{analyze_path, Thresholds};
+use spawnscope_interop::diff::{diff, render_markdown, render_text};
 
 /// Arguments of `spawnscope diff`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "\
+Examples:
+  spawnscope diff laptop.jsonl cluster.jsonl
+  spawnscope diff before.jsonl after.jsonl --format markdown >> $GITHUB_STEP_SUMMARY
+  spawnscope diff a.jsonl b.jsonl --format json | jq .verdict
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    Err(super::common::exit_error(2, "spawnscope diff is not implemented yet"))
+The verdict splits the mean spawn latency into the clone call, failed exec attempts (PATH
+search), the successful exec and the rest, and ranks them by how much of the difference
+each explains. Record both traces the same way: tracer overhead is part of every latency.")]
+pub struct Args {
+    /// The reference trace.
+    #[arg(value_name = "A")]
+    a: PathBuf,
+    /// The trace compared with it.
+    #[arg(value_name = "B")]
+    b: PathBuf,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "markdown", "json"])]
+    format: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let t = Thresholds::default();
+    let a = analyze_path(&args.a, &t)?;
+    let b = analyze_path(&args.b, &t)?;
+    for (tag, an) in [("A", &a), ("B", &b)] {
+        for w in &an.warnings {
+            eprintln!("spawnscope: warning: {tag}: {}", spawnscope_format::escape(w));
+        }
+    }
+    let d = diff(&a, &b, (&args.a.display().to_string(), &args.b.display().to_string()));
+    let text = match args.format.as_str() {
+        "markdown" => render_markdown(&d),
+        "json" => serde_json::to_string_pretty(&d)? + "\n",
+        _ => render_text(&d),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(0)
 }

@@ -1,4 +1,11 @@
-//! `spawnscope import` (being written).
+//! `spawnscope import strace`: convert strace text logs into a spawnscope
+//! trace. A thin layer over `spawnscope_interop::strace`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use spawnscope_format::{FileWriter, HostFacts};
+use spawnscope_interop::strace::{self, ImportOptions};
 
 /// What to import.
 #[derive(Debug, clap::Subcommand)]
@@ -9,8 +16,133 @@ pub enum Command {
 
 /// Arguments of `spawnscope import strace`.
 #[derive(Debug, clap::Args)]
-pub struct StraceArgs {}
+#[command(after_help = "\
+Record on a machine that has only strace (all on one line):
+  strace -f -ttt -T -v -s 4096 \\
+    -e trace=clone,clone3,fork,vfork,execve,execveat,socketpair,pipe,pipe2,exit_group \\
+    -o app.strace -- ./app args...
+then, anywhere:
+  spawnscope import strace app.strace -o app.jsonl --glibc 2.17 --kernel 3.10.0 --cpus 128
+  spawnscope report app.jsonl
 
-pub fn run(_cmd: Command) -> anyhow::Result<i32> {
-    Err(super::common::exit_error(2, "spawnscope import is not implemented yet"))
+Logs from `strace -ff -o PREFIX` are read by giving PREFIX (or all PREFIX.PID files).
+Without -ttt there are no times, without -v no environment sizes, without -f no children:
+the import says so and keeps what the log shows. strace does not record host facts;
+give them with the flags below so that `spawnscope diff` can compare machines.")]
+pub struct StraceArgs {
+    /// strace log file(s), or the PREFIX of `strace -ff -o PREFIX` files.
+    #[arg(value_name = "LOG", required = true)]
+    logs: Vec<PathBuf>,
+    /// The trace to write (`.jsonl`, or `.jsonl.zst` for compressed).
+    #[arg(short, long, value_name = "TRACE")]
+    output: PathBuf,
+    /// glibc version of the machine the log came from (`ldd --version`), e.g. 2.17.
+    #[arg(long, value_name = "VERSION")]
+    glibc: Option<String>,
+    /// Kernel release of that machine (`uname -r`).
+    #[arg(long, value_name = "RELEASE")]
+    kernel: Option<String>,
+    /// CPU count of that machine (`nproc`).
+    #[arg(long, value_name = "N")]
+    cpus: Option<u32>,
+    /// Host name of that machine.
+    #[arg(long, value_name = "NAME")]
+    hostname: Option<String>,
+    /// Architecture of that machine (`uname -m`), e.g. x86_64.
+    #[arg(long, value_name = "ARCH")]
+    arch: Option<String>,
+    /// Total memory of that machine, e.g. 256G or 274877906944.
+    #[arg(long, value_name = "SIZE")]
+    memory: Option<String>,
+    /// Keep environment values in the trace (default: only count, bytes and hash).
+    #[arg(long)]
+    capture_env: bool,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// `256G`, `512M`, `1024K`, or bytes.
+fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = t[i..].to_ascii_lowercase();
+            let m: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                "t" => 1 << 40,
+                _ => return None,
+            };
+            (&t[..i], m)
+        }
+        None => (t, 1),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then(|| (n * mult as f64) as u64)
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<i32> {
+    match cmd {
+        Command::Strace(a) => import_strace(a),
+    }
+}
+
+fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
+    let memory_bytes = match &a.memory {
+        Some(m) => Some(parse_size(m).ok_or_else(|| {
+            super::common::exit_error(2, format!("--memory {m:?}: expected a size like 256G or a byte count"))
+        })?),
+        None => None,
+    };
+    let opts = ImportOptions {
+        host: HostFacts {
+            hostname: a.hostname.clone(),
+            kernel_release: a.kernel.clone(),
+            glibc_version: a.glibc.clone(),
+            arch: a.arch.clone(),
+            cpus: a.cpus,
+            memory_bytes,
+            clone3: None,
+        },
+        capture_env: a.capture_env,
+    };
+    if let Some(g) = &a.glibc {
+        if spawnscope_format::parse_version(g).is_none() {
+            return Err(super::common::exit_error(2, format!("--glibc {g:?}: expected a version like 2.17")));
+        }
+    }
+    let imported = strace::import_paths(&a.logs, &opts)?;
+    let writer = FileWriter::create(&a.output)?;
+    imported.write(writer).with_context(|| format!("writing {}", a.output.display()))?;
+    if !a.quiet {
+        let s = &imported.stats;
+        eprintln!(
+            "spawnscope: imported {} line(s) from {} file(s): {} spawn(s), {} thread(s), {} exec attempt(s) ({} failed) -> {}",
+            s.lines,
+            s.files,
+            s.spawns,
+            s.threads,
+            s.execs,
+            s.failed_execs,
+            a.output.display()
+        );
+        for n in &imported.notes {
+            eprintln!("spawnscope: note: {n}");
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("256G"), Some(256 << 30));
+        assert_eq!(super::parse_size("1.5GiB"), Some(3 << 29));
+        assert_eq!(super::parse_size("4096"), Some(4096));
+        assert_eq!(super::parse_size("12Q"), None);
+    }
 }
