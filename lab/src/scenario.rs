@@ -24,9 +24,10 @@ impl Scenario {
     }
 }
 
-/// The scenarios `spawnscope demo` records, in order. Untraced they take
-/// about 2 s together on a 2-core machine (the 512 MiB ballast is touched
-/// twice); traced, a few seconds more.
+/// The scenarios `spawnscope demo` records, in order. On the 2-core
+/// reference machine (busy) they took 3-5 s together untraced and about 7 s
+/// under `spawnscope record` (seccomp mode); most of it is touching the
+/// 512 MiB ballast twice and the 20 forks from it.
 pub fn demo_scenarios() -> Vec<Scenario> {
     let c = |method, count| LabConfig {
         method,
@@ -60,7 +61,7 @@ pub fn demo_scenarios() -> Vec<Scenario> {
             title: "posix_spawnp of bare `true` with 16 missing directories in front of PATH",
             shows: "failed exec attempts (ENOENT) before each successful one: a PATH search",
             compare_with: Some("baseline"),
-            config: LabConfig { path_search: true, path_prepend: 16, ..c(Method::PosixSpawn, 200) },
+            config: LabConfig { path_search: true, path_prepend: 16, ..c(Method::PosixSpawn, 100) },
         },
         Scenario {
             id: "large-env",
