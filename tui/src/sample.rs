@@ -229,3 +229,39 @@ pub fn write_large(w: impl Write, events: usize) -> Result<usize, WriteError> {
     tw.finish(t + 1_000, Some(0))?;
     Ok(written + 1)
 }
+
+/// The sample trace as a file (what `tui/tests/data/sample.jsonl` holds).
+pub fn write_sample(w: impl Write) -> Result<(), WriteError> {
+    let mut tw = TraceWriter::new(w);
+    tw.write_header(&header("laptop", "2.36"))?;
+    for rec in records(1) {
+        match rec {
+            // The writer adds the event counts to the end line.
+            Record::End(e) => {
+                tw.finish(e.t, e.exit_code)?;
+                return Ok(());
+            }
+            rec => tw.write_record(&rec)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in fixture is the sample; `SPAWNSCOPE_REGENERATE=1` rewrites it.
+    #[test]
+    fn checked_in_fixture_matches_the_sample() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sample.jsonl");
+        let mut fresh = Vec::new();
+        super::write_sample(&mut fresh).unwrap();
+        if std::env::var_os("SPAWNSCOPE_REGENERATE").is_some() {
+            std::fs::write(path, &fresh).unwrap();
+        }
+        let on_disk = std::fs::read(path).expect("tui/tests/data/sample.jsonl (regenerate with SPAWNSCOPE_REGENERATE=1)");
+        assert!(on_disk == fresh, "tui/tests/data/sample.jsonl is stale: rerun with SPAWNSCOPE_REGENERATE=1");
+        let (_, recs, warnings) = spawnscope_format::read_all(&on_disk[..]).unwrap();
+        assert_eq!(recs.len(), super::records(1).len());
+        assert!(warnings.is_empty());
+    }
+}
