@@ -41,10 +41,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     match &args.output {
         Some(path) => {
-            let f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = std::io::BufWriter::new(f);
-            export(&analysis, format, &mut out).with_context(|| format!("writing {}", path.display()))?;
-            out.flush().with_context(|| format!("writing {}", path.display()))?;
+            export(&analysis, format, &mut out)
+                .with_context(|| format!("writing {}", path.display()))?;
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();

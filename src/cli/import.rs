@@ -81,7 +81,7 @@ fn parse_size(s: &str) -> Option<u64> {
         None => (t, 1),
     };
     let n: f64 = num.trim().parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then(|| (n * mult as f64) as u64)
+    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<i32> {
@@ -93,7 +93,10 @@ pub fn run(cmd: Command) -> anyhow::Result<i32> {
 fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     let memory_bytes = match &a.memory {
         Some(m) => Some(parse_size(m).ok_or_else(|| {
-            super::common::exit_error(2, format!("--memory {m:?}: expected a size like 256G or a byte count"))
+            super::common::exit_error(
+                2,
+                format!("--memory {m:?}: expected a size like 256G or a byte count"),
+            )
         })?),
         None => None,
     };
@@ -111,12 +114,17 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     };
     if let Some(g) = &a.glibc {
         if spawnscope_format::parse_version(g).is_none() {
-            return Err(super::common::exit_error(2, format!("--glibc {g:?}: expected a version like 2.17")));
+            return Err(super::common::exit_error(
+                2,
+                format!("--glibc {g:?}: expected a version like 2.17"),
+            ));
         }
     }
     let imported = strace::import_paths(&a.logs, &opts)?;
     let writer = FileWriter::create(&a.output)?;
-    imported.write(writer).with_context(|| format!("writing {}", a.output.display()))?;
+    imported
+        .write(writer)
+        .with_context(|| format!("writing {}", a.output.display()))?;
     if !a.quiet {
         let s = &imported.stats;
         eprintln!(

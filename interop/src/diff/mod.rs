@@ -69,7 +69,13 @@ impl ValueRow {
             (Some(a), Some(b)) if a > 0.0 && b > 0.0 => Some(b / a),
             _ => None,
         };
-        ValueRow { name: name.into(), unit, a, b, ratio }
+        ValueRow {
+            name: name.into(),
+            unit,
+            a,
+            b,
+            ratio,
+        }
     }
     fn counts(name: impl Into<String>, a: u64, b: u64) -> ValueRow {
         ValueRow::new(name, Unit::Count, Some(a as f64), Some(b as f64))
@@ -158,7 +164,12 @@ fn hosts(a: &Analysis, b: &Analysis) -> Vec<FactRow> {
     let (ha, hb) = (&a.header.host, &b.header.host);
     let row = |fact, x: Option<String>, y: Option<String>| {
         let differs = x.is_some() && y.is_some() && x != y;
-        FactRow { fact, a: x, b: y, differs }
+        FactRow {
+            fact,
+            a: x,
+            b: y,
+            differs,
+        }
     };
     let recorded = |an: &Analysis| {
         let m = an.header.tracer.mode.as_str();
@@ -170,13 +181,33 @@ fn hosts(a: &Analysis, b: &Analysis) -> Vec<FactRow> {
     vec![
         row("hostname", ha.hostname.clone(), hb.hostname.clone()),
         row("glibc", ha.glibc_version.clone(), hb.glibc_version.clone()),
-        row("kernel", ha.kernel_release.clone(), hb.kernel_release.clone()),
-        row("cpus", ha.cpus.map(|c| c.to_string()), hb.cpus.map(|c| c.to_string())),
-        row("memory", ha.memory_bytes.map(fmt::bytes), hb.memory_bytes.map(fmt::bytes)),
+        row(
+            "kernel",
+            ha.kernel_release.clone(),
+            hb.kernel_release.clone(),
+        ),
+        row(
+            "cpus",
+            ha.cpus.map(|c| c.to_string()),
+            hb.cpus.map(|c| c.to_string()),
+        ),
+        row(
+            "memory",
+            ha.memory_bytes.map(fmt::bytes),
+            hb.memory_bytes.map(fmt::bytes),
+        ),
         row("arch", ha.arch.clone(), hb.arch.clone()),
-        row("clone3", ha.clone3.map(|c| c.to_string()), hb.clone3.map(|c| c.to_string())),
+        row(
+            "clone3",
+            ha.clone3.map(|c| c.to_string()),
+            hb.clone3.map(|c| c.to_string()),
+        ),
         row("recorded by", recorded(a), recorded(b)),
-        row("command", Some(a.header.command.join(" ")), Some(b.header.command.join(" "))),
+        row(
+            "command",
+            Some(a.header.command.join(" ")),
+            Some(b.header.command.join(" ")),
+        ),
     ]
 }
 
@@ -188,35 +219,65 @@ fn count_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
         ValueRow::counts("processes", sa.processes, sb.processes),
     ];
     if sa.failed_clones + sb.failed_clones > 0 {
-        rows.push(ValueRow::counts("failed clone calls", sa.failed_clones, sb.failed_clones));
+        rows.push(ValueRow::counts(
+            "failed clone calls",
+            sa.failed_clones,
+            sb.failed_clones,
+        ));
     }
     let get = |m: &std::collections::BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
     for st in SpawnStyle::ALL {
-        rows.push(ValueRow::counts(format!("{}-style", st.as_str()), get(&sa.styles, st.as_str()), get(&sb.styles, st.as_str())));
+        rows.push(ValueRow::counts(
+            format!("{}-style", st.as_str()),
+            get(&sa.styles, st.as_str()),
+            get(&sb.styles, st.as_str()),
+        ));
     }
     for cp in CodePath::ALL {
-        let (x, y) = (get(&sa.code_paths, cp.as_str()), get(&sb.code_paths, cp.as_str()));
+        let (x, y) = (
+            get(&sa.code_paths, cp.as_str()),
+            get(&sb.code_paths, cp.as_str()),
+        );
         if x + y > 0 {
             rows.push(ValueRow::counts(cp.label(), x, y));
         }
     }
-    let secs = |s: &spawnscope_analyzer::Summary| (s.duration_ns > 0).then_some(s.duration_ns as f64);
-    rows.push(ValueRow::new("recording length", Unit::Nanos, secs(sa), secs(sb)));
-    rows.push(ValueRow::new("spawns per second", Unit::PerSecond, Some(sa.spawn_rate), Some(sb.spawn_rate)));
+    let secs =
+        |s: &spawnscope_analyzer::Summary| (s.duration_ns > 0).then_some(s.duration_ns as f64);
+    rows.push(ValueRow::new(
+        "recording length",
+        Unit::Nanos,
+        secs(sa),
+        secs(sb),
+    ));
+    rows.push(ValueRow::new(
+        "spawns per second",
+        Unit::PerSecond,
+        Some(sa.spawn_rate),
+        Some(sb.spawn_rate),
+    ));
     rows
 }
 
 fn latency_rows(a: &Analysis, b: &Analysis) -> Vec<DistRow> {
-    let mut rows = vec![DistRow::new("all spawns", Some(a.summary.latency.clone()), Some(b.summary.latency.clone()))];
+    let mut rows = vec![DistRow::new(
+        "all spawns",
+        Some(a.summary.latency.clone()),
+        Some(b.summary.latency.clone()),
+    )];
     for by in [GroupBy::Style, GroupBy::CodePath] {
         let (ga, gb) = (group_by(a, by), group_by(b, by));
         let mut keys: Vec<String> = ga.iter().chain(gb.iter()).map(|g| g.key.clone()).collect();
         keys.sort();
         keys.dedup();
         for k in keys {
-            let find = |gs: &[spawnscope_analyzer::Group]| gs.iter().find(|g| g.key == k).map(|g| g.latency.clone());
+            let find = |gs: &[spawnscope_analyzer::Group]| {
+                gs.iter().find(|g| g.key == k).map(|g| g.latency.clone())
+            };
             let name = match by {
-                GroupBy::CodePath => CodePath::from_name(&k).map_or(k.clone(), |c| c.label().to_string()),
+                GroupBy::CodePath => {
+                    CodePath::from_name(&k).map_or(k.clone(), |c| c.label().to_string())
+                }
                 _ => format!("{k}-style"),
             };
             rows.push(DistRow::new(name, find(&ga), find(&gb)));
@@ -226,8 +287,16 @@ fn latency_rows(a: &Analysis, b: &Analysis) -> Vec<DistRow> {
         let mut v: Vec<u64> = an.spawns.iter().filter_map(f).collect();
         (!v.is_empty()).then(|| LatencyStats::from_values(&mut v))
     };
-    rows.push(DistRow::new("parent blocked", dist(a, |s| s.parent_blocked_ns), dist(b, |s| s.parent_blocked_ns)));
-    rows.push(DistRow::new("clone call (entry → event)", dist(a, |s| s.clone_ns), dist(b, |s| s.clone_ns)));
+    rows.push(DistRow::new(
+        "parent blocked",
+        dist(a, |s| s.parent_blocked_ns),
+        dist(b, |s| s.parent_blocked_ns),
+    ));
+    rows.push(DistRow::new(
+        "clone call (entry → event)",
+        dist(a, |s| s.clone_ns),
+        dist(b, |s| s.clone_ns),
+    ));
     rows
 }
 
@@ -238,15 +307,28 @@ fn per_spawn(n: u64, d: u64) -> Option<f64> {
 fn path_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (sa, sb) = (&a.summary, &b.summary);
     vec![
-        ValueRow::counts("failed exec attempts", sa.failed_exec_attempts, sb.failed_exec_attempts),
-        ValueRow::counts("spawns that searched PATH", sa.path_search_spawns, sb.path_search_spawns),
+        ValueRow::counts(
+            "failed exec attempts",
+            sa.failed_exec_attempts,
+            sb.failed_exec_attempts,
+        ),
+        ValueRow::counts(
+            "spawns that searched PATH",
+            sa.path_search_spawns,
+            sb.path_search_spawns,
+        ),
         ValueRow::new(
             "failed attempts per spawn",
             Unit::Fraction,
             per_spawn(sa.failed_exec_attempts, sa.spawns),
             per_spawn(sb.failed_exec_attempts, sb.spawns),
         ),
-        ValueRow::new("time in failed attempts", Unit::Nanos, Some(sa.failed_exec_ns as f64), Some(sb.failed_exec_ns as f64)),
+        ValueRow::new(
+            "time in failed attempts",
+            Unit::Nanos,
+            Some(sa.failed_exec_ns as f64),
+            Some(sb.failed_exec_ns as f64),
+        ),
     ]
 }
 
@@ -254,9 +336,24 @@ fn env_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (sa, sb) = (&a.summary, &b.summary);
     vec![
         ValueRow::counts("variables (max)", sa.env_count_max, sb.env_count_max),
-        ValueRow::new("bytes (max)", Unit::Bytes, Some(sa.env_bytes_max as f64), Some(sb.env_bytes_max as f64)),
-        ValueRow::new("bytes (mean per exec)", Unit::Bytes, Some(sa.env_bytes_mean as f64), Some(sb.env_bytes_mean as f64)),
-        ValueRow::new("bytes copied in total", Unit::Bytes, Some(sa.env_bytes_total as f64), Some(sb.env_bytes_total as f64)),
+        ValueRow::new(
+            "bytes (max)",
+            Unit::Bytes,
+            Some(sa.env_bytes_max as f64),
+            Some(sb.env_bytes_max as f64),
+        ),
+        ValueRow::new(
+            "bytes (mean per exec)",
+            Unit::Bytes,
+            Some(sa.env_bytes_mean as f64),
+            Some(sb.env_bytes_mean as f64),
+        ),
+        ValueRow::new(
+            "bytes copied in total",
+            Unit::Bytes,
+            Some(sa.env_bytes_total as f64),
+            Some(sb.env_bytes_total as f64),
+        ),
     ]
 }
 
@@ -276,13 +373,36 @@ fn rss_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (ra, rb) = (fork_rss(a), fork_rss(b));
     let kib = |v: &[u64], f: fn(&[u64]) -> u64| (!v.is_empty()).then(|| (f(v) * 1024) as f64);
     let pte = |an: &Analysis| {
-        an.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).filter_map(|s| s.parent_mem.map(|m| m.pte_kb * 1024)).max()
+        an.spawns
+            .iter()
+            .filter(|s| s.style == SpawnStyle::Fork)
+            .filter_map(|s| s.parent_mem.map(|m| m.pte_kb * 1024))
+            .max()
     };
     vec![
-        ValueRow::counts("fork-style spawns with parent RSS", ra.len() as u64, rb.len() as u64),
-        ValueRow::new("parent RSS (median)", Unit::Bytes, kib(&ra, |v| v[v.len() / 2]), kib(&rb, |v| v[v.len() / 2])),
-        ValueRow::new("parent RSS (max)", Unit::Bytes, kib(&ra, |v| v[v.len() - 1]), kib(&rb, |v| v[v.len() - 1])),
-        ValueRow::new("parent page tables (max)", Unit::Bytes, pte(a).map(|x| x as f64), pte(b).map(|x| x as f64)),
+        ValueRow::counts(
+            "fork-style spawns with parent RSS",
+            ra.len() as u64,
+            rb.len() as u64,
+        ),
+        ValueRow::new(
+            "parent RSS (median)",
+            Unit::Bytes,
+            kib(&ra, |v| v[v.len() / 2]),
+            kib(&rb, |v| v[v.len() / 2]),
+        ),
+        ValueRow::new(
+            "parent RSS (max)",
+            Unit::Bytes,
+            kib(&ra, |v| v[v.len() - 1]),
+            kib(&rb, |v| v[v.len() - 1]),
+        ),
+        ValueRow::new(
+            "parent page tables (max)",
+            Unit::Bytes,
+            pte(a).map(|x| x as f64),
+            pte(b).map(|x| x as f64),
+        ),
     ]
 }
 
@@ -307,7 +427,11 @@ fn parts(a: &Analysis) -> Parts {
         let exec = s
             .child
             .and_then(|c| a.processes.get(c))
-            .and_then(|p| p.execs.iter().find(|e| e.result == 0 && e.t_exit >= s.t_start))
+            .and_then(|p| {
+                p.execs
+                    .iter()
+                    .find(|e| e.result == 0 && e.t_exit >= s.t_start)
+            })
             .map_or(0, |e| spawnscope_analyzer::attempt_ns(e.t_entry, e.t_exit));
         let rest = lat.saturating_sub(clone + failed + exec);
         for (acc, v) in sum.iter_mut().zip([clone, failed, exec, rest, lat]) {
@@ -319,7 +443,14 @@ fn parts(a: &Analysis) -> Parts {
         return Parts::default();
     }
     let m = |i: usize| (sum[i] / u128::from(n)) as u64;
-    Parts { n, clone: m(0), failed: m(1), exec: m(2), rest: m(3), latency: m(4) }
+    Parts {
+        n,
+        clone: m(0),
+        failed: m(1),
+        exec: m(2),
+        rest: m(3),
+        latency: m(4),
+    }
 }
 
 fn share_of(an: &Analysis, pred: impl Fn(&Spawn) -> bool) -> String {
@@ -338,7 +469,9 @@ fn fallback_reason(an: &Analysis) -> Option<String> {
     if v < (2, 24) {
         Some(format!("its glibc {g} < 2.24"))
     } else if v < (2, 29) {
-        Some(format!("glibc {g} < 2.29 cannot posix_spawn with a current_dir"))
+        Some(format!(
+            "glibc {g} < 2.29 cannot posix_spawn with a current_dir"
+        ))
     } else {
         None
     }
@@ -352,7 +485,12 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
     } else {
         format!("both spawn fork-style {fa} of the time")
     };
-    let fallback = |an: &Analysis| an.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).count();
+    let fallback = |an: &Analysis| {
+        an.spawns
+            .iter()
+            .filter(|s| s.code_path == CodePath::RustStdForkFallback)
+            .count()
+    };
     let (xa, xb) = (fallback(a), fallback(b));
     if xb > xa {
         m.push_str(" through the Rust std fork+exec fallback");
@@ -362,7 +500,10 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
     }
     let (ra, rb) = (fork_rss(a), fork_rss(b));
     if let Some(&max_b) = rb.last() {
-        m.push_str(&format!(" from a parent with up to {} RSS", fmt::bytes(max_b * 1024)));
+        m.push_str(&format!(
+            " from a parent with up to {} RSS",
+            fmt::bytes(max_b * 1024)
+        ));
         if let Some(&max_a) = ra.last() {
             m.push_str(&format!(" (A: {})", fmt::bytes(max_a * 1024)));
         }
@@ -371,10 +512,18 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
 }
 
 fn exec_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
-    let mut m = format!("the successful exec takes {} (A: {})", fmt::duration(pb.exec), fmt::duration(pa.exec));
+    let mut m = format!(
+        "the successful exec takes {} (A: {})",
+        fmt::duration(pb.exec),
+        fmt::duration(pa.exec)
+    );
     let (ea, eb) = (a.summary.env_bytes_mean, b.summary.env_bytes_mean);
     if ea.max(eb) > 0 && (eb > ea * 2 || ea > eb * 2) {
-        m.push_str(&format!("; B's children get {} of environment (A: {})", fmt::bytes(eb), fmt::bytes(ea)));
+        m.push_str(&format!(
+            "; B's children get {} of environment (A: {})",
+            fmt::bytes(eb),
+            fmt::bytes(ea)
+        ));
     }
     m
 }
@@ -397,33 +546,75 @@ fn rest_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
 fn factors(a: &Analysis, b: &Analysis) -> (Vec<Factor>, Parts, Parts) {
     let (pa, pb) = (parts(a), parts(b));
     let total = pb.latency as i64 - pa.latency as i64;
-    let attempts = |an: &Analysis| per_spawn(an.summary.failed_exec_attempts, an.summary.spawns).unwrap_or(0.0);
+    let attempts = |an: &Analysis| {
+        per_spawn(an.summary.failed_exec_attempts, an.summary.spawns).unwrap_or(0.0)
+    };
     let make = |id, title, x: u64, y: u64, message: String| {
         let delta = y as i64 - x as i64;
-        let share = (total != 0 && delta.signum() == total.signum()).then(|| delta as f64 / total as f64);
-        Factor { id, title, a_ns: x, b_ns: y, delta_ns: delta, share, message }
+        let share =
+            (total != 0 && delta.signum() == total.signum()).then(|| delta as f64 / total as f64);
+        Factor {
+            id,
+            title,
+            a_ns: x,
+            b_ns: y,
+            delta_ns: delta,
+            share,
+            message,
+        }
     };
     let mut f = vec![
-        make("clone", "clone call", pa.clone, pb.clone, clone_message(a, b)),
-        make("path-search", "failed exec attempts", pa.failed, pb.failed, {
-            let (xa, xb) = (attempts(a), attempts(b));
-            if xa == 0.0 && xb == 0.0 {
-                "no failed exec attempts on either side".to_string()
-            } else {
-                format!(
+        make(
+            "clone",
+            "clone call",
+            pa.clone,
+            pb.clone,
+            clone_message(a, b),
+        ),
+        make(
+            "path-search",
+            "failed exec attempts",
+            pa.failed,
+            pb.failed,
+            {
+                let (xa, xb) = (attempts(a), attempts(b));
+                if xa == 0.0 && xb == 0.0 {
+                    "no failed exec attempts on either side".to_string()
+                } else {
+                    format!(
                     "B makes {xb:.1} failed exec attempts per spawn (A: {xa:.1}): a PATH search; exec absolute paths or put the right directory first in PATH"
                 )
-            }
-        }),
-        make("exec", "successful exec", pa.exec, pb.exec, exec_message(a, b, &pa, &pb)),
-        make("rest", "child set-up and the rest", pa.rest, pb.rest, rest_message(a, b, &pa, &pb)),
+                }
+            },
+        ),
+        make(
+            "exec",
+            "successful exec",
+            pa.exec,
+            pb.exec,
+            exec_message(a, b, &pa, &pb),
+        ),
+        make(
+            "rest",
+            "child set-up and the rest",
+            pa.rest,
+            pb.rest,
+            rest_message(a, b, &pa, &pb),
+        ),
     ];
     // The part that explains most of the difference first.
     f.sort_by_key(|x| std::cmp::Reverse(if total >= 0 { x.delta_ns } else { -x.delta_ns }));
     (f, pa, pb)
 }
 
-fn verdict(a: &Analysis, b: &Analysis, f: &[Factor], pa: &Parts, pb: &Parts, hosts: &[FactRow]) -> String {
+fn verdict(
+    a: &Analysis,
+    b: &Analysis,
+    f: &[Factor],
+    pa: &Parts,
+    pb: &Parts,
+    hosts: &[FactRow],
+) -> String {
     let mut parts: Vec<String> = Vec::new();
     match (pa.n, pb.n) {
         (0, 0) => parts.push("neither trace has a spawn with a measured latency".into()),
@@ -431,15 +622,29 @@ fn verdict(a: &Analysis, b: &Analysis, f: &[Factor], pa: &Parts, pb: &Parts, hos
         (_, 0) => parts.push("B has no spawn with a measured latency".into()),
         _ => {
             let r = pb.latency as f64 / pa.latency.max(1) as f64;
-            let means = format!("mean {} vs {}", fmt::duration(pb.latency), fmt::duration(pa.latency));
+            let means = format!(
+                "mean {} vs {}",
+                fmt::duration(pb.latency),
+                fmt::duration(pa.latency)
+            );
             if r >= 1.1 {
-                parts.push(format!("B is {} slower per spawn ({means})", fmt::ratio(Some(r))));
+                parts.push(format!(
+                    "B is {} slower per spawn ({means})",
+                    fmt::ratio(Some(r))
+                ));
             } else if r <= 1.0 / 1.1 {
-                parts.push(format!("B is {} faster per spawn ({means})", fmt::ratio(Some(1.0 / r))));
+                parts.push(format!(
+                    "B is {} faster per spawn ({means})",
+                    fmt::ratio(Some(1.0 / r))
+                ));
             } else {
                 parts.push(format!("B and A spawn about equally fast ({means})"));
             }
-            let big: Vec<&Factor> = f.iter().filter(|x| x.share.is_some_and(|s| s >= 0.2)).take(2).collect();
+            let big: Vec<&Factor> = f
+                .iter()
+                .filter(|x| x.share.is_some_and(|s| s >= 0.2))
+                .take(2)
+                .collect();
             if r >= 1.1 || r <= 1.0 / 1.1 {
                 for x in big {
                     parts.push(x.message.clone());
@@ -449,14 +654,27 @@ fn verdict(a: &Analysis, b: &Analysis, f: &[Factor], pa: &Parts, pb: &Parts, hos
     }
     let (ca, cb) = (a.summary.spawns, b.summary.spawns);
     if ca > 0 && cb > 0 && cb * 2 >= ca * 3 {
-        parts.push(format!("B makes {} as many spawns ({cb} vs {ca})", fmt::ratio(fmt::ratio_of(ca, cb))));
+        parts.push(format!(
+            "B makes {} as many spawns ({cb} vs {ca})",
+            fmt::ratio(fmt::ratio_of(ca, cb))
+        ));
     } else if ca > 0 && cb > 0 && ca * 2 >= cb * 3 {
-        parts.push(format!("B makes {} fewer spawns ({cb} vs {ca})", fmt::ratio(fmt::ratio_of(cb, ca))));
+        parts.push(format!(
+            "B makes {} fewer spawns ({cb} vs {ca})",
+            fmt::ratio(fmt::ratio_of(cb, ca))
+        ));
     }
     let differ: Vec<String> = hosts
         .iter()
         .filter(|h| h.differs && matches!(h.fact, "glibc" | "kernel" | "cpus"))
-        .map(|h| format!("{} {} vs {}", h.fact, h.b.as_deref().unwrap_or("?"), h.a.as_deref().unwrap_or("?")))
+        .map(|h| {
+            format!(
+                "{} {} vs {}",
+                h.fact,
+                h.b.as_deref().unwrap_or("?"),
+                h.a.as_deref().unwrap_or("?")
+            )
+        })
         .collect();
     if !differ.is_empty() {
         parts.push(format!("the hosts differ: {}", differ.join(", ")));
@@ -485,7 +703,9 @@ fn notes(a: &Analysis, b: &Analysis) -> Vec<String> {
             n.push(format!("{l} is incomplete (the recording was cut short)"));
         }
         if an.header.host.glibc_version.is_none() {
-            n.push(format!("{l}'s glibc version is unknown (for an strace import, pass --glibc)"));
+            n.push(format!(
+                "{l}'s glibc version is unknown (for an strace import, pass --glibc)"
+            ));
         }
     }
     n

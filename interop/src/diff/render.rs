@@ -21,7 +21,8 @@ fn value(unit: Unit, v: Option<f64>) -> String {
 }
 
 fn stat(s: &Option<LatencyStats>, f: fn(&LatencyStats) -> u64) -> String {
-    s.as_ref().map_or_else(|| "-".to_string(), |s| fmt::duration(f(s)))
+    s.as_ref()
+        .map_or_else(|| "-".to_string(), |s| fmt::duration(f(s)))
 }
 
 fn esc(s: &str) -> String {
@@ -31,8 +32,15 @@ fn esc(s: &str) -> String {
 /// Aligned columns: the first left-aligned, the rest right-aligned.
 fn table(out: &mut String, rows: &[Vec<String>]) {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     for r in rows {
         let mut line = String::from(" ");
         for (c, cell) in r.iter().enumerate() {
@@ -52,7 +60,14 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
 
 fn value_rows(rows: &[ValueRow]) -> Vec<Vec<String>> {
     let mut t = vec![vec![String::new(), "A".into(), "B".into(), "B/A".into()]];
-    t.extend(rows.iter().map(|r| vec![esc(&r.name), value(r.unit, r.a), value(r.unit, r.b), fmt::ratio(r.ratio)]));
+    t.extend(rows.iter().map(|r| {
+        vec![
+            esc(&r.name),
+            value(r.unit, r.a),
+            value(r.unit, r.b),
+            fmt::ratio(r.ratio),
+        ]
+    }));
     t
 }
 
@@ -62,22 +77,41 @@ fn side_line(tag: &str, s: &super::Side) -> String {
         None => format!("{} mode", esc(&s.tracer_mode)),
     };
     let cut = if s.complete { "" } else { ", incomplete" };
-    format!("{tag}  {}  ({how}{cut}): {}", esc(&s.label), esc(&s.command.join(" ")))
+    format!(
+        "{tag}  {}  ({how}{cut}): {}",
+        esc(&s.label),
+        esc(&s.command.join(" "))
+    )
 }
 
 fn latency_block(d: &Diff) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let all = &d.latency[0];
     let mut main = vec![vec![String::new(), "A".into(), "B".into(), "B/A".into()]];
-    let count = |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
-    main.push(vec!["count".into(), count(&all.a), count(&all.b), String::new()]);
+    let count =
+        |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
+    main.push(vec![
+        "count".into(),
+        count(&all.a),
+        count(&all.b),
+        String::new(),
+    ]);
     for (name, f, r) in [
-        ("p50", (|s: &LatencyStats| s.p50) as fn(&LatencyStats) -> u64, all.ratio_p50),
+        (
+            "p50",
+            (|s: &LatencyStats| s.p50) as fn(&LatencyStats) -> u64,
+            all.ratio_p50,
+        ),
         ("p90", |s| s.p90, all.ratio_p90),
         ("p99", |s| s.p99, all.ratio_p99),
         ("mean", |s| s.mean, all.ratio_mean),
         ("max", |s| s.max, None),
     ] {
-        main.push(vec![name.into(), stat(&all.a, f), stat(&all.b, f), fmt::ratio(r)]);
+        main.push(vec![
+            name.into(),
+            stat(&all.a, f),
+            stat(&all.b, f),
+            fmt::ratio(r),
+        ]);
     }
     let mut groups = vec![vec![
         String::new(),
@@ -91,8 +125,16 @@ fn latency_block(d: &Diff) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
         "B/A".into(),
     ]];
     for r in d.latency.iter().skip(1) {
-        let n = |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
-        let DistRow { name, a, b, ratio_p50, ratio_p99, .. } = r;
+        let n =
+            |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
+        let DistRow {
+            name,
+            a,
+            b,
+            ratio_p50,
+            ratio_p99,
+            ..
+        } = r;
         groups.push(vec![
             esc(name),
             n(a),
@@ -115,9 +157,14 @@ pub fn render_text(d: &Diff) -> String {
     let _ = writeln!(o, "  {}", side_line("A", &d.a));
     let _ = writeln!(o, "  {}", side_line("B", &d.b));
     let _ = writeln!(o, "\nVerdict\n  {}", esc(&d.verdict));
-    let _ = writeln!(o, "\nWhere the time goes (mean per spawn, clone entry to the child's exec)");
+    let _ = writeln!(
+        o,
+        "\nWhere the time goes (mean per spawn, clone entry to the child's exec)"
+    );
     for (i, f) in d.factors.iter().enumerate() {
-        let share = f.share.map_or(String::new(), |s| format!(", {:.0}% of the difference", s * 100.0));
+        let share = f.share.map_or(String::new(), |s| {
+            format!(", {:.0}% of the difference", s * 100.0)
+        });
         let _ = writeln!(
             o,
             "  {}. {:<26} A {:>9}  B {:>9}  ({}{share})",
@@ -133,13 +180,25 @@ pub fn render_text(d: &Diff) -> String {
     let mut h = vec![vec![String::new(), "A".into(), "B".into(), String::new()]];
     for r in &d.hosts {
         let show = |v: &Option<String>| v.as_deref().map_or("?".to_string(), esc);
-        h.push(vec![r.fact.into(), show(&r.a), show(&r.b), if r.differs { "differs".into() } else { String::new() }]);
+        h.push(vec![
+            r.fact.into(),
+            show(&r.a),
+            show(&r.b),
+            if r.differs {
+                "differs".into()
+            } else {
+                String::new()
+            },
+        ]);
     }
     table(&mut o, &h);
     let _ = writeln!(o, "\nSpawns");
     table(&mut o, &value_rows(&d.counts));
     let (main, groups) = latency_block(d);
-    let _ = writeln!(o, "\nSpawn latency (clone entry to the child's exec; measured under tracing)");
+    let _ = writeln!(
+        o,
+        "\nSpawn latency (clone entry to the child's exec; measured under tracing)"
+    );
     table(&mut o, &main);
     let _ = writeln!(o, "\nLatency by style and code path");
     table(&mut o, &groups);
@@ -167,7 +226,9 @@ fn md_table(o: &mut String, rows: &[Vec<String>]) {
         let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
         let _ = writeln!(o, "| {} |", cells.join(" | "));
         if i == 0 {
-            let seps: Vec<&str> = (0..r.len()).map(|c| if c == 0 { "---" } else { "--:" }).collect();
+            let seps: Vec<&str> = (0..r.len())
+                .map(|c| if c == 0 { "---" } else { "--:" })
+                .collect();
             let _ = writeln!(o, "| {} |", seps.join(" | "));
         }
     }
@@ -177,11 +238,26 @@ fn md_table(o: &mut String, rows: &[Vec<String>]) {
 pub fn render_markdown(d: &Diff) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "## spawnscope diff\n");
-    let _ = writeln!(o, "- **A**: `{}`", side_line("", &d.a).trim().replace('`', "'"));
-    let _ = writeln!(o, "- **B**: `{}`\n", side_line("", &d.b).trim().replace('`', "'"));
+    let _ = writeln!(
+        o,
+        "- **A**: `{}`",
+        side_line("", &d.a).trim().replace('`', "'")
+    );
+    let _ = writeln!(
+        o,
+        "- **B**: `{}`\n",
+        side_line("", &d.b).trim().replace('`', "'")
+    );
     let _ = writeln!(o, "**Verdict:** {}\n", md_cell(&d.verdict));
     let _ = writeln!(o, "### Where the time goes (mean per spawn)\n");
-    let mut f = vec![vec!["part".to_string(), "A".into(), "B".into(), "B-A".into(), "share".into(), "why".into()]];
+    let mut f = vec![vec![
+        "part".to_string(),
+        "A".into(),
+        "B".into(),
+        "B-A".into(),
+        "share".into(),
+        "why".into(),
+    ]];
     for x in &d.factors {
         f.push(vec![
             x.title.to_string(),
@@ -194,10 +270,24 @@ pub fn render_markdown(d: &Diff) -> String {
     }
     md_table(&mut o, &f);
     let _ = writeln!(o, "\n### Hosts\n");
-    let mut h = vec![vec!["fact".to_string(), "A".into(), "B".into(), String::new()]];
+    let mut h = vec![vec![
+        "fact".to_string(),
+        "A".into(),
+        "B".into(),
+        String::new(),
+    ]];
     for r in &d.hosts {
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
-        h.push(vec![r.fact.into(), show(&r.a), show(&r.b), if r.differs { "**differs**".into() } else { String::new() }]);
+        h.push(vec![
+            r.fact.into(),
+            show(&r.a),
+            show(&r.b),
+            if r.differs {
+                "**differs**".into()
+            } else {
+                String::new()
+            },
+        ]);
     }
     md_table(&mut o, &h);
     let (main, groups) = latency_block(d);
@@ -205,9 +295,15 @@ pub fn render_markdown(d: &Diff) -> String {
         ("Spawns", value_rows(&d.counts)),
         ("Spawn latency (measured under tracing)", main),
         ("Latency by style and code path", groups),
-        ("Failed exec attempts (PATH search)", value_rows(&d.path_search)),
+        (
+            "Failed exec attempts (PATH search)",
+            value_rows(&d.path_search),
+        ),
         ("Environment passed to exec", value_rows(&d.env)),
-        ("Parent memory at fork-style spawns", value_rows(&d.parent_rss)),
+        (
+            "Parent memory at fork-style spawns",
+            value_rows(&d.parent_rss),
+        ),
     ] {
         let _ = writeln!(o, "\n### {title}\n");
         md_table(&mut o, &rows);

@@ -74,7 +74,11 @@ fn track_pids(a: &Analysis) -> Vec<i64> {
 /// All events of the trace, metadata first.
 pub fn events(a: &Analysis) -> Vec<TraceEvent> {
     let end = a.summary.duration_ns.max(
-        a.processes.iter().filter_map(|p| p.exit.map(|e| e.t)).max().unwrap_or(0),
+        a.processes
+            .iter()
+            .filter_map(|p| p.exit.map(|e| e.t))
+            .max()
+            .unwrap_or(0),
     );
     let tracks = track_pids(a);
     let mut out = Vec::new();
@@ -86,7 +90,12 @@ pub fn events(a: &Analysis) -> Vec<TraceEvent> {
             format!("{} [{}, reused pid]", basename(&p.name), p.pid)
         };
         out.push(meta("process_name", pid, pid, json!({ "name": label })));
-        out.push(meta("process_sort_index", pid, pid, json!({ "sort_index": p.index })));
+        out.push(meta(
+            "process_sort_index",
+            pid,
+            pid,
+            json!({ "sort_index": p.index }),
+        ));
         process_events(a, p, pid, end, &mut out);
     }
     for s in &a.spawns {
@@ -111,7 +120,15 @@ fn meta(name: &str, pid: i64, tid: i64, a: Value) -> TraceEvent {
     }
 }
 
-fn slice(name: String, cat: &'static str, start: u64, end: u64, pid: i64, tid: i64, a: Value) -> TraceEvent {
+fn slice(
+    name: String,
+    cat: &'static str,
+    start: u64,
+    end: u64,
+    pid: i64,
+    tid: i64,
+    a: Value,
+) -> TraceEvent {
     TraceEvent {
         name,
         cat,
@@ -133,7 +150,10 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
     let exit_t = p.exit.map_or(end, |e| e.t);
     let main = i64::from(p.pid);
     // Where the image part starts: after the spawn phase, or at the first sight.
-    let spawn_done = p.spawn.and_then(|i| a.spawns.get(i)).map(|s| s.t_done.unwrap_or(exit_t));
+    let spawn_done = p
+        .spawn
+        .and_then(|i| a.spawns.get(i))
+        .map(|s| s.t_done.unwrap_or(exit_t));
     let mut start = spawn_done.unwrap_or(p.t_start);
     let mut name = match p.spawn {
         // Before its first exec a spawned child is still its parent's copy.
@@ -146,7 +166,8 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
     });
     for e in &p.execs {
         if e.result != 0 {
-            let errno = flags::errno_name(e.result).map_or_else(|| e.result.to_string(), str::to_string);
+            let errno =
+                flags::errno_name(e.result).map_or_else(|| e.result.to_string(), str::to_string);
             out.push(TraceEvent {
                 name: format!("exec failed: {errno}"),
                 cat: "exec",
@@ -169,7 +190,15 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
         }
         if let Some((n, path)) = name.take() {
             if e.t_exit > start {
-                out.push(slice(n, "process", start, e.t_exit, pid, main, json!({ "path": path })));
+                out.push(slice(
+                    n,
+                    "process",
+                    start,
+                    e.t_exit,
+                    pid,
+                    main,
+                    json!({ "path": path }),
+                ));
             }
         }
         start = start.max(e.t_exit);
@@ -179,7 +208,10 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
         let last = p.execs.iter().rev().find(|e| e.result == 0);
         let mut a = json!({ "path": path });
         if let (Some(l), Value::Object(m)) = (last, &mut a) {
-            m.insert("argv".into(), json!(l.argv.iter().take(32).collect::<Vec<_>>()));
+            m.insert(
+                "argv".into(),
+                json!(l.argv.iter().take(32).collect::<Vec<_>>()),
+            );
             m.insert("env_count".into(), json!(l.env_count));
             m.insert("env_bytes".into(), json!(l.env_bytes));
         }
@@ -220,13 +252,26 @@ fn spawn_events(a: &Analysis, s: &Spawn, tracks: &[i64], end: u64, out: &mut Vec
         "parent_rss_kb": s.parent_mem.map(|m| m.rss_kb),
     });
     let name = format!("spawn ({}, {})", s.style.as_str(), s.code_path.label());
-    out.push(slice(name, "spawn", s.t_start, done, child_pid, child_tid, info));
+    out.push(slice(
+        name, "spawn", s.t_start, done, child_pid, child_tid, info,
+    ));
     if let Some(b) = s.parent_blocked_ns {
         let name = format!("{} (parent blocked)", s.syscall.as_str());
-        out.push(slice(name, "spawn", s.t_start, s.t_start + b, parent_pid, parent_tid, json!({ "child_pid": s.child_pid })));
+        out.push(slice(
+            name,
+            "spawn",
+            s.t_start,
+            s.t_start + b,
+            parent_pid,
+            parent_tid,
+            json!({ "child_pid": s.child_pid }),
+        ));
     }
     let id = s.index as u64 + 1;
-    for (ph, pid, tid, bp) in [("s", parent_pid, parent_tid, None), ("f", child_pid, child_tid, Some("e"))] {
+    for (ph, pid, tid, bp) in [
+        ("s", parent_pid, parent_tid, None),
+        ("f", child_pid, child_tid, Some("e")),
+    ] {
         out.push(TraceEvent {
             name: "spawn".into(),
             cat: "spawn",

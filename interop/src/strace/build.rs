@@ -74,7 +74,10 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         .items
         .iter()
         .filter_map(|it| match &it.kind {
-            ItemKind::Call { call: Call::Clone(_), ret } => child_of(*ret),
+            ItemKind::Call {
+                call: Call::Clone(_),
+                ret,
+            } => child_of(*ret),
             _ => None,
         })
         .collect();
@@ -108,9 +111,11 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             .items
             .iter()
             .filter_map(|it| match &it.kind {
-                ItemKind::Call { call: Call::Clone(c), ret } => {
-                    child_of(*ret).map(|child| (child, (it.tid, c.flags & flags::CLONE_THREAD != 0)))
-                }
+                ItemKind::Call {
+                    call: Call::Clone(c),
+                    ret,
+                } => child_of(*ret)
+                    .map(|child| (child, (it.tid, c.flags & flags::CLONE_THREAD != 0))),
                 _ => None,
             })
             .fold(HashMap::new(), |mut m, (child, v)| {
@@ -133,7 +138,11 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     };
     let root = roots.first().copied();
 
-    let mut stats = ImportStats { files: p.files, lines: p.lines, ..ImportStats::default() };
+    let mut stats = ImportStats {
+        files: p.files,
+        lines: p.lines,
+        ..ImportStats::default()
+    };
     let mut records = Vec::with_capacity(p.items.len());
     let mut threads: HashMap<i32, u32> = HashMap::new();
     let mut from_start: HashSet<i32> = HashSet::new();
@@ -148,7 +157,10 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     for it in &p.items {
         let pid = groups.tgid(it.tid);
         match &it.kind {
-            ItemKind::Call { call: Call::Clone(c), ret } => {
+            ItemKind::Call {
+                call: Call::Clone(c),
+                ret,
+            } => {
                 let child = child_of(*ret);
                 let thread = c.flags & flags::CLONE_THREAD != 0;
                 let ptrace_event = child.map(|_| {
@@ -169,7 +181,9 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                         it.t_done
                     }
                 };
-                let parent_threads = from_start.contains(&pid).then(|| threads.get(&pid).copied().unwrap_or(1));
+                let parent_threads = from_start
+                    .contains(&pid)
+                    .then(|| threads.get(&pid).copied().unwrap_or(1));
                 records.push(Record::Spawn(SpawnEvent {
                     pid,
                     tid: it.tid,
@@ -199,7 +213,10 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     }
                 }
             }
-            ItemKind::Call { call: Call::Exec(e), ret } => {
+            ItemKind::Call {
+                call: Call::Exec(e),
+                ret,
+            } => {
                 let result = ret.errno();
                 stats.execs += 1;
                 if result != 0 {
@@ -226,13 +243,26 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     env_count: e.env.count,
                     env_bytes: e.env.bytes,
                     env_hash: e.env.hash.clone().unwrap_or_default(),
-                    env: if opts.capture_env { e.env.values.clone() } else { None },
+                    env: if opts.capture_env {
+                        e.env.values.clone()
+                    } else {
+                        None
+                    },
                     result,
                     t_entry: Some(rel(it.t_entry)),
                     t_exit: rel(it.t_done),
                 }));
             }
-            ItemKind::Call { call: Call::Socketpair { domain, socket_type, protocol, fds }, ret } => {
+            ItemKind::Call {
+                call:
+                    Call::Socketpair {
+                        domain,
+                        socket_type,
+                        protocol,
+                        fds,
+                    },
+                ret,
+            } => {
                 unknown_protocol += u64::from(*protocol < 0);
                 records.push(Record::Socketpair(SocketpairEvent {
                     pid,
@@ -245,7 +275,10 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     t: rel(it.t_entry),
                 }));
             }
-            ItemKind::Call { call: Call::Pipe { flags, fds }, ret } => {
+            ItemKind::Call {
+                call: Call::Pipe { flags, fds },
+                ret,
+            } => {
                 records.push(Record::Pipe(PipeEvent {
                     pid,
                     tid: it.tid,
@@ -255,7 +288,10 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     t: rel(it.t_entry),
                 }));
             }
-            ItemKind::Call { call: Call::ExitGroup(code), .. } => {
+            ItemKind::Call {
+                call: Call::ExitGroup(code),
+                ..
+            } => {
                 exit_groups.entry(pid).or_insert((*code, it.t_entry));
             }
             ItemKind::Exit { code, signal, core } => {
@@ -284,8 +320,10 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     }
 
     // A log cut short may show exit_group without the "+++ exited" line.
-    let mut late: Vec<(i32, (i32, u64))> =
-        exit_groups.into_iter().filter(|(pid, _)| !exited.contains(pid)).collect();
+    let mut late: Vec<(i32, (i32, u64))> = exit_groups
+        .into_iter()
+        .filter(|(pid, _)| !exited.contains(pid))
+        .collect();
     late.sort_by_key(|&(pid, (_, t))| (t, pid));
     for (pid, (code, t)) in late {
         if Some(pid) == root {
@@ -313,7 +351,9 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         notes.push("the log has no durations (strace without -T): call durations come from resumed lines only".into());
     }
     if p.clocks.contains(&Clock::TimeOfDay) {
-        notes.push("the log has time-of-day stamps (-t/-tt): the start date is unknown; use -ttt".into());
+        notes.push(
+            "the log has time-of-day stamps (-t/-tt): the start date is unknown; use -ttt".into(),
+        );
     }
     if p.clocks.len() > 1 {
         notes.push("the files use different timestamp formats: their times may not line up".into());
@@ -340,14 +380,25 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         ));
     }
     if p.unfinished_at_end > 0 {
-        notes.push(format!("{} call(s) never finished before the log ended (cut short?): ignored", p.unfinished_at_end));
+        notes.push(format!(
+            "{} call(s) never finished before the log ended (cut short?): ignored",
+            p.unfinished_at_end
+        ));
     }
     if unknown_protocol > 0 {
-        notes.push(format!("{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"));
+        notes.push(format!(
+            "{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"
+        ));
     }
 
     let mut all = Vec::with_capacity(records.len() + notes.len());
-    all.extend(notes.iter().map(|n| Record::Warning(WarningEvent { pid: None, message: n.clone(), t: 0 })));
+    all.extend(notes.iter().map(|n| {
+        Record::Warning(WarningEvent {
+            pid: None,
+            message: n.clone(),
+            t: 0,
+        })
+    }));
     all.extend(records);
 
     let header = Header {
@@ -356,7 +407,11 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         command: command.unwrap_or_default(),
         cwd: String::new(),
-        start_unix_ns: if p.clocks.len() == 1 && p.clocks.contains(&Clock::Unix) { t0 } else { 0 },
+        start_unix_ns: if p.clocks.len() == 1 && p.clocks.contains(&Clock::Unix) {
+            t0
+        } else {
+            0
+        },
         host: opts.host.clone(),
         tracer: spawnscope_format::TracerInfo {
             mode: TracerMode::Imported,
@@ -368,5 +423,12 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         },
         source: Some("strace".to_string()),
     };
-    Imported { header, records: all, end_t: rel(p.max_t), exit_code, notes, stats }
+    Imported {
+        header,
+        records: all,
+        end_t: rel(p.max_t),
+        exit_code,
+        notes,
+        stats,
+    }
 }

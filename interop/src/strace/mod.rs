@@ -47,14 +47,21 @@ pub struct LogInput {
 
 impl std::fmt::Debug for LogInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogInput").field("name", &self.name).field("pid", &self.pid).finish()
+        f.debug_struct("LogInput")
+            .field("name", &self.name)
+            .field("pid", &self.pid)
+            .finish()
     }
 }
 
 impl LogInput {
     /// A log held in memory (tests, pipes).
     pub fn from_bytes(name: &str, pid: Option<i32>, bytes: Vec<u8>) -> LogInput {
-        LogInput { name: name.to_string(), pid, reader: Box::new(std::io::Cursor::new(bytes)) }
+        LogInput {
+            name: name.to_string(),
+            pid,
+            reader: Box::new(std::io::Cursor::new(bytes)),
+        }
     }
 
     /// Opens a log file.
@@ -63,8 +70,15 @@ impl LogInput {
         if path.is_dir() {
             return Err(InteropError::IsDirectory { path: name });
         }
-        let f = std::fs::File::open(path).map_err(|source| InteropError::Io { path: name.clone(), source })?;
-        Ok(LogInput { name, pid, reader: Box::new(std::io::BufReader::with_capacity(256 * 1024, f)) })
+        let f = std::fs::File::open(path).map_err(|source| InteropError::Io {
+            path: name.clone(),
+            source,
+        })?;
+        Ok(LogInput {
+            name,
+            pid,
+            reader: Box::new(std::io::BufReader::with_capacity(256 * 1024, f)),
+        })
     }
 }
 
@@ -78,7 +92,9 @@ pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, 
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            return Err(InteropError::IsDirectory { path: p.display().to_string() });
+            return Err(InteropError::IsDirectory {
+                path: p.display().to_string(),
+            });
         }
         if p.exists() {
             let pid = if paths.len() > 1 { pid_suffix(p) } else { None };
@@ -87,7 +103,9 @@ pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, 
         }
         let ff = ff_files(p);
         if ff.is_empty() {
-            return Err(InteropError::NotFound { path: p.display().to_string() });
+            return Err(InteropError::NotFound {
+                path: p.display().to_string(),
+            });
         }
         out.extend(ff.into_iter().map(|(f, pid)| (f, Some(pid))));
     }
@@ -106,12 +124,16 @@ fn pid_suffix(p: &Path) -> Option<i32> {
 
 /// `PREFIX.PID` files next to `prefix`, sorted by pid.
 fn ff_files(prefix: &Path) -> Vec<(PathBuf, i32)> {
-    let Some(base) = prefix.file_name().and_then(|n| n.to_str()) else { return Vec::new() };
+    let Some(base) = prefix.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
     let dir = match prefix.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
     let mut out: Vec<(PathBuf, i32)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {

@@ -46,7 +46,10 @@ pub(crate) fn signal_number(name: &str) -> Option<u32> {
     if let Some(&(_, n)) = SIGNALS.iter().find(|(s, _)| *s == name) {
         return Some(n);
     }
-    if let Some(n) = name.strip_prefix("SIGRT_").or_else(|| name.strip_prefix("SIGRTMIN+")) {
+    if let Some(n) = name
+        .strip_prefix("SIGRT_")
+        .or_else(|| name.strip_prefix("SIGRTMIN+"))
+    {
         let n: u32 = n.parse().ok()?;
         return (n <= 32).then_some(32 + n);
     }
@@ -154,7 +157,10 @@ pub(crate) fn errno_number(name: &str) -> Option<i32> {
 
 /// Clone flag bit for a `CLONE_*` name.
 pub(crate) fn clone_flag(name: &str) -> Option<u64> {
-    flags::CLONE_FLAGS.iter().find(|(_, n)| *n == name).map(|&(b, _)| b)
+    flags::CLONE_FLAGS
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|&(b, _)| b)
 }
 
 /// Address family number for `AF_UNIX` etc.
@@ -264,7 +270,10 @@ mod tests {
         assert_eq!(errno_number("EOPNOTSUPP"), Some(95));
         assert_eq!(errno_number("EWHAT"), None);
         assert_eq!(clone_flag("CLONE_VFORK"), Some(0x4000));
-        assert_eq!(parse_bits("SOCK_SEQPACKET|SOCK_CLOEXEC", socket_type_part), Some(5 | 0o2000000));
+        assert_eq!(
+            parse_bits("SOCK_SEQPACKET|SOCK_CLOEXEC", socket_type_part),
+            Some(5 | 0o2000000)
+        );
         assert_eq!(parse_bits("O_CLOEXEC|0x8", open_flag), Some(0o2000000 | 8));
         assert_eq!(parse_bits("O_BOGUS", open_flag), None);
     }

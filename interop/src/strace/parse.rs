@@ -19,8 +19,15 @@ const RELATIVE_LIMIT_NS: u64 = 1_000_000 * 1_000_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ItemKind {
-    Call { call: Call, ret: Ret },
-    Exit { code: Option<i32>, signal: Option<i32>, core: bool },
+    Call {
+        call: Call,
+        ret: Ret,
+    },
+    Exit {
+        code: Option<i32>,
+        signal: Option<i32>,
+        core: bool,
+    },
 }
 
 /// One thing that happened, with absolute times in ns (on the log's clock).
@@ -97,7 +104,11 @@ impl FileClock {
             },
             Some(Stamp::Unix(ns)) => {
                 if self.clock.is_none() {
-                    self.clock = Some(if ns < RELATIVE_LIMIT_NS { Clock::Relative } else { Clock::Unix });
+                    self.clock = Some(if ns < RELATIVE_LIMIT_NS {
+                        Clock::Relative
+                    } else {
+                        Clock::Unix
+                    });
                 }
                 if self.clock == Some(Clock::Relative) {
                     self.rel_sum += ns;
@@ -122,13 +133,23 @@ impl FileClock {
 }
 
 /// Reads one line into `buf`; false at end of file.
-fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, line: u64) -> Result<bool, InteropError> {
+fn read_line(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    name: &str,
+    line: u64,
+) -> Result<bool, InteropError> {
     buf.clear();
     loop {
         let avail = match r.fill_buf() {
             Ok(a) => a,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(source) => return Err(InteropError::Io { path: name.to_string(), source }),
+            Err(source) => {
+                return Err(InteropError::Io {
+                    path: name.to_string(),
+                    source,
+                })
+            }
         };
         if avail.is_empty() {
             return Ok(!buf.is_empty());
@@ -141,7 +162,10 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, line: u64) -> R
             return Err(InteropError::Malformed {
                 path: name.to_string(),
                 line,
-                detail: format!("line longer than {} MiB: not an strace log?", MAX_LINE >> 20),
+                detail: format!(
+                    "line longer than {} MiB: not an strace log?",
+                    MAX_LINE >> 20
+                ),
             });
         }
         buf.extend_from_slice(&avail[..take]);
@@ -153,7 +177,10 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, line: u64) -> R
 }
 
 pub(crate) fn parse_all(inputs: Vec<LogInput>) -> Result<Parsed, InteropError> {
-    let mut p = Parsed { files: inputs.len(), ..Parsed::default() };
+    let mut p = Parsed {
+        files: inputs.len(),
+        ..Parsed::default()
+    };
     for (file, input) in inputs.into_iter().enumerate() {
         parse_file(&mut p, file, input)?;
     }
@@ -162,9 +189,18 @@ pub(crate) fn parse_all(inputs: Vec<LogInput>) -> Result<Parsed, InteropError> {
 
 fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), InteropError> {
     let name = input.name.clone();
-    let malformed = |line: u64, detail: String| InteropError::Malformed { path: name.clone(), line, detail };
+    let malformed = |line: u64, detail: String| InteropError::Malformed {
+        path: name.clone(),
+        line,
+        detail,
+    };
     let mut pending: HashMap<i32, Pending> = HashMap::new();
-    let mut clock = FileClock { clock: None, last: 0, day_offset: 0, rel_sum: 0 };
+    let mut clock = FileClock {
+        clock: None,
+        last: 0,
+        day_offset: 0,
+        rel_sum: 0,
+    };
     let mut buf = Vec::new();
     let mut fragment: Option<(String, u64)> = None;
     let mut lineno = 0u64;
@@ -178,7 +214,10 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
         p.lines += 1;
         let raw = String::from_utf8_lossy(&buf);
         if raw.contains('\0') {
-            return Err(malformed(lineno, "binary data (NUL byte): not an strace log".into()));
+            return Err(malformed(
+                lineno,
+                "binary data (NUL byte): not an strace log".into(),
+            ));
         }
         let mut text: String = match fragment.take() {
             Some((f, _)) => f + raw.trim_end_matches(['\n', '\r']),
@@ -232,7 +271,11 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
             }
             (None, None) => {
                 // No prefix: the only live task (strace prints none then).
-                let only = if live.len() == 1 { live.iter().next().copied() } else { None };
+                let only = if live.len() == 1 {
+                    live.iter().next().copied()
+                } else {
+                    None
+                };
                 match only.or(p.unknown_is) {
                     Some(t) => t,
                     None => {
@@ -250,7 +293,12 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
         *fs = (*fs).min(t);
         match line.body {
             Body::Ignore | Body::Signal | Body::SummaryStart => {}
-            Body::Call { name: sys, text: call_text, unfinished, pid_changed } => {
+            Body::Call {
+                name: sys,
+                text: call_text,
+                unfinished,
+                pid_changed,
+            } => {
                 seen_syscall = true;
                 if !decode::is_recorded(sys) {
                     continue;
@@ -261,16 +309,29 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                     }
                     pending.insert(
                         pid_changed.unwrap_or(tid),
-                        Pending { caller: tid, name: sys.to_string(), text: call_text.to_string(), t, line: lineno },
+                        Pending {
+                            caller: tid,
+                            name: sys.to_string(),
+                            text: call_text.to_string(),
+                            t,
+                            line: lineno,
+                        },
                     );
                     continue;
                 }
-                let c = decode::parse_complete(call_text).map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
+                let c = decode::parse_complete(call_text)
+                    .map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
                 let call = decode::decode(&c).map_err(|d| malformed(lineno, d))?;
                 p.calls_without_duration += u64::from(c.dur_ns.is_none() && c.ret != Ret::Unknown);
                 let t_done = c.dur_ns.map_or(t, |d| t + d);
                 p.max_t = p.max_t.max(t_done);
-                p.items.push(Item { tid, t_entry: t, t_done, kind: ItemKind::Call { call, ret: c.ret }, file });
+                p.items.push(Item {
+                    tid,
+                    t_entry: t,
+                    t_done,
+                    kind: ItemKind::Call { call, ret: c.ret },
+                    file,
+                });
             }
             Body::Resumed { name: sys, rest } => {
                 seen_syscall = true;
@@ -282,7 +343,9 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                     continue;
                 };
                 let full = format!("{}{}", pend.text, rest);
-                let where_ = |d: String| malformed(pend.line, format!("{sys} (resumed on line {lineno}): {d}"));
+                let where_ = |d: String| {
+                    malformed(pend.line, format!("{sys} (resumed on line {lineno}): {d}"))
+                };
                 let c = decode::parse_complete(&full).map_err(where_)?;
                 let call = decode::decode(&c).map_err(where_)?;
                 let t_done = c.dur_ns.map_or(t, |d| (pend.t + d).max(pend.t));
@@ -297,7 +360,17 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
             }
             Body::Exited(code) => {
                 live.remove(&tid);
-                p.items.push(Item { tid, t_entry: t, t_done: t, kind: ItemKind::Exit { code: Some(code), signal: None, core: false }, file });
+                p.items.push(Item {
+                    tid,
+                    t_entry: t,
+                    t_done: t,
+                    kind: ItemKind::Exit {
+                        code: Some(code),
+                        signal: None,
+                        core: false,
+                    },
+                    file,
+                });
             }
             Body::Killed { signal, core } => {
                 live.remove(&tid);
@@ -307,7 +380,11 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                     tid,
                     t_entry: t,
                     t_done: t,
-                    kind: ItemKind::Exit { code: None, signal: Some(sig as i32), core },
+                    kind: ItemKind::Exit {
+                        code: None,
+                        signal: Some(sig as i32),
+                        core,
+                    },
                     file,
                 });
             }
@@ -316,7 +393,10 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
         }
     }
     if let Some((_, l)) = fragment {
-        return Err(malformed(l, "line cut by a strace message and never continued".into()));
+        return Err(malformed(
+            l,
+            "line cut by a strace message and never continued".into(),
+        ));
     }
     if !seen_any {
         return Err(InteropError::Empty { path: name });
