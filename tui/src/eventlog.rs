@@ -4,6 +4,8 @@
 use spawnscope_format::flags::{clone_flag_names, socket_type_name};
 use spawnscope_format::{Nanos, Record};
 
+use std::fmt::Write;
+
 use crate::fmt;
 
 /// One trace record as the events view shows it.
@@ -73,53 +75,106 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
 }
 
 /// ` (tid N)` when a thread other than the main one made the call.
-fn by_thread(pid: i32, tid: i32) -> String {
-    if pid == tid {
-        String::new()
-    } else {
-        format!(" (tid {tid})")
+fn by_thread(out: &mut String, pid: i32, tid: i32) {
+    if pid != tid {
+        let _ = write!(out, " (tid {tid})");
     }
 }
 
+/// The errno name (or number) after an arrow; `ok` for success.
+fn result(out: &mut String, errno: i32) {
+    out.push_str(" → ");
+    match (errno, spawnscope_format::flags::errno_name(errno)) {
+        (0, _) => out.push_str("ok"),
+        (_, Some(n)) => out.push_str(n),
+        (e, None) => {
+            let _ = write!(out, "errno {e}");
+        }
+    }
+}
+
+/// Builds the row of a record: one string per row, written in place (this
+/// runs for every event of a million-event trace).
 fn row(line: u64, rec: &Record) -> Option<EventRow> {
-    let (pid, text) = match rec {
+    let mut text = String::with_capacity(96);
+    let mut child = None;
+    let pid = match rec {
         Record::Spawn(e) => {
-            let what = if e.thread { "thread" } else { "process" };
-            let child = e.child.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
-            let flags = clone_flag_names(e.flags).join("|");
-            let res = if e.result == 0 { String::new() } else { format!(" → {}", fmt::errno(e.result)) };
-            (e.pid, format!("{}{} → {what} {child}{res} [{flags}]", e.syscall.as_str(), by_thread(e.pid, e.tid)))
+            text.push_str(e.syscall.as_str());
+            by_thread(&mut text, e.pid, e.tid);
+            text.push_str(if e.thread { " → thread " } else { " → process " });
+            match e.child {
+                Some(c) => {
+                    let _ = write!(text, "{c}");
+                }
+                None => text.push('?'),
+            }
+            if e.result != 0 {
+                result(&mut text, e.result);
+            }
+            text.push_str(" [");
+            for (i, f) in clone_flag_names(e.flags).iter().enumerate() {
+                if i > 0 {
+                    text.push('|');
+                }
+                text.push_str(f);
+            }
+            text.push(']');
+            child = e.child.filter(|_| !e.thread);
+            e.pid
         }
         Record::Exec(e) => {
-            let took = e.t_entry.map(|t| format!(" in {}", fmt::dur(e.t_exit.saturating_sub(t)))).unwrap_or_default();
-            let text = format!(
-                "{}{} → {}{took} · {}",
-                fmt::safe(&e.path, 60),
-                by_thread(e.pid, e.tid),
-                fmt::errno(e.result),
-                fmt::argv(&e.argv, 80)
-            );
-            (e.pid, text)
+            text.push_str(&spawnscope_format::escape(&e.path));
+            by_thread(&mut text, e.pid, e.tid);
+            result(&mut text, e.result);
+            if let Some(t) = e.t_entry {
+                text.push_str(" in ");
+                text.push_str(&fmt::dur(e.t_exit.saturating_sub(t)));
+            }
+            text.push_str(" · ");
+            text.push_str(&fmt::argv(&e.argv, TEXT_MAX));
+            e.pid
         }
-        Record::Socketpair(e) => (e.pid, format!("domain {} {} → {}", e.domain, socket_type_name(e.socket_type), fmt::errno(e.result))),
-        Record::Pipe(e) => (e.pid, format!("flags {:#x} → {}", e.flags, fmt::errno(e.result))),
+        Record::Socketpair(e) => {
+            let _ = write!(text, "domain {} {}", e.domain, socket_type_name(e.socket_type));
+            result(&mut text, e.result);
+            e.pid
+        }
+        Record::Pipe(e) => {
+            let _ = write!(text, "flags {:#x}", e.flags);
+            result(&mut text, e.result);
+            e.pid
+        }
         Record::Exit(e) => {
-            let how = match (e.code, e.signal) {
-                (Some(c), _) => format!("exit code {c}"),
-                (None, Some(s)) => format!("killed by signal {s}{}", if e.core_dumped { " (core dumped)" } else { "" }),
-                _ => "exited".to_string(),
+            if e.thread {
+                let _ = write!(text, "thread {} ", e.tid);
+            }
+            let _ = match (e.code, e.signal) {
+                (Some(c), _) => write!(text, "exit code {c}"),
+                (None, Some(s)) => write!(text, "killed by signal {s}{}", if e.core_dumped { " (core dumped)" } else { "" }),
+                _ => write!(text, "exited"),
             };
-            (e.pid, format!("{}{how}", if e.thread { format!("thread {} ", e.tid) } else { String::new() }))
+            e.pid
         }
-        Record::Warning(w) => (w.pid.unwrap_or(0), fmt::safe(&w.message, TEXT_MAX)),
-        Record::End(e) => (0, format!("end of trace, exit code {}", e.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()))),
+        Record::Warning(w) => {
+            text.push_str(&spawnscope_format::escape(&w.message));
+            w.pid.unwrap_or(0)
+        }
+        Record::End(e) => {
+            let _ = match e.exit_code {
+                Some(c) => write!(text, "end of trace, exit code {c}"),
+                None => write!(text, "end of trace, exit code ?"),
+            };
+            0
+        }
         Record::Header(_) | Record::Unknown => return None,
     };
-    let child = match rec {
-        Record::Spawn(e) if !e.thread => e.child,
-        _ => None,
-    };
-    Some(EventRow { line, t: rec.time(), pid, kind: rec.kind(), child, text: fmt::clip(&text, TEXT_MAX).into() })
+    if text.len() > TEXT_MAX {
+        let cut = (0..=TEXT_MAX - 3).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+    Some(EventRow { line, t: rec.time(), pid, kind: rec.kind(), child, text: text.into_boxed_str() })
 }
 
 #[cfg(test)]

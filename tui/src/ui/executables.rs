@@ -49,7 +49,10 @@ impl Widget for Executables<'_> {
             head(SortKey::P99, "p99"),
         ])
         .style(theme::header());
-        let rows = st.order.iter().map(|&i| {
+        // Only the visible rows are built: a trace may exec thousands of programs.
+        let height = area.height.saturating_sub(3) as usize;
+        let offset = st.scroll.window(st.order.len(), height);
+        let rows = st.order.iter().skip(offset).take(height.max(1)).map(|&i| {
             let g = &app.trace.by_exe[i];
             Row::new(vec![
                 fmt::safe(&g.key, 60),
@@ -70,10 +73,7 @@ impl Widget for Executables<'_> {
             Constraint::Length(7),
             Constraint::Length(7),
         ];
-        let height = area.height.saturating_sub(3) as usize;
-        let mut state = TableState::new()
-            .with_offset(st.scroll.window(st.order.len(), height))
-            .with_selected((!st.order.is_empty()).then_some(st.scroll.selected));
+        let mut state = TableState::new().with_selected(st.scroll.selected.checked_sub(offset).filter(|_| !st.order.is_empty()));
         let table = Table::new(rows, widths)
             .header(header)
             .block(Block::bordered().title(Span::styled(title, theme::title())))

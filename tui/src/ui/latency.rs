@@ -82,11 +82,14 @@ impl Widget for GroupTable<'_> {
         let pinned = app.latency.pinned.as_deref();
         let title = format!("Latency by {} ({} groups) · g: group by", grouping.label(), groups.len());
         let block = Block::bordered().title(Span::styled(title, theme::title()));
+        let height = area.height.saturating_sub(3) as usize;
+        let offset = app.latency.scroll.window(groups.len(), height);
+        let shown = &groups[offset..groups.len().min(offset + height.max(1))];
         let mark = |g: &Group| if Some(g.key.as_str()) == pinned { "◆ " } else { "  " };
         let (header, widths, rows): (Row, Vec<Constraint>, Vec<Row>) = match &app.compare {
             Some(c) => {
                 let other = c.groups(grouping);
-                let rows = groups
+                let rows = shown
                     .iter()
                     .map(|g| {
                         let b = other.iter().find(|o| o.key == g.key);
@@ -108,7 +111,7 @@ impl Widget for GroupTable<'_> {
                 (header, vec![Constraint::Min(12), Constraint::Length(8), Constraint::Length(8), Constraint::Length(7), Constraint::Length(7), Constraint::Length(6)], rows)
             }
             None => {
-                let rows = groups
+                let rows = shown
                     .iter()
                     .map(|g| {
                         let l = &g.latency;
@@ -126,10 +129,8 @@ impl Widget for GroupTable<'_> {
                 (header, vec![Constraint::Min(12), Constraint::Length(8), Constraint::Length(7), Constraint::Length(7), Constraint::Length(7), Constraint::Length(7)], rows)
             }
         };
-        let height = area.height.saturating_sub(3) as usize;
-        let mut state = TableState::new()
-            .with_offset(app.latency.scroll.window(groups.len(), height))
-            .with_selected((!groups.is_empty()).then_some(app.latency.scroll.selected));
+        let sel = app.latency.scroll.selected.checked_sub(offset).filter(|_| !groups.is_empty());
+        let mut state = TableState::new().with_selected(sel);
         let table = Table::new(rows, widths).header(header.style(theme::header())).block(block).row_highlight_style(theme::selected());
         StatefulWidget::render(table, area, buf, &mut state);
     }
