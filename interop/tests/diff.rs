@@ -163,3 +163,36 @@ fn strace_import_against_recording_is_flagged() {
         d.notes
     );
 }
+
+/// Two real recordings (fixtures/traces/valid/recorded-rss-*.jsonl): the same
+/// program spawning from a 1 GiB parent by posix_spawn and by fork.
+#[test]
+fn recorded_fork_from_a_1gib_parent_against_posix_spawn() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/valid");
+    let a = common::analyze_file(&dir.join("recorded-rss-posix.jsonl"));
+    let b = common::analyze_file(&dir.join("recorded-rss-fork.jsonl"));
+    let d = diff(&a, &b, ("posix", "fork"));
+    let ratio = d.latency[0].ratio_mean.unwrap();
+    assert!(ratio > 5.0, "{ratio}");
+    assert!(d.verdict.starts_with("B is "), "{}", d.verdict);
+    assert!(d.verdict.contains("x slower per spawn"), "{}", d.verdict);
+    let mut top: Vec<&str> = d.factors[..2].iter().map(|f| f.id).collect();
+    top.sort_unstable();
+    assert_eq!(top, vec!["clone", "exec"], "{:?}", d.factors);
+    let clone = d.factors.iter().find(|f| f.id == "clone").unwrap();
+    assert!(
+        clone
+            .message
+            .starts_with("B spawns fork-style 100% of the time (A: 0%)"),
+        "{}",
+        clone.message
+    );
+    assert!(clone.message.contains("GiB RSS"), "{}", clone.message);
+    let exec = d.factors.iter().find(|f| f.id == "exec").unwrap();
+    assert!(
+        exec.message
+            .contains("exec first frees the copy of the parent's address space"),
+        "{}",
+        exec.message
+    );
+}

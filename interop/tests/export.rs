@@ -88,7 +88,7 @@ fn validate_chrome(doc: &Value) -> Vec<Value> {
         });
         let mut stack: Vec<(f64, f64)> = Vec::new();
         for (s, e) in v {
-            while stack.last().is_some_and(|&(_, pe)| pe <= s) {
+            while stack.last().is_some_and(|&(_, pe)| pe <= s + 1e-6) {
                 stack.pop();
             }
             if let Some(&(_, pe)) = stack.last() {

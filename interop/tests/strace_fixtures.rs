@@ -466,3 +466,94 @@ fn thread_parent_threads_counted_for_processes_seen_from_start() {
     });
     assert!(thread_exit.unwrap().thread);
 }
+
+/// strace 4.x (RHEL/CentOS 7 ships 4.12): environment as `[/* N vars */]`
+/// without -v, a space after `resumed>`, clone's arguments printed only when
+/// it returns, `child_stack=0`.
+#[test]
+fn strace_4_formats() {
+    let t = import_text(concat!(
+        "4200  1500000000.000001 execve(\"/usr/bin/make\", [\"make\"], [/* 21 vars */]) = 0 <0.000300>\n",
+        "4200  1500000000.000100 clone( <unfinished ...>\n",
+        "4201  1500000000.000200 execve(\"/usr/local/bin/cc\", [\"cc\", \"-c\", \"x.c\"], [/* 21 vars */]) = -1 ENOENT (No such file or directory) <0.000010>\n",
+        "4201  1500000000.000220 execve(\"/usr/bin/cc\", [\"cc\", \"-c\", \"x.c\"], [/* 21 vars */]) = 0 <0.000200>\n",
+        "4200  1500000000.000150 <... clone resumed> child_stack=0, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f2a6b0b59d0) = 4201 <0.000050>\n",
+        "4200  1500000000.000500 vfork( <unfinished ...>\n",
+        "4202  1500000000.000600 execve(\"/bin/sh\", [\"sh\", \"-c\", \"true\"], [/* 21 vars */]) = 0 <0.000100>\n",
+        "4200  1500000000.000700 <... vfork resumed> ) = 4202 <0.000200>\n",
+        "4201  1500000000.001000 exit_group(0)           = ?\n",
+        "4201  1500000000.001100 +++ exited with 0 +++\n",
+        "4202  1500000000.001200 +++ exited with 0 +++\n",
+        "4200  1500000000.002000 +++ exited with 0 +++\n",
+    ))
+    .unwrap();
+    assert!(t.notes.iter().any(|n| n.starts_with("4 exec(s) show only an environment count")), "{:?}", t.notes);
+    let a = analyze(&t);
+    let got: Vec<(CodePath, usize, String)> = a
+        .spawns
+        .iter()
+        .map(|s| (s.code_path, s.exec.as_ref().unwrap().failed_attempts.len(), s.executable().to_string()))
+        .collect();
+    assert_eq!(got, vec![(CodePath::ForkExec, 1, "cc".to_string()), (CodePath::VforkSyscall, 0, "sh".to_string())]);
+    assert_eq!(a.spawns[0].exec.as_ref().unwrap().env_count, 21);
+    assert_eq!(a.spawns[0].latency_ns, Some(320_000));
+}
+
+#[test]
+fn multithreaded_exit_group_and_killed_with_core() {
+    let t = import_text(concat!(
+        "50 1700000000.000001 execve(\"/bin/app\", [\"app\"], []) = 0\n",
+        "50 1700000000.000002 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=[51], tls=0x7f01, child_tidptr=0x7f02) = 51\n",
+        "51 1700000000.000003 fork() = 52\n",
+        "52 1700000000.000004 +++ killed by SIGSEGV (core dumped) +++\n",
+        "51 1700000000.000005 exit_group(1) = ?\n",
+        "51 1700000000.000006 +++ exited with 1 +++\n",
+        "50 1700000000.000007 +++ exited with 1 +++\n",
+    ))
+    .unwrap();
+    let exits: Vec<(i32, i32, Option<i32>, Option<i32>, bool, bool)> = t
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Exit(e) => Some((e.pid, e.tid, e.code, e.signal, e.core_dumped, e.thread)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        exits,
+        vec![
+            (52, 52, None, Some(11), true, false),
+            (50, 51, Some(1), None, false, true),
+            (50, 50, Some(1), None, false, false),
+        ]
+    );
+    assert_eq!(t.exit_code, Some(1));
+    let a = analyze(&t);
+    assert_eq!((a.summary.spawns, a.summary.threads), (1, 1));
+    assert_eq!(a.spawns[0].parent_pid, 50);
+    assert_eq!(a.spawns[0].parent_tid, 51);
+}
+
+#[test]
+fn time_of_day_stamps_cross_midnight() {
+    let t = import_text(concat!(
+        "7 23:59:59.999000 fork() = 8 <0.000100>\n",
+        "8 00:00:00.001000 +++ exited with 0 +++\n",
+        "7 00:00:00.002000 +++ exited with 0 +++\n",
+    ))
+    .unwrap();
+    assert_eq!(t.end_t, 3_000_000);
+    let Record::Exit(e) = &t.records.iter().find(|r| r.kind() == "exit").unwrap() else { unreachable!() };
+    assert_eq!(e.t, 2_000_000);
+}
+
+#[test]
+fn strace_output_to_stderr_without_f_is_pid_0_with_a_note() {
+    let t = import_text("1700000000.1 execve(\"/bin/true\", [\"true\"], 0x7ffd /* 3 vars */) = 0\n+++ exited with 0 +++\n").unwrap();
+    assert!(t.notes.iter().any(|n| n.contains("recorded as pid 0")), "{:?}", t.notes);
+    assert_eq!(t.exit_code, Some(0));
+    // With `strace -p PID`, the attach message names the process.
+    let t = import_text("strace: Process 4321 attached\n1700000000.1 fork() = 4322\n+++ exited with 0 +++\n").unwrap();
+    assert!(t.notes.iter().all(|n| !n.contains("pid 0")), "{:?}", t.notes);
+    assert!(matches!(&t.records.iter().find(|r| r.kind() == "spawn"), Some(Record::Spawn(s)) if s.pid == 4321));
+}

@@ -203,11 +203,6 @@ fn hosts(a: &Analysis, b: &Analysis) -> Vec<FactRow> {
             hb.clone3.map(|c| c.to_string()),
         ),
         row("recorded by", recorded(a), recorded(b)),
-        row(
-            "command",
-            Some(a.header.command.join(" ")),
-            Some(b.header.command.join(" ")),
-        ),
     ]
 }
 
@@ -511,12 +506,34 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
     m
 }
 
+fn fork_share(an: &Analysis) -> f64 {
+    let n = an.spawns.len().max(1) as f64;
+    an.spawns
+        .iter()
+        .filter(|s| s.style == SpawnStyle::Fork)
+        .count() as f64
+        / n
+}
+
 fn exec_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
     let mut m = format!(
         "the successful exec takes {} (A: {})",
         fmt::duration(pb.exec),
         fmt::duration(pa.exec)
     );
+    let (slower, faster, who) = if pb.exec >= pa.exec {
+        (b, a, "B")
+    } else {
+        (a, b, "A")
+    };
+    if let Some(&rss) = fork_rss(slower).last() {
+        if fork_share(slower) > fork_share(faster) {
+            m.push_str(&format!(
+                ": in {who}'s fork-style children exec first frees the copy of the parent's address space (up to {} RSS)",
+                fmt::bytes(rss * 1024)
+            ));
+        }
+    }
     let (ea, eb) = (a.summary.env_bytes_mean, b.summary.env_bytes_mean);
     if ea.max(eb) > 0 && (eb > ea * 2 || ea > eb * 2) {
         m.push_str(&format!(
