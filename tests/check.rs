@@ -264,6 +264,19 @@ fn policy_errors_give_file_line_and_exit_2() {
 }
 
 #[test]
+fn thresholds_in_the_policy_file_decide_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    let rules = "[check]\ndeny-finding = [\"fork-large-parent\"]\n";
+    std::fs::write(&policy, rules).unwrap();
+    expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 1, "FAIL  deny-finding fork-large-parent: 1 finding");
+    // bad.jsonl's parent has 2 GiB RSS and 4 MiB of page tables: above these, SS001 stays quiet.
+    let thresholds = "[thresholds]\nfork_parent_rss_mib = 4096\nfork_parent_pte_kib = 8192\n";
+    std::fs::write(&policy, format!("{rules}{thresholds}")).unwrap();
+    expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 0, "PASS  deny-finding fork-large-parent: 0 findings");
+}
+
+#[test]
 fn the_example_policy_parses() {
     expect(&["--policy", "fixtures/policies/spawnscope.toml", &trace("good")], 0, "PASS  deny-style fork");
     expect(&["--policy", "fixtures/policies/spawnscope.toml", &trace("bad")], 1, "FAIL  deny-finding fork-large-parent");

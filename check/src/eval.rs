@@ -310,7 +310,7 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
         let detail = format!("{} failed: {}", failed.len(), shown.join(", "));
         bad.push((failed.len(), process_offender(a, p, detail)));
     }
-    bad.sort_by(|x, y| y.0.cmp(&x.0));
+    bad.sort_by_key(|x| std::cmp::Reverse(x.0));
     let rule = Rule::MaxFailedExecAttempts(limit);
     let offenders = bad.into_iter().map(|(_, o)| o).collect();
     let mut r = result(&rule, origin, total, limit, Unit::Attempts, Bound::AtMost, "", offenders);
@@ -346,7 +346,7 @@ fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
             bad.push((big.env_bytes, process_offender(a, p, detail)));
         }
     }
-    bad.sort_by(|x, y| y.0.cmp(&x.0));
+    bad.sort_by_key(|x| std::cmp::Reverse(x.0));
     let offenders = bad.into_iter().map(|(_, o)| o).collect();
     result(&Rule::MaxEnvBytes(limit), origin, max, limit, Unit::Bytes, Bound::AtMost, "of environment in the largest exec", offenders)
 }
@@ -458,6 +458,13 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
              --strict-timing (strict-timing = true) makes this fail"
                 .into(),
         );
+    }
+    if a.spawns.iter().any(|s| s.from_event) {
+        let line = "events mode: latencies start at the kernel's fork event, so they are lower bounds";
+        r.note = Some(match r.note.take() {
+            Some(n) => format!("{n}\n{line}"),
+            None => line.into(),
+        });
     }
     r
 }

@@ -347,7 +347,7 @@ impl Recording {
 
     /// The recorded spawns in a few words, for failure messages.
     fn context(&self) -> String {
-        let mut s = format!("\n  recorded: {} spawns", self.analysis.spawns.len());
+        let mut s = format!("\n  recorded: {}", crate::format_value(self.analysis.spawns.len() as u64, crate::Unit::Spawns));
         for (k, v) in &self.analysis.summary.styles {
             if *v > 0 {
                 s.push_str(&format!(", {v} {k}"));

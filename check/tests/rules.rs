@@ -218,6 +218,17 @@ fn p99_over_the_limit_is_advisory_unless_strict() {
 }
 
 #[test]
+fn p99_from_events_mode_says_it_is_a_lower_bound() {
+    let mut a = trace().spawns(2, "/bin/true").all_latencies(1_000).mode(TracerMode::Events).done();
+    for s in &mut a.spawns {
+        s.from_event = true;
+    }
+    let r = only(&Policy::new().max_spawn_p99("5ms").unwrap(), &a);
+    assert_eq!(r.status, Status::Pass);
+    assert!(r.note.unwrap().contains("lower bounds"));
+}
+
+#[test]
 fn p99_without_latencies_is_skipped() {
     let mut a = trace().spawns(1, "/bin/true").done();
     a.spawns[0].latency_ns = None;
