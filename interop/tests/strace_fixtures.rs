@@ -487,14 +487,32 @@ fn strace_4_formats() {
         "4200  1500000000.002000 +++ exited with 0 +++\n",
     ))
     .unwrap();
-    assert!(t.notes.iter().any(|n| n.starts_with("4 exec(s) show only an environment count")), "{:?}", t.notes);
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n.starts_with("4 exec(s) show only an environment count")),
+        "{:?}",
+        t.notes
+    );
     let a = analyze(&t);
     let got: Vec<(CodePath, usize, String)> = a
         .spawns
         .iter()
-        .map(|s| (s.code_path, s.exec.as_ref().unwrap().failed_attempts.len(), s.executable().to_string()))
+        .map(|s| {
+            (
+                s.code_path,
+                s.exec.as_ref().unwrap().failed_attempts.len(),
+                s.executable().to_string(),
+            )
+        })
         .collect();
-    assert_eq!(got, vec![(CodePath::ForkExec, 1, "cc".to_string()), (CodePath::VforkSyscall, 0, "sh".to_string())]);
+    assert_eq!(
+        got,
+        vec![
+            (CodePath::ForkExec, 1, "cc".to_string()),
+            (CodePath::VforkSyscall, 0, "sh".to_string())
+        ]
+    );
     assert_eq!(a.spawns[0].exec.as_ref().unwrap().env_count, 21);
     assert_eq!(a.spawns[0].latency_ns, Some(320_000));
 }
@@ -543,17 +561,75 @@ fn time_of_day_stamps_cross_midnight() {
     ))
     .unwrap();
     assert_eq!(t.end_t, 3_000_000);
-    let Record::Exit(e) = &t.records.iter().find(|r| r.kind() == "exit").unwrap() else { unreachable!() };
+    let Record::Exit(e) = &t.records.iter().find(|r| r.kind() == "exit").unwrap() else {
+        unreachable!()
+    };
     assert_eq!(e.t, 2_000_000);
 }
 
 #[test]
 fn strace_output_to_stderr_without_f_is_pid_0_with_a_note() {
     let t = import_text("1700000000.1 execve(\"/bin/true\", [\"true\"], 0x7ffd /* 3 vars */) = 0\n+++ exited with 0 +++\n").unwrap();
-    assert!(t.notes.iter().any(|n| n.contains("recorded as pid 0")), "{:?}", t.notes);
+    assert!(
+        t.notes.iter().any(|n| n.contains("recorded as pid 0")),
+        "{:?}",
+        t.notes
+    );
     assert_eq!(t.exit_code, Some(0));
     // With `strace -p PID`, the attach message names the process.
-    let t = import_text("strace: Process 4321 attached\n1700000000.1 fork() = 4322\n+++ exited with 0 +++\n").unwrap();
-    assert!(t.notes.iter().all(|n| !n.contains("pid 0")), "{:?}", t.notes);
-    assert!(matches!(&t.records.iter().find(|r| r.kind() == "spawn"), Some(Record::Spawn(s)) if s.pid == 4321));
+    let t = import_text(
+        "strace: Process 4321 attached\n1700000000.1 fork() = 4322\n+++ exited with 0 +++\n",
+    )
+    .unwrap();
+    assert!(
+        t.notes.iter().all(|n| !n.contains("pid 0")),
+        "{:?}",
+        t.notes
+    );
+    assert!(
+        matches!(&t.records.iter().find(|r| r.kind() == "spawn"), Some(Record::Spawn(s)) if s.pid == 4321)
+    );
+}
+
+/// The fork event time: a fork-style child exists once the parent returns; a
+/// vfork-style one only shows itself by a call before its exec (full logs).
+#[test]
+fn fork_event_time_is_inferred_per_style() {
+    let spawn_of = |text: &str| -> spawnscope_format::SpawnEvent {
+        let t = import_text(text).unwrap();
+        t.records
+            .into_iter()
+            .find_map(|r| {
+                if let Record::Spawn(s) = r {
+                    Some(s)
+                } else {
+                    None
+                }
+            })
+            .unwrap()
+    };
+    // Filtered log: nothing of the vfork child before its exec.
+    let s = spawn_of(concat!(
+        "1 1700000000.000000 vfork( <unfinished ...>\n",
+        "2 1700000000.000900 execve(\"/bin/true\", [\"true\"], []) = 0 <0.000050>\n",
+        "1 1700000000.001000 <... vfork resumed>) = 2 <0.001000>\n",
+    ));
+    assert_eq!(
+        (s.t_entry, s.t_event, s.t_resume),
+        (Some(0), 0, Some(1_000_000))
+    );
+    // Full log: the child's first call dates its creation.
+    let s = spawn_of(concat!(
+        "1 1700000000.000000 vfork( <unfinished ...>\n",
+        "2 1700000000.000030 rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0 <0.000001>\n",
+        "2 1700000000.000900 execve(\"/bin/true\", [\"true\"], []) = 0 <0.000050>\n",
+        "1 1700000000.001000 <... vfork resumed>) = 2 <0.001000>\n",
+    ));
+    assert_eq!(s.t_event, 30_000);
+    // Fork-style: the parent's return (or an earlier line of the child).
+    let s = spawn_of(concat!(
+        "1 1700000000.000000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 2 <0.000400>\n",
+        "2 1700000000.000900 execve(\"/bin/true\", [\"true\"], []) = 0 <0.000050>\n",
+    ));
+    assert_eq!((s.t_event, s.t_resume), (400_000, Some(400_000)));
 }

@@ -477,6 +477,8 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
     let (fa, fb) = (share_of(a, fork), share_of(b, fork));
     let mut m = if fa != fb {
         format!("B spawns fork-style {fb} of the time (A: {fa})")
+    } else if fa == "0%" {
+        "neither side spawns fork-style: there is no address space to copy".to_string()
     } else {
         format!("both spawn fork-style {fa} of the time")
     };
@@ -568,8 +570,11 @@ fn factors(a: &Analysis, b: &Analysis) -> (Vec<Factor>, Parts, Parts) {
     };
     let make = |id, title, x: u64, y: u64, message: String| {
         let delta = y as i64 - x as i64;
+        // Shares only mean something when the sides really differ (> 10%).
+        let r = pb.latency as f64 / pa.latency.max(1) as f64;
+        let differ = pa.n > 0 && pb.n > 0 && !(1.0 / 1.1..1.1).contains(&r);
         let share =
-            (total != 0 && delta.signum() == total.signum()).then(|| delta as f64 / total as f64);
+            (differ && delta.signum() == total.signum()).then(|| delta as f64 / total as f64);
         Factor {
             id,
             title,

@@ -163,7 +163,11 @@ pub fn render_text(d: &Diff) -> String {
     );
     for (i, f) in d.factors.iter().enumerate() {
         let share = f.share.map_or(String::new(), |s| {
-            format!(", {:.0}% of the difference", s * 100.0)
+            if s > 1.0 {
+                ", more than the whole difference".to_string()
+            } else {
+                format!(", {:.0}% of the difference", s * 100.0)
+            }
         });
         let _ = writeln!(
             o,
@@ -264,7 +268,13 @@ pub fn render_markdown(d: &Diff) -> String {
             fmt::duration(x.a_ns),
             fmt::duration(x.b_ns),
             fmt::signed_duration(x.delta_ns),
-            x.share.map_or("-".into(), |s| format!("{:.0}%", s * 100.0)),
+            x.share.map_or("-".into(), |s| {
+                if s > 1.0 {
+                    ">100%".to_string()
+                } else {
+                    format!("{:.0}%", s * 100.0)
+                }
+            }),
             x.message.clone(),
         ]);
     }

@@ -3,8 +3,10 @@
 //! What strace does not show is inferred or left empty, never made up:
 //! - the ptrace event kind follows from the flags exactly as the kernel
 //!   chooses it (CLONE_VFORK: vfork; exit signal SIGCHLD: fork; else clone);
-//! - `t_event` (the fork event stop) is taken as the earlier of the child's
-//!   first line and the parent's return, an upper bound on the clone's own cost;
+//! - `t_event` (the fork event stop): for a fork-style clone the earlier of
+//!   the child's first line and the parent's return (an upper bound on the
+//!   clone's own cost); for a CLONE_VM clone (vfork, posix_spawn) the child's
+//!   first call before its exec if the log shows one, else the clone entry;
 //! - parent memory is unknown; the parent's thread count is given only for
 //!   processes seen from their start.
 
@@ -172,15 +174,24 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                         PtraceEvent::Clone
                     }
                 });
-                let t_event = match child.and_then(|ch| p.first_seen.get(&ch)) {
-                    Some(&first) => first.min(it.t_done).max(it.t_entry),
-                    None => {
-                        if child.is_some() && !thread {
-                            untraced_children += 1;
-                        }
-                        it.t_done
-                    }
-                };
+                // When did the kernel finish creating the child? A fork-style
+                // parent returns right after; a CLONE_VM (vfork) parent only
+                // after the child's exec, so there only a line of the child
+                // before its exec tells, and without one the clone entry
+                // stands in (sharing memory, such a clone costs little).
+                let seen = child.and_then(|ch| p.first_seen.get(&ch).copied());
+                if child.is_some() && seen.is_none() && !thread {
+                    untraced_children += 1;
+                }
+                let t_event = if c.flags & flags::CLONE_VM == 0 {
+                    seen.map_or(it.t_done, |first| first.min(it.t_done))
+                } else {
+                    child
+                        .and_then(|ch| p.first_busy.get(&ch).copied())
+                        .filter(|&b| b <= it.t_done)
+                        .unwrap_or(it.t_entry)
+                }
+                .max(it.t_entry);
                 let parent_threads = from_start
                     .contains(&pid)
                     .then(|| threads.get(&pid).copied().unwrap_or(1));

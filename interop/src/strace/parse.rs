@@ -59,6 +59,9 @@ pub(crate) struct Parsed {
     pub lines: u64,
     /// Earliest time each task appears on any line.
     pub first_seen: HashMap<i32, u64>,
+    /// Earliest time each task made a call other than exec or exit: proof it
+    /// was running before its exec (only full logs, without `-e trace=`, show one).
+    pub first_busy: HashMap<i32, u64>,
     pub clocks: BTreeSet<Clock>,
     /// Complete recorded calls printed without a `-T` duration.
     pub calls_without_duration: u64,
@@ -291,6 +294,12 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
         p.max_t = p.max_t.max(t);
         let fs = p.first_seen.entry(tid).or_insert(t);
         *fs = (*fs).min(t);
+        if let Body::Call { name, .. } | Body::Resumed { name, .. } = line.body {
+            if !matches!(name, "execve" | "execveat" | "exit_group" | "exit") {
+                let fb = p.first_busy.entry(tid).or_insert(t);
+                *fb = (*fb).min(t);
+            }
+        }
         match line.body {
             Body::Ignore | Body::Signal | Body::SummaryStart => {}
             Body::Call {
