@@ -420,3 +420,55 @@ fn the_recorded_trace_can_be_kept_and_checked_again() {
     assert!(again.stdout.contains("FAIL  max-spawns: 2 spawns (at most 1)"), "{}", again.stdout);
     assert!(Path::new(out_s).exists());
 }
+
+// Real recorded traces (fixtures/traces/valid, recorded from fixtures/rust programs).
+
+fn real(name: &str) -> String {
+    format!("fixtures/traces/valid/{name}.jsonl")
+}
+
+#[test]
+fn real_trace_std_command_by_absolute_path_passes() {
+    let r = run(&["--deny-style", "fork", "--max-failed-exec-attempts", "0", "--require-code-path", "glibc-posix-spawn", &real("recorded-cmd-abs")]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("PASS  require-code-path glibc-posix-spawn: 0 spawns not taking glibc-posix-spawn"), "{}", r.stdout);
+}
+
+#[test]
+fn real_trace_pre_exec_fails_the_fork_rules() {
+    let r = run(&["--deny-code-path", "rust-std-fork-fallback", "--deny-finding", "rust-fork-fallback", &real("recorded-cmd-pre-exec")]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("FAIL  deny-code-path rust-std-fork-fallback: 1 spawn via rust-std-fork-fallback"), "{}", r.stdout);
+    assert!(r.stdout.contains("FAIL  deny-finding rust-fork-fallback: 1 finding"), "{}", r.stdout);
+}
+
+#[test]
+fn real_trace_changed_path_searches() {
+    let r = run(&["--max-failed-exec-attempts", "0", &real("recorded-cmd-env-path")]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("FAIL  max-failed-exec-attempts: 2 failed exec attempts (at most 0)"), "{}", r.stdout);
+}
+
+#[test]
+fn real_trace_fork_from_a_large_parent() {
+    let fork = run(&["--deny-finding", "fork-large-parent", "--deny-style", "fork", &real("recorded-rss-fork")]);
+    assert_eq!(fork.code, 1, "{}", fork.stdout);
+    assert!(fork.stdout.contains("FAIL  deny-finding fork-large-parent: 1 finding"), "{}", fork.stdout);
+    assert!(fork.stdout.contains("FAIL  deny-style fork: 3 fork-style spawns"), "{}", fork.stdout);
+    let posix = run(&["--deny-finding", "fork-large-parent", "--deny-style", "fork", &real("recorded-rss-posix")]);
+    assert_eq!(posix.code, 0, "{}", posix.stdout);
+}
+
+#[test]
+fn hostile_strings_are_escaped_in_every_format() {
+    for format in ["text", "json", "junit", "github"] {
+        let r = run(&["--deny-style", "vfork", "--format", format, &real("escapes")]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stdout);
+        assert!(!r.stdout.chars().any(|c| c.is_control() && c != '\n'), "{format}: {:?}", r.stdout);
+        for line in r.stdout.lines().filter(|l| l.starts_with("::")) {
+            assert!(line.starts_with("::error title=spawnscope check%3A deny-style vfork::"), "{format}: forged {line:?}");
+        }
+    }
+    let text = run(&["--deny-style", "vfork", &real("escapes")]).stdout;
+    assert!(text.contains("/bin/echo '\\x1b]0;pwned\\x07' 'line\\nbreak' 'tab\\there' 'back\\\\slash'"), "{text}");
+}
