@@ -24,10 +24,7 @@ pub enum Error {
     /// Recording the command failed (not: the command failed; that is a result).
     #[error("recording {command:?} failed: {cause}")]
     Record { command: String, cause: Box<dyn std::error::Error + Send + Sync> },
-    /// Recording is only possible on Linux.
-    #[error("recording needs Linux (ptrace); check a trace file recorded elsewhere instead")]
-    Unsupported,
-    /// Writing a report failed.
+    /// Creating a temporary trace file failed.
     #[error("{what}: {cause}")]
     Io { what: String, cause: std::io::Error },
 }
@@ -35,13 +32,5 @@ pub enum Error {
 impl Error {
     pub(crate) fn rule(rule: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Rule { rule: rule.into(), message: message.into() }
-    }
-
-    /// The I/O error inside, if any (the CLI treats a broken pipe as success).
-    pub fn io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            Error::Io { cause, .. } | Error::PolicyRead { cause, .. } => Some(cause),
-            _ => None,
-        }
     }
 }
