@@ -304,3 +304,68 @@ fn zstd_output_by_extension() {
     assert!(r.is_complete());
 }
 
+
+fn proc_state(pid: i32) -> Option<(char, i32)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |k: &str| s.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string());
+    let state = field("State:")?.chars().next()?;
+    let tracer = field("TracerPid:")?.parse().ok()?;
+    Some((state, tracer))
+}
+
+#[test]
+fn daemon_left_running_is_detached_on_ctrl_c_after_the_target_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    let mut child = spawnscope()
+        .args(["record", "-q", "-o"])
+        .arg(&trace)
+        .args(["--", "sh", "-c", "setsid sleep 30 </dev/null >/dev/null 2>&1 &"])
+        .spawn()
+        .unwrap();
+    let daemon = wait_for_exec(&trace, "/sleep", Duration::from_secs(10)).expect("daemon started");
+    // The target (sh) exits at once; the tracer keeps following the daemon.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "still following the daemon");
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let st = wait_timeout(&mut child, Duration::from_secs(10)).expect("tracer finished after Ctrl-C");
+    assert_eq!(st.code(), Some(0), "the target's exit code");
+    let (state, tracer) = proc_state(daemon).expect("daemon still running");
+    assert_eq!(tracer, 0, "detached");
+    assert_ne!(state, 't', "not left in a tracing stop");
+    Command::new("kill").arg(daemon.to_string()).status().unwrap();
+    let (_, records, warnings) = read_all(std::fs::File::open(&trace).unwrap()).unwrap();
+    assert!(warnings.is_empty());
+    assert!(records.iter().any(|r| matches!(r, Record::Warning(w) if w.message.contains("detached from 1 task"))));
+}
+
+#[test]
+fn attach_records_children_and_ctrl_c_detaches_leaving_it_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("a.jsonl");
+    let mut target = Command::new("sh").args(["-c", "while :; do /bin/true; sleep 0.02; done"]).spawn().unwrap();
+    let pid = target.id() as i32;
+    let mut child = spawnscope().args(["record", "-o"]).arg(&trace).args(["-p", &pid.to_string()]).stderr(Stdio::piped()).spawn().unwrap();
+    let start = Instant::now();
+    while wait_for_exec(&trace, "/true", Duration::from_millis(100)).is_none() && start.elapsed() < Duration::from_secs(10) {}
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let st = wait_timeout(&mut child, Duration::from_secs(10)).expect("detached and finished");
+    assert_eq!(st.code(), Some(0));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("attaching in events mode"), "{err}");
+    std::thread::sleep(Duration::from_millis(100));
+    let (state, tracer) = proc_state(pid).expect("target still running");
+    assert_eq!(tracer, 0);
+    assert_ne!(state, 't');
+    assert!(target.try_wait().unwrap().is_none(), "the target keeps running");
+    target.kill().unwrap();
+    target.wait().unwrap();
+    let (h, records, warnings) = read_all(std::fs::File::open(&trace).unwrap()).unwrap();
+    assert!(warnings.is_empty());
+    assert_eq!((h.tracer.attached_pid, h.tracer.mode), (Some(pid), TracerMode::Events));
+    assert!(count(&records, "exec") >= 3, "future children recorded");
+    let Some(Record::End(end)) = records.last() else { panic!() };
+    assert_eq!(end.exit_code, None);
+}

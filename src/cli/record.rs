@@ -207,6 +207,14 @@ mod imp {
         if args.capture_env && !args.quiet {
             eprintln!("spawnscope: warning: --capture-env stores environment values (secrets too) in {}", out.display());
         }
+        if args.pid.is_some() && !args.quiet {
+            let how = match args.mode {
+                Mode::Syscall => "syscall mode: every syscall of every thread stops twice (slow)",
+                _ => "events mode: fork/exec/exit only (no failed exec attempts, no socketpair/pipe); \
+                      a seccomp filter cannot be added to a running process",
+            };
+            eprintln!("spawnscope: attaching in {how}; Ctrl-C detaches and leaves it running");
+        }
         let control = spawnscope_tracer::Control::new();
         opts.control = Some(control.clone());
         control.install_signal_handlers(args.pid.is_some());

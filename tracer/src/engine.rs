@@ -291,14 +291,25 @@ impl<'a> Engine<'a> {
     /// The wait loop: until no traced task is left.
     /// Returns how many tasks were detached on request.
     pub(crate) fn run_loop(&mut self, opts: &RecordOptions) -> Result<u64, TraceError> {
+        let mut root_gone = false;
         loop {
             if let Some(c) = &opts.control {
+                if !root_gone && self.root_exit.is_some() {
+                    // A Ctrl-C that ended the target is consumed by it.
+                    root_gone = true;
+                    c.clear_interrupt();
+                }
                 if let Some(sig) = c.take_forward() {
                     // SAFETY: kill with a plain pid and signal number.
                     unsafe { libc::kill(self.root, sig) };
                 }
-                if c.detach_requested() {
-                    return Ok(self.detach_all());
+                let leftovers = c.interrupted() && self.root_exit.is_some();
+                if c.detach_requested() || leftovers {
+                    let n = self.detach_all();
+                    if leftovers && n > 0 {
+                        self.warn(None, format!("interrupted after the target exited: detached from {n} task(s) still running"));
+                    }
+                    return Ok(n);
                 }
             }
             match ptrace::wait(-1, false) {

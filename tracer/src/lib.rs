@@ -301,6 +301,7 @@ pub struct Control {
 struct ControlInner {
     forward: AtomicI32,
     detach: AtomicBool,
+    interrupted: AtomicBool,
 }
 
 impl Control {
@@ -323,7 +324,8 @@ impl Control {
     /// that) and turn them into requests on this handle. With `attached`,
     /// any of them requests a detach; otherwise SIGTERM and SIGHUP are
     /// forwarded to the target, while SIGINT and SIGQUIT, which the terminal
-    /// already delivered to the target's process group, are just absorbed.
+    /// already delivered to the target's process group, only mark the
+    /// recording as interrupted (see [`Control::interrupt`]).
     /// Handlers are installed without SA_RESTART, so the recording thread's
     /// waitpid is interrupted and sees the request. Call once per process.
     pub fn install_signal_handlers(&self, attached: bool) {
@@ -341,6 +343,22 @@ impl Control {
                 libc::sigaction(sig, &sa, std::ptr::null_mut());
             }
         }
+    }
+
+    /// The user interrupted (Ctrl-C) after the target itself had exited:
+    /// the recording detaches from whatever it left running (a daemon)
+    /// instead of waiting for it. (An interrupt while the target still runs
+    /// is the target's business: it got the same Ctrl-C.)
+    pub fn interrupt(&self) {
+        self.inner.interrupted.store(true, Ordering::SeqCst);
+    }
+
+    fn interrupted(&self) -> bool {
+        self.inner.interrupted.load(Ordering::SeqCst)
+    }
+
+    fn clear_interrupt(&self) {
+        self.inner.interrupted.store(false, Ordering::SeqCst);
     }
 
     fn take_forward(&self) -> Option<i32> {
@@ -364,6 +382,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
             c.request_detach();
         } else if sig != libc::SIGINT && sig != libc::SIGQUIT {
             c.forward_signal(sig);
+        } else {
+            c.interrupt();
         }
     }
 }
