@@ -125,6 +125,20 @@ fn view_in_a_real_terminal() {
 }
 
 #[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let Some(t) = Tmux::start("ctrlc", &session_cmd(&format!("view {}", quote(Path::new(SAMPLE)))), 100, 30) else {
+        return;
+    };
+    t.wait_for("Findings");
+    t.keys(&["C-c"]);
+    let s = t.wait_for("EXIT=0");
+    assert!(!s.contains("1 Overview"), "the terminal was not restored:\n{s}");
+    // The shell is back in cooked mode: what we type is echoed.
+    t.keys(&["-l", "echoed-text"]);
+    t.wait_for("echoed-text");
+}
+
+#[test]
 fn view_with_compare_overlays_histograms() {
     let cmd = session_cmd(&format!("view {} --compare {}", quote(Path::new(SAMPLE)), quote(Path::new(SAMPLE))));
     let Some(t) = Tmux::start("compare", &cmd, 100, 30) else { return };

@@ -33,6 +33,8 @@ pub trait InputSource {
 }
 
 /// What a recorder thread sends to the live UI.
+// Records are the common message; boxing them would add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveMsg {
     /// A trace record (the header too) with its line number in the trace file.

@@ -42,7 +42,7 @@ impl Widget for Bars<'_> {
         for (i, b) in self.bars.iter().enumerate().take(inner.height as usize) {
             let len = ((b.value as f64 / max as f64) * bar_w as f64).round() as usize;
             let len = if b.value > 0 { len.max(1).min(bar_w) } else { 0 };
-            let pct = if total > 0 { b.value * 100 / total } else { 0 };
+            let pct = (b.value * 100).checked_div(total).unwrap_or(0);
             let line = Line::from(vec![
                 Span::raw(format!("{:<label_w$} ", fmt::clip(&b.label, label_w))),
                 Span::styled("█".repeat(len), Style::new().fg(b.color)),
