@@ -219,3 +219,46 @@ fn prepend_path_adds_missing_dirs() {
         )
     );
 }
+
+fn missing_target(bare: bool) -> spawn::TargetSpec {
+    spawn::TargetSpec {
+        program: if bare {
+            "spawnscope-lab-missing".into()
+        } else {
+            "/nonexistent/spawnscope-lab/true".into()
+        },
+        bare,
+        candidates: vec![
+            "/nonexistent/spawnscope-lab/a/true".into(),
+            "/nonexistent/spawnscope-lab/true".into(),
+        ],
+        command_env: None,
+        pre_exec: false,
+    }
+}
+
+#[test]
+fn failed_execs_are_reported_per_method() {
+    let t = missing_target(false).prepare().unwrap();
+    // vfork: the child stores execve's errno where the parent reads it.
+    let e = spawn::spawn_one(Method::Vfork, &t).unwrap_err().to_string();
+    assert!(
+        e.contains("exit status 127 (exec failed: No such file or directory"),
+        "{e}"
+    );
+    // fork: the child can only exit 127.
+    let e = spawn::spawn_one(Method::Fork, &t).unwrap_err().to_string();
+    assert!(e.ends_with("failed: exit status 127 (exec failed)"), "{e}");
+    // posix_spawn and std report the error from the spawn call itself.
+    let e = spawn::spawn_one(Method::PosixSpawn, &t)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("posix-spawn spawn failed: No such file or directory"),
+        "{e}"
+    );
+    let e = spawn::spawn_one(Method::RustStd, &t)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("rust-std spawn failed:"), "{e}");
+}
