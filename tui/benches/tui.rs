@@ -69,6 +69,12 @@ fn main() {
     let mut app = App::new("bench.jsonl", loaded.analysis, loaded.events);
     let t_app = t1.elapsed();
     println!("app tables: CPU {}", ms(thread_cpu() - c1));
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .unwrap_or(0);
+    println!("memory: peak RSS {:.0} MiB with the trace open", hwm as f64 / 1024.0);
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     app.update(Action::Resize(120, 40));
     let t2 = Instant::now();

@@ -78,6 +78,21 @@ fn collapsing_the_tree() {
 }
 
 #[test]
+fn details_of_the_root_process_and_of_a_spawn() {
+    let mut app = sample_app();
+    press(&mut app, "4\n");
+    let d = app.detail.clone().expect("detail of the root");
+    assert_eq!(d.items, vec![crate::app::Subject::Process(0)]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("process 100 (not spawned by a traced process"), "{screen}");
+    press(&mut app, "\x1bjjjjjjjjjjj\n");
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Rust socketpair before      yes"), "{screen}");
+    assert!(screen.contains("ENOENT") && screen.contains("/usr/local/sbin/cc"), "{screen}");
+    assert!(screen.contains("failed exec attempts        2 in 6.0µs"), "{screen}");
+}
+
+#[test]
 fn finding_evidence_steps_through_spawns() {
     let mut app = sample_app();
     press(&mut app, "\n");

@@ -97,3 +97,13 @@ fn small_and_resized_terminals_do_not_break() {
         }
     }
 }
+
+#[test]
+fn events_mode_latencies_are_called_lower_bounds() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/traces/valid/events-mode.jsonl");
+    let loaded = crate::load_trace(std::path::Path::new(path)).unwrap();
+    let mut app = crate::App::new("events-mode.jsonl", loaded.analysis, loaded.events);
+    app.update(Action::ShowView(View::Latency));
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("events mode") && screen.contains("lower bounds"), "{screen}");
+}

@@ -36,7 +36,8 @@ impl Widget for EventsView<'_> {
             Some(_) => format!("Events ({} of {} match)", fmt::count(n as u64), fmt::count(app.log.len() as u64)),
             None => format!("Events ({})", fmt::count(n as u64)),
         };
-        let block = Block::bordered().title(Span::styled(title, theme::title()));
+        let title = Line::from(vec![Span::styled(title, theme::title()), Span::styled(" · durations under tracing", theme::dim())]);
+        let block = Block::bordered().title(title);
         let inner = block.inner(area);
         block.render(area, buf);
         let show_filter = ev.editing || !ev.filter.is_empty();

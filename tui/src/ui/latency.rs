@@ -44,7 +44,12 @@ impl<'a> Widget for LatencyView<'a> {
         let [list, hists, note] =
             Layout::vertical([Constraint::Length(list_h), Constraint::Min(4), Constraint::Length(1)]).areas(area);
         GroupTable(app).render(list, buf);
-        Line::styled(format!(" clone entry → child's exec, {}", super::UNDER_TRACING), theme::dim()).render(note, buf);
+        let note_text = if app.trace.analysis.has_syscall_times() {
+            format!(" clone entry → child's exec, {}", super::UNDER_TRACING)
+        } else {
+            " events mode: from the fork event, not the syscall entry: lower bounds, under tracing".to_string()
+        };
+        Line::styled(note_text, theme::dim()).render(note, buf);
         let (left, right) = app.latency.pair(groups);
         if let Some(c) = &app.compare {
             let key = left.map(|g| g.key.as_str()).unwrap_or("");
