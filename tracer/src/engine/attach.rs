@@ -29,9 +29,7 @@ pub(crate) fn run(opts: &RecordOptions, pid: i32, observer: &mut dyn Observer) -
     let mode = match opts.mode {
         ModeRequest::Auto | ModeRequest::Events => TracerMode::Events,
         ModeRequest::Syscall => TracerMode::Syscall,
-        ModeRequest::Seccomp => {
-            return Err(TraceError::SeccompRefused { errno: Errno::EPERM });
-        }
+        ModeRequest::Seccomp => return Err(TraceError::SeccompAttach { pid }),
     };
     if procfs::status(pid).and_then(|s| s.tgid) != Some(pid) {
         return Err(TraceError::NoSuchProcess { pid });

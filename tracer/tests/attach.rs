@@ -1,0 +1,117 @@
+//! `record -p PID`: attaching to a running (multi-threaded) process,
+//! recording its future children, and detaching on request so that it runs
+//! on untouched.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use spawnscope_format::*;
+use spawnscope_tracer::{record, Control, ModeRequest, Observer, ObserverError, RecordOptions};
+
+/// Collects records and requests a detach once `want` exec records arrived.
+struct DetachAfter {
+    records: Vec<Record>,
+    want: usize,
+    control: Control,
+    started: Option<i32>,
+}
+
+impl Observer for DetachAfter {
+    fn started(&mut self, pid: i32) {
+        self.started = Some(pid);
+    }
+    fn record(&mut self, r: Record) -> Result<(), ObserverError> {
+        self.records.push(r);
+        if self.records.iter().filter(|r| matches!(r, Record::Exec(_))).count() >= self.want {
+            self.control.request_detach();
+        }
+        Ok(())
+    }
+}
+
+fn tracer_pid(pid: u32) -> (char, i32) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |k: &str| s.lines().find(|l| l.starts_with(k)).unwrap()[k.len()..].trim().to_string();
+    (field("State:").chars().next().unwrap(), field("TracerPid:").parse().unwrap())
+}
+
+fn attach(pid: u32, mode: ModeRequest, info: bool, want: usize) -> (spawnscope_tracer::Outcome, Vec<Record>) {
+    let control = Control::new();
+    let mut o = RecordOptions::attach(pid as i32).mode(mode);
+    o.syscall_info = info;
+    o.control = Some(control.clone());
+    let mut obs = DetachAfter { records: Vec::new(), want, control, started: None };
+    let t0 = Instant::now();
+    let outcome = record(&o, &mut obs).expect("attach");
+    assert!(t0.elapsed() < Duration::from_secs(20));
+    assert_eq!(obs.started, Some(pid as i32));
+    (outcome, obs.records)
+}
+
+#[test]
+fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
+    // 4 threads spawning /bin/true in a loop: every thread must be attached
+    // (spawns come from all of them) and the process must run on afterwards.
+    let mut target = Command::new(fixture("threads_spawner")).args(["4", "1000000"]).stdout(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    for &(mode, info) in &[(ModeRequest::Auto, true), (ModeRequest::Syscall, true), (ModeRequest::Syscall, false)] {
+        let (outcome, recs) = attach(target.id(), mode, info, 40);
+        let expected = if mode == ModeRequest::Syscall { TracerMode::Syscall } else { TracerMode::Events };
+        assert_eq!(outcome.mode, expected);
+        assert_eq!(outcome.exit_code, None, "detached, not exited");
+        assert!(outcome.detached >= 4, "{mode:?}: detached {} tasks", outcome.detached);
+        let Some(Record::Header(h)) = recs.first() else { panic!() };
+        assert_eq!(h.tracer.attached_pid, Some(target.id() as i32));
+        assert!(h.command.is_empty());
+        let tids: std::collections::HashSet<i32> = recs
+            .iter()
+            .filter_map(|r| if let Record::Spawn(s) = r { (!s.thread).then_some(s.tid) } else { None })
+            .collect();
+        assert!(tids.len() >= 2, "{mode:?}: spawns from several threads: {tids:?}");
+        assert!(recs.iter().any(|r| matches!(r, Record::Warning(w) if w.message.contains("detached"))));
+        std::thread::sleep(Duration::from_millis(50));
+        let (state, tracer) = tracer_pid(target.id());
+        assert_eq!(tracer, 0, "{mode:?}");
+        assert_ne!(state, 't', "{mode:?}: left stopped");
+        assert!(target.try_wait().unwrap().is_none(), "{mode:?}: still running");
+    }
+    target.kill().unwrap();
+    target.wait().unwrap();
+}
+
+#[test]
+fn attach_in_syscall_mode_sees_failed_exec_attempts() {
+    let script = format!("while :; do {}; sleep 0.01; done", fixture("posix_spawnp_path").display());
+    let mut target = Command::new("sh").args(["-c", &script]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let (outcome, recs) = attach(target.id(), ModeRequest::Syscall, true, 12);
+    assert!(outcome.exec_failed >= 3, "PATH search visible in syscall mode: {}", outcome.exec_failed);
+    assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/nonexistent/a/true" && e.result == 2)));
+    let (_, tracer) = tracer_pid(target.id());
+    assert_eq!(tracer, 0);
+    target.kill().unwrap();
+    target.wait().unwrap();
+}
+
+#[test]
+fn attach_to_a_missing_process_is_an_error() {
+    let o = RecordOptions::attach(i32::MAX - 7);
+    let err = spawnscope_tracer::record_to_vec(&o).unwrap_err();
+    assert!(matches!(err, spawnscope_tracer::TraceError::NoSuchProcess { .. }), "{err}");
+    let o = RecordOptions::attach(1).mode(ModeRequest::Seccomp);
+    let err = spawnscope_tracer::record_to_vec(&o).unwrap_err();
+    assert!(matches!(err, spawnscope_tracer::TraceError::SeccompAttach { pid: 1 }), "{err}");
+}
+
+#[test]
+fn attached_process_exit_ends_the_recording_with_its_code() {
+    let mut target = Command::new("sh").args(["-c", "sleep 0.3; /bin/true; exit 5"]).spawn().unwrap();
+    let o = RecordOptions::attach(target.id() as i32);
+    let (outcome, recs) = spawnscope_tracer::record_to_vec(&o).unwrap();
+    assert_eq!(outcome.exit_code, Some(5));
+    assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/bin/true")));
+    let _ = target.wait();
+}
