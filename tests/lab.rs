@@ -295,6 +295,7 @@ fn a_traced_run_says_so() {
 fn bad_input_is_one_line_and_exit_2() {
     bad_input(&["--count", "0"], "--count must be between 1 and");
     bad_input(&["--rss", "lots"], "not a size: \"lots\"");
+    bad_input(&["--rss", "900T"], "is more than 90% of the available memory");
     bad_input(
         &["--method", "fork", "--pre-exec"],
         "--pre-exec needs --method rust-std",
