@@ -29,6 +29,16 @@ impl Ballast {
                 len: 0,
             });
         }
+        // Touching more than is available would summon the OOM killer.
+        if let Some(avail) = available_memory() {
+            if bytes > avail / 10 * 9 {
+                return Err(LabError::InvalidArgument(format!(
+                    "--rss {} is more than 90% of the available memory ({})",
+                    crate::format_size(bytes),
+                    crate::format_size(avail)
+                )));
+            }
+        }
         // SAFETY: a fresh private anonymous mapping, checked for failure.
         let ptr = unsafe {
             libc::mmap(
@@ -76,6 +86,12 @@ impl Drop for Ballast {
             unsafe { libc::munmap(self.ptr, self.len) };
         }
     }
+}
+
+/// MemAvailable from /proc/meminfo in bytes (None when unreadable).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    status_kib(&text, "MemAvailable:")
 }
 
 /// VmRSS and VmPTE of this process in bytes, from /proc/self/status.
