@@ -10,7 +10,7 @@
 # (packages `ziglang` and `cargo-zigbuild`) into a private virtualenv; no
 # other download. Environment:
 #   GLIBC=2.17                  the oldest glibc to support
-#   ARCH=x86_64                 or aarch64 (needs `rustup target add aarch64-unknown-linux-gnu`)
+#   ARCH=x86_64                 aarch64 should work the same way (not tried)
 #   CARGO_TARGET_DIR=...        default: target-glibc217
 #   ZIG_VENV=...                default: $CARGO_TARGET_DIR/zig-venv
 set -euo pipefail

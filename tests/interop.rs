@@ -465,3 +465,48 @@ fn strace_import_agrees_with_spawnscope_record() {
     let syscalls = |a: &Analysis| a.spawns.iter().map(|s| s.syscall).collect::<Vec<_>>();
     assert_eq!(syscalls(&ai), syscalls(&ar));
 }
+
+/// scripts/check-glibc-symbols.sh on the binary under test: a normal build on
+/// a current distribution needs newer symbols than 2.17, and none newer than 99.0.
+#[test]
+fn glibc_symbol_checker_reads_a_binary() {
+    let script = root().join("scripts/check-glibc-symbols.sh");
+    let bin = assert_cmd::cargo::cargo_bin("spawnscope");
+    let run = |args: &[&str]| {
+        std::process::Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[s(&bin), "99.0"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(": ok: newest glibc symbol version needed is 2."),
+        "{text}"
+    );
+    let newest: String = text
+        .rsplit("needed is ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let old = run(&[s(&bin), "2.1"]);
+    let old_text = String::from_utf8_lossy(&old.stdout);
+    assert_eq!(old.status.code(), Some(1), "{old_text}");
+    assert!(
+        old_text.contains(&format!("FAIL: requires glibc {newest} > 2.1")),
+        "{old_text}"
+    );
+    assert!(
+        old_text
+            .lines()
+            .any(|l| l.starts_with("needs ") && l.contains("@GLIBC_")),
+        "{old_text}"
+    );
+    assert_eq!(run(&["/nonexistent/binary"]).status.code(), Some(2));
+    assert_eq!(run(&[s(&bin), "two.seventeen"]).status.code(), Some(2));
+}
