@@ -120,6 +120,27 @@ fn import_writes_a_trace_that_reads_back() {
 }
 
 #[test]
+fn import_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stdin.jsonl");
+    let log = std::fs::read(strace_log("python_subprocess.log")).unwrap();
+    let o = spawnscope()
+        .args(["import", "strace", "-", "-o", s(&out)])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(analyze(&out).summary.spawns, 1);
+    let o = spawnscope()
+        .args(["import", "strace", "-", "-o", s(&out)])
+        .write_stdin("junk\n")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("<stdin>: line 1: "));
+}
+
+#[test]
 fn import_ff_prefix_and_notes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ff.jsonl");

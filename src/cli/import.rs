@@ -30,7 +30,7 @@ Without -ttt there are no times, without -v no environment sizes, without -f no 
 the import says so and keeps what the log shows. strace does not record host facts;
 give them with the flags below so that `spawnscope diff` can compare machines.")]
 pub struct StraceArgs {
-    /// strace log file(s), or the PREFIX of `strace -ff -o PREFIX` files.
+    /// strace log file(s), the PREFIX of `strace -ff -o PREFIX` files, or - for standard input.
     #[arg(value_name = "LOG", required = true)]
     logs: Vec<PathBuf>,
     /// The trace to write (`.jsonl`, or `.jsonl.zst` for compressed).
@@ -120,7 +120,16 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
             ));
         }
     }
-    let imported = strace::import_paths(&a.logs, &opts)?;
+    let imported = if a.logs.len() == 1 && a.logs[0].as_os_str() == "-" {
+        let stdin = strace::LogInput {
+            name: "<stdin>".to_string(),
+            pid: None,
+            reader: Box::new(std::io::stdin().lock()),
+        };
+        strace::import(vec![stdin], &opts)?
+    } else {
+        strace::import_paths(&a.logs, &opts)?
+    };
     let writer = FileWriter::create(&a.output)?;
     imported
         .write(writer)
