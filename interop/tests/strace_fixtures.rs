@@ -529,7 +529,8 @@ fn multithreaded_exit_group_and_killed_with_core() {
         "50 1700000000.000007 +++ exited with 1 +++\n",
     ))
     .unwrap();
-    let exits: Vec<(i32, i32, Option<i32>, Option<i32>, bool, bool)> = t
+    type ExitRow = (i32, i32, Option<i32>, Option<i32>, bool, bool);
+    let exits: Vec<ExitRow> = t
         .records
         .iter()
         .filter_map(|r| match r {
