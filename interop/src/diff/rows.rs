@@ -221,12 +221,13 @@ pub(super) fn fork_rss(a: &Analysis) -> Vec<u64> {
 
 pub(super) fn rss_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (ra, rb) = (fork_rss(a), fork_rss(b));
-    let kib = |v: &[u64], f: fn(&[u64]) -> u64| (!v.is_empty()).then(|| (f(v) * 1024) as f64);
+    let kib =
+        |v: &[u64], f: fn(&[u64]) -> u64| (!v.is_empty()).then(|| f(v).saturating_mul(1024) as f64);
     let pte = |an: &Analysis| {
         an.spawns
             .iter()
             .filter(|s| s.style == SpawnStyle::Fork)
-            .filter_map(|s| s.parent_mem.map(|m| m.pte_kb * 1024))
+            .filter_map(|s| s.parent_mem.map(|m| m.pte_kb.saturating_mul(1024)))
             .max()
     };
     vec![

@@ -36,7 +36,7 @@ pub(super) fn parts(a: &Analysis) -> Parts {
                     .find(|e| e.result == 0 && e.t_exit >= s.t_start)
             })
             .map_or(0, |e| spawnscope_analyzer::attempt_ns(e.t_entry, e.t_exit));
-        let rest = lat.saturating_sub(clone + failed + exec);
+        let rest = lat.saturating_sub(clone.saturating_add(failed).saturating_add(exec));
         for (acc, v) in sum.iter_mut().zip([clone, failed, exec, rest, lat]) {
             *acc += u128::from(v);
         }
@@ -107,10 +107,10 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
     if let Some(&max_b) = rb.last() {
         m.push_str(&format!(
             " from a parent with up to {} RSS",
-            fmt::bytes(max_b * 1024)
+            fmt::bytes(max_b.saturating_mul(1024))
         ));
         if let Some(&max_a) = ra.last() {
-            m.push_str(&format!(" (A: {})", fmt::bytes(max_a * 1024)));
+            m.push_str(&format!(" (A: {})", fmt::bytes(max_a.saturating_mul(1024))));
         }
     }
     m
@@ -140,7 +140,7 @@ fn exec_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
         if fork_share(slower) > fork_share(faster) {
             m.push_str(&format!(
                 ": in {who}'s fork-style children exec first frees the copy of the parent's address space (up to {} RSS)",
-                fmt::bytes(rss * 1024)
+                fmt::bytes(rss.saturating_mul(1024))
             ));
         }
     }

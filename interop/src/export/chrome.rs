@@ -261,7 +261,7 @@ fn spawn_events(a: &Analysis, s: &Spawn, tracks: &[i64], end: u64, out: &mut Vec
             name,
             "spawn",
             s.t_start,
-            s.t_start + b,
+            s.t_start.saturating_add(b),
             parent_pid,
             parent_tid,
             json!({ "child_pid": s.child_pid }),

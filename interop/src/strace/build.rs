@@ -314,7 +314,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                 } else {
                     exited.insert(pid);
                     if Some(pid) == root {
-                        exit_code = code.or(signal.map(|s| 128 + s));
+                        exit_code = code.or(signal.map(|s| s.saturating_add(128)));
                     }
                 }
                 records.push(Record::Exit(ExitEvent {

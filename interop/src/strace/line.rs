@@ -234,7 +234,10 @@ fn parse_body(s: &str) -> Result<Body<'_>, String> {
     }
     if t.ends_with(" ...>") {
         if let Some(pos) = t.rfind("<pid changed to ") {
-            let n = t[pos + "<pid changed to ".len()..t.len() - " ...>".len()].trim();
+            let n = t
+                .get(pos + "<pid changed to ".len()..t.len() - " ...>".len())
+                .unwrap_or("")
+                .trim();
             let n: i32 = n
                 .parse()
                 .map_err(|_| "bad pid in \"<pid changed to N ...>\"")?;
@@ -382,6 +385,12 @@ mod tests {
             split_attach_message("execve(\"Process 12 attached\") = 0"),
             None
         );
+    }
+
+    #[test]
+    fn a_pid_change_marker_without_a_pid_is_an_error() {
+        assert!(parse_line("1 x(<pid changed to ...>").is_err());
+        assert!(parse_line("1 x(a <pid changed to  ...>").is_err());
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl FileClock {
                     });
                 }
                 if self.clock == Some(Clock::Relative) {
-                    self.rel_sum += ns;
+                    self.rel_sum = self.rel_sum.saturating_add(ns);
                     self.rel_sum
                 } else {
                     ns
@@ -124,10 +124,10 @@ impl FileClock {
                 self.clock.get_or_insert(Clock::TimeOfDay);
                 const DAY: u64 = 86_400 * 1_000_000_000;
                 // Past midnight: the time of day jumps back by most of a day.
-                if ns + self.day_offset + DAY / 2 < self.last {
-                    self.day_offset += DAY;
+                if ns.saturating_add(self.day_offset).saturating_add(DAY / 2) < self.last {
+                    self.day_offset = self.day_offset.saturating_add(DAY);
                 }
-                ns + self.day_offset
+                ns.saturating_add(self.day_offset)
             }
         };
         self.last = self.last.max(t);
@@ -332,7 +332,7 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                     .map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
                 let call = decode::decode(&c).map_err(|d| malformed(lineno, d))?;
                 p.calls_without_duration += u64::from(c.dur_ns.is_none() && c.ret != Ret::Unknown);
-                let t_done = c.dur_ns.map_or(t, |d| t + d);
+                let t_done = c.dur_ns.map_or(t, |d| t.saturating_add(d));
                 p.max_t = p.max_t.max(t_done);
                 p.items.push(Item {
                     tid,
@@ -357,7 +357,7 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                 };
                 let c = decode::parse_complete(&full).map_err(where_)?;
                 let call = decode::decode(&c).map_err(where_)?;
-                let t_done = c.dur_ns.map_or(t, |d| (pend.t + d).max(pend.t));
+                let t_done = c.dur_ns.map_or(t, |d| pend.t.saturating_add(d));
                 p.max_t = p.max_t.max(t_done);
                 p.items.push(Item {
                     tid: pend.caller,
