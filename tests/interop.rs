@@ -424,9 +424,63 @@ fn envs(p: &Path) -> Vec<(u64, u64, String)> {
         .collect()
 }
 
+/// Records `argv` with strace (the command docs/interop.md gives) and with
+/// `spawnscope record`, imports the strace log, and returns both trace paths.
+fn record_both(dir: &Path, tag: &str, argv: &[&str]) -> (PathBuf, PathBuf) {
+    let env = [("PATH", "/nonexistent:/usr/bin:/bin"), ("LANG", "C")];
+    let log = dir.join(format!("{tag}.strace"));
+    let st = std::process::Command::new("strace")
+        .args(["-f", "-ttt", "-T", "-v", "-s", "4096", "-e"])
+        .arg("trace=clone,clone3,fork,vfork,execve,execveat,socketpair,pipe,pipe2,exit_group")
+        .args(["-o", s(&log), "--"])
+        .args(argv)
+        .env_clear()
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("strace is needed for this test");
+    assert!(st.success(), "strace {argv:?}");
+    let imported = dir.join(format!("{tag}-imported.jsonl"));
+    ok(&["import", "strace", s(&log), "-o", s(&imported), "--quiet"]);
+    let recorded = dir.join(format!("{tag}-recorded.jsonl"));
+    let out = spawnscope()
+        .args(["record", "-o", s(&recorded), "--"])
+        .args(argv)
+        .env_clear()
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "record {argv:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (imported, recorded)
+}
+
+/// Both traces of one program agree on every spawn (syscall, style, code
+/// path, failed attempts, exec path and argv), threads, failed attempts,
+/// exit code and the environment summary of every successful exec.
+fn assert_agree(imported: &Path, recorded: &Path, spawns: usize) {
+    let (ai, ar) = (analyze(imported), analyze(recorded));
+    assert_eq!(shape(&ai), shape(&ar));
+    assert_eq!(shape(&ai).len(), spawns);
+    let syscalls = |a: &Analysis| a.spawns.iter().map(|s| s.syscall).collect::<Vec<_>>();
+    assert_eq!(syscalls(&ai), syscalls(&ar));
+    assert_eq!(ai.summary.threads, ar.summary.threads);
+    assert_eq!(
+        ai.summary.failed_exec_attempts,
+        ar.summary.failed_exec_attempts
+    );
+    assert_eq!(ai.summary.exit_code, ar.summary.exit_code);
+    // The same (count, bytes, FNV hash) from strace's -v text and from the
+    // tracee's memory.
+    assert_eq!(envs(imported), envs(recorded));
+}
+
 /// The acceptance test: one program recorded by strace and by
 /// spawnscope gives the same spawns, styles, code paths, failed attempts and
-/// environments.
+/// environments. A C program spawning in every way glibc offers.
 #[test]
 fn strace_import_agrees_with_spawnscope_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -442,49 +496,53 @@ fn strace_import_agrees_with_spawnscope_record() {
         .status()
         .expect("gcc is needed for this test");
     assert!(cc.success());
-    let env = [("PATH", "/nonexistent:/usr/bin:/bin"), ("LANG", "C")];
+    let (i, r) = record_both(dir.path(), "c", &[s(&bin)]);
+    assert_agree(&i, &r, 8);
+}
 
-    let log = dir.path().join("strace.log");
-    let st = std::process::Command::new("strace")
-        .args(["-f", "-ttt", "-T", "-v", "-s", "4096", "-e"])
-        .arg("trace=clone,clone3,fork,vfork,execve,execveat,socketpair,pipe,pipe2,exit_group")
-        .args(["-o", s(&log), s(&bin)])
-        .env_clear()
-        .envs(env)
-        .stdout(std::process::Stdio::null())
+/// The same for CPython's subprocess (vfork), a shell (fork, fork without
+/// exec) and Rust std (posix_spawn and the fork+exec fallback).
+#[test]
+fn strace_import_agrees_with_spawnscope_record_on_python_bash_rust() {
+    let dir = tempfile::tempdir().unwrap();
+    let (i, r) = record_both(
+        dir.path(),
+        "py",
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "import subprocess; subprocess.run(['true'])",
+        ],
+    );
+    assert_agree(&i, &r, 1);
+    let (i, r) = record_both(
+        dir.path(),
+        "sh",
+        &[
+            "/bin/bash",
+            "-c",
+            "/bin/true; echo x | cat >/dev/null; (exit 3); true",
+        ],
+    );
+    assert_agree(&i, &r, 4);
+    let bin = dir.path().join("rust_spawns");
+    let rc = std::process::Command::new("rustc")
+        .args(["-O", "-o", s(&bin), s(&strace_log("src/rust_spawns.rs"))])
         .status()
-        .expect("strace is needed for this test");
-    assert!(st.success());
-    let imported = dir.path().join("imported.jsonl");
-    ok(&["import", "strace", s(&log), "-o", s(&imported), "--quiet"]);
-
-    let recorded = dir.path().join("recorded.jsonl");
-    let out = spawnscope()
-        .args(["record", "-o", s(&recorded), "--", s(&bin)])
-        .env_clear()
-        .envs(env)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "record: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let (ai, ar) = (analyze(&imported), analyze(&recorded));
-    assert_eq!(shape(&ai), shape(&ar));
-    assert_eq!(shape(&ai).len(), 8);
-    assert_eq!(ai.summary.threads, ar.summary.threads);
+        .expect("rustc is needed for this test");
+    assert!(rc.success());
+    let (i, r) = record_both(dir.path(), "rs", &[s(&bin)]);
+    assert_agree(&i, &r, 4);
+    let paths: Vec<String> = shape(&analyze(&i)).into_iter().map(|x| x.1).collect();
     assert_eq!(
-        ai.summary.failed_exec_attempts,
-        ar.summary.failed_exec_attempts
+        paths,
+        [
+            "glibc-posix-spawn",
+            "rust-std-fork-fallback",
+            "glibc-posix-spawn",
+            "rust-std-fork-fallback"
+        ]
     );
-    assert_eq!(ai.summary.exit_code, ar.summary.exit_code);
-    // The same environment summary (count, bytes, FNV hash) computed from
-    // strace's -v text and from the tracee's memory.
-    assert_eq!(envs(&imported), envs(&recorded));
-    let syscalls = |a: &Analysis| a.spawns.iter().map(|s| s.syscall).collect::<Vec<_>>();
-    assert_eq!(syscalls(&ai), syscalls(&ar));
 }
 
 /// scripts/check-glibc-symbols.sh on the binary under test: a normal build on
