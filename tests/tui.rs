@@ -213,6 +213,25 @@ fn letting_the_target_finish_completes_the_trace() {
     assert!(matches!(recs.last(), Some(spawnscope_format::Record::End(_))), "trace has its end line");
 }
 
+#[test]
+fn quitting_an_attached_process_leaves_it_running() {
+    let marker = format!("32.{}", std::process::id());
+    let mut child = std::process::Command::new("sleep").arg(&marker).spawn().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = session_cmd(&format!("run -p {} -o {}", child.id(), quote(&dir.path().join("a.jsonl"))));
+    let t = Tmux::start("attach", &cmd, 100, 30);
+    if let Some(t) = &t {
+        let s = t.wait_for("running, pid");
+        assert!(s.contains(&format!("pid {}", child.id())), "{s}");
+        t.keys(&["q"]);
+        t.wait_for("EXIT=0");
+    }
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "the attached process was killed");
+}
+
 // ---- without a terminal: the text report ----
 
 fn spawnscope() -> Command {

@@ -136,6 +136,7 @@ fn go(s: Session) -> anyhow::Result<i32> {
         print_report(&analysis, &trace)?;
         return Ok(outcome.exit_code.unwrap_or(0));
     }
+    let attached = opts.attach_pid.is_some();
     let (tx, rx) = mpsc::channel();
     let recorder = std::thread::Builder::new()
         .name("spawnscope-record".into())
@@ -153,7 +154,7 @@ fn go(s: Session) -> anyhow::Result<i32> {
             (result, close)
         })
         .context("cannot start the recorder thread")?;
-    let info = LiveInfo { command: shown, output: target_output.clone(), trace: Some(trace.clone()) };
+    let info = LiveInfo { command: shown, output: target_output.clone(), trace: Some(trace.clone()), attached };
     let exit = match spawnscope_tui::run::run_live(info, rx) {
         Ok(e) => e,
         Err(e) => {
@@ -173,6 +174,16 @@ fn go(s: Session) -> anyhow::Result<i32> {
             }
         }
         Exit::LetFinish => eprintln!("spawnscope: UI closed; waiting for the target to finish ({where_})"),
+        Exit::Quit if attached && !recorder.is_finished() => {
+            control.request_detach();
+            if !wait_for(&recorder, Duration::from_secs(2)) {
+                // The tracer sees the request at its next stop; an idle process
+                // is detached by the kernel when we exit (no PTRACE_O_EXITKILL
+                // when attached).
+                eprintln!("spawnscope: detached; {where_} (cut short)");
+                return Ok(0);
+            }
+        }
         Exit::Quit => {}
     }
     let (result, close) = recorder.join().map_err(|_| anyhow::anyhow!("the recorder thread panicked"))?;

@@ -24,6 +24,9 @@ pub struct LiveInfo {
     pub output: Option<PathBuf>,
     /// Where the trace is written.
     pub trace: Option<PathBuf>,
+    /// Attached to a running process (`run -p`): quitting detaches from it
+    /// and never kills it, so there is nothing to ask.
+    pub attached: bool,
 }
 
 /// Live state: the incremental analysis and the target's status.
@@ -46,6 +49,11 @@ impl Live {
 
     pub fn running(&self) -> bool {
         matches!(self.status, LiveStatus::Starting | LiveStatus::Running { .. })
+    }
+
+    /// A target of our own still runs: quitting must ask about it.
+    pub fn owns_running_target(&self) -> bool {
+        self.running() && !self.info.attached
     }
 
     pub fn push(&mut self, line: u64, rec: &Record) {

@@ -49,6 +49,7 @@ impl View {
 /// How the user asked to leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    /// Quit (an attached process is detached from and goes on).
     Quit,
     /// Quit and kill the live target.
     KillTarget,
@@ -139,11 +140,11 @@ impl App {
     pub fn update(&mut self, action: Action) {
         match action {
             Action::Quit => match &self.live {
-                Some(l) if l.running() => self.prompt = true,
+                Some(l) if l.owns_running_target() => self.prompt = true,
                 _ => self.exit = Some(Exit::Quit),
             },
             Action::Interrupt => {
-                let running = self.live.as_ref().is_some_and(Live::running);
+                let running = self.live.as_ref().is_some_and(Live::owns_running_target);
                 self.exit = Some(if running { Exit::KillTarget } else { Exit::Quit });
             }
             Action::KillTarget if self.prompt => self.exit = Some(Exit::KillTarget),

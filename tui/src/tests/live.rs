@@ -18,6 +18,7 @@ fn live_app() -> App {
         command: vec!["python3".into(), "build.py".into()],
         output: Some("/tmp/build.jsonl.out".into()),
         trace: Some("/tmp/build.jsonl".into()),
+        attached: false,
     })
 }
 
@@ -70,6 +71,17 @@ fn quitting_while_the_target_runs_asks_first() {
     app.update(Action::Started(100));
     let k = crate::key_action(&app, KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE));
     assert_eq!(k, Some(Action::Up));
+}
+
+#[test]
+fn quitting_an_attached_process_detaches_without_asking() {
+    let mut app = App::live(LiveInfo { command: vec!["pid 4242".into()], attached: true, ..LiveInfo::default() });
+    apply(&mut app, [Action::Started(4242), Action::Quit]);
+    assert!(!app.prompt);
+    assert_eq!(app.exit, Some(Exit::Quit));
+    let mut app = App::live(LiveInfo { attached: true, ..LiveInfo::default() });
+    apply(&mut app, [Action::Started(4242), Action::Interrupt]);
+    assert_eq!(app.exit, Some(Exit::Quit), "Ctrl-C never kills an attached process");
 }
 
 #[test]
