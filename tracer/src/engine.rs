@@ -9,7 +9,7 @@
 //! syscall-exit stop. Fork-style clones replace VFORK_DONE by the syscall-exit
 //! stop of the clone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use nix::errno::Errno;
@@ -779,40 +779,61 @@ impl<'a> Engine<'a> {
     /// Children created meanwhile are auto-attached and detached too. A
     /// signal the tracee was about to receive is delivered at detach.
     pub(crate) fn detach_all(&mut self) -> u64 {
-        let mut remaining: std::collections::HashSet<Tid> = self.tasks.keys().copied().collect();
+        let mut remaining: HashSet<Tid> = self.tasks.keys().copied().collect();
         remaining.retain(|&tid| ptrace::interrupt(tid).is_ok());
+        let mut done: HashSet<Tid> = HashSet::new();
         let mut n = 0;
         while !remaining.is_empty() {
-            match ptrace::wait(-1, false) {
+            match ptrace::wait(-1, true) {
                 Ok(Some(WaitEvent::Stopped { tid, stop })) => {
                     let sig = match stop {
                         StopKind::Signal(s) => Some(s),
                         StopKind::Event { event: ptrace::EVENT_FORK | ptrace::EVENT_VFORK | ptrace::EVENT_CLONE, .. } => {
+                            // The child is traced too; its first stop may
+                            // already have come (and been detached).
                             if let Ok(child) = ptrace::get_event_msg(tid) {
-                                remaining.insert(child as Tid);
+                                if !done.contains(&(child as Tid)) {
+                                    remaining.insert(child as Tid);
+                                }
                             }
                             None
                         }
                         _ => None,
                     };
-                    let group_stop = matches!(stop, StopKind::Event { event: ptrace::EVENT_STOP, sig } if sig.is_stopping());
+                    // Detached in group-stop, a task stays stopped, as untraced.
                     let _ = Stopped::new(tid, stop).detach(sig);
-                    if group_stop {
-                        // Detached in group-stop: it stays stopped, as it would untraced.
-                    }
                     remaining.remove(&tid);
+                    done.insert(tid);
                     n += 1;
                 }
                 Ok(Some(WaitEvent::Exited { tid, .. } | WaitEvent::Signaled { tid, .. })) => {
                     remaining.remove(&tid);
+                    done.insert(tid);
                 }
-                Ok(None) | Err(Errno::EINTR) => {}
+                Ok(None) | Err(Errno::EINTR) => {
+                    // Nothing ready: forget tasks that are no longer ours
+                    // (gone, or detached under another id), then poll again.
+                    // A vfork parent waiting for its child stays ours.
+                    remaining.retain(|&tid| traced_by_us(tid));
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
                 Err(_) => break,
             }
         }
         self.tasks.clear();
         n
     }
+}
+
+/// Whether `tid` is traced by the calling thread (TracerPid in
+/// /proc/TID/status is the tracer's thread id).
+fn traced_by_us(tid: Tid) -> bool {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{tid}/status")) else { return false };
+    let me = nix::unistd::gettid().as_raw();
+    text.lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .is_some_and(|p| p == me)
 }
 
 /// Reads `struct clone_args`: min(size, what we know) bytes.

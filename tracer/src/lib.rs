@@ -27,7 +27,7 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! use spawnscope_tracer::{record, RecordOptions};
 //! use spawnscope_format::Record;
 //!

@@ -44,8 +44,18 @@ fn attach(pid: u32, mode: ModeRequest, info: bool, want: usize) -> (spawnscope_t
     o.syscall_info = info;
     o.control = Some(control.clone());
     let mut obs = DetachAfter { records: Vec::new(), want, control, started: None };
+    // Watchdog: a hang becomes a failure (the target is killed, which ends
+    // the recording) instead of a stuck test run.
+    let (done, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            // SAFETY: plain kill(2) of the test's own child.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    });
     let t0 = Instant::now();
     let outcome = record(&o, &mut obs).expect("attach");
+    let _ = done.send(());
     assert!(t0.elapsed() < Duration::from_secs(20));
     assert_eq!(obs.started, Some(pid as i32));
     (outcome, obs.records)
