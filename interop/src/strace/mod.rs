@@ -203,7 +203,7 @@ impl Imported {
 /// assert_eq!(t.records.iter().filter(|r| r.kind() == "exec").count(), 1);
 /// ```
 pub fn import(inputs: Vec<LogInput>, opts: &ImportOptions) -> Result<Imported, InteropError> {
-    let parsed = parse::parse_all(inputs)?;
+    let parsed = parse::parse_all(inputs, opts.capture_env)?;
     Ok(build::build(parsed, opts))
 }
 

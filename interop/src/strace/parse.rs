@@ -179,18 +179,32 @@ fn read_line(
     }
 }
 
-pub(crate) fn parse_all(inputs: Vec<LogInput>) -> Result<Parsed, InteropError> {
+/// Environment values are only kept when they will be stored (memory: a
+/// 27 KiB environment times every exec of a long log).
+fn keep_env(mut call: Call, keep: bool) -> Call {
+    if let (Call::Exec(e), false) = (&mut call, keep) {
+        e.env.values = None;
+    }
+    call
+}
+
+pub(crate) fn parse_all(inputs: Vec<LogInput>, env_values: bool) -> Result<Parsed, InteropError> {
     let mut p = Parsed {
         files: inputs.len(),
         ..Parsed::default()
     };
     for (file, input) in inputs.into_iter().enumerate() {
-        parse_file(&mut p, file, input)?;
+        parse_file(&mut p, file, input, env_values)?;
     }
     Ok(p)
 }
 
-fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), InteropError> {
+fn parse_file(
+    p: &mut Parsed,
+    file: usize,
+    mut input: LogInput,
+    env_values: bool,
+) -> Result<(), InteropError> {
     let name = input.name.clone();
     let malformed = |line: u64, detail: String| InteropError::Malformed {
         path: name.clone(),
@@ -330,7 +344,10 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                 }
                 let c = decode::parse_complete(call_text)
                     .map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
-                let call = decode::decode(&c).map_err(|d| malformed(lineno, d))?;
+                let call = keep_env(
+                    decode::decode(&c).map_err(|d| malformed(lineno, d))?,
+                    env_values,
+                );
                 p.calls_without_duration += u64::from(c.dur_ns.is_none() && c.ret != Ret::Unknown);
                 let t_done = c.dur_ns.map_or(t, |d| t.saturating_add(d));
                 p.max_t = p.max_t.max(t_done);
@@ -356,7 +373,7 @@ fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput) -> Result<(), In
                     malformed(pend.line, format!("{sys} (resumed on line {lineno}): {d}"))
                 };
                 let c = decode::parse_complete(&full).map_err(where_)?;
-                let call = decode::decode(&c).map_err(where_)?;
+                let call = keep_env(decode::decode(&c).map_err(where_)?, env_values);
                 let t_done = c.dur_ns.map_or(t, |d| pend.t.saturating_add(d));
                 p.max_t = p.max_t.max(t_done);
                 p.items.push(Item {
