@@ -195,6 +195,15 @@ fn stderr_log_with_pid_prefixes_and_attach_messages() {
 }
 
 #[test]
+fn process_class_log_for_old_strace_gives_the_same_spawns() {
+    let t = import_fixture("spawn_all-process.log");
+    assert!(t.notes.is_empty(), "{:?}", t.notes);
+    let a = analyze(&t);
+    assert_eq!(shape(&a), spawn_all_expected());
+    assert_eq!((a.summary.threads, a.summary.failed_exec_attempts), (1, 2));
+}
+
+#[test]
 fn ff_files_merge_into_one_trace() {
     let t = import_paths(&[fixture("spawn_all-ff/trace")], &ImportOptions::default()).unwrap();
     assert_eq!(t.stats.files, 10);
