@@ -141,6 +141,15 @@ fn chrome_export_of_spawn_all() {
     assert_eq!(ev["name"], "spawn (vfork, vfork() syscall)");
     assert!((ev["dur"].as_f64().unwrap() - s.latency_ns.unwrap() as f64 / 1000.0).abs() < 1e-6);
     assert_eq!(doc["otherData"]["source"], "strace");
+    // Every thread track is named.
+    for e in events.iter().filter(|e| e["ph"] != "M") {
+        assert!(
+            events.iter().any(|m| m["name"] == "thread_name"
+                && m["pid"] == e["pid"]
+                && m["tid"] == e["tid"]),
+            "no thread_name for {e}"
+        );
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@ Record on a machine that has only strace (all on one line):
   strace -f -ttt -T -v -s 4096 \\
     -e trace=clone,clone3,fork,vfork,execve,execveat,socketpair,pipe,pipe2,exit_group \\
     -o app.strace -- ./app args...
+(an strace older than 5.3 that rejects clone3: -e trace=process,socketpair,pipe,pipe2)
 then, anywhere:
   spawnscope import strace app.strace -o app.jsonl --glibc 2.17 --kernel 3.10.0 --cpus 128
   spawnscope report app.jsonl

@@ -101,6 +101,26 @@ pub fn events(a: &Analysis) -> Vec<TraceEvent> {
     for s in &a.spawns {
         spawn_events(a, s, &tracks, end, &mut out);
     }
+    // Name every thread track: the main thread by the program, others by tid.
+    let mut threads: Vec<(i64, i64)> = out
+        .iter()
+        .filter(|e| e.ph != "M")
+        .map(|e| (e.pid, e.tid))
+        .collect();
+    threads.sort_unstable();
+    threads.dedup();
+    for (pid, tid) in threads {
+        let main = a
+            .processes
+            .iter()
+            .any(|p| tracks[p.index] == pid && i64::from(p.pid) == tid);
+        let name = if main {
+            "main".to_string()
+        } else {
+            format!("thread {tid}")
+        };
+        out.push(meta("thread_name", pid, tid, json!({ "name": name })));
+    }
     out
 }
 
