@@ -369,3 +369,16 @@ fn attach_records_children_and_ctrl_c_detaches_leaving_it_running() {
     let Some(Record::End(end)) = records.last() else { panic!() };
     assert_eq!(end.exit_code, None);
 }
+
+#[test]
+fn script_without_shebang_runs_through_sh_like_execvp() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("noshebang");
+    std::fs::write(&script, "exit 7\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let r = record_in(dir.path(), &[], &[script.to_str().unwrap()]);
+    assert_eq!(r.code, 7);
+    let results: Vec<(String, i32)> =
+        r.records.iter().filter_map(|x| if let Record::Exec(e) = x { Some((e.path.clone(), e.result)) } else { None }).collect();
+    assert_eq!(results, vec![(script.display().to_string(), 8), ("/bin/sh".to_string(), 0)], "ENOEXEC, then /bin/sh");
+}

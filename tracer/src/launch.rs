@@ -26,6 +26,9 @@ pub struct Prepared {
     path: CString,
     _argv: Vec<CString>,
     argv_ptrs: Vec<*const libc::c_char>,
+    /// execvp's fallback for ENOEXEC (a script without `#!`): /bin/sh PATH ARGS...
+    sh_path: CString,
+    sh_argv_ptrs: Vec<*const libc::c_char>,
     _envp: Vec<CString>,
     envp_ptrs: Vec<*const libc::c_char>,
     cwd: Option<CString>,
@@ -132,6 +135,11 @@ pub fn prepare(opts: &RecordOptions, seccomp: bool) -> Result<Prepared, TraceErr
         .collect::<Result<_, _>>()?;
     let mut argv_ptrs: Vec<_> = argv.iter().map(|c| c.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
+    let path = cstring(resolved.as_os_str().as_bytes())?;
+    let sh_path = cstring(b"/bin/sh")?;
+    let mut sh_argv_ptrs = vec![sh_path.as_ptr(), path.as_ptr()];
+    sh_argv_ptrs.extend(argv.iter().skip(1).map(|c| c.as_ptr()));
+    sh_argv_ptrs.push(std::ptr::null());
     let mut envp_ptrs: Vec<_> = envp.iter().map(|c| c.as_ptr()).collect();
     envp_ptrs.push(std::ptr::null());
     let mut owned = Vec::new();
@@ -143,9 +151,11 @@ pub fn prepare(opts: &RecordOptions, seccomp: bool) -> Result<Prepared, TraceErr
     }
     Ok(Prepared {
         program: program.to_string_lossy().into_owned(),
-        path: cstring(resolved.as_os_str().as_bytes())?,
+        path,
         _argv: argv,
         argv_ptrs,
+        sh_path,
+        sh_argv_ptrs,
         _envp: envp,
         envp_ptrs,
         cwd: opts.cwd.as_ref().map(|c| cstring(c.as_os_str().as_bytes())).transpose()?,
@@ -249,7 +259,11 @@ unsafe fn child(p: &Prepared, sync_rd: RawFd, sync_wr: RawFd, err_wr: RawFd) -> 
             }
         }
         libc::execve(p.path.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
-        fail(err_wr, STAGE_EXEC, errno())
+        let e = errno();
+        if e == libc::ENOEXEC {
+            libc::execve(p.sh_path.as_ptr(), p.sh_argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
+        }
+        fail(err_wr, STAGE_EXEC, e)
     }
 }
 
