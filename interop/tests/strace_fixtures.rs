@@ -643,3 +643,22 @@ fn fork_event_time_is_inferred_per_style() {
     ));
     assert_eq!((s.t_event, s.t_resume), (400_000, Some(400_000)));
 }
+
+#[test]
+fn exec_only_logs_say_the_spawns_are_missing() {
+    // strace -f -e trace=execve: children show up only by their exec.
+    let t = import_text(concat!(
+        "10 1700000000.000001 execve(\"/bin/sh\", [\"sh\"], []) = 0\n",
+        "11 1700000000.000002 execve(\"/bin/true\", [\"true\"], []) = 0\n",
+        "12 1700000000.000003 execve(\"/bin/true\", [\"true\"], []) = 0\n",
+    ))
+    .unwrap();
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n.starts_with("2 task(s) appear without the clone that created them")),
+        "{:?}",
+        t.notes
+    );
+    assert_eq!(t.header.command, vec!["sh"]);
+}

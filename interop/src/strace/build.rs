@@ -379,6 +379,13 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             "{env_cut} exec(s) had environment strings cut by strace's -s limit: environment bytes are lower bounds; rerun with a larger -s (e.g. -s 65536)"
         ));
     }
+    if roots.len() > 1 {
+        notes.push(format!(
+            "{} task(s) appear without the clone that created them (a trace= list without clone/fork/vfork, \
+             or strace -p on a running process): their spawns are missing and each counts as a separate process",
+            roots.len() - 1
+        ));
+    }
     if untraced_children > 0 {
         notes.push(format!(
             "{untraced_children} child process(es) never appear in the log (strace without -f?): their execs and exits are missing"
