@@ -46,12 +46,13 @@ pub struct RunArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Where the target's stdout and stderr go [default: the trace file name + .out].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "pid")]
     target_output: Option<PathBuf>,
     /// How to trace.
     #[arg(long, value_enum, default_value_t = super::record::Mode::Auto)]
     mode: super::record::Mode,
-    /// Read syscall arguments from registers, not PTRACE_GET_SYSCALL_INFO.
+    /// Read syscall arguments from registers, not PTRACE_GET_SYSCALL_INFO (also
+    /// SPAWNSCOPE_NO_SYSCALL_INFO=1).
     #[arg(long)]
     no_syscall_info: bool,
     /// Store environment values in exec records (default: only count, bytes, hash).

@@ -110,6 +110,16 @@ mod tests {
         std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
         let e = load_trace(&bad).unwrap_err().to_string();
         assert!(e.contains("bad.jsonl") && e.contains("line 9001"), "{e}");
+        // Compressed traces are read the same way.
+        let zst = dir.join("sample.jsonl.zst");
+        let mut w = spawnscope_format::FileWriter::create(&zst).unwrap();
+        w.write_header(&sample::header("laptop", "2.36")).unwrap();
+        for rec in sample::records(1).iter().filter(|r| !matches!(r, Record::End(_))) {
+            w.write_record(rec).unwrap();
+        }
+        w.finish(100_000_000, Some(0)).unwrap();
+        let z = load_trace(&zst).unwrap();
+        assert_eq!((z.analysis.spawns.len(), z.events.len()), (13, 48));
         let e = load_trace(&dir.join("missing.jsonl")).unwrap_err().to_string();
         assert!(e.contains("missing.jsonl"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();

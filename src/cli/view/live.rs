@@ -81,7 +81,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         Mode::Syscall => ModeRequest::Syscall,
         Mode::Events => ModeRequest::Events,
     };
-    opts.syscall_info = !a.no_syscall_info;
+    let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
+    opts.syscall_info = !(a.no_syscall_info || env_off);
     opts.capture_env = a.capture_env;
     let trace = a.output.unwrap_or_else(default_trace_name);
     let target_output = match a.pid {
