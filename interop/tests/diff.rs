@@ -123,6 +123,7 @@ fn text_markdown_and_json_renderings() {
     let md = render_markdown(&d);
     assert!(md.contains("| glibc | 2.35 | 2.17 | **differs** |"), "{md}");
     assert!(md.contains("**Verdict:** B is 8.6x slower"));
+    assert!(md.contains("| part | A | B | B-A | share | why |\n| --- | --: | --: | --: | --: | --- |"), "{md}");
     let json: serde_json::Value = serde_json::to_value(&d).unwrap();
     assert_eq!(json["factors"][0]["id"], "clone");
     assert_eq!(json["b"]["label"], "b\x1b[2J.jsonl");

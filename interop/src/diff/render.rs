@@ -225,13 +225,16 @@ fn md_cell(s: &str) -> String {
     esc(s).replace('|', "\\|")
 }
 
+/// A table whose first column (and a last "why" column) is text, the rest numbers.
 fn md_table(o: &mut String, rows: &[Vec<String>]) {
     for (i, r) in rows.iter().enumerate() {
         let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
         let _ = writeln!(o, "| {} |", cells.join(" | "));
         if i == 0 {
-            let seps: Vec<&str> = (0..r.len())
-                .map(|c| if c == 0 { "---" } else { "--:" })
+            let seps: Vec<&str> = r
+                .iter()
+                .enumerate()
+                .map(|(c, h)| if c == 0 || h == "why" { "---" } else { "--:" })
                 .collect();
             let _ = writeln!(o, "| {} |", seps.join(" | "));
         }

@@ -131,12 +131,16 @@ fn exec_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
         fmt::duration(pb.exec),
         fmt::duration(pa.exec)
     );
-    let (slower, faster, who) = if pb.exec >= pa.exec {
-        (b, a, "B")
+    let (slower, faster, who, s_ns, f_ns) = if pb.exec >= pa.exec {
+        (b, a, "B", pb.exec, pa.exec)
     } else {
-        (a, b, "A")
+        (a, b, "A", pa.exec, pb.exec)
     };
-    if let Some(&rss) = fork_rss(slower).last() {
+    // Only worth saying when the exec really is slower there (by a fifth).
+    if let Some(&rss) = fork_rss(slower)
+        .last()
+        .filter(|_| s_ns.saturating_mul(5) > f_ns.saturating_mul(6))
+    {
         if fork_share(slower) > fork_share(faster) {
             m.push_str(&format!(
                 ": in {who}'s fork-style children exec first frees the copy of the parent's address space (up to {} RSS)",
