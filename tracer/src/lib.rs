@@ -304,6 +304,29 @@ struct ControlInner {
     forward: AtomicI32,
     detach: AtomicBool,
     interrupted: AtomicBool,
+    /// Thread id of the recording thread while `record` runs, else 0.
+    tracer_tid: AtomicI32,
+}
+
+/// Signal used to interrupt the recording thread's waitpid (EINTR) when a
+/// request comes from another thread. Its default action is to be ignored,
+/// so a stray one is harmless; `record` installs a no-op handler for it
+/// (without SA_RESTART) when it is given a [`Control`].
+const WAKE_SIGNAL: libc::c_int = libc::SIGURG;
+
+extern "C" fn on_wake(_sig: libc::c_int) {}
+
+fn install_wake_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: installing a valid handler with an empty mask.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_wake as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(WAKE_SIGNAL, &sa, std::ptr::null_mut());
+        }
+    });
 }
 
 impl Control {
@@ -311,14 +334,38 @@ impl Control {
         Control::default()
     }
 
-    /// Send `sig` to the root process (e.g. a SIGTERM the tracer received).
+    /// Send `sig` to the root process (e.g. a SIGTERM the tracer received,
+    /// or SIGKILL from a UI's "kill" key).
     pub fn forward_signal(&self, sig: i32) {
         self.inner.forward.store(sig, Ordering::SeqCst);
+        self.wake();
     }
 
     /// Detach from every tracee, leaving them running, and finish.
     pub fn request_detach(&self) {
         self.inner.detach.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Interrupts the recording thread's wait so it sees a request now,
+    /// even when no tracee is doing anything. Async-signal-safe.
+    fn wake(&self) {
+        let tid = self.inner.tracer_tid.load(Ordering::SeqCst);
+        if tid != 0 {
+            // SAFETY: tgkill to a thread of our own process.
+            unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, WAKE_SIGNAL) };
+        }
+    }
+
+    /// Called by the recording thread when it starts and ends.
+    fn bind(&self, running: bool) {
+        let tid = if running {
+            install_wake_handler();
+            nix::unistd::gettid().as_raw()
+        } else {
+            0
+        };
+        self.inner.tracer_tid.store(tid, Ordering::SeqCst);
     }
 
     /// For command-line tools: catch SIGINT, SIGQUIT, SIGTERM and SIGHUP
@@ -394,7 +441,14 @@ extern "C" fn on_signal(sig: libc::c_int) {
 /// traced task has exited (or detached), passing each record to `observer`.
 /// All ptrace work happens on the calling thread.
 pub fn record(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<Outcome, TraceError> {
-    engine::run(opts, observer)
+    if let Some(c) = &opts.control {
+        c.bind(true);
+    }
+    let r = engine::run(opts, observer);
+    if let Some(c) = &opts.control {
+        c.bind(false);
+    }
+    r
 }
 
 /// Records and collects every record in memory (tests, `check`).

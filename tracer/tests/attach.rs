@@ -125,3 +125,38 @@ fn attached_process_exit_ends_the_recording_with_its_code() {
     assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/bin/true")));
     let _ = target.wait();
 }
+
+#[test]
+fn requests_from_another_thread_reach_an_idle_recording() {
+    // The target sleeps (no stops at all): a detach or a forwarded signal
+    // from another thread must still be acted on promptly.
+    for detach in [true, false] {
+        let control = Control::new();
+        let mut o = opts(ModeRequest::Seccomp, true, &["sleep", "30"]);
+        o.control = Some(control.clone());
+        let c2 = control.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            if detach {
+                c2.request_detach();
+            } else {
+                c2.forward_signal(libc::SIGTERM);
+            }
+        });
+        let t0 = Instant::now();
+        let mut recs: Vec<Record> = Vec::new();
+        let outcome = record(&o, &mut recs).unwrap();
+        t.join().unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(5), "acted on promptly: {:?}", t0.elapsed());
+        if detach {
+            assert_eq!((outcome.exit_code, outcome.detached), (None, 1));
+            // SAFETY: kill and reap the detached sleep (our child).
+            unsafe {
+                libc::kill(outcome.root_pid, libc::SIGKILL);
+                libc::waitpid(outcome.root_pid, std::ptr::null_mut(), 0);
+            }
+        } else {
+            assert_eq!(outcome.exit_code, Some(128 + libc::SIGTERM));
+        }
+    }
+}
