@@ -81,6 +81,7 @@ fn import_writes_a_trace_that_reads_back() {
         "node042",
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("hint:"), "{err}");
     assert!(
         err.contains("8 spawn(s), 1 thread(s), 9 exec attempt(s) (2 failed)"),
         "{err}"
@@ -165,6 +166,7 @@ fn import_ff_prefix_and_notes() {
         "{err}"
     );
     assert!(err.contains("rerun strace with -v"), "{err}");
+    assert!(err.contains("spawnscope: hint: strace does not record the host's glibc version"), "{err}");
 }
 
 #[test]

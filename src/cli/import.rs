@@ -148,7 +148,13 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
             a.output.display()
         );
         for n in &imported.notes {
-            eprintln!("spawnscope: note: {n}");
+            eprintln!("spawnscope: note: {}", spawnscope_format::escape(n));
+        }
+        if a.glibc.is_none() {
+            eprintln!(
+                "spawnscope: hint: strace does not record the host's glibc version; \
+                 pass --glibc (and --kernel, --cpus) so that findings and diff can use it"
+            );
         }
     }
     Ok(0)
