@@ -3,6 +3,7 @@
 //! panic hook, so a bug never leaves the user's shell in raw mode.
 
 use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use crossterm::cursor::{Hide, Show};
@@ -22,6 +23,7 @@ impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
         if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, Hide) {
             let _ = restore();
             return Err(e);
@@ -42,9 +44,18 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Whether the terminal is in full-screen mode (so restoring twice, by the
+/// panic hook and then by the guard's drop, does nothing the second time:
+/// leaving the alternate screen again would move the cursor back up over
+/// the panic message).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
 /// Leaves raw mode and the alternate screen, shows the cursor. Safe to call
 /// more than once.
 pub fn restore() -> io::Result<()> {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
     let raw = disable_raw_mode();
     execute!(io::stdout(), LeaveAlternateScreen, Show)?;
     raw
