@@ -9,7 +9,7 @@
 //! syscall-exit stop. Fork-style clones replace VFORK_DONE by the syscall-exit
 //! stop of the clone.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use nix::errno::Errno;
@@ -19,7 +19,7 @@ use spawnscope_format::*;
 use crate::arch::{self, Traced};
 use crate::guard::Stopped;
 use crate::launch::{self, Child};
-use crate::mem::MemReader;
+use build::read_fds;
 use crate::ptrace::{self, StopKind, SyscallInfo, Tid, WaitEvent};
 use crate::signal::Sig;
 use crate::{procfs, ModeRequest, Observer, Outcome, RecordOptions, SpawnCounts, TraceError};
@@ -202,6 +202,8 @@ fn reap(pid: Tid) {
 }
 
 pub(crate) mod attach;
+mod build;
+mod detach;
 
 impl<'a> Engine<'a> {
     pub(crate) fn new(
@@ -495,88 +497,6 @@ impl<'a> Engine<'a> {
         task.awaiting_exit = true;
     }
 
-    fn spawn_from_args(
-        &mut self,
-        tid: Tid,
-        pid: i32,
-        sys: CloneSyscall,
-        args: &[u64; 6],
-        t_entry: Option<Nanos>,
-    ) -> Option<SpawnEvent> {
-        let (mut flags, mut exit_signal, mut stack) = arch::clone_args_from_regs(sys, args);
-        let mut clone_args = None;
-        if sys == CloneSyscall::Clone3 {
-            let ca = read_clone_args(tid, args[0], args[1]);
-            if let Some(ca) = &ca {
-                flags = ca.flags & !flags::CSIGNAL;
-                exit_signal = ca.exit_signal as u32;
-                stack = ca.stack;
-            }
-            clone_args = ca;
-        }
-        let parent_mem = if flags & CLONE_VM == 0 { procfs::status(tid).map(|s| s.mem) } else { None };
-        Some(SpawnEvent {
-            pid,
-            tid,
-            child: None,
-            syscall: sys,
-            flags,
-            exit_signal,
-            stack,
-            clone_args,
-            ptrace_event: None,
-            thread: flags & CLONE_THREAD != 0,
-            result: 0,
-            t_entry,
-            t_event: 0,
-            t_resume: None,
-            parent_mem,
-            parent_threads: self.threads.get(&pid).copied(),
-        })
-    }
-
-    fn exec_from_args(&mut self, tid: Tid, pid: i32, sys: ExecSyscall, args: &[u64; 6], t: Nanos) -> Option<ExecEvent> {
-        let (path_at, argv_at, envp_at) = match sys {
-            ExecSyscall::Execve => (args[0], args[1], args[2]),
-            ExecSyscall::Execveat => (args[1], args[2], args[3]),
-        };
-        let mut mem = MemReader::new(tid);
-        let gone = |e: &Errno| *e == Errno::ESRCH;
-        let path = match mem.read_cstring(path_at, MAX_STRING) {
-            Ok(s) => String::from_utf8_lossy(&s.bytes).into_owned(),
-            Err(e) if gone(&e) => return None,
-            Err(_) => String::new(),
-        };
-        let (argv, argv_truncated) = match mem.read_argv(argv_at) {
-            Ok(a) => a,
-            Err(e) if gone(&e) => return None,
-            Err(_) => (Vec::new(), true),
-        };
-        let (env, env_values) = match mem.read_env(envp_at, self.capture_env) {
-            Ok(x) => x,
-            Err(e) if gone(&e) => return None,
-            Err(_) => (EnvSummary::new(), None),
-        };
-        let at = sys == ExecSyscall::Execveat;
-        Some(ExecEvent {
-            pid,
-            tid,
-            syscall: sys,
-            path,
-            dirfd: at.then_some(args[0] as i32),
-            at_flags: at.then_some(args[4] as u32),
-            argv,
-            argv_truncated,
-            env_count: env.count,
-            env_bytes: env.bytes,
-            env_hash: env.hash_hex(),
-            env: env_values,
-            result: 0,
-            t_entry: Some(t),
-            t_exit: 0,
-        })
-    }
-
     /// A fork/vfork/clone event: the child exists.
     fn on_clone_event(&mut self, tid: Tid, event: u32) {
         let t = self.now();
@@ -618,12 +538,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn spawn_from_regs(&mut self, tid: Tid, pid: i32) -> Option<SpawnEvent> {
-        let regs = ptrace::get_regs(tid).ok()?;
-        let Some(Traced::Clone(sys)) = arch::classify(regs.nr) else { return None };
-        self.spawn_from_args(tid, pid, sys, &regs.args, None)
-    }
-
     /// A successful exec: PTRACE_EVENT_EXEC, reported under the process id
     /// even when a non-leader thread called exec (its old tid is the event
     /// message; that thread takes over the leader's id).
@@ -661,38 +575,6 @@ impl<'a> Engine<'a> {
         if let Some(e) = ev {
             self.emit(Record::Exec(e));
         }
-    }
-
-    /// events mode: what the exec'd process was given, from /proc and its
-    /// auxiliary vector (AT_EXECFN points at the path passed to exec).
-    fn exec_from_proc(&mut self, pid: i32, tid: Tid, t: Nanos) -> Option<ExecEvent> {
-        let syscall = match ptrace::get_regs(pid).ok().and_then(|r| arch::classify(r.nr)) {
-            Some(Traced::Exec(s)) => s,
-            _ => ExecSyscall::Execve,
-        };
-        let path = procfs::auxv_execfn(pid)
-            .and_then(|a| MemReader::new(pid).read_cstring(a, MAX_STRING).ok())
-            .map(|s| String::from_utf8_lossy(&s.bytes).into_owned())
-            .unwrap_or_default();
-        let (argv, argv_truncated) = procfs::cmdline(pid).unwrap_or_default();
-        let (env, values) = procfs::environ(pid, self.capture_env).unwrap_or_default();
-        Some(ExecEvent {
-            pid,
-            tid,
-            syscall,
-            path,
-            dirfd: None,
-            at_flags: None,
-            argv,
-            argv_truncated,
-            env_count: env.count,
-            env_bytes: env.bytes,
-            env_hash: env.hash_hex(),
-            env: values,
-            result: 0,
-            t_entry: None,
-            t_exit: t,
-        })
     }
 
     /// A syscall-exit stop: finish the pending record.
@@ -770,100 +652,4 @@ impl<'a> Engine<'a> {
         }
         self.emit(Record::Exit(ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t }));
     }
-
-    /// Detaches from every task (attach mode, or a detach request).
-    ///
-    /// Every task is interrupted, then each is detached at whatever stop it
-    /// reports next (in any order: a vfork parent cannot stop before its
-    /// child has exec'd, so waiting for one task at a time could deadlock).
-    /// Children created meanwhile are auto-attached and detached too. A
-    /// signal the tracee was about to receive is delivered at detach.
-    pub(crate) fn detach_all(&mut self) -> u64 {
-        let mut remaining: HashSet<Tid> = self.tasks.keys().copied().collect();
-        remaining.retain(|&tid| ptrace::interrupt(tid).is_ok());
-        let mut done: HashSet<Tid> = HashSet::new();
-        let mut n = 0;
-        while !remaining.is_empty() {
-            match ptrace::wait(-1, true) {
-                Ok(Some(WaitEvent::Stopped { tid, stop })) => {
-                    let sig = match stop {
-                        StopKind::Signal(s) => Some(s),
-                        StopKind::Event { event: ptrace::EVENT_FORK | ptrace::EVENT_VFORK | ptrace::EVENT_CLONE, .. } => {
-                            // The child is traced too; its first stop may
-                            // already have come (and been detached).
-                            if let Ok(child) = ptrace::get_event_msg(tid) {
-                                if !done.contains(&(child as Tid)) {
-                                    remaining.insert(child as Tid);
-                                }
-                            }
-                            None
-                        }
-                        _ => None,
-                    };
-                    // Detached in group-stop, a task stays stopped, as untraced.
-                    let _ = Stopped::new(tid, stop).detach(sig);
-                    remaining.remove(&tid);
-                    done.insert(tid);
-                    n += 1;
-                }
-                Ok(Some(WaitEvent::Exited { tid, .. } | WaitEvent::Signaled { tid, .. })) => {
-                    remaining.remove(&tid);
-                    done.insert(tid);
-                }
-                Ok(None) | Err(Errno::EINTR) => {
-                    // Nothing ready: forget tasks that are no longer ours
-                    // (gone, or detached under another id), then poll again.
-                    // A vfork parent waiting for its child stays ours.
-                    remaining.retain(|&tid| traced_by_us(tid));
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-                Err(_) => break,
-            }
-        }
-        self.tasks.clear();
-        n
-    }
-}
-
-/// Whether `tid` is traced by the calling thread (TracerPid in
-/// /proc/TID/status is the tracer's thread id).
-fn traced_by_us(tid: Tid) -> bool {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{tid}/status")) else { return false };
-    let me = nix::unistd::gettid().as_raw();
-    text.lines()
-        .find_map(|l| l.strip_prefix("TracerPid:"))
-        .and_then(|v| v.trim().parse::<i32>().ok())
-        .is_some_and(|p| p == me)
-}
-
-/// Reads `struct clone_args`: min(size, what we know) bytes.
-fn read_clone_args(tid: Tid, addr: u64, size: u64) -> Option<CloneArgs> {
-    const KNOWN: u64 = 88; // CLONE_ARGS_SIZE_VER2
-    let n = size.min(KNOWN) as usize;
-    if n < 64 {
-        // Smaller than CLONE_ARGS_SIZE_VER0: the kernel rejects it.
-        return None;
-    }
-    let raw = MemReader::new(tid).read_vec(addr, n).ok()?;
-    let w = |i: usize| raw.get(i * 8..i * 8 + 8).map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])));
-    Some(CloneArgs {
-        flags: w(0)?,
-        pidfd: w(1)?,
-        child_tid: w(2)?,
-        parent_tid: w(3)?,
-        exit_signal: w(4)?,
-        stack: w(5)?,
-        stack_size: w(6)?,
-        tls: w(7)?,
-        set_tid: w(8),
-        set_tid_size: w(9),
-        cgroup: w(10),
-        size,
-    })
-}
-
-/// Reads the `int[2]` a successful pipe/socketpair wrote.
-fn read_fds(tid: Tid, addr: u64) -> Option<[i32; 2]> {
-    let b = MemReader::new(tid).read_bytes::<8>(addr).ok()?;
-    Some([i32::from_ne_bytes([b[0], b[1], b[2], b[3]]), i32::from_ne_bytes([b[4], b[5], b[6], b[7]])])
 }
