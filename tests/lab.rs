@@ -124,11 +124,8 @@ fn env_file_replaces_the_environment_and_its_path_is_searched() {
 #[test]
 fn cluster_environment_from_the_reference_data() {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/cluster-env/envs.txt");
-    if !p.exists() {
-        eprintln!("skipped: {} not found", p.display());
-        return;
-    }
+        .join("fixtures/env/cluster-envs.txt");
+    assert!(p.exists(), "missing reference data");
     let v = lab_json(&[
         "--count",
         "3",

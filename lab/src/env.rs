@@ -154,13 +154,10 @@ mod tests {
 
     #[test]
     fn reference_cluster_env_parses_when_present() {
-        // shared/ sits beside the repository (here and in CI).
+        // A copy of shared/reference/cluster-env/envs.txt lives in fixtures/env/.
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/reference/cluster-env/envs.txt");
-        if !p.exists() {
-            eprintln!("skipped: {} not found", p.display());
-            return;
-        }
+            .join("../fixtures/env/cluster-envs.txt");
+        assert!(p.exists(), "missing reference data");
         let v = read_env_file(&p).unwrap();
         assert_eq!(env_size(&v), (184, 27_750));
         assert_eq!(v.len(), 184);
