@@ -123,7 +123,10 @@ fn text_markdown_and_json_renderings() {
     let md = render_markdown(&d);
     assert!(md.contains("| glibc | 2.35 | 2.17 | **differs** |"), "{md}");
     assert!(md.contains("**Verdict:** B is 8.6x slower"));
-    assert!(md.contains("| part | A | B | B-A | share | why |\n| --- | --: | --: | --: | --: | --- |"), "{md}");
+    assert!(
+        md.contains("| part | A | B | B-A | share | why |\n| --- | --: | --: | --: | --: | --- |"),
+        "{md}"
+    );
     let json: serde_json::Value = serde_json::to_value(&d).unwrap();
     assert_eq!(json["factors"][0]["id"], "clone");
     assert_eq!(json["b"]["label"], "b\x1b[2J.jsonl");
@@ -163,6 +166,18 @@ fn strace_import_against_recording_is_flagged() {
         "{:?}",
         d.notes
     );
+    let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
+    assert!(rest.b_ns > rest.a_ns);
+    assert!(
+        rest.message
+            .ends_with("; B was recorded with strace, which stops every child at every syscall"),
+        "{}",
+        rest.message
+    );
+    // Turned around, the strace side is A and it is no reason for B's time.
+    let d = diff(&b, &a, ("b", "a"));
+    let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
+    assert!(!rest.message.contains("strace"), "{}", rest.message);
 }
 
 /// Two real recordings (fixtures/traces/valid/recorded-rss-*.jsonl): the same

@@ -166,9 +166,10 @@ fn rest_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
         fmt::duration(pa.rest)
     );
     let strace = |an: &Analysis| an.header.source.as_deref() == Some("strace");
-    if strace(b) && !strace(a) {
+    // Only a reason where the strace side is the slower one.
+    if strace(b) && !strace(a) && pb.rest > pa.rest {
         m.push_str("; B was recorded with strace, which stops every child at every syscall");
-    } else if strace(a) && !strace(b) {
+    } else if strace(a) && !strace(b) && pa.rest > pb.rest {
         m.push_str("; A was recorded with strace, which stops every child at every syscall");
     }
     m
