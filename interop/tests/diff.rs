@@ -174,8 +174,18 @@ fn strace_import_against_recording_is_flagged() {
         "{}",
         rest.message
     );
-    // Turned around, the strace side is A and it is no reason for B's time.
+    // Turned around, strace's stops explain why A is the slower side.
     let d = diff(&b, &a, ("b", "a"));
+    assert!(d.verdict.contains("faster per spawn"), "{}", d.verdict);
+    let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
+    assert!(
+        rest.message
+            .ends_with("; A was recorded with strace, which stops every child at every syscall"),
+        "{}",
+        rest.message
+    );
+    // Two imports: no side is singled out.
+    let d = diff(&b, &b, ("b", "b"));
     let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
     assert!(!rest.message.contains("strace"), "{}", rest.message);
 }
