@@ -382,3 +382,31 @@ fn script_without_shebang_runs_through_sh_like_execvp() {
         r.records.iter().filter_map(|x| if let Record::Exec(e) = x { Some((e.path.clone(), e.result)) } else { None }).collect();
     assert_eq!(results, vec![(script.display().to_string(), 8), ("/bin/sh".to_string(), 0)], "ENOEXEC, then /bin/sh");
 }
+
+#[test]
+fn attaching_to_an_already_traced_process_says_so() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("strace.log");
+    let mut strace = Command::new("strace").arg("-o").arg(&log).args(["sleep", "20"]).spawn().unwrap();
+    // The traced sleep is strace's child.
+    let start = Instant::now();
+    let sleeper = loop {
+        let out = Command::new("pgrep").args(["-P", &strace.id().to_string()]).output().unwrap();
+        if let Some(p) = String::from_utf8_lossy(&out.stdout).split_whitespace().next().and_then(|p| p.parse::<i32>().ok()) {
+            break p;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = spawnscope().current_dir(dir.path()).args(["record", "-o", "a.jsonl", "-p", &sleeper.to_string()]).output().unwrap();
+    let _ = strace.kill();
+    let _ = strace.wait();
+    Command::new("kill").args(["-9", &sleeper.to_string()]).status().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("already traced by pid"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.contains("error")).count(), 1, "{err}");
+}

@@ -267,6 +267,8 @@ pub enum TraceError {
     PtraceDenied { pid: i32, errno: nix::errno::Errno },
     #[error("the kernel refused the seccomp filter ({errno}): use --mode syscall")]
     SeccompRefused { errno: nix::errno::Errno },
+    #[error("pid {pid} is already traced by pid {tracer} (a debugger or strace): only one tracer at a time")]
+    AlreadyTraced { pid: i32, tracer: i32 },
     #[error("a seccomp filter cannot be added to a running process (pid {pid}): use --mode events (cheap) or --mode syscall (complete, slow)")]
     SeccompAttach { pid: i32 },
     #[error("no such process: {pid}")]

@@ -25,6 +25,12 @@ fn attach_options(mode: TracerMode) -> u32 {
         | if mode == TracerMode::Syscall { ptrace::O_TRACESYSGOOD } else { 0 }
 }
 
+/// TracerPid of a task, from /proc.
+fn tracer_of(tid: Tid) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    text.lines().find_map(|l| l.strip_prefix("TracerPid:")).and_then(|v| v.trim().parse().ok())
+}
+
 pub(crate) fn run(opts: &RecordOptions, pid: i32, observer: &mut dyn Observer) -> Result<Outcome, TraceError> {
     let mode = match opts.mode {
         ModeRequest::Auto | ModeRequest::Events => TracerMode::Events,
@@ -50,7 +56,10 @@ pub(crate) fn run(opts: &RecordOptions, pid: i32, observer: &mut dyn Observer) -
                 }
                 Err(Errno::ESRCH) => {}
                 Err(errno @ (Errno::EPERM | Errno::EACCES)) if seized.is_empty() => {
-                    return Err(TraceError::PtraceDenied { pid, errno });
+                    return Err(match tracer_of(tid) {
+                        Some(tracer) if tracer != 0 => TraceError::AlreadyTraced { pid, tracer },
+                        _ => TraceError::PtraceDenied { pid, errno },
+                    });
                 }
                 Err(errno) => return Err(TraceError::Sys { what: "PTRACE_SEIZE", errno }),
             }
