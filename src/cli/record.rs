@@ -48,9 +48,9 @@ pub struct Args {
     /// No progress line and no summary on stderr.
     #[arg(short = 'q', long)]
     quiet: bool,
-    /// The command to run, after `--`.
-    #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true,
-          required_unless_present = "pid")]
+    /// The command to run (after `--`, or from the first word that is not an
+    /// option: `record ls -l` works, `record --typo ls` is a usage error).
+    #[arg(value_name = "CMD", trailing_var_arg = true, required_unless_present = "pid")]
     command: Vec<OsString>,
 }
 

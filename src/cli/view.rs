@@ -62,7 +62,7 @@ pub struct RunArgs {
     #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
     pid: Option<i32>,
     /// The command to run, after `--`.
-    #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required_unless_present = "pid")]
+    #[arg(value_name = "CMD", trailing_var_arg = true, required_unless_present = "pid")]
     command: Vec<OsString>,
 }
 
