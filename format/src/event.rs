@@ -222,8 +222,8 @@ pub struct MemInfo {
 
 /// A clone/clone3/fork/vfork that created a task (process or thread).
 ///
-/// Written once the parent runs again, so for a vfork-style spawn it follows
-/// the child's exec. Failed clone calls are written with `child: None` and
+/// Written once the parent runs again, so the child's own events may come
+/// before or after it in the file: match by pid. Failed clone calls are written with `child: None` and
 /// `result` set to the errno.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpawnEvent {

@@ -30,8 +30,9 @@
 //!   [`MAX_ARGS`] strings (`argv_truncated` says when something was cut).
 //! - Environment values are not stored by default: only count, bytes
 //!   (`KEY=VALUE` plus NUL each) and an FNV-1a hash ([`EnvSummary`]).
-//! - Events appear in the order the tracer observed them; a `spawn` line is
-//!   written when the parent runs again, so a vfork child's `exec` comes first.
+//! - Events appear in the order the tracer observed them. A `spawn` line is
+//!   written when the parent runs again, so the child's `exec` or even its
+//!   `exit` may come before or after it: readers match by pid, never by order.
 //! - Optional fields may be missing; readers ignore unknown fields, and skip
 //!   unknown kinds with a warning. A newer minor version only adds; a newer major
 //!   version is refused with a clear message.
