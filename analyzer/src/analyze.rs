@@ -79,6 +79,7 @@ pub struct Analyzer {
     rust_socketpair: HashMap<i32, u64>,
     threads: u64,
     failed_clones: u64,
+    execs: stats::ExecTotals,
     warnings: Vec<String>,
     warnings_dropped: u64,
     last_t: Nanos,
@@ -86,6 +87,14 @@ pub struct Analyzer {
     /// Bumped by every push; `current` recomputes only when it changed.
     generation: u64,
     derived: Option<u64>,
+    /// Processes and spawns changed since the last `snapshot_into` (flag +
+    /// list, so each is listed once).
+    dirty_procs: Vec<bool>,
+    dirty_proc_list: Vec<usize>,
+    dirty_spawns: Vec<bool>,
+    dirty_spawn_list: Vec<usize>,
+    /// Revision handed out by the last `snapshot_into`.
+    synced: Option<u64>,
 }
 
 impl Analyzer {
@@ -100,6 +109,7 @@ impl Analyzer {
                 summary: Summary::default(),
                 findings: Vec::new(),
                 thresholds,
+                revision: 0,
             },
             proc_state: Vec::new(),
             spawn_state: Vec::new(),
@@ -107,12 +117,18 @@ impl Analyzer {
             rust_socketpair: HashMap::new(),
             threads: 0,
             failed_clones: 0,
+            execs: stats::ExecTotals::default(),
             warnings: Vec::new(),
             warnings_dropped: 0,
             last_t: 0,
             end: None,
             generation: 0,
             derived: None,
+            dirty_procs: Vec::new(),
+            dirty_proc_list: Vec::new(),
+            dirty_spawns: Vec::new(),
+            dirty_spawn_list: Vec::new(),
+            synced: None,
         }
     }
 
@@ -196,6 +212,68 @@ impl Analyzer {
         &self.a
     }
 
+    /// Brings `dst` up to date with the analysis so far, copying only the
+    /// processes and spawns that changed since the previous call for the same
+    /// `dst` (any other `dst`, e.g. a fresh `Analysis::default()`-like one
+    /// from [`Analyzer::snapshot`], gets a full copy). Same result as
+    /// [`Analyzer::snapshot`], at a fraction of the cost on a big live trace;
+    /// `dst` must not be modified between calls.
+    pub fn snapshot_into(&mut self, dst: &mut Analysis) {
+        let incremental = self.synced == Some(dst.revision)
+            && dst.spawns.len() <= self.a.spawns.len()
+            && dst.processes.len() <= self.a.processes.len()
+            && dst.header == self.a.header;
+        if incremental {
+            for &i in &self.dirty_proc_list {
+                if let (Some(d), Some(s)) = (dst.processes.get_mut(i), self.a.processes.get(i)) {
+                    d.clone_from(s);
+                }
+            }
+            for &i in &self.dirty_spawn_list {
+                if let (Some(d), Some(s)) = (dst.spawns.get_mut(i), self.a.spawns.get(i)) {
+                    d.clone_from(s);
+                }
+            }
+            let (np, ns) = (dst.processes.len(), dst.spawns.len());
+            dst.processes.extend_from_slice(&self.a.processes[np..]);
+            dst.spawns.extend_from_slice(&self.a.spawns[ns..]);
+            dst.thresholds.clone_from(&self.a.thresholds);
+        } else {
+            dst.clone_from(&self.a);
+        }
+        for &i in &self.dirty_proc_list {
+            self.dirty_procs[i] = false;
+        }
+        for &i in &self.dirty_spawn_list {
+            self.dirty_spawns[i] = false;
+        }
+        self.dirty_proc_list.clear();
+        self.dirty_spawn_list.clear();
+        self.derive(dst, false);
+        dst.revision = self.generation;
+        self.synced = Some(self.generation);
+    }
+
+    fn touch_proc(&mut self, i: usize) {
+        if self.dirty_procs.len() <= i {
+            self.dirty_procs.resize(i + 1, false);
+        }
+        if !self.dirty_procs[i] {
+            self.dirty_procs[i] = true;
+            self.dirty_proc_list.push(i);
+        }
+    }
+
+    fn touch_spawn(&mut self, i: usize) {
+        if self.dirty_spawns.len() <= i {
+            self.dirty_spawns.resize(i + 1, false);
+        }
+        if !self.dirty_spawns[i] {
+            self.dirty_spawns[i] = true;
+            self.dirty_spawn_list.push(i);
+        }
+    }
+
     /// The final analysis: children that never exec'd are `fork-no-exec`.
     pub fn finish(mut self) -> Analysis {
         let mut a = std::mem::replace(&mut self.a, placeholder());
@@ -226,6 +304,7 @@ impl Analyzer {
         if classify::is_thread(&ev) {
             self.threads += 1;
             self.a.processes[parent].threads_created += 1;
+            self.touch_proc(parent);
             return;
         }
         let si = self.a.spawns.len();
@@ -346,6 +425,8 @@ impl Analyzer {
             }
         };
         self.a.processes[parent].children.push(c);
+        self.touch_proc(parent);
+        self.touch_proc(c);
         c
     }
 
@@ -370,20 +451,29 @@ impl Analyzer {
         let t = ev.t_entry.unwrap_or(ev.t_exit);
         let c = self.live(ev.pid, t);
         self.rust_socketpair.remove(&ev.tid);
+        let mut argv = ev.argv;
+        // The parser grows the Vec by doubling; this one lives as long as the analysis.
+        argv.shrink_to_fit();
         let attempt = ExecAttempt {
             tid: ev.tid,
             path: ev.path,
-            argv: ev.argv,
+            argv,
             env_count: ev.env_count,
             env_bytes: ev.env_bytes,
             result: ev.result,
             t_entry: ev.t_entry,
             t_exit: ev.t_exit,
         };
+        self.execs.add(attempt.result, attempt.t_entry, attempt.t_exit);
+        self.touch_proc(c);
         if let Some(si) = self.a.processes[c].spawn {
             self.apply_exec(si, &attempt);
         }
         let p = &mut self.a.processes[c];
+        if p.execs.capacity() == 0 {
+            // Most processes exec once: no room for four.
+            p.execs.reserve_exact(1);
+        }
         if attempt.result == 0 {
             p.name.clone_from(&attempt.path);
             self.proc_state[c].named = true;
@@ -392,6 +482,7 @@ impl Analyzer {
     }
 
     fn apply_exec(&mut self, si: usize, a: &ExecAttempt) {
+        self.touch_spawn(si);
         let s = &mut self.a.spawns[si];
         if s.exec.as_ref().is_some_and(|e| e.success) {
             return;
@@ -411,7 +502,19 @@ impl Analyzer {
         e.env_bytes = a.env_bytes;
         if a.result != 0 {
             e.failed_ns = e.failed_ns.saturating_add(stats::attempt_ns(a.t_entry, a.t_exit));
-            e.failed_attempts.push(a.clone());
+            // argv stays in Process::execs only: a PATH walk repeats the same
+            // argv for every directory, and copying it here doubled the memory
+            // of PATH-searching spawns.
+            e.failed_attempts.push(ExecAttempt {
+                tid: a.tid,
+                path: a.path.clone(),
+                argv: Vec::new(),
+                env_count: a.env_count,
+                env_bytes: a.env_bytes,
+                result: a.result,
+                t_entry: a.t_entry,
+                t_exit: a.t_exit,
+            });
         } else {
             e.success = true;
             s.t_done = Some(a.t_exit);
@@ -420,6 +523,7 @@ impl Analyzer {
     }
 
     fn apply_exit(&mut self, si: usize, t: Nanos) {
+        self.touch_spawn(si);
         let s = &mut self.a.spawns[si];
         if s.t_done.is_none() {
             s.t_done = Some(t);
@@ -431,9 +535,11 @@ impl Analyzer {
         if ev.thread {
             let c = self.live(ev.pid, ev.t);
             self.a.processes[c].threads_exited += 1;
+            self.touch_proc(c);
             return;
         }
         let c = self.live(ev.pid, ev.t);
+        self.touch_proc(c);
         self.a.processes[c].exit = Some(ProcessExit { code: ev.code, signal: ev.signal, t: ev.t });
         self.rust_socketpair.remove(&ev.tid);
         if let Some(si) = self.a.processes[c].spawn {
@@ -508,8 +614,9 @@ impl Analyzer {
         let max_in_flight = stats::fill_in_flight(&mut a.spawns);
         let (end_t, exit_code) = self.end.unwrap_or((self.last_t, None));
         a.summary = stats::summarize(
-            &a.processes,
+            a.processes.len(),
             &a.spawns,
+            self.execs,
             self.threads,
             self.failed_clones,
             end_t.max(self.last_t),
@@ -525,6 +632,7 @@ impl Analyzer {
             a.warnings.push(format!("... and {} more warnings", self.warnings_dropped));
         }
         a.complete = self.end.is_some();
+        a.revision = self.generation;
         a.findings = crate::findings::evaluate(a);
     }
 
@@ -558,6 +666,7 @@ fn placeholder() -> Analysis {
         summary: Summary::default(),
         findings: Vec::new(),
         thresholds: Thresholds::default(),
+        revision: 0,
     }
 }
 

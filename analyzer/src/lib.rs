@@ -25,6 +25,7 @@ mod analyze;
 pub mod classify;
 mod findings;
 mod model;
+mod read;
 mod stats;
 mod thresholds;
 pub mod units;
@@ -32,7 +33,7 @@ pub mod units;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use spawnscope_format::{FileReader, ReadError, TraceReader};
+use spawnscope_format::ReadError;
 
 pub use analyze::{Analyzer, EVENTS_MODE_NOTE};
 pub use findings::{Rule, RULES};
@@ -64,7 +65,7 @@ impl AnalyzeError {
 /// incomplete trace, skipped lines) land in [`Analysis::warnings`].
 pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<Analysis, AnalyzeError> {
     let path = path.as_ref();
-    let reader = FileReader::open(path).map_err(|e| match e {
+    let reader = read::open(path).map_err(|e| match e {
         ReadError::Open { .. } | ReadError::IsDirectory { .. } => AnalyzeError::Open(e),
         source => AnalyzeError::Read { path: path.to_path_buf(), source },
     })?;
@@ -74,10 +75,10 @@ pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<A
 
 /// Analyses a trace from any reader.
 pub fn analyze_reader(r: impl BufRead, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
-    analyze_trace(TraceReader::new(r)?, thresholds)
+    analyze_trace(read::FastReader::new(r)?, thresholds)
 }
 
-fn analyze_trace<R: BufRead>(mut reader: TraceReader<R>, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
+fn analyze_trace<R: BufRead>(mut reader: read::FastReader<R>, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
     let mut an = Analyzer::new(reader.header().clone(), thresholds.clone());
     while let Some((line, rec)) = reader.next_record()? {
         an.push_owned(line, rec);

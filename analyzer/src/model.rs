@@ -109,7 +109,9 @@ pub struct SpawnExec {
     pub path: String,
     pub argv: Vec<String>,
     pub success: bool,
-    /// Failed attempts before the success (PATH search), in order.
+    /// Failed attempts before the success (PATH search), in order. Their
+    /// `argv` is left empty to save memory (the same argv is in `argv`, and
+    /// every attempt with its argv is in the child's `Process::execs`).
     pub failed_attempts: Vec<ExecAttempt>,
     /// Time spent in the failed attempts.
     pub failed_ns: Nanos,
@@ -318,6 +320,11 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// The thresholds the findings were computed with.
     pub thresholds: crate::Thresholds,
+    /// Changes whenever the analyzer has seen something new (a live view can
+    /// skip redrawing when it did not change). 0 for a finished analysis
+    /// built in one go is fine: compare revisions of the same analyzer only.
+    #[serde(skip)]
+    pub revision: u64,
 }
 
 impl Analysis {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use spawnscope_format::Nanos;
 
-use crate::model::{Analysis, CodePath, Group, LatencyStats, Process, Spawn, SpawnStyle, Summary};
+use crate::model::{Analysis, CodePath, Group, LatencyStats, Spawn, SpawnStyle, Summary};
 
 impl LatencyStats {
     /// Distribution of `values` (sorted in place). Percentiles are nearest-rank.
@@ -177,10 +177,30 @@ pub fn fill_in_flight(spawns: &mut [Spawn]) -> u32 {
     max
 }
 
-/// Totals over an analysis whose spawns and processes are complete.
+/// Exec-attempt totals, kept up to date by the analyzer as attempts arrive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecTotals {
+    pub attempts: u64,
+    pub failed: u64,
+    pub failed_ns: Nanos,
+}
+
+impl ExecTotals {
+    pub fn add(&mut self, result: i32, t_entry: Option<Nanos>, t_exit: Nanos) {
+        self.attempts += 1;
+        if result != 0 {
+            self.failed += 1;
+            self.failed_ns = self.failed_ns.saturating_add(attempt_ns(t_entry, t_exit));
+        }
+    }
+}
+
+/// Totals over an analysis whose spawns and processes are complete. One pass
+/// over the spawns, no allocation per spawn (it runs at every live refresh).
 pub fn summarize(
-    processes: &[Process],
+    processes: usize,
     spawns: &[Spawn],
+    execs: ExecTotals,
     threads: u64,
     failed_clones: u64,
     duration_ns: Nanos,
@@ -189,23 +209,22 @@ pub fn summarize(
     let mut s = Summary {
         spawns: spawns.len() as u64,
         threads,
-        processes: processes.len() as u64,
+        processes: processes as u64,
         duration_ns,
         exit_code,
         failed_clones,
+        exec_attempts: execs.attempts,
+        failed_exec_attempts: execs.failed,
+        failed_exec_ns: execs.failed_ns,
         ..Summary::default()
     };
-    for st in SpawnStyle::ALL {
-        s.styles.insert(st.as_str().to_string(), 0);
-    }
-    for cp in CodePath::ALL {
-        s.code_paths.insert(cp.as_str().to_string(), 0);
-    }
+    let mut styles = [0u64; SpawnStyle::ALL.len()];
+    let mut paths = [0u64; CodePath::ALL.len()];
     let mut latencies = Vec::with_capacity(spawns.len());
     let mut env_execs = 0u64;
     for sp in spawns {
-        *s.styles.entry(sp.style.as_str().to_string()).or_default() += 1;
-        *s.code_paths.entry(sp.code_path.as_str().to_string()).or_default() += 1;
+        styles[sp.style as usize] += 1;
+        paths[sp.code_path as usize] += 1;
         if let Some(l) = sp.latency_ns {
             latencies.push(l);
         }
@@ -226,18 +245,9 @@ pub fn summarize(
             }
         }
     }
-    for p in processes {
-        for e in &p.execs {
-            s.exec_attempts += 1;
-            if e.result != 0 {
-                s.failed_exec_attempts += 1;
-                s.failed_exec_ns = s.failed_exec_ns.saturating_add(attempt_ns(e.t_entry, e.t_exit));
-            }
-        }
-    }
-    if env_execs > 0 {
-        s.env_bytes_mean = s.env_bytes_total / env_execs;
-    }
+    s.styles = SpawnStyle::ALL.iter().map(|st| (st.as_str().to_string(), styles[*st as usize])).collect();
+    s.code_paths = CodePath::ALL.iter().map(|c| (c.as_str().to_string(), paths[*c as usize])).collect();
+    s.env_bytes_mean = s.env_bytes_total.checked_div(env_execs).unwrap_or(0);
     s.latency = LatencyStats::from_values(&mut latencies);
     if duration_ns > 0 {
         s.spawn_rate = s.spawns as f64 / (duration_ns as f64 / 1e9);

@@ -376,9 +376,14 @@ fn streaming_snapshots_match_the_final_analysis() {
         let mut r = spawnscope_format::FileReader::open(fixture(name)).unwrap();
         let mut an = Analyzer::new(r.header().clone(), Thresholds::default());
         let mut last_spawns = 0;
+        let mut mirror: Option<Analysis> = None;
         while let Ok(Some((line, rec))) = r.next_record() {
             an.push(line, &rec);
             let snap = an.snapshot();
+            // Incremental copies match full copies.
+            let m = mirror.get_or_insert_with(|| snap.clone());
+            an.snapshot_into(m);
+            assert_eq!(&snap, m, "{name} line {line}: snapshot_into");
             let cur = an.current().clone();
             assert_eq!(snap, cur, "{name} line {line}");
             assert!(snap.spawns.len() >= last_spawns);

@@ -163,10 +163,15 @@ proptest! {
         snap_every in 1..10usize,
     ) {
         let mut an = Analyzer::new(header(mode, glibc), Thresholds { serial_spawns: 3, path_search_failed: 1, ..Thresholds::default() });
+        let mut mirror: Option<Analysis> = None;
         for (i, r) in recs.iter().enumerate() {
             an.push(i as u64 + 2, r);
             if i % snap_every == 0 {
-                check(&an.snapshot());
+                let snap = an.snapshot();
+                check(&snap);
+                let m = mirror.get_or_insert_with(|| snap.clone());
+                an.snapshot_into(m);
+                prop_assert_eq!(&snap, &*m);
                 check(an.current());
             }
         }

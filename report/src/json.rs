@@ -1,170 +1,395 @@
-//! The JSON report: a stable, documented layout built from the analysis
-//! (not the analysis structs serialised as they are, so they can evolve).
+//! The JSON report: a stable, documented layout built from the analysis (not
+//! the analysis structs serialised as they are, so those can evolve). It is
+//! streamed: spawns and processes are serialised one by one straight to the
+//! output, never held as a JSON tree (a trace of a million events has a
+//! quarter of a million spawns).
 
-use serde_json::{json, Map, Value};
-use spawnscope_analyzer::{group_by, Analysis, ExecAttempt, GroupBy, LatencyStats, Spawn};
+use std::collections::BTreeMap;
+
+use serde::ser::{Serialize, Serializer};
+use serde::Serialize as DeriveSerialize;
+use serde_json::Value;
+use spawnscope_analyzer::{
+    group_by, Analysis, ExecAttempt, Finding, Group, GroupBy, LatencyStats, Process, Spawn, Summary, Thresholds,
+};
 use spawnscope_format::flags::{clone_flag_names, errno_name};
+use spawnscope_format::{HostFacts, Nanos, PtraceEvent};
 
 use crate::{Options, TRACING_NOTE};
 
 /// Version of the JSON layout.
 pub const REPORT_VERSION: u32 = 1;
 
-/// The whole JSON report.
+/// The whole JSON report as a value (convenient for small analyses; the CLI
+/// streams instead, see [`crate::write`]).
 pub fn to_json(a: &Analysis, opts: &Options) -> Value {
-    let h = &a.header;
-    let s = &a.summary;
-    let mut groups = Map::new();
-    for by in GroupBy::ALL {
-        let key = by.as_str().replace('-', "_");
-        groups.insert(key, Value::Array(group_by(a, by).iter().map(group).collect()));
+    serde_json::to_value(Report::new(a, opts)).expect("the report serialises")
+}
+
+/// Writes the report to `out` without building it in memory first.
+pub(crate) fn write(out: &mut dyn std::io::Write, a: &Analysis, opts: &Options) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
+    Report::new(a, opts).serialize(&mut ser).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+#[derive(DeriveSerialize)]
+struct Report<'a> {
+    report_version: u32,
+    source: Option<&'a str>,
+    note: &'static str,
+    trace: TraceView<'a>,
+    summary: SummaryView<'a>,
+    groups: BTreeMap<String, Vec<GroupView>>,
+    processes: Seq<'a, Process, ProcessView<'a>>,
+    spawns: Seq<'a, Spawn, SpawnView<'a>>,
+    findings: Seq<'a, Finding, FindingView<'a>>,
+    warnings: &'a [String],
+    thresholds: &'a Thresholds,
+}
+
+impl<'a> Report<'a> {
+    fn new(a: &'a Analysis, opts: &'a Options) -> Report<'a> {
+        let h = &a.header;
+        let groups = GroupBy::ALL
+            .iter()
+            .map(|&by| (by.as_str().replace('-', "_"), group_by(a, by).into_iter().map(GroupView::from).collect()))
+            .collect();
+        Report {
+            report_version: REPORT_VERSION,
+            source: opts.source.as_deref(),
+            note: TRACING_NOTE,
+            trace: TraceView {
+                format_version: &h.format_version,
+                tool_version: &h.tool_version,
+                command: &h.command,
+                cwd: &h.cwd,
+                start_unix_ns: h.start_unix_ns,
+                host: &h.host,
+                tracer_mode: h.tracer.mode.as_str(),
+                source: h.source.as_deref(),
+                complete: a.complete,
+            },
+            summary: SummaryView::from(&a.summary),
+            groups,
+            processes: Seq(&a.processes, ProcessView::from),
+            spawns: Seq(&a.spawns, SpawnView::from),
+            findings: Seq(&a.findings, FindingView::from),
+            warnings: &a.warnings,
+            thresholds: &a.thresholds,
+        }
     }
-    json!({
-        "report_version": REPORT_VERSION,
-        "source": opts.source,
-        "note": TRACING_NOTE,
-        "trace": {
-            "format_version": h.format_version,
-            "tool_version": h.tool_version,
-            "command": h.command,
-            "cwd": h.cwd,
-            "start_unix_ns": h.start_unix_ns,
-            "host": h.host,
-            "tracer_mode": h.tracer.mode.as_str(),
-            "source": h.source,
-            "complete": a.complete,
-        },
-        "summary": {
-            "spawns": s.spawns,
-            "threads": s.threads,
-            "processes": s.processes,
-            "styles": s.styles,
-            "code_paths": s.code_paths,
-            "exec_attempts": s.exec_attempts,
-            "failed_exec_attempts": s.failed_exec_attempts,
-            "failed_exec_ns": s.failed_exec_ns,
-            "path_search_spawns": s.path_search_spawns,
-            "exec_failed_spawns": s.exec_failed_spawns,
-            "env_count_max": s.env_count_max,
-            "env_bytes_max": s.env_bytes_max,
-            "env_bytes_mean": s.env_bytes_mean,
-            "env_bytes_total": s.env_bytes_total,
-            "latency": latency(&s.latency),
-            "duration_ns": s.duration_ns,
-            "spawn_rate": (s.spawn_rate * 100.0).round() / 100.0,
-            "max_in_flight": s.max_in_flight,
-            "failed_clones": s.failed_clones,
-            "style_mismatches": s.style_mismatches,
-            "exit_code": s.exit_code,
-            "timeline": { "bucket_ns": s.timeline_bucket_ns, "counts": s.timeline },
-        },
-        "groups": groups,
-        "processes": a.processes.iter().map(|p| json!({
-            "index": p.index,
-            "pid": p.pid,
-            "parent": p.parent,
-            "spawn": p.spawn,
-            "name": p.name,
-            "children": p.children.len(),
-            "exec_attempts": p.execs.len(),
-            "threads_created": p.threads_created,
-            "exit_code": p.exit.and_then(|e| e.code),
-            "exit_signal": p.exit.and_then(|e| e.signal),
-        })).collect::<Vec<_>>(),
-        "spawns": a.spawns.iter().map(spawn).collect::<Vec<_>>(),
-        "findings": a.findings.iter().map(|f| json!({
-            "id": f.id,
-            "name": f.name,
-            "severity": f.severity.as_str(),
-            "message": f.message,
-            "advice": f.advice,
-            "numbers": f.numbers,
-            "evidence": f.evidence,
-        })).collect::<Vec<_>>(),
-        "warnings": a.warnings,
-        "thresholds": a.thresholds,
-    })
 }
 
-fn spawn(s: &Spawn) -> Value {
-    let exec = s.exec.as_ref().map(|e| {
-        json!({
-            "path": e.path,
-            "argv": e.argv,
-            "success": e.success,
-            "failed_attempts": e.failed_attempts.len(),
-            "attempts": e.failed_attempts.iter().map(attempt).collect::<Vec<_>>(),
-            "failed_ns": e.failed_ns,
-            "env_count": e.env_count,
-            "env_bytes": e.env_bytes,
-        })
-    });
-    let mem = s.parent_mem;
-    json!({
-        "index": s.index,
-        "line": s.line,
-        "parent_pid": s.parent_pid,
-        "parent_tid": s.parent_tid,
-        "child_pid": s.child_pid,
-        "parent": s.parent,
-        "child": s.child,
-        "syscall": s.syscall.as_str(),
-        "flags": clone_flag_names(s.flags),
-        "flags_raw": s.flags,
-        "exit_signal": s.exit_signal,
-        "stack": s.stack,
-        "style": s.style.as_str(),
-        "ptrace_event": s.ptrace_event,
-        "style_mismatch": s.style_mismatch,
-        "code_path": s.code_path.as_str(),
-        "socketpair": s.socketpair,
-        "exec": exec,
-        "t_start_ns": s.t_start,
-        "latency_ns": s.latency_ns,
-        "parent_blocked_ns": s.parent_blocked_ns,
-        "clone_ns": s.clone_ns,
-        "from_event": s.from_event,
-        "parent_rss_kb": mem.map(|m| m.rss_kb),
-        "parent_pte_kb": mem.map(|m| m.pte_kb),
-        "parent_threads": s.parent_threads,
-        "in_flight": s.in_flight,
-    })
+/// A slice serialised element by element through a view.
+struct Seq<'a, T, V>(&'a [T], fn(&'a T) -> V);
+
+impl<'a, T, V: Serialize> Serialize for Seq<'a, T, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(self.1))
+    }
 }
 
-fn attempt(x: &ExecAttempt) -> Value {
-    json!({
-        "path": x.path,
-        "errno": x.result,
-        "error": errno_name(x.result),
-        "duration_ns": x.t_entry.map(|e| x.t_exit.saturating_sub(e)),
-    })
+#[derive(DeriveSerialize)]
+struct TraceView<'a> {
+    format_version: &'a str,
+    tool_version: &'a str,
+    command: &'a [String],
+    cwd: &'a str,
+    start_unix_ns: u64,
+    host: &'a HostFacts,
+    tracer_mode: &'static str,
+    source: Option<&'a str>,
+    complete: bool,
 }
 
-fn latency(l: &LatencyStats) -> Value {
-    json!({
-        "count": l.count,
-        "min_ns": l.min,
-        "p50_ns": l.p50,
-        "p90_ns": l.p90,
-        "p99_ns": l.p99,
-        "max_ns": l.max,
-        "mean_ns": l.mean,
-        "histogram": l.buckets.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| json!({
-            "from_ns": LatencyStats::bucket_floor(i),
-            "to_ns": LatencyStats::bucket_floor(i + 1),
-            "count": n,
-        })).collect::<Vec<_>>(),
-    })
+#[derive(DeriveSerialize)]
+struct SummaryView<'a> {
+    spawns: u64,
+    threads: u64,
+    processes: u64,
+    styles: &'a BTreeMap<String, u64>,
+    code_paths: &'a BTreeMap<String, u64>,
+    exec_attempts: u64,
+    failed_exec_attempts: u64,
+    failed_exec_ns: Nanos,
+    path_search_spawns: u64,
+    exec_failed_spawns: u64,
+    env_count_max: u64,
+    env_bytes_max: u64,
+    env_bytes_mean: u64,
+    env_bytes_total: u64,
+    latency: LatencyView,
+    duration_ns: Nanos,
+    spawn_rate: f64,
+    max_in_flight: u32,
+    failed_clones: u64,
+    style_mismatches: u64,
+    exit_code: Option<i32>,
+    timeline: TimelineView<'a>,
 }
 
-fn group(g: &spawnscope_analyzer::Group) -> Value {
-    json!({
-        "key": g.key,
-        "count": g.count,
-        "styles": g.styles,
-        "failed_attempts": g.failed_attempts,
-        "failed_ns": g.failed_ns,
-        "env_bytes_max": g.env_bytes_max,
-        "latency": latency(&g.latency),
-    })
+#[derive(DeriveSerialize)]
+struct TimelineView<'a> {
+    bucket_ns: Nanos,
+    counts: &'a [u64],
+}
+
+impl<'a> From<&'a Summary> for SummaryView<'a> {
+    fn from(s: &'a Summary) -> Self {
+        SummaryView {
+            spawns: s.spawns,
+            threads: s.threads,
+            processes: s.processes,
+            styles: &s.styles,
+            code_paths: &s.code_paths,
+            exec_attempts: s.exec_attempts,
+            failed_exec_attempts: s.failed_exec_attempts,
+            failed_exec_ns: s.failed_exec_ns,
+            path_search_spawns: s.path_search_spawns,
+            exec_failed_spawns: s.exec_failed_spawns,
+            env_count_max: s.env_count_max,
+            env_bytes_max: s.env_bytes_max,
+            env_bytes_mean: s.env_bytes_mean,
+            env_bytes_total: s.env_bytes_total,
+            latency: LatencyView::from(&s.latency),
+            duration_ns: s.duration_ns,
+            spawn_rate: (s.spawn_rate * 100.0).round() / 100.0,
+            max_in_flight: s.max_in_flight,
+            failed_clones: s.failed_clones,
+            style_mismatches: s.style_mismatches,
+            exit_code: s.exit_code,
+            timeline: TimelineView { bucket_ns: s.timeline_bucket_ns, counts: &s.timeline },
+        }
+    }
+}
+
+#[derive(DeriveSerialize)]
+struct LatencyView {
+    count: u64,
+    min_ns: Nanos,
+    p50_ns: Nanos,
+    p90_ns: Nanos,
+    p99_ns: Nanos,
+    max_ns: Nanos,
+    mean_ns: Nanos,
+    histogram: Vec<BucketView>,
+}
+
+#[derive(DeriveSerialize)]
+struct BucketView {
+    from_ns: Nanos,
+    to_ns: Nanos,
+    count: u64,
+}
+
+impl From<&LatencyStats> for LatencyView {
+    fn from(l: &LatencyStats) -> Self {
+        LatencyView {
+            count: l.count,
+            min_ns: l.min,
+            p50_ns: l.p50,
+            p90_ns: l.p90,
+            p99_ns: l.p99,
+            max_ns: l.max,
+            mean_ns: l.mean,
+            histogram: l
+                .buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, &n)| n > 0)
+                .map(|(i, &n)| BucketView {
+                    from_ns: LatencyStats::bucket_floor(i),
+                    to_ns: LatencyStats::bucket_floor(i + 1),
+                    count: n,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(DeriveSerialize)]
+struct GroupView {
+    key: String,
+    count: u64,
+    styles: BTreeMap<String, u64>,
+    failed_attempts: u64,
+    failed_ns: Nanos,
+    env_bytes_max: u64,
+    latency: LatencyView,
+}
+
+impl From<Group> for GroupView {
+    fn from(g: Group) -> Self {
+        GroupView {
+            latency: LatencyView::from(&g.latency),
+            key: g.key,
+            count: g.count,
+            styles: g.styles,
+            failed_attempts: g.failed_attempts,
+            failed_ns: g.failed_ns,
+            env_bytes_max: g.env_bytes_max,
+        }
+    }
+}
+
+#[derive(DeriveSerialize)]
+struct ProcessView<'a> {
+    index: usize,
+    pid: i32,
+    parent: Option<usize>,
+    spawn: Option<usize>,
+    name: &'a str,
+    children: usize,
+    exec_attempts: usize,
+    threads_created: u32,
+    exit_code: Option<i32>,
+    exit_signal: Option<i32>,
+}
+
+impl<'a> From<&'a Process> for ProcessView<'a> {
+    fn from(p: &'a Process) -> Self {
+        ProcessView {
+            index: p.index,
+            pid: p.pid,
+            parent: p.parent,
+            spawn: p.spawn,
+            name: &p.name,
+            children: p.children.len(),
+            exec_attempts: p.execs.len(),
+            threads_created: p.threads_created,
+            exit_code: p.exit.and_then(|e| e.code),
+            exit_signal: p.exit.and_then(|e| e.signal),
+        }
+    }
+}
+
+#[derive(DeriveSerialize)]
+struct SpawnView<'a> {
+    index: usize,
+    line: u64,
+    parent_pid: i32,
+    parent_tid: i32,
+    child_pid: i32,
+    parent: Option<usize>,
+    child: Option<usize>,
+    syscall: &'static str,
+    flags: Vec<String>,
+    flags_raw: u64,
+    exit_signal: u32,
+    stack: u64,
+    style: &'static str,
+    ptrace_event: Option<PtraceEvent>,
+    style_mismatch: bool,
+    code_path: &'static str,
+    socketpair: bool,
+    exec: Option<ExecView<'a>>,
+    t_start_ns: Nanos,
+    latency_ns: Option<Nanos>,
+    parent_blocked_ns: Option<Nanos>,
+    clone_ns: Option<Nanos>,
+    from_event: bool,
+    parent_rss_kb: Option<u64>,
+    parent_pte_kb: Option<u64>,
+    parent_threads: Option<u32>,
+    in_flight: u32,
+}
+
+#[derive(DeriveSerialize)]
+struct ExecView<'a> {
+    path: &'a str,
+    argv: &'a [String],
+    success: bool,
+    failed_attempts: usize,
+    attempts: Seq<'a, ExecAttempt, AttemptView<'a>>,
+    failed_ns: Nanos,
+    env_count: u64,
+    env_bytes: u64,
+}
+
+#[derive(DeriveSerialize)]
+struct AttemptView<'a> {
+    path: &'a str,
+    errno: i32,
+    error: Option<&'static str>,
+    duration_ns: Option<Nanos>,
+}
+
+impl<'a> From<&'a ExecAttempt> for AttemptView<'a> {
+    fn from(x: &'a ExecAttempt) -> Self {
+        AttemptView {
+            path: &x.path,
+            errno: x.result,
+            error: errno_name(x.result),
+            duration_ns: x.t_entry.map(|e| x.t_exit.saturating_sub(e)),
+        }
+    }
+}
+
+impl<'a> From<&'a Spawn> for SpawnView<'a> {
+    fn from(s: &'a Spawn) -> Self {
+        SpawnView {
+            index: s.index,
+            line: s.line,
+            parent_pid: s.parent_pid,
+            parent_tid: s.parent_tid,
+            child_pid: s.child_pid,
+            parent: s.parent,
+            child: s.child,
+            syscall: s.syscall.as_str(),
+            flags: clone_flag_names(s.flags),
+            flags_raw: s.flags,
+            exit_signal: s.exit_signal,
+            stack: s.stack,
+            style: s.style.as_str(),
+            ptrace_event: s.ptrace_event,
+            style_mismatch: s.style_mismatch,
+            code_path: s.code_path.as_str(),
+            socketpair: s.socketpair,
+            exec: s.exec.as_ref().map(|e| ExecView {
+                path: &e.path,
+                argv: &e.argv,
+                success: e.success,
+                failed_attempts: e.failed_attempts.len(),
+                attempts: Seq(&e.failed_attempts, AttemptView::from),
+                failed_ns: e.failed_ns,
+                env_count: e.env_count,
+                env_bytes: e.env_bytes,
+            }),
+            t_start_ns: s.t_start,
+            latency_ns: s.latency_ns,
+            parent_blocked_ns: s.parent_blocked_ns,
+            clone_ns: s.clone_ns,
+            from_event: s.from_event,
+            parent_rss_kb: s.parent_mem.map(|m| m.rss_kb),
+            parent_pte_kb: s.parent_mem.map(|m| m.pte_kb),
+            parent_threads: s.parent_threads,
+            in_flight: s.in_flight,
+        }
+    }
+}
+
+#[derive(DeriveSerialize)]
+struct FindingView<'a> {
+    id: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    advice: &'a str,
+    numbers: &'a BTreeMap<String, f64>,
+    evidence: &'a [usize],
+}
+
+impl<'a> From<&'a Finding> for FindingView<'a> {
+    fn from(f: &'a Finding) -> Self {
+        FindingView {
+            id: f.id,
+            name: f.name,
+            severity: f.severity.as_str(),
+            message: &f.message,
+            advice: &f.advice,
+            numbers: &f.numbers,
+            evidence: &f.evidence,
+        }
+    }
 }

@@ -79,10 +79,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, format: Format, opts: &Options) 
     match format {
         Format::Text => text::write(out, a, opts),
         Format::Markdown => markdown::write(out, a, opts),
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &to_json(a, opts))?;
-            out.write_all(b"\n")
-        }
+        Format::Json => json::write(out, a, opts),
     }
 }
 

@@ -105,7 +105,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
 /// The text tables hold terminal-escaped strings; Markdown needs its own
 /// characters escaped on top (a `|` in argv must not split a cell).
 fn escape_cells(t: Table) -> Table {
-    t.map_cells(|c| md_punct(c))
+    t.map_cells(md_punct)
 }
 
 #[cfg(test)]
