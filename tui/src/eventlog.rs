@@ -1,7 +1,7 @@
 //! The raw event list: one short, escaped line per trace record, kept
 //! compact so a million events fit, and a case-insensitive filter over it.
 
-use spawnscope_format::flags::{clone_flag_names, socket_type_name};
+use spawnscope_format::flags::{socket_type_name, CLONE_FLAGS};
 use spawnscope_format::{Nanos, Record};
 
 use std::fmt::Write;
@@ -33,7 +33,7 @@ const TEXT_MAX: usize = 160;
 
 impl EventLog {
     pub fn push(&mut self, line: u64, rec: &Record) {
-        if let Some(row) = row(line, rec) {
+        if let Some(row) = EventRow::of(line, rec) {
             self.rows.push(row);
         }
     }
@@ -81,6 +81,27 @@ fn by_thread(out: &mut String, pid: i32, tid: i32) {
     }
 }
 
+/// Clone flag names joined by `|`, unknown bits as one hex remainder (as
+/// `flags::clone_flag_names`, without a vector of strings per row).
+fn flag_names(out: &mut String, flags: u64) {
+    let mut rest = flags;
+    for &(bit, name) in CLONE_FLAGS {
+        if flags & bit != 0 {
+            if rest != flags {
+                out.push('|');
+            }
+            out.push_str(name);
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        if rest != flags {
+            out.push('|');
+        }
+        let _ = write!(out, "{rest:#x}");
+    }
+}
+
 /// The errno name (or number) after an arrow; `ok` for success.
 fn result(out: &mut String, errno: i32) {
     out.push_str(" → ");
@@ -90,6 +111,13 @@ fn result(out: &mut String, errno: i32) {
         (e, None) => {
             let _ = write!(out, "errno {e}");
         }
+    }
+}
+
+impl EventRow {
+    /// The row of a record (None for the header).
+    pub fn of(line: u64, rec: &Record) -> Option<EventRow> {
+        row(line, rec)
     }
 }
 
@@ -113,12 +141,7 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
                 result(&mut text, e.result);
             }
             text.push_str(" [");
-            for (i, f) in clone_flag_names(e.flags).iter().enumerate() {
-                if i > 0 {
-                    text.push('|');
-                }
-                text.push_str(f);
-            }
+            flag_names(&mut text, e.flags);
             text.push(']');
             child = e.child.filter(|_| !e.thread);
             e.pid
@@ -132,7 +155,23 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
                 text.push_str(&fmt::dur(e.t_exit.saturating_sub(t)));
             }
             text.push_str(" · ");
-            text.push_str(&fmt::argv(&e.argv, TEXT_MAX));
+            // Only what fits in the row; each argument escaped, quoted when it holds a space.
+            for (i, a) in e.argv.iter().enumerate() {
+                if text.len() > TEXT_MAX {
+                    break;
+                }
+                if i > 0 {
+                    text.push(' ');
+                }
+                let a = spawnscope_format::escape(a);
+                if a.is_empty() || a.contains(' ') {
+                    text.push('"');
+                    text.push_str(&a);
+                    text.push('"');
+                } else {
+                    text.push_str(&a);
+                }
+            }
             e.pid
         }
         Record::Socketpair(e) => {
@@ -181,6 +220,15 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
 mod tests {
     use super::*;
     use spawnscope_format::{ExitEvent, WarningEvent};
+
+    #[test]
+    fn flag_names_match_the_format_crate() {
+        for flags in [0u64, 0x4100, 0x0120_0000, 0x003d_0f00, 0x100 | (1 << 40), 1 << 40] {
+            let mut s = String::new();
+            flag_names(&mut s, flags);
+            assert_eq!(s, spawnscope_format::flags::clone_flag_names(flags).join("|"), "{flags:#x}");
+        }
+    }
 
     #[test]
     fn filter_is_case_insensitive_and_narrows() {
