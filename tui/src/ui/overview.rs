@@ -29,7 +29,7 @@ impl Widget for Overview<'_> {
         let bars_h = 2 + paths.len().clamp(3, bar_rows) as u16;
         let [top, mid, bottom] =
             Layout::vertical([Constraint::Length(8), Constraint::Length(bars_h), Constraint::Min(3)]).areas(area);
-        let [host, totals] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(top);
+        let [host, totals] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
         let [styles, codes] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(mid);
         Paragraph::new(host_lines(app)).block(Block::bordered().title(Span::styled("Trace", theme::title()))).render(host, buf);
         Paragraph::new(total_lines(app, totals.width >= 60)).block(Block::bordered().title(Span::styled("Totals", theme::title()))).render(totals, buf);
@@ -59,7 +59,7 @@ fn host_lines(app: &App) -> Vec<Line<'static>> {
     let unknown = || "?".to_string();
     let mut host = vec![fmt::safe(h.hostname.as_deref().unwrap_or("?"), 24)];
     host.extend(h.arch.as_deref().map(|x| fmt::safe(x, 12)));
-    host.extend(h.cpus.map(|c| plural(c as u64, "cpu")));
+    host.extend(h.cpus.map(|c| format!("{c}cpu")));
     host.extend(h.memory_bytes.map(fmt::bytes));
     let t = &a.header.tracer;
     let mut tracer = t.mode.as_str().to_string();
@@ -77,7 +77,7 @@ fn host_lines(app: &App) -> Vec<Line<'static>> {
     };
     let exit = a.summary.exit_code.map(|c| c.to_string()).unwrap_or_else(unknown);
     let mut lines = vec![
-        kv("host", host.join(", ")),
+        kv("host", host.join(" ")),
         kv("kernel", format!("{}  glibc {}", fmt::safe(h.kernel_release.as_deref().unwrap_or("?"), 24), fmt::safe(h.glibc_version.as_deref().unwrap_or("?"), 10))),
         kv("tracer", tracer),
         kv("command", fmt::argv(&a.header.command, 60)),
@@ -97,8 +97,12 @@ fn total_lines(app: &App, wide: bool) -> Vec<Line<'static>> {
         failed.push_str(&format!(" ({})", fmt::dur(s.failed_exec_ns)));
     }
     vec![
-        kv("spawns", format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread"))),
-        kv("execs", format!("{} attempts · {failed}", fmt::count(s.exec_attempts))),
+        if wide {
+            kv("spawns", format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread")))
+        } else {
+            kv("spawns", format!("{} · {} procs · {}", fmt::count(s.spawns), fmt::count(s.processes), plural(s.threads, "thread")))
+        },
+        kv("execs", format!("{}{} · {failed}", fmt::count(s.exec_attempts), if wide { " attempts" } else { "" })),
         kv("env", format!("up to {} in {} vars", fmt::bytes(s.env_bytes_max), s.env_count_max)),
         kv("latency", if l.count > 0 { format!("p50 {}  p99 {}  max {}", fmt::dur(l.p50), fmt::dur(l.p99), fmt::dur(l.max)) } else { "-".into() }),
         Line::styled(format!("        {}", if wide { super::UNDER_TRACING } else { "measured under tracing" }), theme::dim()),
