@@ -63,6 +63,7 @@ pub fn trace() -> Build {
             summary: Summary { styles, exit_code: Some(0), ..Summary::default() },
             findings: vec![],
             thresholds: Thresholds::default(),
+            revision: 0,
         },
     }
 }
