@@ -196,6 +196,33 @@ fn quitting_a_running_target_asks_and_kill_leaves_nothing_behind() {
     assert!(!process_running(&["sleep", &marker]), "the killed target is still running");
 }
 
+/// Regression: closing the terminal window of `run` left spawnscope spinning
+/// on the hung-up terminal (at ~25% CPU, for ever) with its target alive.
+#[test]
+fn closing_the_terminal_of_run_ends_spawnscope_and_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("32.{}", std::process::id());
+    let trace = dir.path().join("h.jsonl");
+    let run = ["run", "-o", trace.to_str().unwrap(), "--", "sleep", marker.as_str()];
+    let cmd = format!("{} {}", quote(&bin()), run.join(" "));
+    let Some(t) = Tmux::start("runhangup", &cmd, 100, 30) else { return };
+    t.wait_for("running, pid");
+    let mut argv = vec![bin().to_str().unwrap().to_string()];
+    argv.extend(run.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    assert!(process_running(&argv) && process_running(&["sleep", &marker]));
+    drop(t); // kills the tmux session: the terminal hangs up
+    let start = Instant::now();
+    while (process_running(&argv) || process_running(&["sleep", &marker])) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!process_running(&argv), "spawnscope run survived its terminal");
+    assert!(!process_running(&["sleep", &marker]), "the target survived the hangup");
+    // What was recorded stays readable.
+    let mut r = spawnscope_format::FileReader::open(&trace).unwrap();
+    while r.next_record().unwrap().is_some() {}
+}
+
 #[test]
 fn letting_the_target_finish_completes_the_trace() {
     let dir = tempfile::tempdir().unwrap();

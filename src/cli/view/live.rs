@@ -155,6 +155,7 @@ fn go(s: Session) -> anyhow::Result<i32> {
             (result, close)
         })
         .context("cannot start the recorder thread")?;
+    watch_for_hangup();
     let info = LiveInfo { command: shown, output: target_output.clone(), trace: Some(trace.clone()), attached };
     let exit = match spawnscope_tui::run::run_live(info, rx) {
         Ok(e) => e,
@@ -248,4 +249,24 @@ fn default_trace_name() -> PathBuf {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     PathBuf::from(format!("spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl", rem / 3600, rem % 3600 / 60, rem % 60))
+}
+
+/// Ends the process when its terminal hangs up (the window was closed).
+///
+/// `run` catches SIGHUP to forward it to the target, so the hangup does not
+/// end spawnscope by itself, and crossterm then spins on the terminal's
+/// end-of-file inside its poll without returning to the UI loop. Exiting
+/// ends a launched target through PTRACE_O_EXITKILL (what a hangup does to a
+/// shell's job) and leaves an attached process running (the kernel detaches
+/// it); the trace written so far stays readable, marked incomplete.
+fn watch_for_hangup() {
+    const SIGHUP: i32 = 1;
+    let _ = std::thread::Builder::new().name("spawnscope-hangup".into()).spawn(|| loop {
+        std::thread::sleep(Duration::from_millis(200));
+        // isatty fails (EIO) once the terminal has hung up. stdout, not stdin:
+        // the UI runs only when stdout is a terminal; stdin may be redirected.
+        if !std::io::stdout().is_terminal() {
+            std::process::exit(128 + SIGHUP);
+        }
+    });
 }
