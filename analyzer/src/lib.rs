@@ -25,7 +25,6 @@ mod analyze;
 pub mod classify;
 mod findings;
 mod model;
-mod read;
 mod stats;
 mod thresholds;
 pub mod units;
@@ -65,7 +64,7 @@ impl AnalyzeError {
 /// incomplete trace, skipped lines) land in [`Analysis::warnings`].
 pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<Analysis, AnalyzeError> {
     let path = path.as_ref();
-    let reader = read::open(path).map_err(|e| match e {
+    let reader = spawnscope_format::FileReader::open(path).map_err(|e| match e {
         ReadError::Open { .. } | ReadError::IsDirectory { .. } => AnalyzeError::Open(e),
         source => AnalyzeError::Read { path: path.to_path_buf(), source },
     })?;
@@ -75,7 +74,7 @@ pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<A
 
 /// Analyses a trace from any reader.
 pub fn analyze_reader(r: impl BufRead + Send, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
-    analyze_trace(read::FastReader::new(r)?, thresholds)
+    analyze_trace(spawnscope_format::TraceReader::new(r)?, thresholds)
 }
 
 /// Records handed from the parsing thread to the analysing thread at a time.
@@ -84,7 +83,7 @@ const BATCH: usize = 4096;
 /// Parses on a second thread while this one analyses: JSON parsing is about
 /// half of the work, so on two cores the wall time is close to the larger
 /// half instead of the sum. Memory stays bounded by a few batches in flight.
-fn analyze_trace<R: BufRead + Send>(mut reader: read::FastReader<R>, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
+fn analyze_trace<R: BufRead + Send>(mut reader: spawnscope_format::TraceReader<R>, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
     let mut an = Analyzer::new(reader.header().clone(), thresholds.clone());
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u64, spawnscope_format::Record)>>(8);
     std::thread::scope(|s| {

@@ -4,7 +4,6 @@
 //! of the slower half instead of the sum; measured, the halves are about
 //! even this way round).
 
-pub mod fast;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -39,7 +38,8 @@ enum Msg {
 /// Reads and analyses a trace in one pass (`.zst` handled by the reader).
 pub fn load_trace(path: &Path) -> Result<Loaded, TuiError> {
     let err = |e| TuiError::Trace { path: path.to_path_buf(), source: e };
-    let (header, mut reader) = fast::FastReader::open(path).map_err(err)?;
+    let mut reader = spawnscope_format::FileReader::open(path).map_err(err)?;
+    let header = reader.header().clone();
     let mut feed = Feed::new(header);
     let mut events = EventLog::default();
     let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
@@ -57,7 +57,7 @@ pub fn load_trace(path: &Path) -> Result<Loaded, TuiError> {
                     }
                     Ok(None) => {
                         let _ = tx.send(Msg::Records(batch));
-                        let _ = tx.send(Msg::Done(reader.warnings.iter().map(|w| w.to_string()).collect()));
+                        let _ = tx.send(Msg::Done(reader.warnings().iter().map(|w| w.to_string()).collect()));
                         return;
                     }
                     Err(e) => {
