@@ -54,10 +54,6 @@ fn main() {
     let mut reader = spawnscope_format::FileReader::open(&path).expect("open");
     while reader.next_record().expect("read").is_some() {}
     println!("parse only (format's reader): {} wall, {} CPU", ms(t.elapsed()), ms(thread_cpu() - c));
-    let (t, c) = (Instant::now(), thread_cpu());
-    let (_, mut fast) = spawnscope_tui::load::fast::FastReader::open(&path).expect("open");
-    while fast.next_record().expect("read").is_some() {}
-    println!("parse only (tui's fast reader): {} wall, {} CPU", ms(t.elapsed()), ms(thread_cpu() - c));
 
     let (t0, c0, m0) = (Instant::now(), process_cpu(), thread_cpu());
     let loaded = load_trace(&path).expect("load");
