@@ -95,6 +95,11 @@ impl Thresholds {
             detail: detail.replace('\n', " ").trim().to_string(),
         };
         let mut value: toml::Table = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        // A `spawnscope.toml` policy file holds `[check]` rules beside
+        // `[thresholds]`: the rules are `spawnscope check`'s business.
+        if matches!(value.get("check"), Some(toml::Value::Table(_))) {
+            value.remove("check");
+        }
         let table = match value.remove("thresholds") {
             Some(toml::Value::Table(t)) if value.is_empty() => t,
             Some(toml::Value::Table(_)) => {
@@ -123,6 +128,14 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.serial_spawns, 5);
         assert_eq!(a.env_vars, Thresholds::default().env_vars);
+    }
+
+    #[test]
+    fn a_policy_files_check_rules_are_left_to_check() {
+        let text = "[check]\ndeny-style = [\"fork\"]\n\n[thresholds]\nserial_spawns = 7\n";
+        assert_eq!(Thresholds::from_toml(text).unwrap().serial_spawns, 7);
+        let only_rules = Thresholds::from_toml("[check]\nmax-spawns = 3\n").unwrap();
+        assert_eq!(only_rules, Thresholds::default());
     }
 
     #[test]
