@@ -46,3 +46,21 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// EPIPE as a clean exit instead of restoring the default disposition, so
 /// that a traced target never inherits a changed disposition.
 pub fn reset_sigpipe() {}
+
+/// The default trace name of `record`, `run` and `demo`:
+/// `spawnscope-20261127-081500.jsonl` (UTC, current directory).
+pub fn default_trace_name() -> std::path::PathBuf {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    std::path::PathBuf::from(format!("spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl", rem / 3600, rem % 3600 / 60, rem % 60))
+}

@@ -68,7 +68,7 @@ pub fn run(_args: Args) -> anyhow::Result<i32> {
 mod imp {
     use std::io::{IsTerminal, Write};
     use std::path::{Path, PathBuf};
-    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, Instant};
 
     use spawnscope_format::{escape, Record};
     use spawnscope_tracer::{
@@ -132,26 +132,8 @@ mod imp {
         }
     }
 
-    /// `spawnscope-20261127-081500.jsonl` (UTC).
     fn default_output() -> PathBuf {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let (days, rem) = (secs / 86_400, secs % 86_400);
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        PathBuf::from(format!(
-            "spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        ))
+        crate::cli::common::default_trace_name()
     }
 
     fn size_text(bytes: u64) -> String {

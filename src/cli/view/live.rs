@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use spawnscope_analyzer::{analyze_path, Thresholds};
@@ -84,7 +84,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
     opts.syscall_info = !(a.no_syscall_info || env_off);
     opts.capture_env = a.capture_env;
-    let trace = a.output.unwrap_or_else(default_trace_name);
+    let trace = a.output.unwrap_or_else(crate::cli::common::default_trace_name);
     let target_output = match a.pid {
         Some(_) => None,
         None => Some(a.target_output.unwrap_or_else(|| with_suffix(&trace, ".out"))),
@@ -232,23 +232,6 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     let mut s = p.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-/// `spawnscope-20261127-081500.jsonl` (UTC), as `spawnscope record` names traces.
-fn default_trace_name() -> PathBuf {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    PathBuf::from(format!("spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl", rem / 3600, rem % 3600 / 60, rem % 60))
 }
 
 /// Ends the process when its terminal hangs up (the window was closed).
