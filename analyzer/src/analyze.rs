@@ -255,23 +255,11 @@ impl Analyzer {
     }
 
     fn touch_proc(&mut self, i: usize) {
-        if self.dirty_procs.len() <= i {
-            self.dirty_procs.resize(i + 1, false);
-        }
-        if !self.dirty_procs[i] {
-            self.dirty_procs[i] = true;
-            self.dirty_proc_list.push(i);
-        }
+        mark_dirty(&mut self.dirty_procs, &mut self.dirty_proc_list, i);
     }
 
     fn touch_spawn(&mut self, i: usize) {
-        if self.dirty_spawns.len() <= i {
-            self.dirty_spawns.resize(i + 1, false);
-        }
-        if !self.dirty_spawns[i] {
-            self.dirty_spawns[i] = true;
-            self.dirty_spawn_list.push(i);
-        }
+        mark_dirty(&mut self.dirty_spawns, &mut self.dirty_spawn_list, i);
     }
 
     /// The final analysis: children that never exec'd are `fork-no-exec`.
@@ -687,5 +675,16 @@ fn flag_list(flags: u64) -> String {
         "0".to_string()
     } else {
         names.join("|")
+    }
+}
+
+/// Marks element `i` changed since the last live copy, once.
+fn mark_dirty(flags: &mut Vec<bool>, list: &mut Vec<usize>, i: usize) {
+    if flags.len() <= i {
+        flags.resize(i + 1, false);
+    }
+    if !flags[i] {
+        flags[i] = true;
+        list.push(i);
     }
 }

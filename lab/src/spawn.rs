@@ -98,27 +98,9 @@ fn posix_spawn(t: &Target) -> Result<Duration, LabError> {
     let start = Instant::now();
     // SAFETY: program, argv and envp are NUL-terminated and outlive the call;
     // NULL file actions and attributes are allowed (posix_spawn(3)).
-    let rc = unsafe {
-        if t.bare {
-            libc::posix_spawnp(
-                &mut pid,
-                t.program.as_ptr(),
-                std::ptr::null(),
-                std::ptr::null(),
-                argv,
-                envp,
-            )
-        } else {
-            libc::posix_spawn(
-                &mut pid,
-                t.program.as_ptr(),
-                std::ptr::null(),
-                std::ptr::null(),
-                argv,
-                envp,
-            )
-        }
-    };
+    // posix_spawnp searches PATH for a bare name; both take the same arguments.
+    let spawn = if t.bare { libc::posix_spawnp } else { libc::posix_spawn };
+    let rc = unsafe { spawn(&mut pid, t.program.as_ptr(), std::ptr::null(), std::ptr::null(), argv, envp) };
     let took = start.elapsed();
     if rc != 0 {
         return Err(LabError::Spawn {

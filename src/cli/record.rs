@@ -32,26 +32,55 @@ pub struct Args {
     /// Trace file to write (.jsonl, or .jsonl.zst for zstd) [default: spawnscope-<time>.jsonl].
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// How to trace.
-    #[arg(long, value_enum, default_value_t = Mode::Auto)]
-    mode: Mode,
-    /// Read syscall arguments from registers, not PTRACE_GET_SYSCALL_INFO (as on
-    /// kernels before 5.3; also SPAWNSCOPE_NO_SYSCALL_INFO=1).
-    #[arg(long)]
-    no_syscall_info: bool,
-    /// Store environment values in exec records (default: only count, bytes, hash).
-    #[arg(long)]
-    capture_env: bool,
-    /// Attach to a running process and all its threads instead of running a command.
-    #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
-    pid: Option<i32>,
+    #[command(flatten)]
+    trace: TraceArgs,
     /// No progress line and no summary on stderr.
     #[arg(short = 'q', long)]
     quiet: bool,
+}
+
+/// What to trace and how: the options `record` and `run` share.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// How to trace.
+    #[arg(long, value_enum, default_value_t = Mode::Auto)]
+    pub mode: Mode,
+    /// Read syscall arguments from registers, not PTRACE_GET_SYSCALL_INFO (as on
+    /// kernels before 5.3; also SPAWNSCOPE_NO_SYSCALL_INFO=1).
+    #[arg(long)]
+    pub no_syscall_info: bool,
+    /// Store environment values in exec records (default: only count, bytes, hash).
+    #[arg(long)]
+    pub capture_env: bool,
+    /// Attach to a running process and all its threads instead of running a command.
+    #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<i32>,
     /// The command to run (after `--`, or from the first word that is not an
-    /// option: `record ls -l` works, `record --typo ls` is a usage error).
+    /// option: `ls -l` works, `--typo ls` is a usage error).
     #[arg(value_name = "CMD", trailing_var_arg = true, required_unless_present = "pid")]
-    command: Vec<OsString>,
+    pub command: Vec<OsString>,
+}
+
+#[cfg(target_os = "linux")]
+impl TraceArgs {
+    /// The recorder's options for these arguments.
+    pub fn record_options(&self) -> spawnscope_tracer::RecordOptions {
+        use spawnscope_tracer::{ModeRequest, RecordOptions};
+        let mut opts = match self.pid {
+            Some(pid) => RecordOptions::attach(pid),
+            None => RecordOptions::new(self.command.clone()),
+        };
+        opts.mode = match self.mode {
+            Mode::Auto => ModeRequest::Auto,
+            Mode::Seccomp => ModeRequest::Seccomp,
+            Mode::Syscall => ModeRequest::Syscall,
+            Mode::Events => ModeRequest::Events,
+        };
+        let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
+        opts.syscall_info = !(self.no_syscall_info || env_off);
+        opts.capture_env = self.capture_env;
+        opts
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -72,7 +101,7 @@ mod imp {
 
     use spawnscope_format::{escape, Record};
     use spawnscope_tracer::{
-        record, FileSink, ModeRequest, Observer, ObserverError, Outcome, RecordOptions,
+        record, FileSink, Observer, ObserverError, Outcome,
     };
 
     use super::{Args, Mode};
@@ -173,24 +202,12 @@ mod imp {
         let existed = std::fs::symlink_metadata(&out).is_ok();
         let sink = FileSink::create(&out)
             .map_err(|e| exit_error(2, format!("{}; the target was not started", escape(&e.to_string()))))?;
-        let mut opts = match args.pid {
-            Some(pid) => RecordOptions::attach(pid),
-            None => RecordOptions::new(args.command.clone()),
-        };
-        opts.mode = match args.mode {
-            Mode::Auto => ModeRequest::Auto,
-            Mode::Seccomp => ModeRequest::Seccomp,
-            Mode::Syscall => ModeRequest::Syscall,
-            Mode::Events => ModeRequest::Events,
-        };
-        let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
-        opts.syscall_info = !(args.no_syscall_info || env_off);
-        opts.capture_env = args.capture_env;
-        if args.capture_env && !args.quiet {
+        let mut opts = args.trace.record_options();
+        if args.trace.capture_env && !args.quiet {
             eprintln!("spawnscope: warning: --capture-env stores environment values (secrets too) in {}", out.display());
         }
-        if args.pid.is_some() && !args.quiet {
-            let how = match args.mode {
+        if args.trace.pid.is_some() && !args.quiet {
+            let how = match args.trace.mode {
                 Mode::Syscall => "syscall mode: every syscall of every thread stops twice (slow)",
                 _ => "events mode: fork/exec/exit only (no failed exec attempts, no socketpair/pipe); \
                       a seccomp filter cannot be added to a running process",
@@ -199,7 +216,7 @@ mod imp {
         }
         let control = spawnscope_tracer::Control::new();
         opts.control = Some(control.clone());
-        control.install_signal_handlers(args.pid.is_some());
+        control.install_signal_handlers(args.trace.pid.is_some());
         let show = !args.quiet && std::io::stderr().is_terminal();
         let now = Instant::now();
         let mut obs = CliObserver {

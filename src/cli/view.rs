@@ -2,7 +2,6 @@
 //! over a recording while it happens, and over the built-in demo workload.
 //! When stdout is not a terminal they print the text report instead.
 
-use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +36,7 @@ The target's stdout and stderr go to a file (--target-output, said on screen), n
 the UI; its stdin is /dev/null. When it ends the view stays, marked \"finished, exit N\";
 q while it runs asks whether to kill it or let it finish. spawnscope exits with the
 target's exit code. Without a terminal on stdout, prints the text report instead.
+With -p PID the process's own output stays where it is.
 
 Examples:
   spawnscope run -- make -j8
@@ -48,22 +48,8 @@ pub struct RunArgs {
     /// Where the target's stdout and stderr go [default: the trace file name + .out].
     #[arg(long, value_name = "FILE", conflicts_with = "pid")]
     target_output: Option<PathBuf>,
-    /// How to trace.
-    #[arg(long, value_enum, default_value_t = super::record::Mode::Auto)]
-    mode: super::record::Mode,
-    /// Read syscall arguments from registers, not PTRACE_GET_SYSCALL_INFO (also
-    /// SPAWNSCOPE_NO_SYSCALL_INFO=1).
-    #[arg(long)]
-    no_syscall_info: bool,
-    /// Store environment values in exec records (default: only count, bytes, hash).
-    #[arg(long)]
-    capture_env: bool,
-    /// Attach to a running process instead of running a command (its output stays where it is).
-    #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
-    pid: Option<i32>,
-    /// The command to run, after `--`.
-    #[arg(value_name = "CMD", trailing_var_arg = true, required_unless_present = "pid")]
-    command: Vec<OsString>,
+    #[command(flatten)]
+    trace: super::record::TraceArgs,
 }
 
 /// Arguments of `spawnscope demo`.

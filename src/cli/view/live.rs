@@ -16,14 +16,13 @@ use anyhow::Context;
 use spawnscope_analyzer::{analyze_path, Thresholds};
 use spawnscope_format::{escape, Record};
 use spawnscope_tracer::{
-    record, Control, FileSink, ModeRequest, Observer, ObserverError, Outcome, RecordOptions, TargetIo, TraceError,
+    record, Control, FileSink, Observer, ObserverError, Outcome, RecordOptions, TargetIo, TraceError,
 };
 use spawnscope_tui::run::LiveMsg;
 use spawnscope_tui::{Exit, LiveInfo};
 
 use super::{display, print_report, DemoArgs, RunArgs};
 use crate::cli::common::exit_error;
-use crate::cli::record::Mode;
 
 /// SIGKILL (9 on every Linux architecture).
 const SIGKILL: i32 = 9;
@@ -71,27 +70,15 @@ struct Session {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {
-    let mut opts = match a.pid {
-        Some(pid) => RecordOptions::attach(pid),
-        None => RecordOptions::new(a.command.clone()),
-    };
-    opts.mode = match a.mode {
-        Mode::Auto => ModeRequest::Auto,
-        Mode::Seccomp => ModeRequest::Seccomp,
-        Mode::Syscall => ModeRequest::Syscall,
-        Mode::Events => ModeRequest::Events,
-    };
-    let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
-    opts.syscall_info = !(a.no_syscall_info || env_off);
-    opts.capture_env = a.capture_env;
+    let opts = a.trace.record_options();
     let trace = a.output.unwrap_or_else(crate::cli::common::default_trace_name);
-    let target_output = match a.pid {
+    let target_output = match a.trace.pid {
         Some(_) => None,
         None => Some(a.target_output.unwrap_or_else(|| with_suffix(&trace, ".out"))),
     };
-    let display = match a.pid {
+    let display = match a.trace.pid {
         Some(pid) => vec![format!("pid {pid}")],
-        None => a.command.iter().map(|c| c.to_string_lossy().into_owned()).collect(),
+        None => a.trace.command.iter().map(|c| c.to_string_lossy().into_owned()).collect(),
     };
     go(Session { opts, trace, target_output, display })
 }
