@@ -34,6 +34,31 @@ mod nr {
 
 pub use nr::AUDIT_ARCH;
 
+/// AUDIT_ARCH_I386: a 32-bit x86 process (or an `int 0x80` call) on x86_64.
+pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+/// AUDIT_ARCH_ARM: a 32-bit arm process on aarch64.
+const AUDIT_ARCH_ARM: u32 = 0x4000_0028;
+/// __X32_SYSCALL_BIT: x32 syscalls use the x86_64 arch with this bit in the number.
+const X32_SYSCALL_BIT: u64 = 0x4000_0000;
+
+/// The name of a syscall ABI this tracer does not decode (its numbers differ
+/// from the native table, so decoding them natively would misname them), or
+/// None for the native ABI. `nr` is the syscall number as the stop reports it.
+pub fn foreign_abi(arch: u32, nr: u64) -> Option<&'static str> {
+    if arch != AUDIT_ARCH {
+        return Some(match arch {
+            AUDIT_ARCH_I386 => "i386 (32-bit x86)",
+            AUDIT_ARCH_ARM => "arm (32-bit)",
+            _ => "a foreign architecture",
+        });
+    }
+    // orig_rax is -1 outside syscalls: not x32.
+    if cfg!(target_arch = "x86_64") && nr & X32_SYSCALL_BIT != 0 && nr >> 32 == 0 {
+        return Some("x32");
+    }
+    None
+}
+
 /// A syscall the tracer records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Traced {
@@ -97,5 +122,14 @@ mod tests {
             assert!(classify(u64::from(n)).is_some(), "{n}");
         }
         assert_eq!(classify(0), None);
+    }
+
+    #[test]
+    fn foreign_abis_are_named() {
+        assert_eq!(foreign_abi(AUDIT_ARCH, 56), None);
+        assert_eq!(foreign_abi(AUDIT_ARCH, u64::MAX), None);
+        assert_eq!(foreign_abi(AUDIT_ARCH_I386, 11), Some("i386 (32-bit x86)"));
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(foreign_abi(AUDIT_ARCH, X32_SYSCALL_BIT | 520), Some("x32"));
     }
 }

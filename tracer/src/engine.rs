@@ -8,54 +8,65 @@
 //! event (success, t_exit). A failed exec attempt costs a seccomp stop and a
 //! syscall-exit stop. Fork-style clones replace VFORK_DONE by the syscall-exit
 //! stop of the clone.
+//!
+//! Each task's phase and its transitions live in [`task`]; the stops are
+//! handled in [`stops`]; records are built in [`build`]; leaving the
+//! tracees (detach, or ending filtered ones) is in [`detach`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use nix::errno::Errno;
 use spawnscope_format::flags::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
 use spawnscope_format::*;
 
-use crate::arch::{self, Traced};
-use crate::guard::Stopped;
+use crate::guard::{Resume, Stopped};
 use crate::launch::{self, Child};
-use build::read_fds;
-use crate::ptrace::{self, StopKind, SyscallInfo, Tid, WaitEvent};
-use crate::signal::Sig;
-use crate::{procfs, ModeRequest, Observer, Outcome, RecordOptions, SpawnCounts, TraceError};
+use crate::ptrace::{self, Tid, WaitEvent};
+use crate::{ModeRequest, Observer, Outcome, RecordOptions, SpawnCounts, TraceError};
 
-/// A syscall seen at entry, waiting for its exit (or its event).
-#[derive(Debug)]
-enum Pending {
-    Spawn(Box<SpawnEvent>),
-    Exec(Box<ExecEvent>),
-    Socketpair(SocketpairEvent, u64),
-    Pipe(PipeEvent, u64),
-}
+pub(crate) mod attach;
+mod build;
+mod detach;
+mod spawn_hook;
+mod stops;
+pub(crate) mod task;
 
-#[derive(Debug, Default)]
-struct Task {
-    /// Thread group id; None for a new task that stopped before its
-    /// parent's fork event told us what it is.
-    pid: Option<i32>,
-    /// Syscall mode: between a syscall-entry and its exit stop.
-    in_syscall: bool,
-    /// Created by clone and not yet seen at a syscall stop (its first
-    /// syscall stop in syscall mode is the clone's exit).
-    fresh: bool,
-    /// Seccomp mode: resumed with PTRACE_SYSCALL to see the exit stop.
-    awaiting_exit: bool,
-    pending: Option<Pending>,
+use spawn_hook::SpawnHook;
+use task::{StopOrder, Task};
+
+/// What a recording is set up with (decided before the first stop).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Setup {
+    pub mode: TracerMode,
+    pub order: StopOrder,
+    /// Use PTRACE_GET_SYSCALL_INFO if the kernel has it (probed at the first stop).
+    pub use_info: bool,
+    pub capture_env: bool,
+    /// The tracees carry our seccomp filter: without a tracer their trapped
+    /// syscalls fail with ENOSYS, so they are never detached (see `detach`).
+    pub filtered: bool,
+    pub root: Tid,
 }
 
 pub(crate) struct Engine<'a> {
-    mode: TracerMode,
-    use_info: bool,
-    capture_env: bool,
+    setup: Setup,
     start: Instant,
+    /// Written before the first record (once syscall info is probed).
+    header: Option<Header>,
+    /// PTRACE_GET_SYSCALL_INFO still to be probed at the next stop.
+    info_unprobed: bool,
     tasks: HashMap<Tid, Task>,
     /// Live traced threads per process.
     threads: HashMap<i32, u32>,
+    /// Tasks reaped before their parent's clone event said what they were:
+    /// their exits wait here for that event.
+    unclaimed_exits: HashMap<Tid, ExitEvent>,
+    /// Exits of such tasks, now attributed, written right after the spawn
+    /// record that created them.
+    claimed_exits: HashMap<Tid, ExitEvent>,
+    /// Processes already reported as using a syscall ABI we do not decode.
+    foreign: HashSet<i32>,
     observer: &'a mut dyn Observer,
     observer_error: Option<String>,
     counts: BTreeMap<String, u64>,
@@ -64,8 +75,8 @@ pub(crate) struct Engine<'a> {
     exec_failed: u64,
     stops: u64,
     early_child_stops: u64,
-    root: Tid,
     root_exit: Option<i32>,
+    hook: SpawnHook,
 }
 
 fn is_restart(ret: i64) -> bool {
@@ -105,12 +116,16 @@ fn resolve_mode(req: ModeRequest) -> TracerMode {
     }
 }
 
-fn header(opts: &RecordOptions, mode: TracerMode, use_info: bool) -> Header {
+/// The seccomp stop order, decided once per recording.
+fn stop_order() -> Result<StopOrder, TraceError> {
+    StopOrder::detect().map_err(|message| TraceError::Setting { message })
+}
+
+fn header(opts: &RecordOptions, mode: TracerMode) -> Header {
     let cmd = opts.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let mut h = Header::new(cmd, mode);
     h.tool_version = env!("CARGO_PKG_VERSION").to_string();
     h.host = crate::host::host_facts();
-    h.tracer.syscall_info = use_info;
     h.tracer.capture_env = opts.capture_env;
     h.tracer.attached_pid = opts.attach_pid;
     let (c, b) = crate::host::own_env_size();
@@ -119,63 +134,40 @@ fn header(opts: &RecordOptions, mode: TracerMode, use_info: bool) -> Header {
     h
 }
 
-/// Waits for the first stop of `tid` (after PTRACE_INTERRUPT).
-fn wait_event_stop(tid: Tid) -> Result<Stopped, TraceError> {
-    loop {
-        match ptrace::wait(tid, false) {
-            Ok(Some(WaitEvent::Stopped { tid, stop })) => return Ok(Stopped::new(tid, stop)),
-            Ok(Some(_)) => return Err(TraceError::NoSuchProcess { pid: tid }),
-            Ok(None) | Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(TraceError::Sys { what: "waitpid", errno }),
-        }
-    }
-}
-
-/// Whether PTRACE_GET_SYSCALL_INFO works on this kernel (probed on a stopped tracee).
-fn probe_syscall_info(tid: Tid) -> bool {
-    ptrace::get_syscall_info(tid).is_ok()
-}
-
 pub(crate) fn run(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<Outcome, TraceError> {
     if let Some(pid) = opts.attach_pid {
-        return crate::engine::attach::run(opts, pid, observer);
+        return attach::run(opts, pid, observer);
     }
     if opts.command.is_empty() {
         return Err(TraceError::NoCommand);
     }
     let mode = resolve_mode(opts.mode);
+    let order = stop_order()?;
     let prepared = launch::prepare(opts, mode == TracerMode::Seccomp)?;
     let mut child = launch::fork(&prepared)?;
     let pid = child.pid;
-    if let Err(errno) = ptrace::seize(pid, options(mode)) {
+    // Stop it once (it is blocked reading the sync pipe): in syscall mode
+    // that starts syscall stepping; the first stop probes syscall info.
+    let seized = ptrace::seize(pid, options(mode)).and_then(|()| ptrace::interrupt(pid));
+    if let Err(errno) = seized {
         child.abandon();
         reap(pid);
         return Err(match errno {
-            Errno::EPERM | Errno::EACCES => TraceError::PtraceDenied { pid, errno },
-            errno => TraceError::Sys { what: "PTRACE_SEIZE", errno },
+            Errno::EPERM | Errno::EACCES => TraceError::PtraceDenied { pid, errno: crate::Errno::of(errno) },
+            errno => TraceError::Sys { what: "PTRACE_SEIZE", errno: crate::Errno::of(errno) },
         });
     }
-    // Stop it once (it is blocked reading the sync pipe) to probe
-    // syscall-info support and, in syscall mode, to start syscall stepping.
-    let first = match ptrace::interrupt(pid).map_err(|errno| TraceError::Sys { what: "PTRACE_INTERRUPT", errno }) {
-        Ok(()) => wait_event_stop(pid),
-        Err(e) => Err(e),
+    let setup = Setup {
+        mode,
+        order,
+        use_info: opts.syscall_info,
+        capture_env: opts.capture_env,
+        filtered: mode == TracerMode::Seccomp,
+        root: pid,
     };
-    let first = match first {
-        Ok(s) => s,
-        Err(e) => {
-            child.abandon();
-            reap(pid);
-            return Err(e);
-        }
-    };
-    let use_info = opts.syscall_info && probe_syscall_info(pid);
-    let mut engine = Engine::new(mode, use_info, opts.capture_env, observer, pid);
-    engine.emit(Record::Header(header(opts, mode, use_info)));
-    engine.tasks.insert(pid, Task { pid: Some(pid), ..Task::default() });
-    engine.threads.insert(pid, 1);
+    let mut engine = Engine::new(setup, header(opts, mode), observer);
+    engine.adopt(pid, pid);
     engine.observer.started(pid);
-    engine.resume(first, None);
     child.release();
     let detached = engine.run_loop(opts)?;
     let outcome = engine.finish(detached);
@@ -186,8 +178,8 @@ pub(crate) fn run(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<O
 fn check_launch(p: &launch::Prepared, child: &Child, outcome: Outcome) -> Result<Outcome, TraceError> {
     match child.failure() {
         None => Ok(outcome),
-        Some((launch::STAGE_SECCOMP, e)) => Err(TraceError::SeccompRefused { errno: Errno::from_raw(e) }),
-        Some((_, e)) => Err(TraceError::Exec { program: p.program.clone(), errno: Errno::from_raw(e) }),
+        Some((launch::STAGE_SECCOMP, e)) => Err(TraceError::SeccompRefused { errno: crate::Errno(e) }),
+        Some((_, e)) => Err(TraceError::Exec { program: p.program.clone(), errno: crate::Errno(e) }),
     }
 }
 
@@ -201,25 +193,19 @@ fn reap(pid: Tid) {
     }
 }
 
-pub(crate) mod attach;
-mod build;
-mod detach;
-
 impl<'a> Engine<'a> {
-    pub(crate) fn new(
-        mode: TracerMode,
-        use_info: bool,
-        capture_env: bool,
-        observer: &'a mut dyn Observer,
-        root: Tid,
-    ) -> Self {
+    pub(crate) fn new(setup: Setup, header: Header, observer: &'a mut dyn Observer) -> Self {
+        let hook = SpawnHook::new(&setup);
         Engine {
-            mode,
-            use_info,
-            capture_env,
+            setup,
             start: Instant::now(),
+            header: Some(header),
+            info_unprobed: setup.use_info,
             tasks: HashMap::new(),
             threads: HashMap::new(),
+            unclaimed_exits: HashMap::new(),
+            claimed_exits: HashMap::new(),
+            foreign: HashSet::new(),
             observer,
             observer_error: None,
             counts: BTreeMap::new(),
@@ -228,20 +214,54 @@ impl<'a> Engine<'a> {
             exec_failed: 0,
             stops: 0,
             early_child_stops: 0,
-            root,
             root_exit: None,
+            hook,
         }
+    }
+
+    fn mode(&self) -> TracerMode {
+        self.setup.mode
     }
 
     fn now(&self) -> Nanos {
         self.start.elapsed().as_nanos() as Nanos
     }
 
-    /// Passes a record on, counting it.
+    /// Starts following a task of process `pid` that we seized ourselves.
+    pub(crate) fn adopt(&mut self, tid: Tid, pid: i32) {
+        self.tasks.insert(tid, Task::of(pid));
+        *self.threads.entry(pid).or_default() += 1;
+    }
+
+    /// Writes the header if it is still due (before any other record).
+    fn emit_header(&mut self) {
+        if let Some(mut h) = self.header.take() {
+            if self.info_unprobed {
+                // No stop yet to probe on (the tracee exited at once): not used.
+                self.info_unprobed = false;
+                self.setup.use_info = false;
+            }
+            h.tracer.syscall_info = self.setup.use_info;
+            self.deliver(Record::Header(h));
+            if self.setup.mode == TracerMode::Seccomp && self.setup.order == StopOrder::SeccompBeforeEntry {
+                let msg = "seccomp stops come before syscall-entry stops here (Linux < 4.8, or \
+                           SPAWNSCOPE_SECCOMP_STOP_ORDER=before-entry): decoded in that order";
+                self.warn(None, msg.to_string());
+            }
+        }
+    }
+
+    /// Passes a record on, counting it. A spawn's child that was reaped
+    /// before the spawn's event follows it at once.
     pub(crate) fn emit(&mut self, rec: Record) {
+        self.emit_header();
         if !matches!(rec, Record::Header(_) | Record::End(_)) {
             *self.counts.entry(rec.kind().to_string()).or_default() += 1;
         }
+        let early_exit = match &rec {
+            Record::Spawn(s) => s.child.and_then(|c| self.claimed_exits.remove(&c)),
+            _ => None,
+        };
         match &rec {
             Record::Spawn(s) if s.child.is_none() => self.spawns.failed += 1,
             Record::Spawn(s) if s.flags & CLONE_THREAD != 0 => self.spawns.threads += 1,
@@ -256,6 +276,13 @@ impl<'a> Engine<'a> {
             }
             _ => {}
         }
+        self.deliver(rec);
+        if let Some(e) = early_exit {
+            self.emit(Record::Exit(e));
+        }
+    }
+
+    fn deliver(&mut self, rec: Record) {
         if self.observer_error.is_none() {
             if let Err(e) = self.observer.record(rec) {
                 self.observer_error = Some(e.to_string());
@@ -269,15 +296,17 @@ impl<'a> Engine<'a> {
     }
 
     /// Writes the end line and builds the outcome.
-    pub(crate) fn finish(mut self, detached: u64) -> Outcome {
+    pub(crate) fn finish(mut self, left: detach::Left) -> Outcome {
+        self.flush_early_exits();
+        self.emit_header();
         let t = self.now();
         let end = End { t, exit_code: self.root_exit, counts: self.counts.clone() };
         self.emit(Record::End(end));
         Outcome {
             exit_code: self.root_exit,
-            root_pid: self.root,
-            mode: self.mode,
-            syscall_info: self.use_info,
+            root_pid: self.setup.root,
+            mode: self.setup.mode,
+            syscall_info: self.setup.use_info,
             counts: self.counts,
             spawns: self.spawns,
             exec_attempts: self.exec_attempts,
@@ -286,13 +315,30 @@ impl<'a> Engine<'a> {
             early_child_stops: self.early_child_stops,
             duration_ns: t,
             observer_error: self.observer_error,
-            detached,
+            detached: left.detached,
+            ended: left.ended,
         }
     }
 
-    /// The wait loop: until no traced task is left.
-    /// Returns how many tasks were detached on request.
-    pub(crate) fn run_loop(&mut self, opts: &RecordOptions) -> Result<u64, TraceError> {
+    /// Exits still held at the end: of tasks whose creation was never
+    /// reported (their parent vanished at that moment).
+    fn flush_early_exits(&mut self) {
+        let mut held: Vec<ExitEvent> = self.claimed_exits.drain().map(|(_, e)| e).collect();
+        let unclaimed: Vec<ExitEvent> = self.unclaimed_exits.drain().map(|(_, e)| e).collect();
+        for e in &unclaimed {
+            let msg = format!("task {} ended before its creation was reported; its process is not known", e.tid);
+            self.warn(None, msg);
+        }
+        held.extend(unclaimed);
+        held.sort_by_key(|e| e.t);
+        for e in held {
+            self.emit(Record::Exit(e));
+        }
+    }
+
+    /// The wait loop: until no traced task is left, or the caller asks to
+    /// stop (see [`detach`] for what happens to the tracees then).
+    pub(crate) fn run_loop(&mut self, opts: &RecordOptions) -> Result<detach::Left, TraceError> {
         let mut root_gone = false;
         loop {
             if let Some(c) = &opts.control {
@@ -301,26 +347,39 @@ impl<'a> Engine<'a> {
                     root_gone = true;
                     c.clear_interrupt();
                 }
-                if let Some(sig) = c.take_forward() {
-                    // SAFETY: kill with a plain pid and signal number.
-                    unsafe { libc::kill(self.root, sig) };
-                }
-                let leftovers = c.interrupted() && self.root_exit.is_some();
-                if c.detach_requested() || leftovers {
-                    let n = self.detach_all();
-                    if leftovers && n > 0 {
-                        self.warn(None, format!("interrupted after the target exited: detached from {n} task(s) still running"));
-                    }
-                    return Ok(n);
+                if let Some(left) = self.control_requests(c) {
+                    return Ok(left);
                 }
             }
             match ptrace::wait(-1, false) {
                 Ok(Some(ev)) => self.handle(ev),
                 Ok(None) | Err(Errno::EINTR) => continue,
-                Err(Errno::ECHILD) => return Ok(0),
-                Err(errno) => return Err(TraceError::Sys { what: "waitpid", errno }),
+                Err(Errno::ECHILD) => return Ok(detach::Left::default()),
+                Err(errno) => return Err(TraceError::Sys { what: "waitpid", errno: crate::Errno::of(errno) }),
             }
         }
+    }
+
+    /// Acts on requests from a [`crate::Control`]; Some when the recording ends.
+    fn control_requests(&mut self, c: &crate::Control) -> Option<detach::Left> {
+        if let Some(sig) = c.take_forward() {
+            if self.root_exit.is_none() && self.tasks.contains_key(&self.setup.root) {
+                // SAFETY: kill with a plain pid and signal number; the root
+                // is traced by us and not yet reaped, so its pid is its own.
+                unsafe { libc::kill(self.setup.root, sig) };
+            } else {
+                // The root is gone (its pid may already be someone
+                // else's): a forwarded signal now means "stop recording".
+                return Some(self.leave(format!("signal {sig} after the target exited")));
+            }
+        }
+        if c.detach_requested() {
+            return Some(self.leave("detach requested".to_string()));
+        }
+        if c.interrupted() && self.root_exit.is_some() {
+            return Some(self.leave("interrupted after the target exited".to_string()));
+        }
+        None
     }
 
     pub(crate) fn handle(&mut self, ev: WaitEvent) {
@@ -330,324 +389,79 @@ impl<'a> Engine<'a> {
             WaitEvent::Stopped { tid, stop } => {
                 self.stops += 1;
                 if !self.tasks.contains_key(&tid) {
-                    // A new task whose first stop beat its parent's fork event.
+                    // A new task whose first stop beat its parent's clone
+                    // event: its process is not known yet.
                     self.early_child_stops += 1;
-                    self.tasks.insert(tid, Task { fresh: true, ..Task::default() });
+                    self.tasks.insert(tid, Task::default());
                 }
-                self.on_stop(Stopped::new(tid, stop));
+                if self.info_unprobed {
+                    // Any ptrace-stop will do: EIO means the kernel lacks it (< 5.3).
+                    self.info_unprobed = false;
+                    self.setup.use_info = ptrace::get_syscall_info(tid).is_ok();
+                }
+                let fallback = self.default_resume();
+                self.on_stop(Stopped::new(tid, stop, fallback));
             }
         }
+    }
+
+    /// How the mode resumes a task with nothing pending.
+    fn default_resume(&self) -> Resume {
+        match self.setup.mode {
+            TracerMode::Syscall => Resume::Syscall,
+            _ => Resume::Cont,
+        }
+    }
+
+    /// Resumes a tracee the way its phase needs, passing on the signal of a
+    /// signal-delivery-stop.
+    pub(crate) fn resume(&mut self, stop: Stopped) {
+        let how = match self.tasks.get(&stop.tid()) {
+            Some(t) => t.resume(self.setup.mode),
+            None => self.default_resume(),
+        };
+        let sig = stop.signal();
+        let _ = stop.resume(how, sig);
     }
 
     fn task(&mut self, tid: Tid) -> &mut Task {
         self.tasks.entry(tid).or_default()
     }
 
-    /// The process id of a task, looked up in /proc if the parent's fork
+    /// The process id of a task, looked up in /proc if the parent's clone
     /// event has not been seen yet.
     fn pid_of(&mut self, tid: Tid) -> i32 {
         if let Some(p) = self.tasks.get(&tid).and_then(|t| t.pid) {
             return p;
         }
-        let p = procfs::status(tid).and_then(|s| s.tgid).unwrap_or(tid);
+        let p = crate::procfs::status(tid).and_then(|s| s.tgid).unwrap_or(tid);
         self.task(tid).pid = Some(p);
         p
-    }
-
-    /// Resumes a tracee the way the mode (and its pending syscall) needs.
-    pub(crate) fn resume(&mut self, stop: Stopped, sig: Option<Sig>) {
-        let awaiting = self.tasks.get(&stop.tid()).is_some_and(|t| t.awaiting_exit);
-        let _ = match self.mode {
-            TracerMode::Syscall => stop.syscall(sig),
-            TracerMode::Seccomp if awaiting => stop.syscall(sig),
-            _ => stop.cont(sig),
-        };
-    }
-
-    fn on_stop(&mut self, stop: Stopped) {
-        let tid = stop.tid();
-        match stop.kind() {
-            StopKind::Event { event: ptrace::EVENT_STOP, sig } => {
-                if sig.is_stopping() {
-                    // Group-stop: stay stopped, but let us see SIGCONT.
-                    let _ = stop.listen();
-                } else {
-                    // A new task's first stop, or the end of a listen.
-                    self.resume(stop, None);
-                }
-            }
-            StopKind::Event { event: ptrace::EVENT_SECCOMP, .. } => {
-                let args = match self.entry_args(tid) {
-                    Some(a) => a,
-                    None => return self.resume(stop, None),
-                };
-                self.on_entry(tid, args.0, &args.1);
-                self.resume(stop, None);
-            }
-            StopKind::Event { event: e @ (ptrace::EVENT_FORK | ptrace::EVENT_VFORK | ptrace::EVENT_CLONE), .. } => {
-                self.on_clone_event(tid, e);
-                self.resume(stop, None);
-            }
-            StopKind::Event { event: ptrace::EVENT_VFORK_DONE, .. } => {
-                if let Some(Pending::Spawn(mut s)) = self.task(tid).pending.take() {
-                    s.t_resume = Some(self.now());
-                    self.emit(Record::Spawn(*s));
-                }
-                self.resume(stop, None);
-            }
-            StopKind::Event { event: ptrace::EVENT_EXEC, .. } => {
-                self.on_exec_event(tid);
-                self.resume(stop, None);
-            }
-            StopKind::Event { .. } => self.resume(stop, None),
-            StopKind::Syscall => {
-                self.on_syscall_stop(tid);
-                self.resume(stop, None);
-            }
-            // Not ours: every signal goes to the tracee unchanged.
-            StopKind::Signal(sig) => self.resume(stop, Some(sig)),
-        }
-    }
-
-    /// Syscall number and arguments at an entry (seccomp) stop.
-    fn entry_args(&mut self, tid: Tid) -> Option<(u64, [u64; 6])> {
-        if self.use_info {
-            match ptrace::get_syscall_info(tid) {
-                Ok(SyscallInfo::Seccomp { nr, args } | SyscallInfo::Entry { nr, args }) => return Some((nr, args)),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        ptrace::get_regs(tid).ok().map(|r| (r.nr, r.args))
-    }
-
-    /// A syscall-stop: entry or exit. In seccomp mode every syscall-stop is
-    /// an exit (we only ask for one after a seccomp entry stop).
-    fn on_syscall_stop(&mut self, tid: Tid) {
-        let fresh = std::mem::take(&mut self.task(tid).fresh);
-        if self.use_info {
-            match ptrace::get_syscall_info(tid) {
-                Ok(SyscallInfo::Entry { nr, args }) => {
-                    self.task(tid).in_syscall = true;
-                    self.on_entry(tid, nr, &args);
-                }
-                Ok(SyscallInfo::Exit { rval, .. }) => {
-                    self.task(tid).in_syscall = false;
-                    self.on_exit_stop(tid, rval);
-                }
-                _ => {}
-            }
-            return;
-        }
-        let Ok(regs) = ptrace::get_regs(tid) else { return };
-        // Without syscall info: toggle per task; a fresh task's first stop
-        // is the clone's exit unless the return register holds the x86_64
-        // entry marker -ENOSYS.
-        let entry = match self.mode {
-            TracerMode::Seccomp => false,
-            _ if fresh && cfg!(target_arch = "x86_64") => regs.ret == arch::ENTRY_MARKER,
-            _ => !self.task(tid).in_syscall,
-        };
-        self.task(tid).in_syscall = entry;
-        if entry {
-            self.on_entry(tid, regs.nr, &regs.args);
-        } else {
-            self.on_exit_stop(tid, regs.ret);
-        }
-    }
-
-    /// A recorded syscall starts: remember what it was called with.
-    fn on_entry(&mut self, tid: Tid, nr: u64, args: &[u64; 6]) {
-        let Some(traced) = arch::classify(nr) else { return };
-        let t = self.now();
-        let pid = self.pid_of(tid);
-        let pending = match traced {
-            Traced::Clone(sys) => match self.spawn_from_args(tid, pid, sys, args, Some(t)) {
-                Some(s) => Pending::Spawn(Box::new(s)),
-                None => return,
-            },
-            Traced::Exec(sys) => match self.exec_from_args(tid, pid, sys, args, t) {
-                Some(e) => Pending::Exec(Box::new(e)),
-                None => {
-                    let msg = format!("task {tid} ended while its exec arguments were being read; attempt not recorded");
-                    self.warn(Some(pid), msg);
-                    return;
-                }
-            },
-            Traced::Socketpair => Pending::Socketpair(
-                SocketpairEvent {
-                    pid,
-                    tid,
-                    domain: args[0] as i32,
-                    socket_type: args[1] as i32,
-                    protocol: args[2] as i32,
-                    fds: None,
-                    result: 0,
-                    t,
-                },
-                args[3],
-            ),
-            Traced::Pipe { two } => Pending::Pipe(
-                PipeEvent { pid, tid, flags: if two { args[1] as i32 } else { 0 }, fds: None, result: 0, t },
-                args[0],
-            ),
-        };
-        let task = self.task(tid);
-        task.pending = Some(pending);
-        task.awaiting_exit = true;
-    }
-
-    /// A fork/vfork/clone event: the child exists.
-    fn on_clone_event(&mut self, tid: Tid, event: u32) {
-        let t = self.now();
-        let Ok(child) = ptrace::get_event_msg(tid) else { return };
-        let child = child as i32;
-        let pid = self.pid_of(tid);
-        let mut spawn = match self.task(tid).pending.take() {
-            Some(Pending::Spawn(s)) => *s,
-            other => {
-                // events mode (or an entry we did not see): the registers
-                // still hold the arguments at the event stop.
-                self.task(tid).pending = other;
-                let Some(s) = self.spawn_from_regs(tid, pid) else { return };
-                s
-            }
-        };
-        spawn.child = Some(child);
-        spawn.t_event = t;
-        spawn.ptrace_event = Some(match event {
-            ptrace::EVENT_FORK => PtraceEvent::Fork,
-            ptrace::EVENT_VFORK => PtraceEvent::Vfork,
-            _ => PtraceEvent::Clone,
-        });
-        let child_pid = if spawn.thread { pid } else { child };
-        let ct = self.tasks.entry(child).or_insert_with(|| Task { fresh: true, ..Task::default() });
-        ct.pid = Some(child_pid);
-        *self.threads.entry(child_pid).or_default() += 1;
-        if event == ptrace::EVENT_VFORK {
-            // The parent runs again at VFORK_DONE; no exit stop needed.
-            let task = self.task(tid);
-            task.pending = Some(Pending::Spawn(Box::new(spawn)));
-            task.awaiting_exit = false;
-        } else if self.mode == TracerMode::Events {
-            self.emit(Record::Spawn(spawn));
-        } else {
-            let task = self.task(tid);
-            task.pending = Some(Pending::Spawn(Box::new(spawn)));
-            task.awaiting_exit = true;
-        }
-    }
-
-    /// A successful exec: PTRACE_EVENT_EXEC, reported under the process id
-    /// even when a non-leader thread called exec (its old tid is the event
-    /// message; that thread takes over the leader's id).
-    fn on_exec_event(&mut self, tid: Tid) {
-        let t = self.now();
-        let former = ptrace::get_event_msg(tid).map(|m| m as i32).unwrap_or(tid);
-        if former != tid {
-            // The old leader's exit is never reported and the former tid
-            // vanishes: move the exec'ing thread's state to the leader's id.
-            if let Some(ft) = self.tasks.remove(&former) {
-                if let Some(old) = self.tasks.insert(tid, ft) {
-                    self.flush_pending(tid, old);
-                }
-            }
-            if let Some(n) = self.threads.get_mut(&tid) {
-                *n = n.saturating_sub(1);
-            }
-        }
-        let task = self.task(tid);
-        task.pid = Some(tid);
-        task.awaiting_exit = false;
-        let ev = match task.pending.take() {
-            Some(Pending::Exec(mut e)) => {
-                e.pid = tid;
-                e.tid = former;
-                e.result = 0;
-                e.t_exit = t;
-                Some(*e)
-            }
-            other => {
-                task.pending = other;
-                self.exec_from_proc(tid, former, t)
-            }
-        };
-        if let Some(e) = ev {
-            self.emit(Record::Exec(e));
-        }
-    }
-
-    /// A syscall-exit stop: finish the pending record.
-    fn on_exit_stop(&mut self, tid: Tid, ret: i64) {
-        let t = self.now();
-        let task = self.task(tid);
-        task.awaiting_exit = false;
-        let Some(pending) = task.pending.take() else { return };
-        if is_restart(ret) {
-            return;
-        }
-        let err = if (-4095..0).contains(&ret) { (-ret) as i32 } else { 0 };
-        match pending {
-            Pending::Spawn(mut s) => {
-                s.t_resume = Some(t);
-                if err != 0 {
-                    s.result = err;
-                    s.child = None;
-                } else if s.child.is_none() {
-                    s.child = Some(ret as i32);
-                }
-                self.emit(Record::Spawn(*s));
-            }
-            Pending::Exec(mut e) => {
-                e.result = if err != 0 { err } else { 0 };
-                e.t_exit = t;
-                self.emit(Record::Exec(*e));
-            }
-            Pending::Socketpair(mut s, at) => {
-                s.result = err;
-                if err == 0 {
-                    s.fds = read_fds(tid, at);
-                }
-                self.emit(Record::Socketpair(s));
-            }
-            Pending::Pipe(mut p, at) => {
-                p.result = err;
-                if err == 0 {
-                    p.fds = read_fds(tid, at);
-                }
-                self.emit(Record::Pipe(p));
-            }
-        }
-    }
-
-    /// A task vanished with a syscall in flight (killed, or replaced by a
-    /// non-leader exec): a spawn whose child exists is still a spawn (the
-    /// parent never ran again: no t_resume); an unfinished exec attempt is
-    /// reported as a warning.
-    fn flush_pending(&mut self, tid: Tid, task: Task) {
-        match task.pending {
-            Some(Pending::Spawn(s)) if s.child.is_some() => self.emit(Record::Spawn(*s)),
-            Some(Pending::Exec(e)) => {
-                let msg = format!("task {tid} ended during exec of {:?}; result unknown", e.path);
-                self.warn(task.pid, msg);
-            }
-            _ => {}
-        }
     }
 
     /// A task ended (reaped by waitpid).
     fn on_exit(&mut self, tid: Tid, code: Option<i32>, signal: Option<i32>, core_dumped: bool) {
         let t = self.now();
-        let task = self.tasks.remove(&tid).unwrap_or_default();
-        let pid = task.pid.unwrap_or(tid);
-        self.flush_pending(tid, task);
+        let task = self.tasks.remove(&tid);
+        if let Some(Task { pid: None, .. }) = task {
+            // Its first stop beat its parent's clone event and it is gone
+            // before that event: hold the exit until the event says whether
+            // it was a thread and of which process (issue 11).
+            let exit = ExitEvent { pid: tid, tid, code, signal, core_dumped, thread: false, t };
+            self.unclaimed_exits.insert(tid, exit);
+            return;
+        }
+        let pid = task.as_ref().and_then(|t| t.pid).unwrap_or(tid);
+        if let Some(task) = task {
+            self.flush_pending(tid, task);
+        }
         if let Some(n) = self.threads.get_mut(&pid) {
             *n = n.saturating_sub(1);
             if *n == 0 || tid == pid {
                 self.threads.remove(&pid);
             }
         }
-        if tid == self.root {
+        if tid == self.setup.root {
             self.root_exit = code.or(signal.map(|s| 128 + s));
         }
         self.emit(Record::Exit(ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t }));

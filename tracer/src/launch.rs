@@ -39,7 +39,7 @@ pub struct Prepared {
 }
 
 fn cstring(b: &[u8]) -> Result<CString, TraceError> {
-    CString::new(b).map_err(|_| TraceError::Sys { what: "argument with a NUL byte", errno: Errno::EINVAL })
+    CString::new(b).map_err(|_| TraceError::Sys { what: "argument with a NUL byte", errno: crate::Errno(libc::EINVAL) })
 }
 
 /// The environment the target gets.
@@ -177,7 +177,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), TraceError> {
     let mut fds = [0; 2];
     // SAFETY: fds is a valid int[2].
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(TraceError::Sys { what: "pipe2", errno: Errno::last() });
+        return Err(TraceError::Sys { what: "pipe2", errno: crate::Errno::of(Errno::last()) });
     }
     // SAFETY: fresh descriptors we own.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
@@ -189,7 +189,7 @@ pub fn fork(p: &Prepared) -> Result<Child, TraceError> {
     let (err_rd, err_wr) = pipe()?;
     // SAFETY: the child runs only async-signal-safe code on prepared data.
     match unsafe { libc::fork() } {
-        -1 => Err(TraceError::Sys { what: "fork", errno: Errno::last() }),
+        -1 => Err(TraceError::Sys { what: "fork", errno: crate::Errno::of(Errno::last()) }),
         0 => {
             // SAFETY: in the child; see child().
             unsafe { child(p, sync_rd.as_raw_fd(), sync_wr.as_raw_fd(), err_wr.as_raw_fd()) }

@@ -244,9 +244,38 @@ pub struct Outcome {
     /// The first error the observer returned, if any.
     pub observer_error: Option<String>,
     /// Tasks still traced when the tracer detached (attach mode, or a
-    /// detach request).
+    /// detach request without a seccomp filter); they run on.
     pub detached: u64,
+    /// Processes still running when the recording was stopped that carried
+    /// the seccomp filter and were therefore ended (SIGTERM, then SIGKILL):
+    /// without a tracer they could no longer spawn. See [`Control`].
+    pub ended: u64,
 }
+
+/// An errno value from a failed system call, e.g. `Errno(1)` for EPERM.
+/// Displayed as `EPERM: Operation not permitted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    pub(crate) fn of(e: nix::errno::Errno) -> Errno {
+        Errno(e as i32)
+    }
+
+    /// The raw value.
+    pub fn raw(self) -> i32 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Errno {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = nix::errno::Errno::from_raw(self.0);
+        write!(f, "{e:?}: {}", e.desc())
+    }
+}
+
+impl std::error::Error for Errno {}
 
 /// Why a recording could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -258,15 +287,26 @@ pub enum TraceError {
     #[error("{program}: permission denied (not an executable file)")]
     NotExecutable { program: String },
     #[error("cannot start {program}: {errno}")]
-    Exec { program: String, errno: nix::errno::Errno },
+    Exec {
+        program: String,
+        #[source]
+        errno: Errno,
+    },
     #[error(
         "ptrace refused for pid {pid} ({errno}): run as root or with CAP_SYS_PTRACE \
          (containers: --cap-add=SYS_PTRACE), or lower kernel.yama.ptrace_scope \
          (sysctl kernel.yama.ptrace_scope=0)"
     )]
-    PtraceDenied { pid: i32, errno: nix::errno::Errno },
+    PtraceDenied {
+        pid: i32,
+        #[source]
+        errno: Errno,
+    },
     #[error("the kernel refused the seccomp filter ({errno}): use --mode syscall")]
-    SeccompRefused { errno: nix::errno::Errno },
+    SeccompRefused {
+        #[source]
+        errno: Errno,
+    },
     #[error("pid {pid} is already traced by pid {tracer} (a debugger or strace): only one tracer at a time")]
     AlreadyTraced { pid: i32, tracer: i32 },
     #[error("a seccomp filter cannot be added to a running process (pid {pid}): use --mode events (cheap) or --mode syscall (complete, slow)")]
@@ -276,7 +316,14 @@ pub enum TraceError {
     #[error("cannot open {path} for the target: {source}")]
     TargetIo { path: String, source: std::io::Error },
     #[error("{what} failed: {errno}")]
-    Sys { what: &'static str, errno: nix::errno::Errno },
+    Sys {
+        what: &'static str,
+        #[source]
+        errno: Errno,
+    },
+    /// A setting (an environment variable for tests) has a bad value.
+    #[error("{message}")]
+    Setting { message: String },
 }
 
 impl TraceError {
@@ -285,7 +332,7 @@ impl TraceError {
     pub fn exit_code(&self) -> i32 {
         match self {
             TraceError::NotFound { .. } => 127,
-            TraceError::Exec { errno: nix::errno::Errno::ENOENT, .. } => 127,
+            TraceError::Exec { errno: Errno(libc::ENOENT), .. } => 127,
             TraceError::NotExecutable { .. } | TraceError::Exec { .. } => 126,
             _ => 2,
         }

@@ -38,6 +38,12 @@ pub fn parse_status(text: &str) -> Status {
     st
 }
 
+/// TracerPid of a task (0: not traced); None when the task is gone.
+pub fn tracer_of(tid: Tid) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    text.lines().find_map(|l| l.strip_prefix("TracerPid:")).and_then(|v| v.trim().parse().ok())
+}
+
 /// Thread ids of a process (for attaching to every thread).
 pub fn tasks(pid: i32) -> std::io::Result<Vec<Tid>> {
     let mut v = Vec::new();

@@ -35,14 +35,43 @@ pub const O_TRACEVFORKDONE: u32 = 0x20;
 pub const O_TRACESECCOMP: u32 = 0x80;
 pub const O_EXITKILL: u32 = 0x10_0000;
 
-// Events (status >> 16).
-pub const EVENT_FORK: u32 = 1;
-pub const EVENT_VFORK: u32 = 2;
-pub const EVENT_CLONE: u32 = 3;
-pub const EVENT_EXEC: u32 = 4;
-pub const EVENT_VFORK_DONE: u32 = 5;
-pub const EVENT_SECCOMP: u32 = 7;
-pub const EVENT_STOP: u32 = 128;
+/// A ptrace event (`status >> 16` of a ptrace-stop; include/uapi/linux/ptrace.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// PTRACE_EVENT_FORK: the task called fork (or clone with SIGCHLD and no CLONE_VM/VFORK).
+    Fork,
+    /// PTRACE_EVENT_VFORK: CLONE_VFORK; the parent is blocked until VFORK_DONE.
+    Vfork,
+    /// PTRACE_EVENT_CLONE: any other clone (threads, CLONE_VM without VFORK).
+    Clone,
+    /// PTRACE_EVENT_EXEC: a successful exec (the message is the former tid).
+    Exec,
+    /// PTRACE_EVENT_VFORK_DONE: a vfork child exec'd or exited.
+    VforkDone,
+    /// PTRACE_EVENT_EXIT: never requested (no PTRACE_O_TRACEEXIT), decoded for completeness.
+    Exit,
+    /// PTRACE_EVENT_SECCOMP: the filter returned SECCOMP_RET_TRACE.
+    Seccomp,
+    /// PTRACE_EVENT_STOP: a seized task's first stop, a PTRACE_INTERRUPT, or a group-stop.
+    Stop,
+}
+
+impl Event {
+    /// Decodes `status >> 16`; None for a value this code does not know.
+    pub fn from_raw(raw: u32) -> Option<Event> {
+        Some(match raw {
+            1 => Event::Fork,
+            2 => Event::Vfork,
+            3 => Event::Clone,
+            4 => Event::Exec,
+            5 => Event::VforkDone,
+            6 => Event::Exit,
+            7 => Event::Seccomp,
+            128 => Event::Stop,
+            _ => return None,
+        })
+    }
+}
 
 /// `__WALL`: wait for threads and clone children too.
 const WALL: libc::c_int = 0x4000_0000;
@@ -119,12 +148,21 @@ pub fn peek_data(tid: Tid, addr: u64) -> Result<u64, Errno> {
 
 /// What PTRACE_GET_SYSCALL_INFO says about a stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyscallInfo {
+pub enum SyscallOp {
     /// Not a syscall stop (e.g. a fork event stop).
     None,
     Entry { nr: u64, args: [u64; 6] },
     Exit { rval: i64, is_error: bool },
     Seccomp { nr: u64, args: [u64; 6] },
+}
+
+/// PTRACE_GET_SYSCALL_INFO's answer: the stop and the syscall ABI in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyscallInfo {
+    pub op: SyscallOp,
+    /// The `AUDIT_ARCH_*` value of the syscall (i386 on x86_64 is
+    /// AUDIT_ARCH_I386; x32 is AUDIT_ARCH_X86_64 with bit 30 set in `nr`).
+    pub arch: u32,
 }
 
 /// `struct ptrace_syscall_info` with a union area large enough for every op.
@@ -146,12 +184,13 @@ pub fn get_syscall_info(tid: Tid) -> Result<SyscallInfo, Errno> {
     request(PTRACE_GET_SYSCALL_INFO, tid, size, &mut raw as *mut RawSyscallInfo as usize)?;
     let d = raw.data;
     let args = [d[1], d[2], d[3], d[4], d[5], d[6]];
-    Ok(match raw.op {
-        1 => SyscallInfo::Entry { nr: d[0], args },
-        2 => SyscallInfo::Exit { rval: d[0] as i64, is_error: d[1] & 0xff != 0 },
-        3 => SyscallInfo::Seccomp { nr: d[0], args },
-        _ => SyscallInfo::None,
-    })
+    let op = match raw.op {
+        1 => SyscallOp::Entry { nr: d[0], args },
+        2 => SyscallOp::Exit { rval: d[0] as i64, is_error: d[1] & 0xff != 0 },
+        3 => SyscallOp::Seccomp { nr: d[0], args },
+        _ => SyscallOp::None,
+    };
+    Ok(SyscallInfo { op, arch: raw.arch })
 }
 
 /// Syscall registers read with GETREGS (x86_64) or GETREGSET (aarch64).
@@ -162,6 +201,9 @@ pub struct Regs {
     pub args: [u64; 6],
     /// Return value register (rax / x0): -ENOSYS at an x86_64 syscall entry.
     pub ret: i64,
+    /// The syscall ABI, as an `AUDIT_ARCH_*` value: on x86_64 a 32-bit code
+    /// segment (cs 0x23) means i386.
+    pub arch: u32,
 }
 
 /// PTRACE_GETREGS: the syscall registers of a stopped tracee.
@@ -170,7 +212,9 @@ pub fn get_regs(tid: Tid) -> Result<Regs, Errno> {
     // SAFETY: user_regs_struct is plain integers; zeroed is valid.
     let mut r: libc::user_regs_struct = unsafe { std::mem::zeroed() };
     request(libc::PTRACE_GETREGS, tid, 0, &mut r as *mut libc::user_regs_struct as usize)?;
-    Ok(Regs { nr: r.orig_rax, args: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9], ret: r.rax as i64 })
+    // The i386 ABI (int 0x80 from a 32-bit code segment) uses other numbers.
+    let arch = if r.cs == 0x23 { crate::arch::AUDIT_ARCH_I386 } else { crate::arch::AUDIT_ARCH };
+    Ok(Regs { nr: r.orig_rax, args: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9], ret: r.rax as i64, arch })
 }
 
 /// PTRACE_GETREGSET(NT_PRSTATUS): the syscall registers of a stopped tracee.
@@ -184,7 +228,7 @@ pub fn get_regs(tid: Tid) -> Result<Regs, Errno> {
     };
     request(PTRACE_GETREGSET, tid, 1 /* NT_PRSTATUS */, &mut iov as *mut libc::iovec as usize)?;
     let x = r.regs;
-    Ok(Regs { nr: x[8], args: [x[0], x[1], x[2], x[3], x[4], x[5]], ret: x[0] as i64 })
+    Ok(Regs { nr: x[8], args: [x[0], x[1], x[2], x[3], x[4], x[5]], ret: x[0] as i64, arch: crate::arch::AUDIT_ARCH })
 }
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
@@ -234,7 +278,10 @@ pub enum StopKind {
     Syscall,
     /// PTRACE_EVENT_* stop; `sig` matters for PTRACE_EVENT_STOP (group-stop
     /// when it is a stopping signal).
-    Event { event: u32, sig: Sig },
+    Event { event: Event, sig: Sig },
+    /// A ptrace event number this code does not know (a newer kernel):
+    /// resumed without a signal, never mistaken for a known one.
+    UnknownEvent { raw: u32 },
     /// Signal-delivery-stop: the tracee is about to receive `sig`.
     Signal(Sig),
 }
@@ -249,7 +296,10 @@ pub fn decode_status(tid: Tid, status: i32) -> WaitEvent {
         let sig = (status >> 8) & 0xff;
         let event = ((status >> 16) & 0xffff) as u32;
         let stop = if event != 0 {
-            StopKind::Event { event, sig: Sig::new(sig) }
+            match Event::from_raw(event) {
+                Some(event) => StopKind::Event { event, sig: Sig::new(sig) },
+                None => StopKind::UnknownEvent { raw: event },
+            }
         } else if sig == libc::SIGTRAP | 0x80 {
             StopKind::Syscall
         } else {

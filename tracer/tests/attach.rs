@@ -129,10 +129,12 @@ fn attached_process_exit_ends_the_recording_with_its_code() {
 #[test]
 fn requests_from_another_thread_reach_an_idle_recording() {
     // The target sleeps (no stops at all): a detach or a forwarded signal
-    // from another thread must still be acted on promptly.
-    for detach in [true, false] {
+    // from another thread must still be acted on promptly. A detach in
+    // seccomp mode ends the target (it carries the filter); in events mode
+    // it detaches and the target runs on.
+    for (mode, detach) in [(ModeRequest::Seccomp, true), (ModeRequest::Events, true), (ModeRequest::Seccomp, false)] {
         let control = Control::new();
-        let mut o = opts(ModeRequest::Seccomp, true, &["sleep", "30"]);
+        let mut o = opts(mode, true, &["sleep", "30"]);
         o.control = Some(control.clone());
         let c2 = control.clone();
         let t = std::thread::spawn(move || {
@@ -148,15 +150,23 @@ fn requests_from_another_thread_reach_an_idle_recording() {
         let outcome = record(&o, &mut recs).unwrap();
         t.join().unwrap();
         assert!(t0.elapsed() < Duration::from_secs(5), "acted on promptly: {:?}", t0.elapsed());
-        if detach {
-            assert_eq!((outcome.exit_code, outcome.detached), (None, 1));
-            // SAFETY: kill and reap the detached sleep (our child).
-            unsafe {
-                libc::kill(outcome.root_pid, libc::SIGKILL);
-                libc::waitpid(outcome.root_pid, std::ptr::null_mut(), 0);
+        let warned = |w: &str| recs.iter().any(|r| matches!(r, Record::Warning(x) if x.message.contains(w)));
+        match (mode, detach) {
+            (ModeRequest::Events, _) => {
+                assert_eq!((outcome.exit_code, outcome.detached, outcome.ended), (None, 1, 0));
+                assert!(warned("keep running"));
+                // SAFETY: kill and reap the detached sleep (our child).
+                unsafe {
+                    assert_eq!(libc::kill(outcome.root_pid, 0), 0, "still running after the detach");
+                    libc::kill(outcome.root_pid, libc::SIGKILL);
+                    libc::waitpid(outcome.root_pid, std::ptr::null_mut(), 0);
+                }
             }
-        } else {
-            assert_eq!(outcome.exit_code, Some(128 + libc::SIGTERM));
+            (_, true) => {
+                assert_eq!((outcome.exit_code, outcome.detached, outcome.ended), (Some(128 + libc::SIGTERM), 0, 1));
+                assert!(warned("seccomp filter"), "the user is told why it was ended");
+            }
+            (_, false) => assert_eq!(outcome.exit_code, Some(128 + libc::SIGTERM)),
         }
     }
 }

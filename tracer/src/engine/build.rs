@@ -12,14 +12,19 @@ use crate::procfs;
 use crate::ptrace::{self, Tid};
 
 impl Engine<'_> {
+    /// The spawn record of a clone-family call, from its arguments, while
+    /// the calling thread is stopped at the call's entry (events mode: at
+    /// its clone event, before the child has run). Calls
+    /// [`Engine::on_spawn_entry`].
     pub(super) fn spawn_from_args(
         &mut self,
         tid: Tid,
         pid: i32,
         sys: CloneSyscall,
+        nr: u64,
         args: &[u64; 6],
         t_entry: Option<Nanos>,
-    ) -> Option<SpawnEvent> {
+    ) -> SpawnEvent {
         let (mut flags, mut exit_signal, mut stack) = arch::clone_args_from_regs(sys, args);
         let mut clone_args = None;
         if sys == CloneSyscall::Clone3 {
@@ -32,7 +37,7 @@ impl Engine<'_> {
             clone_args = ca;
         }
         let parent_mem = if flags & CLONE_VM == 0 { procfs::status(tid).map(|s| s.mem) } else { None };
-        Some(SpawnEvent {
+        let mut spawn = SpawnEvent {
             pid,
             tid,
             child: None,
@@ -49,7 +54,9 @@ impl Engine<'_> {
             t_resume: None,
             parent_mem,
             parent_threads: self.threads.get(&pid).copied(),
-        })
+        };
+        self.on_spawn_entry(tid, nr, args, &mut spawn);
+        spawn
     }
 
     pub(super) fn exec_from_args(&mut self, tid: Tid, pid: i32, sys: ExecSyscall, args: &[u64; 6], t: Nanos) -> Option<ExecEvent> {
@@ -69,7 +76,7 @@ impl Engine<'_> {
             Err(e) if gone(&e) => return None,
             Err(_) => (Vec::new(), true),
         };
-        let (env, env_values) = match mem.read_env(envp_at, self.capture_env) {
+        let (env, env_values) = match mem.read_env(envp_at, self.setup.capture_env) {
             Ok(x) => x,
             Err(e) if gone(&e) => return None,
             Err(_) => (EnvSummary::new(), None),
@@ -94,16 +101,22 @@ impl Engine<'_> {
         })
     }
 
+    /// events mode (or an entry not seen): the spawn from the registers at
+    /// the clone event stop, which still hold the call's number and arguments.
     pub(super) fn spawn_from_regs(&mut self, tid: Tid, pid: i32) -> Option<SpawnEvent> {
         let regs = ptrace::get_regs(tid).ok()?;
+        if arch::foreign_abi(regs.arch, regs.nr).is_some() {
+            return None;
+        }
         let Some(Traced::Clone(sys)) = arch::classify(regs.nr) else { return None };
-        self.spawn_from_args(tid, pid, sys, &regs.args, None)
+        Some(self.spawn_from_args(tid, pid, sys, regs.nr, &regs.args, None))
     }
 
     /// events mode: what the exec'd process was given, from /proc and its
     /// auxiliary vector (AT_EXECFN points at the path passed to exec).
     pub(super) fn exec_from_proc(&mut self, pid: i32, tid: Tid, t: Nanos) -> Option<ExecEvent> {
-        let syscall = match ptrace::get_regs(pid).ok().and_then(|r| arch::classify(r.nr)) {
+        let native = |r: &ptrace::Regs| arch::foreign_abi(r.arch, r.nr).is_none();
+        let syscall = match ptrace::get_regs(pid).ok().filter(native).and_then(|r| arch::classify(r.nr)) {
             Some(Traced::Exec(s)) => s,
             _ => ExecSyscall::Execve,
         };
@@ -112,7 +125,7 @@ impl Engine<'_> {
             .map(|s| String::from_utf8_lossy(&s.bytes).into_owned())
             .unwrap_or_default();
         let (argv, argv_truncated) = procfs::cmdline(pid).unwrap_or_default();
-        let (env, values) = procfs::environ(pid, self.capture_env).unwrap_or_default();
+        let (env, values) = procfs::environ(pid, self.setup.capture_env).unwrap_or_default();
         Some(ExecEvent {
             pid,
             tid,
@@ -131,7 +144,6 @@ impl Engine<'_> {
             t_exit: t,
         })
     }
-
 }
 
 /// Reads `struct clone_args`: min(size, what we know) bytes.
