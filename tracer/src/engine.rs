@@ -76,6 +76,8 @@ pub(crate) struct Engine<'a> {
     stops: u64,
     early_child_stops: u64,
     root_exit: Option<i32>,
+    /// Requests from other threads or signal handlers.
+    control: Option<crate::Control>,
     hook: SpawnHook,
 }
 
@@ -117,8 +119,11 @@ fn resolve_mode(req: ModeRequest) -> TracerMode {
 }
 
 /// The seccomp stop order, decided once per recording.
-fn stop_order() -> Result<StopOrder, TraceError> {
-    StopOrder::detect().map_err(|message| TraceError::Setting { message })
+fn stop_order(opts: &RecordOptions) -> Result<StopOrder, TraceError> {
+    match opts.seccomp_stop_order {
+        Some(o) => Ok(o),
+        None => StopOrder::detect().map_err(|message| TraceError::Setting { message }),
+    }
 }
 
 fn header(opts: &RecordOptions, mode: TracerMode) -> Header {
@@ -142,7 +147,7 @@ pub(crate) fn run(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<O
         return Err(TraceError::NoCommand);
     }
     let mode = resolve_mode(opts.mode);
-    let order = stop_order()?;
+    let order = stop_order(opts)?;
     let prepared = launch::prepare(opts, mode == TracerMode::Seccomp)?;
     let mut child = launch::fork(&prepared)?;
     let pid = child.pid;
@@ -215,6 +220,7 @@ impl<'a> Engine<'a> {
             stops: 0,
             early_child_stops: 0,
             root_exit: None,
+            control: None,
             hook,
         }
     }
@@ -339,14 +345,9 @@ impl<'a> Engine<'a> {
     /// The wait loop: until no traced task is left, or the caller asks to
     /// stop (see [`detach`] for what happens to the tracees then).
     pub(crate) fn run_loop(&mut self, opts: &RecordOptions) -> Result<detach::Left, TraceError> {
-        let mut root_gone = false;
+        self.control = opts.control.clone();
         loop {
-            if let Some(c) = &opts.control {
-                if !root_gone && self.root_exit.is_some() {
-                    // A Ctrl-C that ended the target is consumed by it.
-                    root_gone = true;
-                    c.clear_interrupt();
-                }
+            if let Some(c) = opts.control.as_ref() {
                 if let Some(left) = self.control_requests(c) {
                     return Ok(left);
                 }
@@ -463,6 +464,11 @@ impl<'a> Engine<'a> {
         }
         if tid == self.setup.root {
             self.root_exit = code.or(signal.map(|s| 128 + s));
+            if let Some(c) = &self.control {
+                // A Ctrl-C that ended the target is consumed by it; one that
+                // comes after this exit is seen (it ends the recording).
+                c.clear_interrupt();
+            }
         }
         self.emit(Record::Exit(ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t }));
     }

@@ -60,6 +60,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 pub use control::Control;
+pub use engine::task::{StopOrder, STOP_ORDER_VAR};
 pub use host::{has_clone3, host_facts};
 pub use signal::Sig;
 pub use sink::FileSink;
@@ -117,6 +118,12 @@ pub struct RecordOptions {
     pub stderr: TargetIo,
     /// Requests from other threads or signal handlers (forward a signal, detach).
     pub control: Option<Control>,
+    /// Seccomp mode: the order in which this kernel reports the seccomp stop
+    /// and the syscall-entry stop. None (the default) decides it at start-up:
+    /// the variable [`STOP_ORDER_VAR`] if set, else the kernel version
+    /// (before 4.8: seccomp stop first). For tests and for kernels whose
+    /// version number does not tell (backports).
+    pub seccomp_stop_order: Option<StopOrder>,
 }
 
 impl RecordOptions {
@@ -139,6 +146,7 @@ impl RecordOptions {
             stdout: TargetIo::Inherit,
             stderr: TargetIo::Inherit,
             control: None,
+            seccomp_stop_order: None,
         }
     }
 

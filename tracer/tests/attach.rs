@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use spawnscope_format::*;
-use spawnscope_tracer::{record, Control, ModeRequest, Observer, ObserverError, RecordOptions};
+use spawnscope_tracer::{Control, ModeRequest, Observer, ObserverError, RecordOptions};
 
 /// Collects records and requests a detach once `want` exec records arrived.
 struct DetachAfter {
@@ -43,30 +43,44 @@ fn attach(pid: u32, mode: ModeRequest, info: bool, want: usize) -> (spawnscope_t
     let mut o = RecordOptions::attach(pid as i32).mode(mode);
     o.syscall_info = info;
     o.control = Some(control.clone());
-    let mut obs = DetachAfter { records: Vec::new(), want, control, started: None };
+    let obs = DetachAfter { records: Vec::new(), want, control, started: None };
     // Watchdog: a hang becomes a failure (the target is killed, which ends
     // the recording) instead of a stuck test run.
-    let (done, rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
-            // SAFETY: plain kill(2) of the test's own child.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-    });
-    let t0 = Instant::now();
-    let outcome = record(&o, &mut obs).expect("attach");
-    let _ = done.send(());
-    assert!(t0.elapsed() < Duration::from_secs(20));
+    let (outcome, obs) = record_watched(&o, obs);
+    let outcome = outcome.expect("attach");
     assert_eq!(obs.started, Some(pid as i32));
     (outcome, obs.records)
+}
+
+/// Waits (bounded) until the detached task is no longer in a ptrace-stop.
+fn settled(pid: u32) -> (char, i32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (state, tracer) = tracer_pid(pid);
+        if state != 't' || Instant::now() >= deadline {
+            return (state, tracer);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A process that waits for a line on a FIFO, then runs `then` (sh syntax).
+fn waiting_shell(dir: &std::path::Path, then: &str) -> (std::process::Child, std::path::PathBuf) {
+    let fifo = dir.join("go");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let script = format!("read x < {}; {then}", fifo.display());
+    let child = Command::new("/bin/sh").args(["-c", &script]).env("PATH", SYSTEM_PATH).spawn().unwrap();
+    (child, fifo)
 }
 
 #[test]
 fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
     // 4 threads spawning /bin/true in a loop: every thread must be attached
     // (spawns come from all of them) and the process must run on afterwards.
+    need!("gcc");
     let mut target = Command::new(fixture("threads_spawner")).args(["4", "1000000"]).stdout(Stdio::null()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
     for &(mode, info) in &[(ModeRequest::Auto, true), (ModeRequest::Syscall, true), (ModeRequest::Syscall, false)] {
         let (outcome, recs) = attach(target.id(), mode, info, 40);
         let expected = if mode == ModeRequest::Syscall { TracerMode::Syscall } else { TracerMode::Events };
@@ -82,8 +96,7 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
             .collect();
         assert!(tids.len() >= 2, "{mode:?}: spawns from several threads: {tids:?}");
         assert!(recs.iter().any(|r| matches!(r, Record::Warning(w) if w.message.contains("detached"))));
-        std::thread::sleep(Duration::from_millis(50));
-        let (state, tracer) = tracer_pid(target.id());
+        let (state, tracer) = settled(target.id());
         assert_eq!(tracer, 0, "{mode:?}");
         assert_ne!(state, 't', "{mode:?}: left stopped");
         assert!(target.try_wait().unwrap().is_none(), "{mode:?}: still running");
@@ -94,9 +107,9 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
 
 #[test]
 fn attach_in_syscall_mode_sees_failed_exec_attempts() {
+    need!("gcc");
     let script = format!("while :; do {}; sleep 0.01; done", fixture("posix_spawnp_path").display());
-    let mut target = Command::new("sh").args(["-c", &script]).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    let mut target = Command::new("/bin/sh").args(["-c", &script]).env("PATH", SYSTEM_PATH).spawn().unwrap();
     let (outcome, recs) = attach(target.id(), ModeRequest::Syscall, true, 12);
     assert!(outcome.exec_failed >= 3, "PATH search visible in syscall mode: {}", outcome.exec_failed);
     assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/nonexistent/a/true" && e.result == 2)));
@@ -109,21 +122,52 @@ fn attach_in_syscall_mode_sees_failed_exec_attempts() {
 #[test]
 fn attach_to_a_missing_process_is_an_error() {
     let o = RecordOptions::attach(i32::MAX - 7);
-    let err = spawnscope_tracer::record_to_vec(&o).unwrap_err();
+    let err = record_vec(&o).unwrap_err();
     assert!(matches!(err, spawnscope_tracer::TraceError::NoSuchProcess { .. }), "{err}");
     let o = RecordOptions::attach(1).mode(ModeRequest::Seccomp);
-    let err = spawnscope_tracer::record_to_vec(&o).unwrap_err();
+    let err = record_vec(&o).unwrap_err();
     assert!(matches!(err, spawnscope_tracer::TraceError::SeccompAttach { pid: 1 }), "{err}");
+}
+
+/// Releases a [`waiting_shell`] once the recording has attached.
+struct ReleaseWhenStarted(Vec<Record>, std::path::PathBuf);
+
+impl Observer for ReleaseWhenStarted {
+    fn started(&mut self, _pid: i32) {
+        let fifo = self.1.clone();
+        // Opening a FIFO for writing blocks until the reader opens it.
+        std::thread::spawn(move || std::fs::write(fifo, "go\n"));
+    }
+    fn record(&mut self, r: Record) -> Result<(), ObserverError> {
+        self.0.push(r);
+        Ok(())
+    }
 }
 
 #[test]
 fn attached_process_exit_ends_the_recording_with_its_code() {
-    let mut target = Command::new("sh").args(["-c", "sleep 0.3; /bin/true; exit 5"]).spawn().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut target, fifo) = waiting_shell(dir.path(), "/bin/true; exit 5");
     let o = RecordOptions::attach(target.id() as i32);
-    let (outcome, recs) = spawnscope_tracer::record_to_vec(&o).unwrap();
-    assert_eq!(outcome.exit_code, Some(5));
-    assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/bin/true")));
+    let (outcome, obs) = record_watched(&o, ReleaseWhenStarted(Vec::new(), fifo));
+    assert_eq!(outcome.unwrap().exit_code, Some(5));
+    assert!(obs.0.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/bin/true")));
     let _ = target.wait();
+}
+
+/// Collects records and sends the root pid once started.
+struct TellStart(Vec<Record>, Option<std::sync::mpsc::Sender<i32>>);
+
+impl Observer for TellStart {
+    fn started(&mut self, pid: i32) {
+        if let Some(tx) = self.1.take() {
+            let _ = tx.send(pid);
+        }
+    }
+    fn record(&mut self, r: Record) -> Result<(), ObserverError> {
+        self.0.push(r);
+        Ok(())
+    }
 }
 
 #[test]
@@ -134,11 +178,24 @@ fn requests_from_another_thread_reach_an_idle_recording() {
     // it detaches and the target runs on.
     for (mode, detach) in [(ModeRequest::Seccomp, true), (ModeRequest::Events, true), (ModeRequest::Seccomp, false)] {
         let control = Control::new();
-        let mut o = opts(mode, true, &["sleep", "30"]);
+        let sleep = tool("sleep");
+        let mut o = opts(mode, true, &[sleep.to_str().unwrap(), "30"]);
         o.control = Some(control.clone());
         let c2 = control.clone();
+        let (tx, rx) = std::sync::mpsc::channel::<i32>();
         let t = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
+            // Act once the target is asleep in its own code (the recording
+            // is then idle in waitpid), not after a guessed delay.
+            let pid = rx.recv().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                if exe.ends_with("sleep") && state.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('S')) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
             if detach {
                 c2.request_detach();
             } else {
@@ -146,8 +203,8 @@ fn requests_from_another_thread_reach_an_idle_recording() {
             }
         });
         let t0 = Instant::now();
-        let mut recs: Vec<Record> = Vec::new();
-        let outcome = record(&o, &mut recs).unwrap();
+        let (outcome, recs) = record_watched(&o, TellStart(Vec::new(), Some(tx)));
+        let (outcome, recs) = (outcome.unwrap(), recs.0);
         t.join().unwrap();
         assert!(t0.elapsed() < Duration::from_secs(5), "acted on promptly: {:?}", t0.elapsed());
         let warned = |w: &str| recs.iter().any(|r| matches!(r, Record::Warning(x) if x.message.contains(w)));

@@ -14,6 +14,7 @@ const SIGCHLD: u32 = 17;
 
 #[test]
 fn fork_exec_is_one_fork_style_spawn_and_one_exec() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "fork_exec", &[]);
         let l = &t.label;
@@ -42,6 +43,7 @@ fn fork_exec_is_one_fork_style_spawn_and_one_exec() {
 
 #[test]
 fn vfork_exec_is_one_vfork_style_spawn() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "vfork_exec", &[]);
         let l = &t.label;
@@ -57,6 +59,7 @@ fn vfork_exec_is_one_vfork_style_spawn() {
 
 #[test]
 fn vfork_parent_blocked_until_child_execs() {
+    need!("gcc");
     // The child sleeps 100 ms before exec: the parent must not run again
     // (t_resume, from PTRACE_EVENT_VFORK_DONE) before the exec happened.
     for &(mode, info) in &[(ModeRequest::Seccomp, true), (ModeRequest::Syscall, false)] {
@@ -74,6 +77,7 @@ fn vfork_parent_blocked_until_child_execs() {
 
 #[test]
 fn posix_spawn_is_clone3_vfork_with_own_stack() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "posix_spawn", &["3"]);
         let l = &t.label;
@@ -94,6 +98,7 @@ fn posix_spawn_is_clone3_vfork_with_own_stack() {
 
 #[test]
 fn posix_spawnp_path_search_records_every_failed_attempt() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "posix_spawnp_path", &[]);
         let l = &t.label;
@@ -111,6 +116,7 @@ fn posix_spawnp_path_search_records_every_failed_attempt() {
 
 #[test]
 fn raw_clone3_vfork_reads_clone_args_from_tracee() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "clone3_vfork", &[]);
         let l = &t.label;
@@ -127,6 +133,7 @@ fn raw_clone3_vfork_reads_clone_args_from_tracee() {
 
 #[test]
 fn fork_without_exec_has_spawns_and_no_child_exec() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "fork_no_exec", &["5"]);
         let l = &t.label;
@@ -139,6 +146,7 @@ fn fork_without_exec_has_spawns_and_no_child_exec() {
 
 #[test]
 fn exec_of_missing_program_is_one_failed_attempt() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "exec_missing", &[]);
         let l = &t.label;
@@ -151,6 +159,7 @@ fn exec_of_missing_program_is_one_failed_attempt() {
 
 #[test]
 fn multi_threaded_spawner_counts_every_spawn_and_thread() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "threads_spawner", &["4", "5"]);
         let l = &t.label;
@@ -170,6 +179,7 @@ fn multi_threaded_spawner_counts_every_spawn_and_thread() {
 
 #[test]
 fn exec_from_non_leader_thread_changes_tid() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "exec_from_thread", &[]);
         let l = &t.label;
@@ -185,6 +195,7 @@ fn exec_from_non_leader_thread_changes_tid() {
 
 #[test]
 fn socketpair_and_pipes_recorded_with_fds() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "pipes_socketpair", &[]);
         let l = &t.label;
@@ -206,6 +217,7 @@ fn socketpair_and_pipes_recorded_with_fds() {
 
 #[test]
 fn seccomp_and_syscall_modes_give_the_same_events() {
+    need!("gcc");
     for (name, args) in [
         ("fork_exec", &["2"][..]),
         ("vfork_exec", &[]),
@@ -227,6 +239,7 @@ fn seccomp_and_syscall_modes_give_the_same_events() {
 
 #[test]
 fn events_mode_sees_spawns_and_successful_execs_only() {
+    need!("gcc");
     let t = run(ModeRequest::Events, true, "posix_spawnp_path", &[]);
     assert_eq!(t.outcome.mode, TracerMode::Events);
     let ex = t.child_execs();
@@ -246,6 +259,7 @@ fn events_mode_sees_spawns_and_successful_execs_only() {
 
 #[test]
 fn child_first_stop_before_parent_fork_event() {
+    need!("gcc");
     // New tracees go to the head of the tracer's list, so when parent and
     // child are both stopped, waitpid reports the child's first stop before
     // the parent's fork event. Eight threads spawning at once make that
@@ -271,6 +285,7 @@ fn child_first_stop_before_parent_fork_event() {
 
 #[test]
 fn group_stop_with_sigstop_and_sigcont_does_not_hang() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         let t = run(mode, info, "signals", &["stop"]);
         assert_eq!(t.outcome.exit_code, Some(0), "{}: the parent saw the stop and the exit", t.label);
@@ -279,6 +294,7 @@ fn group_stop_with_sigstop_and_sigcont_does_not_hang() {
 
 #[test]
 fn sigusr1_is_reinjected() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         assert_eq!(run(mode, info, "signals", &["usr1"]).outcome.exit_code, Some(0), "{mode:?}");
     }
@@ -286,6 +302,7 @@ fn sigusr1_is_reinjected() {
 
 #[test]
 fn sigchld_is_reinjected() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         assert_eq!(run(mode, info, "signals", &["chld"]).outcome.exit_code, Some(0), "{mode:?}");
     }
@@ -293,6 +310,7 @@ fn sigchld_is_reinjected() {
 
 #[test]
 fn realtime_signal_is_reinjected_with_its_value() {
+    need!("gcc");
     for &(mode, info) in CONFIGS {
         assert_eq!(run(mode, info, "signals", &["rt"]).outcome.exit_code, Some(0), "{mode:?}");
     }
@@ -300,6 +318,7 @@ fn realtime_signal_is_reinjected_with_its_value() {
 
 #[test]
 fn killed_by_signal_gives_128_plus_n() {
+    need!("gcc");
     let t = run(ModeRequest::Seccomp, true, "signals", &["kill"]);
     assert_eq!(t.outcome.exit_code, Some(137));
     let e = t.exits()[0];
@@ -308,6 +327,7 @@ fn killed_by_signal_gives_128_plus_n() {
 
 #[test]
 fn tracee_killed_while_memory_is_read() {
+    need!("gcc");
     // Each round a thread execs with 20,000 environment strings while the
     // process exits: the tracer must not hang, crash or lose the end line.
     for &(mode, info) in &[(ModeRequest::Seccomp, true), (ModeRequest::Syscall, false)] {
@@ -322,7 +342,7 @@ fn tracee_killed_while_memory_is_read() {
 
 #[test]
 fn exit_code_is_the_targets() {
-    let t = run_cmd(ModeRequest::Seccomp, true, &["sh", "-c", "exit 42"]);
+    let t = run_cmd(ModeRequest::Seccomp, true, &["/bin/sh", "-c", "exit 42"]);
     assert_eq!(t.outcome.exit_code, Some(42));
 }
 
@@ -340,6 +360,7 @@ fn huge_argv_is_bounded() {
 
 #[test]
 fn deep_fork_chain_is_followed() {
+    need!("gcc");
     let t = run(ModeRequest::Seccomp, true, "fork_chain", &["50"]);
     assert_eq!(t.outcome.exit_code, Some(0));
     assert_eq!(t.processes().len(), 50);
@@ -350,11 +371,11 @@ fn deep_fork_chain_is_followed() {
 fn capture_env_stores_values_only_when_asked() {
     let mut o = opts(ModeRequest::Seccomp, true, &["/bin/true"]);
     o.env = vec![("SPAWNSCOPE_TEST_VAR".into(), Some("value-123".into()))];
-    let (_, recs) = spawnscope_tracer::record_to_vec(&o).unwrap();
+    let (_, recs) = record_vec(&o).unwrap();
     let Some(Record::Exec(e)) = recs.get(1) else { panic!("exec expected") };
     assert!(e.env.is_none());
     o.capture_env = true;
-    let (_, recs) = spawnscope_tracer::record_to_vec(&o).unwrap();
+    let (_, recs) = record_vec(&o).unwrap();
     let Some(Record::Exec(e)) = recs.get(1) else { panic!("exec expected") };
     let env = e.env.as_ref().unwrap();
     assert!(env.contains(&"SPAWNSCOPE_TEST_VAR=value-123".to_string()));
@@ -364,6 +385,7 @@ fn capture_env_stores_values_only_when_asked() {
 
 #[test]
 fn thread_flag_matches_clone_thread() {
+    need!("gcc");
     let t = run(ModeRequest::Seccomp, true, "threads_spawner", &["2", "1"]);
     for s in t.spawns() {
         assert_eq!(s.thread, s.flags & CLONE_THREAD != 0);

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use common::*;
 use spawnscope_format::Record;
-use spawnscope_tracer::{record, ModeRequest, Observer, ObserverError, Outcome};
+use spawnscope_tracer::{ModeRequest, Observer, ObserverError, Outcome};
 
 /// One stress test at a time: the peak RSS figure is process-wide.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -43,7 +43,9 @@ fn stress(name: &str, argv: &[&str]) -> (Outcome, Count) {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut c = Count::default();
     let t0 = Instant::now();
-    let o = record(&opts(ModeRequest::Seccomp, true, argv), &mut c).unwrap();
+    let (o, c2) = record_watched(&opts(ModeRequest::Seccomp, true, argv), c);
+    c = c2;
+    let o = o.unwrap();
     eprintln!(
         "stress {name}: {} spawns, {} exec attempts, {} stops, {:.2} s, test process peak RSS {} KiB",
         c.spawns,
@@ -59,6 +61,7 @@ fn stress(name: &str, argv: &[&str]) -> (Outcome, Count) {
 
 #[test]
 fn ten_thousand_spawns_in_a_row() {
+    need!("gcc");
     let f = fixture("posix_spawn");
     let (o, c) = stress("10k posix_spawn", &[f.to_str().unwrap(), "10000"]);
     assert_eq!(o.exit_code, Some(0));
@@ -67,6 +70,7 @@ fn ten_thousand_spawns_in_a_row() {
 
 #[test]
 fn thirty_two_threads_spawning_at_once() {
+    need!("gcc");
     let f = fixture("threads_spawner");
     let (o, c) = stress("32 threads x 20", &[f.to_str().unwrap(), "32", "20"]);
     assert_eq!(o.exit_code, Some(0));
@@ -75,6 +79,7 @@ fn thirty_two_threads_spawning_at_once() {
 
 #[test]
 fn fork_chain_500_deep() {
+    need!("gcc");
     let f = fixture("fork_chain");
     let (o, c) = stress("fork chain 500", &[f.to_str().unwrap(), "500"]);
     assert_eq!(o.exit_code, Some(0));
@@ -83,6 +88,7 @@ fn fork_chain_500_deep() {
 
 #[test]
 fn two_thousand_short_lived_processes() {
+    need!("gcc");
     let f = fixture("fork_no_exec");
     let (o, c) = stress("2000 forks", &[f.to_str().unwrap(), "2000"]);
     assert_eq!(o.exit_code, Some(0));
@@ -92,9 +98,11 @@ fn two_thousand_short_lived_processes() {
 
 #[test]
 fn shell_pipeline_storm() {
+    need!("bash");
     // 100 three-stage pipelines: bash forks each stage; cat and wc exec.
     let script = "for i in $(seq 100); do echo $i | cat | wc -c >/dev/null; done";
-    let (o, c) = stress("pipeline storm", &["bash", "-c", script]);
+    let bash = tool("bash");
+    let (o, c) = stress("pipeline storm", &[bash.to_str().unwrap(), "-c", script]);
     assert_eq!(o.exit_code, Some(0));
     assert_eq!(c.spawns, 301, "seq's command substitution + 3 stages x 100");
     assert_eq!(c.execs, 1 + 1 + 200, "bash, seq, cat and wc x 100");

@@ -68,7 +68,7 @@ pub(crate) fn run(opts: &RecordOptions, pid: i32, observer: &mut dyn Observer) -
     if procfs::status(pid).and_then(|s| s.tgid) != Some(pid) {
         return Err(TraceError::NoSuchProcess { pid });
     }
-    let order = stop_order()?;
+    let order = stop_order(opts)?;
     let seized = seize_all(pid, mode)?;
     let setup = Setup { mode, order, use_info: opts.syscall_info, capture_env: opts.capture_env, filtered: false, root: pid };
     let mut h = header(opts, mode);

@@ -1,14 +1,33 @@
 //! Helpers for the tracer's tests: run a fixture under the tracer in a
-//! given mode and pick records apart.
+//! given mode, under a watchdog, and pick records apart.
+//!
+//! Tracees get PATH set to the system directories only (never the
+//! developer's PATH), and tools are named by absolute path.
 
 #![allow(dead_code)]
 
 #[path = "../../../fixtures/c/fixtures.rs"]
 mod fixtures;
 
+use std::time::Duration;
+
 pub use fixtures::fixture;
 use spawnscope_format::*;
-use spawnscope_tracer::{record_to_vec, ModeRequest, Outcome, RecordOptions, TargetIo};
+#[allow(unused_imports)]
+pub use spawnscope_testkit::{require_tool, tool, Watchdog, SYSTEM_PATH};
+use spawnscope_tracer::{record, ModeRequest, Observer, ObserverError, Outcome, RecordOptions, TargetIo, TraceError};
+
+/// Returns early from a test (after "skipped: needs TOOL") when a tool is
+/// missing; fails instead when SPAWNSCOPE_REQUIRE_TOOLS=1 (CI).
+#[macro_export]
+macro_rules! need {
+    ($($tool:expr),+) => {
+        $( if !$crate::common::require_tool($tool) { return; } )+
+    };
+}
+
+/// The time limit of one recording in a test.
+pub const LIMIT: Duration = Duration::from_secs(60);
 
 /// (mode, use syscall info): the configurations every exact test runs in.
 pub const CONFIGS: &[(ModeRequest, bool)] = &[
@@ -22,7 +41,41 @@ pub fn opts(mode: ModeRequest, info: bool, argv: &[&str]) -> RecordOptions {
     let mut o = RecordOptions::new(argv.iter().copied()).mode(mode);
     o.syscall_info = info;
     o.stdout = TargetIo::Null;
+    o.env.push(("PATH".into(), Some(SYSTEM_PATH.into())));
     o
+}
+
+/// Passes records to an inner observer and registers the root with a watchdog.
+pub struct Watched<'a, O: Observer> {
+    pub inner: O,
+    pub watcher: spawnscope_testkit::Watcher,
+    pub _dog: std::marker::PhantomData<&'a ()>,
+}
+
+impl<O: Observer> Observer for Watched<'_, O> {
+    fn started(&mut self, pid: i32) {
+        self.watcher.watch(pid);
+        self.inner.started(pid);
+    }
+    fn record(&mut self, r: Record) -> Result<(), ObserverError> {
+        self.inner.record(r)
+    }
+}
+
+/// `record` under a watchdog of [`LIMIT`]: a stuck tracee is killed and the
+/// test fails instead of hanging.
+pub fn record_watched<O: Observer>(opts: &RecordOptions, observer: O) -> (Result<Outcome, TraceError>, O) {
+    let dog = Watchdog::new(format!("recording {:?}", opts.command), LIMIT);
+    let mut w = Watched { inner: observer, watcher: dog.watcher(), _dog: std::marker::PhantomData };
+    let r = record(opts, &mut w);
+    dog.finish();
+    (r, w.inner)
+}
+
+/// Records into a vector under a watchdog.
+pub fn record_vec(opts: &RecordOptions) -> Result<(Outcome, Vec<Record>), TraceError> {
+    let (r, v) = record_watched(opts, Vec::new());
+    r.map(|o| (o, v))
 }
 
 /// Records a fixture with arguments.
@@ -34,7 +87,7 @@ pub fn run(mode: ModeRequest, info: bool, name: &str, args: &[&str]) -> Trace {
 }
 
 pub fn run_cmd(mode: ModeRequest, info: bool, argv: &[&str]) -> Trace {
-    let (outcome, records) = record_to_vec(&opts(mode, info, argv)).expect("recording failed");
+    let (outcome, records) = record_vec(&opts(mode, info, argv)).expect("recording failed");
     Trace::check(outcome, records, mode, info)
 }
 
