@@ -1,0 +1,134 @@
+//! The Parquet tables read back with the parquet crate's own reader: one row
+//! per spawn / exec attempt / process of the analysis, the documented column
+//! names in order, host and trace id on every row, files 0600, no symlinks
+//! followed. (The DuckDB check against `report -f json` is in the CLI tests,
+//! tests/parquet.rs at the repository root.)
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use spawnscope_analyzer::{analyze_path, Analysis, Thresholds};
+use spawnscope_parquet::*;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/valid").join(name)
+}
+
+fn read(path: &Path) -> (Vec<String>, Vec<RecordBatch>) {
+    let b = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let names = b.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let batches = b.build().unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    (names, batches)
+}
+
+fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(|b| b.num_rows()).sum()
+}
+
+fn strings(batches: &[RecordBatch], col: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a = b.column_by_name(col).unwrap().as_string::<i32>();
+        out.extend(a.iter().map(|s| s.unwrap_or("").to_string()));
+    }
+    out
+}
+
+fn analyse(name: &str) -> Analysis {
+    analyze_path(fixture(name), &Thresholds::default()).unwrap()
+}
+
+#[test]
+fn every_fixture_exports_one_row_per_spawn_exec_and_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(fixture("")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        let a = analyze_path(&path, &Thresholds::default()).unwrap();
+        let s = export(&a, &path.display().to_string(), dir.path()).unwrap();
+        let name = path.display().to_string();
+        assert_eq!(s.spawns, a.spawns.len() as u64, "{name}");
+        assert_eq!(s.processes, a.processes.len() as u64, "{name}");
+        let execs: usize = a.processes.iter().map(|p| p.execs.len()).sum();
+        assert_eq!(s.execs, execs as u64, "{name}");
+        assert_eq!(s.spawns, a.summary.spawns, "{name}");
+        assert_eq!(s.execs, a.summary.exec_attempts, "{name}");
+
+        let tables: [(&str, &[&str], usize); 4] = [
+            ("spawns", SPAWNS_COLUMNS, a.spawns.len()),
+            ("execs", EXECS_COLUMNS, execs),
+            ("processes", PROCESSES_COLUMNS, a.processes.len()),
+            ("traces", TRACES_COLUMNS, 1),
+        ];
+        for (i, (table, columns, count)) in tables.into_iter().enumerate() {
+            let file = &s.files[i];
+            assert_eq!(file, &dir.path().join(table).join(format!("{}.parquet", s.trace_id)));
+            assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600, "{}", file.display());
+            let (names, batches) = read(file);
+            assert_eq!(names, columns.iter().map(|c| c.to_string()).collect::<Vec<_>>(), "{table}");
+            assert_eq!(rows(&batches), count, "{name}: {table}");
+            let host = a.header.host.hostname.clone().unwrap_or_default();
+            assert!(strings(&batches, "host").iter().all(|h| *h == host), "{name}: {table}");
+            assert!(strings(&batches, "trace_id").iter().all(|t| *t == s.trace_id), "{name}: {table}");
+        }
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} fixtures found");
+}
+
+#[test]
+fn spawn_rows_carry_the_analysis_values() {
+    let a = analyse("path-search.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let s = export(&a, "path-search.jsonl", dir.path()).unwrap();
+    let (_, b) = read(&s.files[0]);
+    assert_eq!(strings(&b, "code_path"), a.spawns.iter().map(|s| s.code_path.as_str().to_string()).collect::<Vec<_>>());
+    assert_eq!(strings(&b, "style"), a.spawns.iter().map(|s| s.style.as_str().to_string()).collect::<Vec<_>>());
+    let failed: Vec<u32> = b[0].column_by_name("failed_attempts").unwrap().as_primitive::<arrow_array::types::UInt32Type>().iter().map(|v| v.unwrap_or(0)).collect();
+    let want: Vec<u32> = a.spawns.iter().map(|s| s.exec.as_ref().map_or(0, |e| e.failed_attempts.len() as u32)).collect();
+    assert_eq!(failed, want);
+    assert!(want.iter().any(|&f| f > 0), "the fixture has a PATH search");
+    let lat = b[0].column_by_name("latency_ns").unwrap().as_primitive::<arrow_array::types::UInt64Type>();
+    assert_eq!(lat.iter().collect::<Vec<_>>(), a.spawns.iter().map(|s| s.latency_ns).collect::<Vec<_>>());
+    // Exec rows: argv as a list, failed attempts have result != 0.
+    let (_, e) = read(&s.files[1]);
+    let argv = e[0].column_by_name("argv").unwrap().as_list::<i32>();
+    let first = a.processes.iter().flat_map(|p| &p.execs).next().unwrap();
+    let got: Vec<String> = argv.value(0).as_string::<i32>().iter().map(|s| s.unwrap().to_string()).collect();
+    assert_eq!(got, first.argv);
+}
+
+#[test]
+fn exporting_twice_replaces_and_ids_differ_between_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyse("path-search.jsonl");
+    let s1 = export(&a, "x", dir.path()).unwrap();
+    let s2 = export(&a, "x", dir.path()).unwrap();
+    assert_eq!(s1, s2);
+    let b = analyse("go-exec.jsonl");
+    assert_ne!(trace_id(&a), trace_id(&b));
+    assert_eq!(trace_id(&a).len(), 16);
+    export(&b, "y", dir.path()).unwrap();
+    assert_eq!(std::fs::read_dir(dir.path().join("spawns")).unwrap().count(), 2);
+}
+
+#[test]
+fn a_planted_symlink_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyse("path-search.jsonl");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    std::fs::create_dir(dir.path().join("spawns")).unwrap();
+    let link = dir.path().join("spawns").join(format!("{}.parquet", trace_id(&a)));
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let err = export(&a, "x", dir.path()).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("cannot create {}", link.display())), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}
