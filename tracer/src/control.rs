@@ -8,6 +8,31 @@ use std::sync::Arc;
 /// signal handler (all methods are async-signal-safe atomic stores). The
 /// recording thread acts on a request after its next stop or when its wait
 /// is interrupted by a signal (EINTR).
+///
+/// # Process-wide effects
+///
+/// - **SIGURG**: to interrupt the recording thread's `waitpid` when a
+///   request comes from another thread, [`crate::record`] given a `Control`
+///   installs a no-op SIGURG handler (without SA_RESTART) the first time,
+///   *if SIGURG still has its default disposition* (whose action is to
+///   ignore it, so a stray one stays harmless), and the request is sent as
+///   SIGURG to that thread with `tgkill`. A program that has its own SIGURG
+///   handler keeps it; requests then wait for the recording's next stop.
+/// - [`Control::install_signal_handlers`] takes over SIGINT, SIGQUIT,
+///   SIGTERM and SIGHUP for the whole process, for one `Control` only: a
+///   second, different `Control` panics there instead of being ignored.
+/// - One recording at a time per `Control`: [`crate::record`] fails with
+///   [`crate::TraceError::ControlInUse`] if the handle is already bound to a
+///   running recording.
+///
+/// # Detach and the seccomp filter
+///
+/// [`Control::request_detach`] detaches from tracees without the seccomp
+/// filter (attached recordings, `syscall` and `events` modes): they run on.
+/// Tracees of a `seccomp` recording carry the filter, under which every
+/// spawn and exec fails with ENOSYS once no tracer is attached; they are
+/// ended instead (SIGTERM, then SIGKILL after 2 s), and the trace and stderr
+/// say so (see `Outcome::ended`).
 #[derive(Debug, Clone, Default)]
 pub struct Control {
     inner: Arc<ControlInner>,
@@ -23,18 +48,21 @@ struct ControlInner {
 }
 
 /// Signal used to interrupt the recording thread's waitpid (EINTR) when a
-/// request comes from another thread. Its default action is to be ignored,
-/// so a stray one is harmless; `record` installs a no-op handler for it
-/// (without SA_RESTART) when it is given a [`Control`].
+/// request comes from another thread (see "Process-wide effects" above).
 const WAKE_SIGNAL: libc::c_int = libc::SIGURG;
 
 extern "C" fn on_wake(_sig: libc::c_int) {}
 
+/// Installs the no-op wake handler once, unless the program has its own.
 fn install_wake_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: installing a valid handler with an empty mask.
+        // SAFETY: querying, then installing a valid handler with an empty mask.
         unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(WAKE_SIGNAL, std::ptr::null(), &mut old) != 0 || old.sa_sigaction != libc::SIG_DFL {
+                return;
+            }
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = on_wake as extern "C" fn(libc::c_int) as usize;
             libc::sigemptyset(&mut sa.sa_mask);
@@ -71,15 +99,17 @@ impl Control {
         }
     }
 
-    /// Called by the recording thread when it starts and ends.
-    pub(crate) fn bind(&self, running: bool) {
-        let tid = if running {
-            install_wake_handler();
-            nix::unistd::gettid().as_raw()
-        } else {
-            0
-        };
-        self.inner.tracer_tid.store(tid, Ordering::SeqCst);
+    /// Called by the recording thread when it starts: false if this handle
+    /// already belongs to a running recording.
+    pub(crate) fn bind(&self) -> bool {
+        install_wake_handler();
+        let tid = nix::unistd::gettid().as_raw();
+        self.inner.tracer_tid.compare_exchange(0, tid, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
+    /// Called by the recording thread when it ends.
+    pub(crate) fn unbind(&self) {
+        self.inner.tracer_tid.store(0, Ordering::SeqCst);
     }
 
     /// For command-line tools: catch SIGINT, SIGQUIT, SIGTERM and SIGHUP
@@ -90,9 +120,20 @@ impl Control {
     /// already delivered to the target's process group, only mark the
     /// recording as interrupted (see [`Control::interrupt`]).
     /// Handlers are installed without SA_RESTART, so the recording thread's
-    /// waitpid is interrupted and sees the request. Call once per process.
+    /// waitpid is interrupted and sees the request.
+    ///
+    /// # Panics
+    ///
+    /// If the handlers were already installed for a different `Control`
+    /// (they are process-wide: the second would silently never be told).
+    /// Calling it again on the same handle (or a clone) is fine.
     pub fn install_signal_handlers(&self, attached: bool) {
-        let _ = SIGNAL_CONTROL.set((self.clone(), attached));
+        let (first, _) = SIGNAL_CONTROL.get_or_init(|| (self.clone(), attached));
+        assert!(
+            Arc::ptr_eq(&first.inner, &self.inner),
+            "spawnscope_tracer::Control::install_signal_handlers: the process-wide handlers already \
+             belong to another Control; use that one (or a clone of it)"
+        );
         for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
             // SAFETY: querying and setting a disposition with valid sigactions.
             unsafe {
@@ -137,6 +178,31 @@ impl Control {
 }
 
 static SIGNAL_CONTROL: std::sync::OnceLock<(Control, bool)> = std::sync::OnceLock::new();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_control_for_the_signal_handlers_fails_loudly() {
+        let a = Control::new();
+        a.install_signal_handlers(false);
+        a.clone().install_signal_handlers(false);
+        let b = Control::new();
+        let r = std::panic::catch_unwind(|| b.install_signal_handlers(false));
+        assert!(r.is_err(), "a second Control must not be ignored");
+    }
+
+    #[test]
+    fn one_recording_per_control() {
+        let c = Control::new();
+        assert!(c.bind());
+        assert!(!c.clone().bind(), "already bound");
+        c.unbind();
+        assert!(c.bind());
+        c.unbind();
+    }
+}
 
 extern "C" fn on_signal(sig: libc::c_int) {
     // Only atomic loads and stores: async-signal-safe.

@@ -62,8 +62,12 @@ pub(crate) struct Engine<'a> {
     /// Tasks reaped before their parent's clone event said what they were:
     /// their exits wait here for that event.
     unclaimed_exits: HashMap<Tid, ExitEvent>,
-    /// Exits of such tasks, now attributed, written right after the spawn
-    /// record that created them.
+    /// Children whose spawn record is not written yet (it waits for the
+    /// parent's syscall exit or VFORK_DONE).
+    unreported: HashSet<Tid>,
+    /// Exits of such children (and of tasks claimed after their exit),
+    /// written right after the spawn record that created them, so a reader
+    /// always sees a task's creation before its end.
     claimed_exits: HashMap<Tid, ExitEvent>,
     /// Processes already reported as using a syscall ABI we do not decode.
     foreign: HashSet<i32>,
@@ -209,6 +213,7 @@ impl<'a> Engine<'a> {
             tasks: HashMap::new(),
             threads: HashMap::new(),
             unclaimed_exits: HashMap::new(),
+            unreported: HashSet::new(),
             claimed_exits: HashMap::new(),
             foreign: HashSet::new(),
             observer,
@@ -265,7 +270,10 @@ impl<'a> Engine<'a> {
             *self.counts.entry(rec.kind().to_string()).or_default() += 1;
         }
         let early_exit = match &rec {
-            Record::Spawn(s) => s.child.and_then(|c| self.claimed_exits.remove(&c)),
+            Record::Spawn(s) => s.child.and_then(|c| {
+                self.unreported.remove(&c);
+                self.claimed_exits.remove(&c)
+            }),
             _ => None,
         };
         match &rec {
@@ -329,6 +337,7 @@ impl<'a> Engine<'a> {
     /// Exits still held at the end: of tasks whose creation was never
     /// reported (their parent vanished at that moment).
     fn flush_early_exits(&mut self) {
+        self.unreported.clear();
         let mut held: Vec<ExitEvent> = self.claimed_exits.drain().map(|(_, e)| e).collect();
         let unclaimed: Vec<ExitEvent> = self.unclaimed_exits.drain().map(|(_, e)| e).collect();
         for e in &unclaimed {
@@ -470,6 +479,12 @@ impl<'a> Engine<'a> {
                 c.clear_interrupt();
             }
         }
-        self.emit(Record::Exit(ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t }));
+        let exit = ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t };
+        if self.unreported.contains(&tid) {
+            // Its spawn record comes at the parent's syscall exit: after it.
+            self.claimed_exits.insert(tid, exit);
+            return;
+        }
+        self.emit(Record::Exit(exit));
     }
 }

@@ -329,6 +329,8 @@ pub enum TraceError {
         #[source]
         errno: Errno,
     },
+    #[error("this Control already belongs to a running recording: give each recording its own")]
+    ControlInUse,
     /// A setting (an environment variable for tests) has a bad value.
     #[error("{message}")]
     Setting { message: String },
@@ -352,11 +354,13 @@ impl TraceError {
 /// All ptrace work happens on the calling thread.
 pub fn record(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<Outcome, TraceError> {
     if let Some(c) = &opts.control {
-        c.bind(true);
+        if !c.bind() {
+            return Err(TraceError::ControlInUse);
+        }
     }
     let r = engine::run(opts, observer);
     if let Some(c) = &opts.control {
-        c.bind(false);
+        c.unbind();
     }
     r
 }

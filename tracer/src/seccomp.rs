@@ -83,32 +83,85 @@ fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// Whether this kernel accepts our filter: installs it in a throwaway child.
+/// Whether this kernel accepts our filter (what `--mode auto` asks).
+///
+/// Cheap path, no process created: seccomp must be built in
+/// (`prctl(PR_GET_SECCOMP)` succeeds) and `seccomp(SECCOMP_GET_ACTION_AVAIL)`
+/// must know SECCOMP_RET_TRACE (Linux 4.14+). Only where that call itself is
+/// missing or refused (older kernels, a sandbox that filters it) is the
+/// filter installed in a throwaway child, once per process: a
+/// `CLONE_VM|CLONE_VFORK` child on its own small stack, so even a tracer with
+/// a large address space copies nothing.
 pub fn probe() -> bool {
-    let filter = Filter::new();
-    // SAFETY: the child only calls async-signal-safe functions and _exit.
-    match unsafe { libc::fork() } {
-        -1 => false,
-        0 => {
-            let code = if filter.install().is_ok() { 0 } else { 1 };
-            // SAFETY: _exit is async-signal-safe.
-            unsafe { libc::_exit(code) }
-        }
-        pid => {
-            let mut status = 0;
-            loop {
-                // SAFETY: valid out pointer; waits for our own child only.
-                let r = unsafe { libc::waitpid(pid, &mut status, 0x4000_0000 /* __WALL */) };
-                if r == pid {
-                    break;
-                }
-                if r == -1 && errno() != libc::EINTR {
-                    return false;
-                }
-            }
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| match action_available(RET_TRACE) {
+        Some(known) => known,
+        None => probe_in_child(),
+    })
+}
+
+/// seccomp(SECCOMP_GET_ACTION_AVAIL): Some(whether `action` is known), None
+/// when the question cannot be asked here (seccomp missing: Some(false)).
+fn action_available(action: u32) -> Option<bool> {
+    const SECCOMP_GET_ACTION_AVAIL: libc::c_ulong = 2;
+    // SAFETY: plain prctl query.
+    if unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } < 0 {
+        // EINVAL: the kernel has no seccomp at all.
+        return Some(false);
+    }
+    // SAFETY: the action is read from a valid u32 for the duration of the call.
+    let r = unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action as *const u32) };
+    match (r, errno()) {
+        (0, _) => Some(true),
+        // The operation exists and says no.
+        (_, libc::EOPNOTSUPP) => Some(false),
+        // ENOSYS/EINVAL (before 4.14), EPERM/EACCES (a sandbox): ask the hard way.
+        _ => None,
+    }
+}
+
+/// Installs the filter in a vfork-style child that only calls prctl and
+/// exits; the parent is suspended until then.
+fn probe_in_child() -> bool {
+    extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the Filter the parent keeps alive while suspended
+        // (CLONE_VFORK); install only makes prctl calls.
+        let f = unsafe { &*(arg as *const Filter) };
+        if f.install().is_ok() {
+            0
+        } else {
+            1
         }
     }
+    let filter = Filter::new();
+    let mut stack = vec![0u8; 64 * 1024];
+    // SAFETY: the stack top is 16-byte aligned inside `stack`, which
+    // outlives the child (the parent is suspended until it exits); the
+    // child runs `child` only and exits through its return.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.len()) as usize & !15;
+        libc::clone(
+            child,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &filter as *const Filter as *mut libc::c_void,
+        )
+    };
+    if pid < 0 {
+        return false;
+    }
+    let mut status = 0;
+    loop {
+        // SAFETY: valid out pointer; waits for our own child only.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0x4000_0000 /* __WALL */) };
+        if r == pid {
+            break;
+        }
+        if r == -1 && errno() != libc::EINTR {
+            return false;
+        }
+    }
+    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
 }
 
 #[cfg(test)]
@@ -134,5 +187,9 @@ mod tests {
     #[test]
     fn probe_succeeds_here() {
         assert!(probe());
+        // This kernel (6.18) answers without a child; the child probe agrees.
+        assert_eq!(action_available(RET_TRACE), Some(true));
+        assert!(probe_in_child());
+        assert_eq!(action_available(0x1234_5678), Some(false), "an unknown action");
     }
 }

@@ -395,3 +395,56 @@ fn thread_flag_matches_clone_thread() {
         }
     }
 }
+
+#[test]
+fn i386_syscalls_of_a_64_bit_process_are_reported_not_misdecoded() {
+    need!("gcc");
+    // `int $0x80` makes i386 syscalls whose numbers mean fork and execve on
+    // x86_64. Only PTRACE_GET_SYSCALL_INFO tells them apart (registers
+    // cannot: the code segment is the 64-bit one), so this runs with it.
+    if !cfg!(target_arch = "x86_64") {
+        return;
+    }
+    for mode in [ModeRequest::Syscall, ModeRequest::Seccomp] {
+        let t = run(mode, true, "int80_compat", &[]);
+        if t.outcome.exit_code == Some(3) {
+            eprintln!("skipped: this kernel has no i386 emulation");
+            return;
+        }
+        let l = &t.label;
+        assert_eq!(t.outcome.exit_code, Some(0), "{l}");
+        assert!(t.spawns().is_empty(), "{l}: no fork recorded: {:?}", t.spawns());
+        assert_eq!(t.execs().len(), 1, "{l}: only the fixture's own exec");
+        let warned = t.warnings().iter().any(|w| w.message.contains("i386"));
+        // The filter lets a foreign ABI through without a stop: nothing to say.
+        assert_eq!(warned, mode == ModeRequest::Syscall, "{l}: {:?}", t.warnings());
+    }
+}
+
+#[test]
+fn seccomp_stop_order_forced_to_before_entry_corrects_itself_here() {
+    need!("gcc");
+    // This kernel (>= 4.8) replaces the entry stop by the seccomp stop.
+    // Forced to expect the pre-4.8 order, the decoder must notice from the
+    // stop itself (syscall info, or the x86_64 entry marker) that no entry
+    // stop follows, and record the same events; and it says which order it
+    // was told.
+    use spawnscope_tracer::StopOrder;
+    for info in [true, false] {
+        if !info && !cfg!(target_arch = "x86_64") {
+            continue;
+        }
+        for (name, args) in [("fork_exec", &[][..]), ("posix_spawnp_path", &[]), ("pipes_socketpair", &[])] {
+            let base = run(ModeRequest::Seccomp, info, name, args);
+            let path = fixture(name);
+            let mut argv = vec![path.to_str().unwrap()];
+            argv.extend_from_slice(args);
+            let mut o = opts(ModeRequest::Seccomp, info, &argv);
+            o.seccomp_stop_order = Some(StopOrder::SeccompBeforeEntry);
+            let (outcome, records) = record_vec(&o).unwrap();
+            let forced = Trace { outcome, records, label: format!("forced/info={info}") };
+            assert_eq!(base.canonical(), forced.canonical(), "{name} info={info}");
+            assert!(forced.warnings().iter().any(|w| w.message.contains("before syscall-entry stops")));
+        }
+    }
+}

@@ -227,6 +227,7 @@ impl Engine<'_> {
         let task = self.tasks.entry(child).or_default();
         task.pid = Some(child_pid);
         *self.threads.entry(child_pid).or_default() += 1;
+        self.unreported.insert(child);
     }
 
     /// PTRACE_EVENT_VFORK_DONE: the vfork parent runs again.
