@@ -58,12 +58,17 @@
 
 mod event;
 pub mod flags;
+mod output;
 mod read;
 mod write;
 
 use std::path::Path;
 
 pub use event::*;
+pub use output::{
+    create_new_unique, create_output, default_trace_name, expand_placeholders, hostname, is_stdio, utc_stamp,
+    Existing, NameParts, OutputError,
+};
 pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
 pub use write::{FileWriter, TraceWriter, WriteError};
 

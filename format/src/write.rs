@@ -1,17 +1,21 @@
-//! Writer: one JSON object per line, files created with mode 0600.
+//! Writer: one JSON object per line, files opened by
+//! [`crate::create_output`] (no symbolic links, regular files only, 0600).
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::event::{End, Header, Record};
+use crate::output::{create_output, is_stdio, Existing, OutputError};
 
 /// Why a trace could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("cannot create trace file {path}: {source}")]
     Create { path: String, source: io::Error },
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("writing the trace failed: {0}")]
     Io(#[from] io::Error),
 }
@@ -42,20 +46,31 @@ impl Write for ZstdOut {
 }
 
 impl FileWriter {
-    /// Creates (truncates) `path` with mode 0600: traces hold command lines.
+    /// Creates `path` for an explicit `-o`: an existing regular file of the
+    /// user is replaced, anything else is refused (see
+    /// [`crate::create_output`]); the file is 0600: traces hold command
+    /// lines. `-` writes to standard output.
     pub fn create(path: impl AsRef<Path>) -> Result<FileWriter, WriteError> {
+        Self::create_with(path, Existing::Replace)
+    }
+
+    /// Like [`FileWriter::create`], with a choice of what happens to an
+    /// existing file ([`Existing::Refuse`] for names spawnscope chose).
+    pub fn create_with(path: impl AsRef<Path>, existing: Existing) -> Result<FileWriter, WriteError> {
         let path = path.as_ref();
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+        if is_stdio(path) {
+            return Ok(TraceWriter::new(Box::new(BufWriter::with_capacity(64 * 1024, io::stdout()))));
         }
-        let err = |source| WriteError::Create { path: path.display().to_string(), source };
-        let file = opts.open(path).map_err(err)?;
-        let out: Box<dyn Write + Send> = if crate::is_zstd_path(path) {
-            let enc = zstd::stream::write::Encoder::new(BufWriter::new(file), 3).map_err(err)?;
+        let file = create_output(path, existing)?;
+        Self::from_file(file, path)
+    }
+
+    /// A writer to a file opened by the caller (e.g. with
+    /// [`crate::create_new_unique`]); `name` decides zstd compression.
+    pub fn from_file(file: File, name: &Path) -> Result<FileWriter, WriteError> {
+        let out: Box<dyn Write + Send> = if crate::is_zstd_path(name) {
+            let enc = zstd::stream::write::Encoder::new(BufWriter::new(file), 3)
+                .map_err(|source| WriteError::Create { path: name.display().to_string(), source })?;
             Box::new(ZstdOut(enc.auto_finish()))
         } else {
             Box::new(BufWriter::with_capacity(64 * 1024, file))
