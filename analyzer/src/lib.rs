@@ -25,6 +25,7 @@ mod analyze;
 pub mod classify;
 mod findings;
 mod model;
+pub mod origin;
 mod stats;
 mod thresholds;
 pub mod units;
