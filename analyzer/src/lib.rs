@@ -24,6 +24,7 @@
 mod analyze;
 pub mod classify;
 mod findings;
+pub mod many;
 mod model;
 pub mod origin;
 mod stats;
