@@ -55,6 +55,7 @@ fn records(i: i32, t: u64) -> [Record; 3] {
             t_resume: Some(t + 220_000),
             parent_mem: None,
             parent_threads: Some(4),
+            stack_id: None,
         }),
         Record::Exit(ExitEvent { pid: child, tid: child, code: Some(0), signal: None, core_dumped: false, thread: false, t: t + 900_000 }),
     ]

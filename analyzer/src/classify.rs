@@ -148,6 +148,7 @@ mod tests {
             t_resume: Some(2),
             parent_mem: None,
             parent_threads: None,
+            stack_id: None,
         }
     }
 

@@ -125,7 +125,7 @@ fn socketpair_then_other_call_is_not_the_fallback() {
         pid: 1, tid: 1, child: Some(child), syscall: CloneSyscall::Clone, flags: 0x0120_0000,
         exit_signal: 17, stack: 0, clone_args: None, ptrace_event: Some(PtraceEvent::Fork),
         thread: false, result: 0, t_entry: Some(t), t_event: t + 10, t_resume: Some(t + 20),
-        parent_mem: None, parent_threads: None,
+        parent_mem: None, parent_threads: None, stack_id: None,
     });
     an.push(2, &sp(100));
     an.push(3, &Record::Pipe(PipeEvent { pid: 1, tid: 1, flags: 0, fds: Some([5, 6]), result: 0, t: 150 }));
@@ -405,7 +405,7 @@ fn undecided_fork_is_unknown_until_the_child_execs() {
         pid: 1, tid: 1, child: Some(2), syscall: CloneSyscall::Clone, flags: 0x0120_0000,
         exit_signal: 17, stack: 0, clone_args: None, ptrace_event: Some(PtraceEvent::Fork),
         thread: false, result: 0, t_entry: Some(10), t_event: 20, t_resume: Some(30),
-        parent_mem: None, parent_threads: None,
+        parent_mem: None, parent_threads: None, stack_id: None,
     }));
     assert_eq!(an.current().spawns[0].code_path, CodePath::Unknown);
     assert_eq!(an.current().spawns[0].in_flight, 0);

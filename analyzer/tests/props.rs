@@ -50,6 +50,7 @@ fn spawn() -> impl Strategy<Value = Record> {
                 t_resume: tr,
                 parent_mem: mem.map(|(r, p)| MemInfo { rss_kb: r, pte_kb: p }),
                 parent_threads: threads,
+                stack_id: None,
             })
         })
 }

@@ -21,6 +21,12 @@ pub enum Record {
     Pipe(PipeEvent),
     Exit(ExitEvent),
     Warning(WarningEvent),
+    /// Format 1.1: an executable mapping that stack frames point into.
+    Module(crate::stack::ModuleRecord),
+    /// Format 1.1: one distinct call stack of raw frames.
+    Stack(crate::stack::StackRecord),
+    /// Format 1.1: symbolization of one frame address.
+    Symbols(crate::stack::SymbolsRecord),
     End(End),
     /// A kind this version does not know (written by a newer minor version).
     #[serde(other)]
@@ -38,6 +44,9 @@ impl Record {
             Record::Pipe(_) => "pipe",
             Record::Exit(_) => "exit",
             Record::Warning(_) => "warning",
+            Record::Module(_) => "module",
+            Record::Stack(_) => "stack",
+            Record::Symbols(_) => "symbols",
             Record::End(_) => "end",
             Record::Unknown => "unknown",
         }
@@ -53,7 +62,11 @@ impl Record {
             Record::Exit(e) => Some(e.t),
             Record::Warning(e) => Some(e.t),
             Record::End(e) => Some(e.t),
-            Record::Header(_) | Record::Unknown => None,
+            Record::Header(_)
+            | Record::Module(_)
+            | Record::Stack(_)
+            | Record::Symbols(_)
+            | Record::Unknown => None,
         }
     }
 }
@@ -128,6 +141,17 @@ pub struct TracerInfo {
     /// Environment of the tracer itself: total bytes (`KEY=VALUE\0` each).
     #[serde(default)]
     pub env_bytes: u64,
+    /// Format 1.1: how call stacks were captured; None when they were not
+    /// (`--stacks off`, `events` mode, imported logs, older traces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stacks: Option<StackCapture>,
+}
+
+/// Stack capture settings of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackCapture {
+    /// Most raw frames per stack (`--stack-depth`).
+    pub max_depth: u32,
 }
 
 /// Tracer mode.
@@ -266,6 +290,11 @@ pub struct SpawnEvent {
     /// Number of threads in the parent process at the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_threads: Option<u32>,
+    /// Format 1.1: the calling thread's native call stack at syscall entry,
+    /// an id of a [`Record::Stack`] line written before this one. None when
+    /// stacks were not captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<u32>,
 }
 
 /// Which exec syscall.

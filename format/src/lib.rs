@@ -15,6 +15,9 @@
 //! | events | `pipe` | [`PipeEvent`]: pipe and pipe2 |
 //! | events | `exit` | [`ExitEvent`]: a process or thread ended |
 //! | events | `warning` | [`WarningEvent`]: the tracer lost or detached a task, etc. |
+//! | events | `module` | [`ModuleRecord`] (1.1): an executable mapping stack frames point into: id, path, type (`file`, `vdso`, `jit`), build id, stripped, unwind tables, line tables; before the first `stack` that uses it |
+//! | events | `stack` | [`StackRecord`] (1.1): one distinct native call stack, raw frames `[module, offset]` innermost first, why the walk ended, a note on what is missing; before the first `spawn` whose `stack_id` names it |
+//! | events | `symbols` | [`SymbolsRecord`] (1.1): function, file, line, column and inlined chain of one `(module, offset)`; written off the stop (after the tracee resumed, usually at the end) |
 //! | last | `end` | [`End`]: clean end, target exit code, event counts by kind |
 //!
 //! Units and conventions:
@@ -38,6 +41,18 @@
 //!   version is refused with a clear message.
 //! - A missing `end` line means the recording was cut short: [`TraceReader`]
 //!   warns and yields everything up to the last complete line.
+//! - Stacks (1.1): frame offsets are file offsets into the module (as
+//!   `/proc/PID/maps` counts them), so they mean the same in every process and
+//!   can be symbolized again later; frame 0 is the instruction pointer at the
+//!   syscall stop, the others return addresses. [`StackTable`] collects the
+//!   three record kinds and resolves a spawn's `stack_id` into logical frames
+//!   (inlined functions as frames of their own). See the [`stack`] module.
+//!
+//! # Versions
+//!
+//! - 1.0: header, spawn, exec, socketpair, pipe, exit, warning, end.
+//! - 1.1: `module`, `stack` and `symbols` records; `spawn.stack_id`;
+//!   `header.tracer.stacks`. A 1.0 reader skips the new kinds with a warning.
 //!
 //! # Example
 //!
@@ -60,6 +75,7 @@ mod event;
 pub mod flags;
 mod output;
 mod read;
+pub mod stack;
 mod write;
 
 use std::path::Path;
@@ -69,6 +85,10 @@ pub use output::{
     create_new_unique, create_output, default_trace_name, expand_placeholders, hostname, is_stdio, utc_stamp,
     Existing, NameParts, OutputError,
 };
+pub use stack::{
+    ModuleRecord, ModuleType, RawFrame, ResolvedFrame, StackEnd, StackRecord, StackTable, SymbolFrame,
+    SymbolsRecord, UnwindTables,
+};
 pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
 pub use write::{FileWriter, TraceWriter, WriteError};
 
@@ -77,7 +97,7 @@ pub const FORMAT_NAME: &str = "spawnscope-trace";
 /// Major version this crate reads and writes.
 pub const FORMAT_MAJOR: u32 = 1;
 /// Full version written in new traces.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 /// Longest line a reader accepts (a longer one is a damaged trace).
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
 /// Most argv strings stored per exec.
@@ -109,6 +129,7 @@ impl Header {
                 capture_env: false,
                 env_count: 0,
                 env_bytes: 0,
+                stacks: None,
             },
             source: None,
         }

@@ -352,6 +352,7 @@ fn empty_header() -> Header {
             capture_env: false,
             env_count: 0,
             env_bytes: 0,
+            stacks: None,
         },
         source: None,
     }

@@ -149,6 +149,7 @@ fn sample_records() -> Vec<Record> {
             t_resume: Some(90),
             parent_mem: None,
             parent_threads: Some(2),
+            stack_id: None,
         }),
         Record::Exec(ExecEvent {
             pid: 102,

@@ -206,7 +206,9 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
             };
             0
         }
-        Record::Header(_) | Record::Unknown => return None,
+        Record::Header(_) | Record::Module(_) | Record::Stack(_) | Record::Symbols(_) | Record::Unknown => {
+            return None
+        }
     };
     if text.len() > TEXT_MAX {
         let cut = (0..=TEXT_MAX - 3).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);

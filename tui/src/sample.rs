@@ -70,6 +70,7 @@ impl Gen {
             t_resume: Some(t_resume),
             parent_mem: rss_kb.map(|rss_kb| MemInfo { rss_kb, pte_kb: rss_kb / 512 }),
             parent_threads: Some(1),
+            stack_id: None,
         };
         self.out.push(Record::Spawn(rec));
         (t_entry, t_resume)
@@ -112,7 +113,7 @@ pub fn records(scale: u64) -> Vec<Record> {
     g.out.push(Record::Spawn(SpawnEvent {
         pid: 100, tid: 100, child: Some(101), syscall: CloneSyscall::Clone3, flags: THREAD_FLAGS, exit_signal: 0,
         stack: 0x7f00_0000_0000, clone_args: None, ptrace_event: Some(PtraceEvent::Clone), thread: true, result: 0,
-        t_entry: Some(t), t_event: t + 9_000, t_resume: Some(t + 12_000), parent_mem: None, parent_threads: Some(1),
+        t_entry: Some(t), t_event: t + 9_000, t_resume: Some(t + 12_000), parent_mem: None, parent_threads: Some(1), stack_id: None,
     }));
     // posix_spawn of `true`: the vfork child execs before the parent resumes.
     for (i, child) in (110..116).enumerate() {

@@ -212,6 +212,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     t_resume: Some(rel(it.t_done)),
                     parent_mem: None,
                     parent_threads,
+                    stack_id: None,
                 }));
                 if let Some(ch) = child {
                     if thread {
@@ -438,6 +439,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             capture_env: opts.capture_env,
             env_count: 0,
             env_bytes: 0,
+            stacks: None,
         },
         source: Some("strace".to_string()),
     };

@@ -198,6 +198,7 @@ fn spawn_event(syscall: CloneSyscall, fl: u64, stack: u64, mem: Option<MemInfo>)
         t_resume: None,
         parent_mem: mem,
         parent_threads: Some(1),
+        stack_id: None,
     }
 }
 

@@ -54,6 +54,7 @@ impl Engine<'_> {
             t_resume: None,
             parent_mem,
             parent_threads: self.threads.get(&pid).copied(),
+            stack_id: None,
         };
         self.on_spawn_entry(tid, nr, args, &mut spawn);
         spawn
