@@ -16,14 +16,37 @@
 //! - `Seccomp` (what `Auto` picks when the kernel allows): a seccomp-bpf
 //!   filter installed in the target before exec makes only clone, clone3,
 //!   fork, vfork, execve, execveat, socketpair, pipe and pipe2 stop the
-//!   tracee; every other syscall runs at full speed.
-//! - `Syscall`: a stop at every syscall entry and exit (old kernels).
+//!   tracee; every other syscall runs at full speed. Kernels before 4.8
+//!   report the seccomp stop *before* a syscall-entry stop of the same call;
+//!   the order is decided at start-up ([`StopOrder`]) and can be forced
+//!   ([`RecordOptions::seccomp_stop_order`], [`STOP_ORDER_VAR`]).
+//! - `Syscall`: a stop at every syscall entry and exit (no filter).
 //! - `Events`: ptrace events only (fork/vfork/clone/exec/exit): cheapest,
 //!   but no failed exec attempts, no socketpair/pipe, no entry times.
 //!
-//! All `unsafe` code sits in thin wrappers named after the ptrace request
-//! (`ptrace.rs`), below stop guards whose resume methods consume the stop
-//! (`guard.rs`).
+//! Only the native syscall ABI is decoded: an i386 or x32 process (or an
+//! `int 0x80` call from a 64-bit one) is reported in a warning record.
+//!
+//! # Leaving the tracees early
+//!
+//! A detach request or a Ctrl-C after the target exited stops the
+//! recording. Tracees without the seccomp filter are detached and run on;
+//! tracees of a `seccomp` recording are ended (SIGTERM, SIGKILL after 2 s),
+//! because without a tracer every spawn and exec under the filter fails
+//! with ENOSYS; stderr and a warning record say so ([`Outcome::ended`]).
+//! See [`Control`] for its process-wide effects (a SIGURG wake handler,
+//! signal handlers for command-line tools).
+//!
+//! # Where the unsafe code is
+//!
+//! Raw system calls through `libc`, each with a `SAFETY` comment:
+//! `ptrace.rs` (ptrace requests, waitpid, process_vm_readv: the thin layer
+//! below the stop guards in `guard.rs`, whose resume methods consume the
+//! stop), `launch.rs` (fork and the child's async-signal-safe set-up before
+//! exec), `seccomp.rs` (installing and probing the filter), `control.rs`
+//! (signal handlers, tgkill), `sink.rs` (the flush thread's signal mask),
+//! `host.rs` (glibc version, clone3 probe), `engine.rs` and
+//! `engine/detach.rs` (kill of traced, unreaped processes).
 //!
 //! # Example
 //!

@@ -27,8 +27,6 @@ pub struct MemReader {
     /// (window start, bytes valid)
     windows: Vec<(u64, Vec<u8>)>,
     use_peek: bool,
-    /// Number of read syscalls made (for tests and statistics).
-    pub reads: u32,
 }
 
 /// A string read from the tracee.
@@ -41,7 +39,7 @@ pub struct TraceeString {
 
 impl MemReader {
     pub fn new(tid: Tid) -> MemReader {
-        MemReader { tid, windows: Vec::new(), use_peek: false, reads: 0 }
+        MemReader { tid, windows: Vec::new(), use_peek: false }
     }
 
     /// Bytes available at `addr` (from the window containing it), at least 1,
@@ -70,7 +68,6 @@ impl MemReader {
     }
 
     fn fetch(&mut self, start: u64) -> Result<Vec<u8>, Errno> {
-        self.reads += 1;
         if !self.use_peek {
             let mut buf = vec![0u8; (PAGE * WINDOW_PAGES) as usize];
             match ptrace::vm_read(self.tid, start, &mut buf) {
