@@ -94,6 +94,15 @@ pub struct Header {
     /// (for example `"strace"` for an imported strace log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Format 1.1: how the `env_hash` values were made (scheme and the id of
+    /// this trace's random key; the key itself is never stored). None in
+    /// older traces, whose hashes are unkeyed FNV-1a.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_hash: Option<crate::EnvHashInfo>,
+    /// Format 1.1: which redaction rules were applied to command lines. None
+    /// when unknown (older traces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<crate::RedactionInfo>,
 }
 
 /// Host facts; every field may be missing on an exotic machine.
@@ -332,7 +341,9 @@ pub struct ExecEvent {
     pub env_count: u64,
     /// Total environment bytes, each `KEY=VALUE` plus its NUL.
     pub env_bytes: u64,
-    /// Hex FNV-1a 64 hash over the environment block (order-sensitive).
+    /// Hash of the environment block (order-sensitive), 16 hex digits, keyed
+    /// per trace (see `header.env_hash`): compare it only within one trace
+    /// or between traces with the same key id.
     pub env_hash: String,
     /// Environment values, only with `--capture-env`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

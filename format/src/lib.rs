@@ -32,7 +32,13 @@
 //!   bytes replaced by U+FFFD, each bounded to [`MAX_STRING`] bytes, argv to
 //!   [`MAX_ARGS`] strings (`argv_truncated` says when something was cut).
 //! - Environment values are not stored by default: only count, bytes
-//!   (`KEY=VALUE` plus NUL each) and an FNV-1a hash ([`EnvSummary`]).
+//!   (`KEY=VALUE` plus NUL each) and a hash keyed per trace, so equal
+//!   environments compare equal within a trace and nothing can be guessed
+//!   from it ([`EnvSummary`], [`EnvKey`]; `header.env_hash` names the scheme
+//!   and the key's id, never the key). Traces before 1.1: unkeyed FNV-1a.
+//! - Command lines (exec argv, the header's command) have secret-looking
+//!   values masked at record time unless `--no-redact` ([`Redactor`];
+//!   `header.redaction` lists the rules applied).
 //! - Events appear in the order the tracer observed them. A `spawn` line is
 //!   written when the parent runs again, so the child's `exec` or even its
 //!   `exit` may come before or after it: readers match by pid, never by order.
@@ -71,15 +77,18 @@
 //! assert_eq!((line, rec.kind()), (2, "exit"));
 //! ```
 
+mod envhash;
 mod event;
 pub mod flags;
 mod output;
 mod read;
+mod redact;
 pub mod stack;
 mod write;
 
 use std::path::Path;
 
+pub use envhash::{EnvHashInfo, EnvKey, EnvKeyError, EnvSummary, ENV_HASH_SCHEME, ENV_KEY_VAR};
 pub use event::*;
 pub use output::{
     create_new_unique, create_output, default_trace_name, expand_placeholders, hostname, is_stdio, utc_stamp,
@@ -90,6 +99,7 @@ pub use stack::{
     SymbolsRecord, UnwindTables,
 };
 pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
+pub use redact::{names_secret, Privacy, RedactError, RedactionInfo, Redactor, BUILTIN_RULES, MASK};
 pub use write::{FileWriter, TraceWriter, WriteError};
 
 /// Value of the header's `format` field.
@@ -132,6 +142,8 @@ impl Header {
                 stacks: None,
             },
             source: None,
+            env_hash: None,
+            redaction: None,
         }
     }
 
@@ -145,49 +157,6 @@ impl Header {
 pub fn parse_version(s: &str) -> Option<(u32, u32)> {
     let mut it = s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-}
-
-/// Count, bytes and hash of an environment block, computed the same way by
-/// the tracer and the strace importer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EnvSummary {
-    pub count: u64,
-    /// Sum of `len(KEY=VALUE) + 1` (the NUL) over all strings.
-    pub bytes: u64,
-    hash: u64,
-}
-
-impl EnvSummary {
-    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-    pub fn new() -> Self {
-        EnvSummary { count: 0, bytes: 0, hash: Self::FNV_OFFSET }
-    }
-
-    /// Adds one `KEY=VALUE` string (without its NUL).
-    pub fn add(&mut self, var: &[u8]) {
-        self.count += 1;
-        self.bytes += var.len() as u64 + 1;
-        for &b in var.iter().chain(std::iter::once(&0u8)) {
-            self.hash ^= u64::from(b);
-            self.hash = self.hash.wrapping_mul(Self::FNV_PRIME);
-        }
-    }
-
-    /// Summary of a list of strings.
-    pub fn of<'a>(vars: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let mut s = Self::new();
-        for v in vars {
-            s.add(v);
-        }
-        s
-    }
-
-    /// The hash as stored in `env_hash`: 16 lowercase hex digits.
-    pub fn hash_hex(&self) -> String {
-        format!("{:016x}", self.hash)
-    }
 }
 
 /// Whether a path names a zstd-compressed trace.

@@ -355,5 +355,7 @@ fn empty_header() -> Header {
             stacks: None,
         },
         source: None,
+        env_hash: None,
+        redaction: None,
     }
 }

@@ -51,6 +51,8 @@ pub(crate) struct Setup {
 
 pub(crate) struct Engine<'a> {
     setup: Setup,
+    /// Redaction and env-hash key, applied to every record delivered.
+    privacy: Privacy,
     start: Instant,
     /// Written before the first record (once syscall info is probed).
     header: Option<Header>,
@@ -152,6 +154,7 @@ pub(crate) fn run(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<O
     }
     let mode = resolve_mode(opts.mode);
     let order = stop_order(opts)?;
+    let privacy = opts.privacy()?;
     let prepared = launch::prepare(opts, mode == TracerMode::Seccomp)?;
     let mut child = launch::fork(&prepared)?;
     let pid = child.pid;
@@ -175,6 +178,7 @@ pub(crate) fn run(opts: &RecordOptions, observer: &mut dyn Observer) -> Result<O
         root: pid,
     };
     let mut engine = Engine::new(setup, header(opts, mode), observer);
+    engine.privacy = privacy;
     engine.adopt(pid, pid);
     engine.observer.started(pid);
     child.release();
@@ -207,6 +211,7 @@ impl<'a> Engine<'a> {
         let hook = SpawnHook::new(&setup);
         Engine {
             setup,
+            privacy: Privacy::new(EnvKey::random(), Redactor::new()),
             start: Instant::now(),
             header: Some(header),
             info_unprobed: setup.use_info,
@@ -296,7 +301,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn deliver(&mut self, rec: Record) {
+    fn deliver(&mut self, mut rec: Record) {
+        self.privacy.apply(&mut rec);
         if self.observer_error.is_none() {
             if let Err(e) = self.observer.record(rec) {
                 self.observer_error = Some(e.to_string());

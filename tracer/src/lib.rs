@@ -129,6 +129,14 @@ pub struct RecordOptions {
     pub syscall_info: bool,
     /// Store environment values in exec records (off: count, bytes, hash only).
     pub capture_env: bool,
+    /// Masks secret-looking values in command lines and captured
+    /// environment values (default: the built-in rules;
+    /// `Redactor::none()` keeps everything, as `--no-redact`).
+    pub redact: spawnscope_format::Redactor,
+    /// Key of the environment hash. None: `SPAWNSCOPE_ENV_KEY` if set, else
+    /// a random key per recording. Set it only in tests that compare hashes
+    /// across recordings.
+    pub env_key: Option<spawnscope_format::EnvKey>,
     /// Environment changes for the target on top of the tracer's own
     /// (None value: remove the variable).
     pub env: Vec<(OsString, Option<OsString>)>,
@@ -162,6 +170,8 @@ impl RecordOptions {
             mode: ModeRequest::Auto,
             syscall_info: true,
             capture_env: false,
+            redact: spawnscope_format::Redactor::new(),
+            env_key: None,
             env: Vec::new(),
             env_clear: false,
             cwd: None,
@@ -171,6 +181,13 @@ impl RecordOptions {
             control: None,
             seccomp_stop_order: None,
         }
+    }
+
+    /// Redaction and env-hash key of one recording.
+    pub(crate) fn privacy(&self) -> Result<spawnscope_format::Privacy, TraceError> {
+        let key = spawnscope_format::EnvKey::for_recording(self.env_key.as_ref())
+            .map_err(|e| TraceError::Setting { message: e.to_string() })?;
+        Ok(spawnscope_format::Privacy::new(key, self.redact.clone()))
     }
 
     /// Options to attach to a running process.

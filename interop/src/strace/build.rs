@@ -442,6 +442,8 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             stacks: None,
         },
         source: Some("strace".to_string()),
+        env_hash: None,
+        redaction: None,
     };
     Imported {
         header,

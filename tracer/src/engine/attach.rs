@@ -69,11 +69,13 @@ pub(crate) fn run(opts: &RecordOptions, pid: i32, observer: &mut dyn Observer) -
         return Err(TraceError::NoSuchProcess { pid });
     }
     let order = stop_order(opts)?;
+    let privacy = opts.privacy()?;
     let seized = seize_all(pid, mode)?;
     let setup = Setup { mode, order, use_info: opts.syscall_info, capture_env: opts.capture_env, filtered: false, root: pid };
     let mut h = header(opts, mode);
     h.command = Vec::new();
     let mut engine = Engine::new(setup, h, observer);
+    engine.privacy = privacy;
     for &tid in &seized {
         engine.adopt(tid, pid);
         if tid == pid || mode == TracerMode::Syscall {
