@@ -39,6 +39,9 @@ struct ProcState {
 #[derive(Debug, Clone, Copy)]
 struct SpawnState {
     base: BasePath,
+    /// The child made a spawn of its own: its later execs are its own
+    /// business, no longer part of this spawn's exec chain.
+    chain_closed: bool,
 }
 
 /// Builds an [`Analysis`] from trace records fed one at a time.
@@ -354,7 +357,7 @@ impl Analyzer {
             line,
             from_event: ev.t_entry.is_none(),
         });
-        self.spawn_state.push(SpawnState { base });
+        self.spawn_state.push(SpawnState { base, chain_closed: false });
         // Replay what the child did before this line arrived.
         if let Some(c) = child {
             let execs = std::mem::take(&mut self.a.processes[c].execs);
@@ -452,6 +455,7 @@ impl Analyzer {
             result: ev.result,
             t_entry: ev.t_entry,
             t_exit: ev.t_exit,
+            env_hash: u64::from_str_radix(&ev.env_hash, 16).ok(),
         };
         self.execs.add(attempt.result, attempt.t_entry, attempt.t_exit);
         self.touch_proc(c);
@@ -470,14 +474,28 @@ impl Analyzer {
         p.execs.push(attempt);
     }
 
+    /// Attributes one exec attempt of a spawn's child to the spawn. An exec
+    /// chain (`env prog`, `sh -c "exec prog"`, jspawnhelper, nice, timeout)
+    /// stays with the spawn that started it: its failed attempts, its final
+    /// program and the latency to its last exec. The chain ends when the
+    /// child makes a spawn of its own (a shell that runs commands, then
+    /// execs): what it execs after that is not part of starting it.
     fn apply_exec(&mut self, si: usize, a: &ExecAttempt) {
-        self.touch_spawn(si);
-        let s = &mut self.a.spawns[si];
-        if s.exec.as_ref().is_some_and(|e| e.success) {
+        if self.spawn_state[si].chain_closed {
             return;
         }
+        let t = a.t_entry.unwrap_or(a.t_exit);
+        if let Some(c) = self.a.spawns[si].child {
+            if self.spawned_before(c, t) {
+                self.spawn_state[si].chain_closed = true;
+                return;
+            }
+        }
+        self.touch_spawn(si);
+        let s = &mut self.a.spawns[si];
         let e = s.exec.get_or_insert_with(|| SpawnExec {
             path: String::new(),
+            chain: Vec::new(),
             argv: Vec::new(),
             success: false,
             failed_attempts: Vec::new(),
@@ -485,11 +503,14 @@ impl Analyzer {
             env_count: 0,
             env_bytes: 0,
         });
-        e.path.clone_from(&a.path);
-        e.argv.clone_from(&a.argv);
-        e.env_count = a.env_count;
-        e.env_bytes = a.env_bytes;
         if a.result != 0 {
+            if !e.success {
+                // Until one succeeds, the exec is the last attempt.
+                e.path.clone_from(&a.path);
+                e.argv.clone_from(&a.argv);
+                e.env_count = a.env_count;
+                e.env_bytes = a.env_bytes;
+            }
             e.failed_ns = e.failed_ns.saturating_add(stats::attempt_ns(a.t_entry, a.t_exit));
             // argv stays in Process::execs only: a PATH walk repeats the same
             // argv for every directory, and copying it here doubled the memory
@@ -503,12 +524,30 @@ impl Analyzer {
                 result: a.result,
                 t_entry: a.t_entry,
                 t_exit: a.t_exit,
+                env_hash: a.env_hash,
             });
         } else {
+            if e.success {
+                let previous = std::mem::take(&mut e.path);
+                e.chain.push(previous);
+            }
+            e.path.clone_from(&a.path);
+            e.argv.clone_from(&a.argv);
+            e.env_count = a.env_count;
+            e.env_bytes = a.env_bytes;
             e.success = true;
             s.t_done = Some(a.t_exit);
             s.latency_ns = Some(a.t_exit.saturating_sub(s.t_start));
         }
+    }
+
+    /// Whether process `c` started a spawn before time `t`.
+    fn spawned_before(&self, c: usize, t: Nanos) -> bool {
+        self.a.processes[c]
+            .children
+            .iter()
+            .filter_map(|&k| self.a.processes.get(k)?.spawn)
+            .any(|k| self.a.spawns.get(k).is_some_and(|x| x.t_start < t))
     }
 
     fn apply_exit(&mut self, si: usize, t: Nanos) {
@@ -612,6 +651,7 @@ impl Analyzer {
             exit_code,
         );
         a.summary.max_in_flight = max_in_flight;
+        crate::proportion::fill_summary(a, a.summary.duration_ns);
         a.warnings.clear();
         if a.header.tracer.mode == TracerMode::Events {
             a.warnings.push(EVENTS_MODE_NOTE.to_string());

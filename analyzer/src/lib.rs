@@ -24,8 +24,11 @@
 mod analyze;
 pub mod classify;
 mod findings;
+mod lifetimes;
 pub mod many;
 mod model;
+mod proportion;
+mod select;
 pub mod origin;
 mod stats;
 mod thresholds;
@@ -39,6 +42,9 @@ use spawnscope_format::ReadError;
 pub use analyze::{Analyzer, EVENTS_MODE_NOTE};
 pub use findings::{Rule, RULES};
 pub use model::*;
+pub use lifetimes::{failed_children, longest_processes, FailedExits};
+pub use proportion::{blocked_ns, blocked_totals};
+pub use select::{Selection, SelectionError};
 pub use stats::{attempt_ns, basename, bucket_of, group_by, GroupBy};
 pub use thresholds::{ConfigError, Thresholds};
 

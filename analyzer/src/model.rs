@@ -100,16 +100,27 @@ pub struct ExecAttempt {
     pub result: i32,
     pub t_entry: Option<Nanos>,
     pub t_exit: Nanos,
+    /// FNV-1a hash of the environment block (the trace's `env_hash`), if
+    /// the trace has one: tells whether a child got its parent's environment
+    /// unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_hash: Option<u64>,
 }
 
 /// What the child of a spawn exec'd.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpawnExec {
-    /// Path of the successful exec, or of the last attempt if none succeeded.
+    /// Path of the last successful exec (the end of an exec chain), or of
+    /// the last attempt if none succeeded.
     pub path: String,
+    /// An exec chain: the programs that exec'd before the final one, in
+    /// order (`env`, `sh -c "exec …"`, Java's `jspawnhelper`, `nice`, ...).
+    /// Empty when the child exec'd once. A later exec belongs to the chain
+    /// while the child has made no spawn of its own.
+    pub chain: Vec<String>,
     pub argv: Vec<String>,
     pub success: bool,
-    /// Failed attempts before the success (PATH search), in order. Their
+    /// Failed attempts of the whole chain (PATH searches), in order. Their
     /// `argv` is left empty to save memory (the same argv is in `argv`, and
     /// every attempt with its argv is in the child's `Process::execs`).
     pub failed_attempts: Vec<ExecAttempt>,
@@ -144,7 +155,8 @@ pub struct Spawn {
     /// The Rust-fallback socketpair(AF_UNIX, SOCK_SEQPACKET) preceded it.
     pub socketpair: bool,
     pub exec: Option<SpawnExec>,
-    /// Clone entry → child's successful exec (or exit if it never exec'd).
+    /// Clone entry → child's last successful exec of its exec chain (or
+    /// exit if it never exec'd).
     pub latency_ns: Option<Nanos>,
     /// Clone entry → parent runs again.
     pub parent_blocked_ns: Option<Nanos>,
@@ -183,6 +195,13 @@ pub struct ProcessExit {
     pub t: Nanos,
 }
 
+impl ProcessExit {
+    /// Exited with a non-zero code or was killed by a signal.
+    pub fn failed(&self) -> bool {
+        self.code.is_some_and(|c| c != 0) || self.signal.is_some()
+    }
+}
+
 /// One process (thread group); a reused pid is a new `Process`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Process {
@@ -201,6 +220,14 @@ pub struct Process {
     pub t_start: Nanos,
     /// Threads that ended (thread exits seen).
     pub threads_exited: u32,
+}
+
+impl Process {
+    /// How long it ran: from its spawn (or first sight) to its exit, or to
+    /// `end` (the end of the recording) if it had not exited.
+    pub fn duration_ns(&self, end: Nanos) -> Nanos {
+        self.exit.map_or(end, |e| e.t).saturating_sub(self.t_start)
+    }
 }
 
 /// Distribution of durations.
@@ -268,6 +295,18 @@ pub struct Summary {
     pub exec_failed_spawns: u64,
     /// Spawns whose ptrace event disagrees with their flags.
     pub style_mismatches: u64,
+    /// Wall time of the recording (the end line's time, else the last event's).
+    pub recording_ns: Nanos,
+    /// Wall time during which at least one parent thread was blocked in a
+    /// spawn (the union of the spawns' blocked intervals, so at most
+    /// `recording_ns`); see [`crate::blocked_ns`] for what counts as blocked.
+    pub spawn_blocked_ns: Nanos,
+    /// The blocked times of all spawns added up (thread time: parallel
+    /// spawners can make it exceed `recording_ns`).
+    pub spawn_blocked_total_ns: Nanos,
+    /// Processes that ended with a non-zero exit code or a signal (the
+    /// traced command itself included).
+    pub failed_processes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -304,6 +343,10 @@ pub struct Finding {
     pub numbers: std::collections::BTreeMap<String, f64>,
     /// Indices of the spawns that show it.
     pub evidence: Vec<usize>,
+    /// Estimated wall time fixing it would save (None: no sound estimate).
+    /// Severity follows it: `info` when it is under the `impact_share`
+    /// threshold of the recording.
+    pub savings_ns: Option<Nanos>,
 }
 
 /// Everything the analyzer derives from one trace.

@@ -67,7 +67,7 @@ pub fn bucket_of(v: Nanos) -> usize {
 pub enum GroupBy {
     Style,
     CodePath,
-    /// Basename of the exec'd program.
+    /// Full path of the exec'd program (the end of its exec chain).
     Executable,
     /// The parent process (`name[pid]`).
     Parent,
@@ -138,7 +138,8 @@ fn group_key(a: &Analysis, s: &Spawn, by: GroupBy) -> String {
     match by {
         GroupBy::Style => s.style.as_str().to_string(),
         GroupBy::CodePath => s.code_path.as_str().to_string(),
-        GroupBy::Executable => s.executable().to_string(),
+        // By full path: eight different `build-script-build`s are eight rows.
+        GroupBy::Executable => s.exec.as_ref().map_or("(no exec)", |e| e.path.as_str()).to_string(),
         GroupBy::Parent => match s.parent.and_then(|p| a.processes.get(p)) {
             Some(p) => format!("{}[{}]", basename(&p.name), p.pid),
             None => format!("?[{}]", s.parent_pid),

@@ -41,6 +41,9 @@ pub struct Thresholds {
     /// SS005: and its spawns (clone entry to exec, summed) took at least this
     /// share (0..1) of the recording.
     pub serial_busy: f64,
+    /// Every finding: severity `info` when fixing it would save less than
+    /// this share (0..1) of the recording's wall time (its `savings_ns`).
+    pub impact_share: f64,
     /// Finding ids (e.g. `"SS004"`) or names (e.g. `"large-env"`) not to report.
     pub disable: Vec<String>,
 }
@@ -59,6 +62,7 @@ impl Default for Thresholds {
             serial_spawns: 100,
             serial_share: 0.9,
             serial_busy: 0.2,
+            impact_share: 0.05,
             disable: Vec::new(),
         }
     }

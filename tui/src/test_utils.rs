@@ -33,6 +33,7 @@ pub fn sample_analysis(scale: u64, glibc: &str) -> (Analysis, EventLog) {
             advice: "Spawn with posix_spawn (vfork-style): its cost does not grow with the parent's memory.".into(),
             numbers: Default::default(),
             evidence: forks,
+            savings_ns: None,
         },
         Finding {
             id: "SS003",
@@ -42,6 +43,7 @@ pub fn sample_analysis(scale: u64, glibc: &str) -> (Analysis, EventLog) {
             advice: "Run programs by absolute path, or put their directory first in PATH.".into(),
             numbers: Default::default(),
             evidence: searches,
+            savings_ns: None,
         },
     ];
     (a, log)

@@ -107,6 +107,7 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
         ("vfork_clone_ms".to_string(), ms(baseline)),
     ]);
     f.evidence = ev.iter().map(|s| s.index).collect();
+    f.savings_ns = Some(extra_total);
     Some(f)
 }
 
@@ -185,6 +186,9 @@ pub fn path_search(a: &Analysis) -> Option<Finding> {
         ("programs".to_string(), ranked.len() as f64),
     ]);
     f.evidence = ev.iter().map(|s| s.index).collect();
+    // Every failed attempt is time the child (and, vfork-style, its parent)
+    // waits before the program starts.
+    f.savings_ns = Some(failed_ns);
     Some(f)
 }
 
@@ -303,6 +307,9 @@ pub fn serial_spawns(a: &Analysis) -> Option<Finding> {
         ("tid".to_string(), f64::from(tid)),
     ]);
     f.evidence = sorted.iter().map(|s| s.index).collect();
+    // Measured: 4 threads instead of 1 cut 20,000 Command spawns from 43 s to
+    // 16.7 s (61%); assume a similar cut of the busy time.
+    f.savings_ns = Some((busy as f64 * 0.6) as Nanos);
     Some(f)
 }
 
@@ -337,6 +344,8 @@ pub fn exec_failed(a: &Analysis) -> Option<Finding> {
     let mut f = finding("SS009", Severity::Info, message, advice);
     f.numbers = BTreeMap::from([("spawns".to_string(), n as f64)]);
     f.evidence = ev.iter().map(|s| s.index).collect();
+    // The whole spawn was wasted.
+    f.savings_ns = Some(sat_sum(ev.iter().filter_map(|s| s.latency_ns)));
     Some(f)
 }
 

@@ -104,6 +104,10 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
         .iter()
         .filter_map(|r| r(a))
         .filter(|f| !a.thresholds.is_disabled(f.id, f.name))
+        .map(|mut f| {
+            crate::proportion::weigh(&mut f, a.summary.recording_ns, &a.thresholds);
+            f
+        })
         .collect()
 }
 
@@ -122,6 +126,7 @@ fn finding(id: &str, severity: Severity, message: String, advice: String) -> Fin
         advice,
         numbers: BTreeMap::new(),
         evidence: Vec::new(),
+        savings_ns: None,
     }
 }
 
@@ -150,12 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn formats() {
-        assert_eq!(fmt_ns(68_400_000), "68 ms");
-        assert_eq!(fmt_ns(1_500_000), "1.5 ms");
-        assert_eq!(fmt_ns(850_000), "850 µs");
-        assert_eq!(fmt_bytes(27_750), "27.1 KiB");
-        assert_eq!(fmt_bytes(4 << 30), "4.0 GiB");
+    fn lists() {
         assert_eq!(list(&["a".into(), "b".into(), "c".into()], 2), "a, b and 1 more");
     }
 }

@@ -3,58 +3,176 @@
 //! Rust's `Command::spawn` on Linux/glibc uses `posix_spawnp` (vfork-style)
 //! unless one of these holds, in which case it opens a
 //! socketpair(AF_UNIX, SOCK_SEQPACKET) and calls `fork()`
-//! (`library/std/src/sys/process/unix/unix.rs`, `posix_spawn`):
-//! - glibc older than 2.24 (or its version unknown to std);
-//! - `uid()`, `gid()` or `groups()` set;
-//! - the PATH changed (`env_clear()`, `env("PATH", ..)`, `env_remove("PATH")`)
-//!   and the program is a bare name (no `/`);
-//! - a `pre_exec` closure;
-//! - `current_dir()` on a glibc without `posix_spawn_file_actions_addchdir_np` (< 2.29);
-//! - (nightly) `create_pidfd`.
+//! (`library/std/src/sys/process/unix/unix.rs`, `Command::posix_spawn`;
+//! before 2025 `library/std/src/sys/pal/unix/process/process_unix.rs`):
 //!
-//! The trace shows the glibc version, the child's environment size and the
-//! exec attempts; it does not show the closures, ids or directory the
-//! program set, so those causes can only be named as candidates.
+//! | condition | since / until |
+//! |---|---|
+//! | glibc older than 2.24, or its version unknown to std | always |
+//! | `uid()`, `gid()` (stable), `groups()` (nightly) | always |
+//! | a `pre_exec` (`before_exec`) closure | always |
+//! | PATH changed on the Command (`env_clear()`, `env("PATH", ..)`, `env_remove("PATH")`) | any program before Rust 1.49; from 1.49 (PR #77455) only with a bare program name |
+//! | `current_dir()` | always before Rust 1.34; from 1.34 (PR #58438) only without `posix_spawn_file_actions_addchdir_np` (glibc < 2.29) |
+//! | nightly `create_pidfd(true)`, `chroot()` | create_pidfd: unless glibc >= 2.39 has `pidfd_spawnp` (std from 2024) |
+//!
+//! Before about Rust 1.53 the fallback used a pipe instead of the socketpair,
+//! so such binaries show as plain `fork + exec`.
+//!
+//! The trace shows the host's glibc, the child's environment (count, bytes,
+//! hash) and its exec attempts; it does not show closures, credentials or the
+//! directory the program set. So a cause is named only when the trace
+//! proves it (old glibc); a cause with positive evidence is "likely"; the
+//! rest are listed as candidates, each with what would tell it apart, and
+//! the causes the trace rules out are said to be ruled out. No advice is
+//! given for a ruled-out cause.
 
 use std::collections::BTreeMap;
 
+use spawnscope_format::Nanos;
+
 use super::{finding, fmt_ns, list, ms};
-use crate::model::{Analysis, CodePath, Finding, Severity, Spawn};
+use crate::model::{Analysis, CodePath, Finding, Severity, Spawn, SpawnStyle};
 use crate::stats::{basename, sat_sum};
 
-/// Why one fallback spawn happened, as far as the trace tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Cause {
-    /// Host glibc < 2.24: certain.
-    OldGlibc,
-    /// A bare program name found by a PATH search, with an environment that
-    /// differs from the parent's: likely env_clear()/PATH change.
-    PathChanged {
-        program: String,
-        found: String,
-        child_vars: u64,
-        child_bytes: u64,
-        parent: Option<(u64, u64)>,
-    },
-    /// Nothing visible; one of the invisible causes.
-    Hidden,
-}
-
+/// A condition that makes std take its fork fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Cause {
     OldGlibc,
-    PathChanged,
-    Hidden,
+    PreExec,
+    PathOnCommand,
+    Credentials,
+    CurrentDir,
+    Nightly,
 }
 
 impl Cause {
-    fn kind(&self) -> Kind {
+    /// Candidates in the order they are listed when nothing decides.
+    const ORDER: [Cause; 6] =
+        [Cause::PreExec, Cause::PathOnCommand, Cause::Credentials, Cause::CurrentDir, Cause::OldGlibc, Cause::Nightly];
+
+    fn what(self) -> &'static str {
         match self {
-            Cause::OldGlibc => Kind::OldGlibc,
-            Cause::PathChanged { .. } => Kind::PathChanged,
-            Cause::Hidden => Kind::Hidden,
+            Cause::OldGlibc => "glibc older than 2.24",
+            Cause::PreExec => "a pre_exec() closure",
+            Cause::PathOnCommand => "PATH set on the Command (env(\"PATH\", ..), env_clear() or env_remove(\"PATH\")) with a bare program name",
+            Cause::Credentials => "uid(), gid() or groups()",
+            Cause::CurrentDir => "current_dir()",
+            Cause::Nightly => "nightly-only create_pidfd(true) or chroot()",
         }
     }
+
+    fn fix(self) -> &'static str {
+        match self {
+            Cause::OldGlibc => "on glibc < 2.24 every Command spawn forks: spawn from a small helper process started early, or run on a newer glibc",
+            Cause::PreExec => "do the pre_exec work in the parent before spawning, or in a small wrapper program the child runs",
+            Cause::PathOnCommand => "name the program by its full path when the Command changes PATH",
+            Cause::Credentials => "start the spawning process as the target user instead of switching in the child",
+            Cause::CurrentDir => "avoid current_dir() on this glibc (chdir in a wrapper, e.g. `sh -c 'cd DIR && exec PROG'`)",
+            Cause::Nightly => "drop create_pidfd/chroot, or use a glibc with pidfd_spawnp (>= 2.39)",
+        }
+    }
+
+    /// Key of the per-cause count in the finding's numbers.
+    fn key(self) -> &'static str {
+        match self {
+            Cause::OldGlibc => "old_glibc",
+            Cause::PreExec => "pre_exec",
+            Cause::PathOnCommand => "path_on_command",
+            Cause::Credentials => "credentials",
+            Cause::CurrentDir => "current_dir",
+            Cause::Nightly => "nightly",
+        }
+    }
+}
+
+/// What the trace says about one cause of one fallback spawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The trace proves it.
+    Certain(String),
+    /// Positive evidence, not proof.
+    Likely(String),
+    /// Not visible in the trace; the text says what would tell it apart.
+    Possible(String),
+    /// The trace rules it out; the text says why.
+    Excluded(String),
+}
+
+/// What is known about the spawn and the std that made it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Facts {
+    /// Host glibc (major, minor).
+    pub glibc: Option<(u32, u32)>,
+    pub glibc_text: String,
+    /// rustc version (major, minor) of the parent's binary (`.comment`), if known.
+    pub rustc: Option<(u32, u32)>,
+    /// The program was found by a PATH walk of a bare name.
+    pub bare_name: bool,
+    /// The program was given as a path (argv[0] with a `/`).
+    pub program_is_path: bool,
+    /// Child environment (count, bytes, hash).
+    pub child_env: (u64, u64, Option<u64>),
+    /// The parent's own environment (count, bytes, hash), when known.
+    pub parent_env: Option<(u64, u64, Option<u64>)>,
+}
+
+/// The verdict on every cause for one spawn (pure: unit-tested per version).
+pub(crate) fn judge(f: &Facts) -> Vec<(Cause, Verdict)> {
+    use Verdict::*;
+    let std_at_least = |v: (u32, u32)| f.rustc.is_none_or(|r| r >= v);
+    let rustc_note = if f.rustc.is_none() { " (assuming a Rust std from 2019 or later; the trace does not say which)" } else { "" };
+    let mut out = Vec::new();
+    out.push((
+        Cause::OldGlibc,
+        match f.glibc {
+            Some(v) if v < (2, 24) => Certain(format!("host glibc {} is older than 2.24: std never uses posix_spawn there", f.glibc_text)),
+            Some(_) => Excluded(format!("glibc {} >= 2.24", f.glibc_text)),
+            None => Possible("the trace does not record the glibc version; std also forks when it cannot read it (static or non-glibc builds)".into()),
+        },
+    ));
+    out.push((Cause::PreExec, Possible("a closure leaves nothing in the trace".into())));
+    let path = if f.program_is_path && std_at_least((1, 49)) {
+        Excluded(format!("the program was given as a path, and std >= 1.49 keeps posix_spawn then{rustc_note}"))
+    } else if !f.bare_name && !f.program_is_path {
+        Possible("the trace cannot tell how the program was named".into())
+    } else {
+        let (cv, cb, ch) = f.child_env;
+        match f.parent_env {
+            Some((pv, pb, ph)) if ph.is_some() && ph == ch || ph.is_none() && (pv, pb) == (cv, cb) => {
+                Excluded("the child got its parent's environment unchanged, so the Command did not set PATH".into())
+            }
+            Some((pv, _, _)) if cv <= 3 && pv > cv || cv * 2 < pv => Likely(format!(
+                "the child's environment has {cv} variables against its parent's {pv}: env_clear() or a short env list built it"
+            )),
+            None if cv <= 3 => Likely(format!("the child's environment has only {cv} variables, as after env_clear()")),
+            Some((pv, pb, _)) => Possible(format!(
+                "the child's environment ({cv} variables, {cb} bytes) differs from its parent's ({pv}, {pb}), which a PATH set on the Command and a PATH the program set for itself (std::env::set_var) both explain: look for env(\"PATH\"), env_clear() or env_remove(\"PATH\") on the Command"
+            )),
+            None => Possible("the parent's environment is not in the trace; look for env(\"PATH\"), env_clear() or env_remove(\"PATH\") on the Command".into()),
+        }
+    };
+    out.push((Cause::PathOnCommand, path));
+    out.push((Cause::Credentials, Possible("the trace records no user or group ids".into())));
+    let cwd = match (f.glibc, std_at_least((1, 34))) {
+        (_, false) => Possible("std before 1.34 always forks for current_dir()".into()),
+        (Some(v), true) if v >= (2, 29) => Excluded(format!(
+            "glibc {} has posix_spawn_file_actions_addchdir_np, which std >= 1.34 uses{rustc_note}",
+            f.glibc_text
+        )),
+        (Some(_), true) => Possible(format!("glibc {} < 2.29 cannot chdir in posix_spawn; a directory change leaves nothing in the trace", f.glibc_text)),
+        (None, true) => Possible("possible if the host's glibc is older than 2.29 (not recorded)".into()),
+    };
+    out.push((Cause::CurrentDir, cwd));
+    let pidfd_spawnp = f.glibc.is_some_and(|v| v >= (2, 39)) && f.rustc.is_some_and(|r| r >= (1, 81));
+    out.push((
+        Cause::Nightly,
+        if pidfd_spawnp {
+            Possible("only chroot() can be the nightly cause: create_pidfd uses pidfd_spawnp here".into())
+        } else {
+            Possible("nightly-only APIs, invisible in the trace".into())
+        },
+    ));
+    out
 }
 
 pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
@@ -63,170 +181,293 @@ pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
     if ev.is_empty() {
         return None;
     }
-    let glibc = a.header.glibc();
-    let glibc_str = a.header.host.glibc_version.clone().unwrap_or_default();
-    let mut causes: BTreeMap<Kind, Vec<Cause>> = BTreeMap::new();
-    for s in &ev {
-        let c = cause_of(a, s, glibc);
-        causes.entry(c.kind()).or_default().push(c);
-    }
+    // Spawns fall in three groups: a cause is proven, one is likely, or
+    // the trace cannot tell. Each group's causes are described once.
+    let judged: Vec<Vec<(Cause, Verdict)>> = ev.iter().map(|s| judge(&facts(a, s))).collect();
+    let certain_of = |v: &[(Cause, Verdict)]| v.iter().any(|(_, x)| matches!(x, Verdict::Certain(_)));
+    let likely_of = |v: &[(Cause, Verdict)]| v.iter().any(|(_, x)| matches!(x, Verdict::Likely(_)));
+    let decided: Vec<&Vec<(Cause, Verdict)>> = judged.iter().filter(|v| certain_of(v)).collect();
+    let likely: Vec<&Vec<(Cause, Verdict)>> = judged.iter().filter(|v| !certain_of(v) && likely_of(v)).collect();
+    let open: Vec<&Vec<(Cause, Verdict)>> = judged.iter().filter(|v| !certain_of(v) && !likely_of(v)).collect();
     let n = ev.len() as u64;
-    let mut parts = Vec::new();
+    let all = |k: usize| if k as u64 == n { "all".to_string() } else { format!("{k} of {n}") };
+    let mut cause_text = Vec::new();
     let mut advice = Vec::new();
-    let all = |k: usize| if k as u64 == n { "all".to_string() } else { format!("{k} of them") };
-    for (kind, list_of) in &causes {
-        match (kind, &list_of[0]) {
-            (_, Cause::OldGlibc) => {
-                parts.push(format!(
-                    "{}: host glibc {glibc_str} is older than 2.24, so std never uses posix_spawn on this host (certain)",
-                    all(list_of.len())
-                ));
-                advice.push("On glibc < 2.24 every Command spawn forks: spawn from a small helper process started early, or run on a newer glibc.".to_string());
-            }
-            (_, Cause::PathChanged { .. }) => {
-                let mut programs: Vec<String> = Vec::new();
-                let mut found: Vec<String> = Vec::new();
-                for c in list_of {
-                    if let Cause::PathChanged { program, found: f, .. } = c {
-                        if !programs.contains(&format!("\"{program}\"")) {
-                            programs.push(format!("\"{program}\""));
-                            found.push(format!("Command::new(\"{f}\")"));
-                        }
-                    }
+    for (group, kind) in [(&decided, 0), (&likely, 1), (&open, 2)] {
+        if group.is_empty() {
+            continue;
+        }
+        let t = tally(group);
+        match kind {
+            0 => {
+                for (c, t) in t.iter().filter(|(_, t)| t.certain > 0) {
+                    cause_text.push(format!("{}: {} (certain)", all(t.certain as usize), t.reason.as_deref().unwrap_or("")));
+                    advice.push(capitalise(c.fix()) + ".");
                 }
-                let env = match &list_of[0] {
-                    Cause::PathChanged { child_vars, child_bytes, parent: Some((pv, pb)), .. } => {
-                        if child_vars == pv {
-                            format!("{child_vars} variables like the parent, but {child_bytes} bytes against its {pb}")
-                        } else {
-                            format!("{child_vars} environment variables against the parent's {pv}")
-                        }
-                    }
-                    Cause::PathChanged { child_vars, .. } => format!("{child_vars} environment variables"),
-                    _ => String::new(),
-                };
-                parts.push(format!(
-                    "{}: the bare program name {} was searched in PATH with a changed environment (e.g. {env}): env_clear() or env(\"PATH\", ..) with a bare name makes std fork and search PATH itself (likely)",
-                    all(list_of.len()),
-                    list(&programs, 5),
-                ));
-                advice.push(format!(
-                    "Give the program as an absolute path (here: {}) when you clear the environment or change PATH; std then keeps posix_spawn.",
-                    list(&found, 3)
-                ));
             }
-            (_, Cause::Hidden) => {
-                let cwd = match glibc {
-                    Some(v) if v < (2, 29) => format!(", current_dir() (glibc {glibc_str} < 2.29 cannot chdir in posix_spawn)"),
-                    Some(_) => String::new(),
-                    None => ", current_dir() (if the host's glibc is older than 2.29)".to_string(),
-                };
-                let excluded = match glibc {
-                    Some(v) if v >= (2, 29) => format!("; not current_dir(): glibc {glibc_str} supports it in posix_spawn"),
-                    _ => String::new(),
-                };
-                let glibc_unknown = if glibc.is_none() {
-                    "; the trace does not record the glibc version, so glibc < 2.24 is also possible"
-                } else {
-                    ""
-                };
-                parts.push(format!(
-                    "{}: the trace cannot tell which of pre_exec(), uid()/gid()/groups(){cwd} forced it (they leave no trace before exec){excluded}{glibc_unknown}",
-                    all(list_of.len())
+            1 => {
+                let (c, lt) = t.iter().find(|(_, t)| t.likely > 0).expect("a likely cause");
+                let others = candidates(&t, Some(*c));
+                cause_text.push(format!(
+                    "{}: likely {} ({}); also possible: {}",
+                    all(group.len()),
+                    c.what(),
+                    lt.reason.as_deref().unwrap_or(""),
+                    others.iter().map(|(c, _)| c.what()).collect::<Vec<_>>().join("; ")
                 ));
-                advice.push("Move pre_exec work into the parent or a wrapper program, drop uid()/gid()/groups() (run the spawner as the target user)".to_string()
-                    + if cwd.is_empty() { "." } else { ", and avoid current_dir() on this glibc (e.g. spawn `sh -c 'cd DIR && exec PROG'`, or chdir in a wrapper)." });
+                advice.push(format!("Most likely {}: {}.", c.what(), c.fix()));
+            }
+            _ => {
+                let cands = candidates(&t, None);
+                let items: Vec<String> = cands
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (c, t))| format!("({}) {} ({})", i + 1, c.what(), t.reason.as_deref().unwrap_or("")))
+                    .collect();
+                cause_text.push(format!(
+                    "{}: the trace cannot tell which of these forced it, most common first: {}",
+                    all(group.len()),
+                    items.join("; ")
+                ));
+                let looks: Vec<String> = cands.iter().map(|(c, _)| format!("{} ({})", c.what(), c.fix())).collect();
+                advice.push(format!(
+                    "Look in the Command that spawns {} for, in this order: {}.",
+                    list(&programs(&ev), 3),
+                    looks.join("; ")
+                ));
             }
         }
     }
-    let latency: u64 = sat_sum(ev.iter().filter_map(|s| s.latency_ns));
-    let clone: u64 = sat_sum(ev.iter().filter_map(|s| s.clone_ns));
+    let everything = tally(&judged.iter().collect::<Vec<_>>());
+    let ruled_out: Vec<String> = everything
+        .iter()
+        .filter(|(_, t)| t.excluded as usize == judged.len())
+        .map(|(c, t)| format!("{} ({})", c.what(), t.excluded_reason.as_deref().unwrap_or("")))
+        .collect();
+    if !ruled_out.is_empty() && decided.len() < judged.len() {
+        cause_text.push(format!("ruled out: {}", ruled_out.join("; ")));
+    }
+    let (n_decided, n_likely, n_open) = (decided.len(), likely.len(), open.len());
+    let latency: Nanos = sat_sum(ev.iter().filter_map(|s| s.latency_ns));
+    let clone: Nanos = sat_sum(ev.iter().filter_map(|s| s.clone_ns));
+    let baseline = vfork_clone_baseline(a);
+    let extra: Nanos = sat_sum(ev.iter().filter_map(|s| s.clone_ns).map(|c| c.saturating_sub(baseline)));
     let large = ev.iter().any(|s| {
         s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib.saturating_mul(1024))
     });
-    let programs: Vec<String> = {
-        let mut v: Vec<String> = ev.iter().map(|s| s.executable().to_string()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
     let message = format!(
         "{n} spawn{} used Rust std's fork+exec fallback instead of posix_spawn (socketpair(AF_UNIX, SOCK_SEQPACKET) then fork; programs: {}), {} from clone entry to exec (measured under tracing). Cause: {}",
         if n == 1 { "" } else { "s" },
-        list(&programs, 5),
+        list(&programs(&ev), 5),
         fmt_ns(latency),
-        parts.join("; ")
+        cause_text.join("; ")
     );
     advice.push("A fork costs in proportion to the parent's memory (see SS001); posix_spawn does not.".to_string());
     let severity = if large { Severity::High } else { Severity::Warning };
     let mut f = finding("SS002", severity, message, advice.join(" "));
+    let count = |c: Cause, pick: fn(&Tally) -> u64| everything.get(&c).map_or(0, pick) as f64;
     f.numbers = BTreeMap::from([
         ("spawns".to_string(), n as f64),
         ("latency_ms_total".to_string(), ms(latency)),
         ("clone_ms_total".to_string(), ms(clone)),
-        ("cause_old_glibc".to_string(), count(&causes, Kind::OldGlibc)),
-        ("cause_path_changed".to_string(), count(&causes, Kind::PathChanged)),
-        ("cause_not_visible".to_string(), count(&causes, Kind::Hidden)),
+        ("cause_old_glibc".to_string(), n_decided as f64),
+        ("cause_path_changed".to_string(), n_likely as f64),
+        ("cause_not_visible".to_string(), n_open as f64),
     ]);
+    for c in Cause::ORDER {
+        f.numbers.insert(format!("candidate_{}", c.key()), count(c, |t| t.likely + t.possible));
+    }
     f.evidence = ev.iter().map(|s| s.index).collect();
+    // What posix_spawn would have saved: the fork's cost above a vfork-style clone.
+    f.savings_ns = Some(extra);
     Some(f)
 }
 
-fn count(causes: &BTreeMap<Kind, Vec<Cause>>, kind: Kind) -> f64 {
-    causes.get(&kind).map_or(0, Vec::len) as f64
+/// Per cause: how many spawns got each verdict, and one reason of each kind.
+#[derive(Debug, Default)]
+struct Tally {
+    certain: u64,
+    likely: u64,
+    possible: u64,
+    excluded: u64,
+    reason: Option<String>,
+    excluded_reason: Option<String>,
 }
 
-fn cause_of(a: &Analysis, s: &Spawn, glibc: Option<(u32, u32)>) -> Cause {
-    if glibc.is_some_and(|v| v < (2, 24)) {
-        return Cause::OldGlibc;
-    }
-    let Some(e) = &s.exec else { return Cause::Hidden };
-    // A bare name: argv[0] has no '/', and the exec path is that name found
-    // in some directory (execvp's PATH walk).
-    let Some(argv0) = e.argv.first() else { return Cause::Hidden };
-    let searched = !argv0.contains('/')
-        && !argv0.is_empty()
-        && (basename(&e.path) == argv0.as_str() && e.path != *argv0
-            || e.failed_attempts.iter().any(|x| basename(&x.path) == argv0.as_str()));
-    if !searched {
-        return Cause::Hidden;
-    }
-    let parent_env = parent_env(a, s);
-    let changed = match parent_env {
-        Some((count, bytes)) => count != e.env_count || bytes != e.env_bytes,
-        // Unknown parent environment: a bare name with a small env is the
-        // env_clear() pattern; otherwise we cannot say.
-        None => e.env_count <= 3,
-    };
-    if changed {
-        Cause::PathChanged {
-            program: argv0.clone(),
-            found: if e.success { e.path.clone() } else { format!("/usr/bin/{argv0}") },
-            child_vars: e.env_count,
-            child_bytes: e.env_bytes,
-            parent: parent_env,
+fn tally(group: &[&Vec<(Cause, Verdict)>]) -> BTreeMap<Cause, Tally> {
+    let mut out: BTreeMap<Cause, Tally> = BTreeMap::new();
+    for verdicts in group {
+        for (c, v) in verdicts.iter() {
+            let t = out.entry(*c).or_default();
+            match v {
+                Verdict::Certain(r) => {
+                    t.certain += 1;
+                    t.reason.get_or_insert_with(|| r.clone());
+                }
+                Verdict::Likely(r) => {
+                    t.likely += 1;
+                    t.reason = Some(r.clone());
+                }
+                Verdict::Possible(r) => {
+                    t.possible += 1;
+                    t.reason.get_or_insert_with(|| r.clone());
+                }
+                Verdict::Excluded(r) => {
+                    t.excluded += 1;
+                    t.excluded_reason.get_or_insert_with(|| r.clone());
+                }
+            }
         }
-    } else {
-        Cause::Hidden
+    }
+    out
+}
+
+/// The causes still open in a group, in the usual order, without `skip`.
+fn candidates(t: &BTreeMap<Cause, Tally>, skip: Option<Cause>) -> Vec<(Cause, &Tally)> {
+    Cause::ORDER
+        .iter()
+        .filter(|c| Some(**c) != skip)
+        .filter_map(|c| t.get(c).map(|t| (*c, t)))
+        .filter(|(_, t)| t.likely + t.possible > 0)
+        .collect()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
     }
 }
 
-/// The parent's own environment (count, bytes): its last successful exec,
-/// or for the traced command the tracer's environment it inherited.
-fn parent_env(a: &Analysis, s: &Spawn) -> Option<(u64, u64)> {
+fn programs(ev: &[&Spawn]) -> Vec<String> {
+    let mut v: Vec<String> = ev.iter().map(|s| s.executable().to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Median clone time of the trace's vfork-style spawns, else 0.1 ms
+/// (posix_spawn's clone measured on the reference machine).
+fn vfork_clone_baseline(a: &Analysis) -> Nanos {
+    let mut vf: Vec<Nanos> =
+        a.spawns.iter().filter(|s| s.style == SpawnStyle::Vfork).filter_map(|s| s.clone_ns).collect();
+    vf.sort_unstable();
+    vf.get(vf.len() / 2).copied().unwrap_or(100_000)
+}
+
+fn facts(a: &Analysis, s: &Spawn) -> Facts {
+    let mut f = Facts {
+        glibc: a.header.glibc(),
+        glibc_text: a.header.host.glibc_version.clone().unwrap_or_default(),
+        rustc: None,
+        parent_env: parent_env(a, s),
+        ..Facts::default()
+    };
+    let Some(e) = &s.exec else { return f };
+    f.child_env = (e.env_count, e.env_bytes, child_env_hash(a, s));
+    if let Some(argv0) = e.argv.first().filter(|a| !a.is_empty()) {
+        // The first exec of the child: with a bare name execvp tries
+        // DIR/NAME for each PATH entry; with a path, the path itself.
+        f.program_is_path = argv0.contains('/');
+        let first = e.failed_attempts.first().map_or(e.path.as_str(), |x| x.path.as_str());
+        f.bare_name = !f.program_is_path && basename(first) == argv0.as_str() && first != argv0.as_str();
+    }
+    f
+}
+
+/// Hash of the environment the child exec'd with (its first exec).
+fn child_env_hash(a: &Analysis, s: &Spawn) -> Option<u64> {
+    a.processes.get(s.child?)?.execs.first()?.env_hash
+}
+
+/// The parent's own environment (count, bytes, hash): its last successful
+/// exec, or for the traced command the tracer's environment it inherited.
+fn parent_env(a: &Analysis, s: &Spawn) -> Option<(u64, u64, Option<u64>)> {
     let mut cur = s.parent;
     let mut before = s.t_start;
     for _ in 0..64 {
         let p = a.processes.get(cur?)?;
         if let Some(e) = p.execs.iter().rev().find(|e| e.result == 0 && e.t_exit <= before) {
-            return Some((e.env_count, e.env_bytes));
+            return Some((e.env_count, e.env_bytes, e.env_hash));
         }
         if p.parent.is_none() {
             let t = &a.header.tracer;
-            return (t.attached_pid.is_none() && t.env_count > 0).then_some((t.env_count, t.env_bytes));
+            return (t.attached_pid.is_none() && t.env_count > 0).then_some((t.env_count, t.env_bytes, None));
         }
         before = p.t_start;
         cur = p.parent;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(glibc: (u32, u32), rustc: Option<(u32, u32)>) -> Facts {
+        Facts {
+            glibc: Some(glibc),
+            glibc_text: format!("{}.{}", glibc.0, glibc.1),
+            rustc,
+            bare_name: true,
+            program_is_path: false,
+            child_env: (30, 2000, Some(1)),
+            parent_env: Some((30, 1900, Some(2))),
+        }
+    }
+
+    fn verdict(f: &Facts, c: Cause) -> Verdict {
+        judge(f).into_iter().find(|(x, _)| *x == c).unwrap().1
+    }
+
+    #[test]
+    fn old_glibc_is_certain_and_new_glibc_rules_it_out() {
+        assert!(matches!(verdict(&facts((2, 17), None), Cause::OldGlibc), Verdict::Certain(_)));
+        assert!(matches!(verdict(&facts((2, 36), None), Cause::OldGlibc), Verdict::Excluded(_)));
+        let mut f = facts((2, 36), None);
+        f.glibc = None;
+        assert!(matches!(verdict(&f, Cause::OldGlibc), Verdict::Possible(_)));
+    }
+
+    #[test]
+    fn current_dir_depends_on_glibc_and_std_version() {
+        assert!(matches!(verdict(&facts((2, 36), Some((1, 80))), Cause::CurrentDir), Verdict::Excluded(_)));
+        assert!(matches!(verdict(&facts((2, 28), Some((1, 80))), Cause::CurrentDir), Verdict::Possible(_)));
+        // Before 1.34 std forked for any current_dir().
+        assert!(matches!(verdict(&facts((2, 36), Some((1, 33))), Cause::CurrentDir), Verdict::Possible(_)));
+    }
+
+    #[test]
+    fn a_path_program_rules_out_a_path_change_from_std_1_49() {
+        let mut f = facts((2, 36), Some((1, 49)));
+        f.bare_name = false;
+        f.program_is_path = true;
+        assert!(matches!(verdict(&f, Cause::PathOnCommand), Verdict::Excluded(_)));
+        f.rustc = Some((1, 48));
+        assert!(matches!(verdict(&f, Cause::PathOnCommand), Verdict::Possible(_)));
+    }
+
+    #[test]
+    fn the_environment_tells_path_changes_apart() {
+        // Same hash: the Command passed the parent's environment on.
+        let mut f = facts((2, 36), None);
+        f.parent_env = Some((30, 2000, Some(1)));
+        assert!(matches!(verdict(&f, Cause::PathOnCommand), Verdict::Excluded(_)));
+        // env_clear(): a handful of variables.
+        f.child_env = (1, 40, Some(9));
+        assert!(matches!(verdict(&f, Cause::PathOnCommand), Verdict::Likely(_)));
+        // Same count, other bytes: a PATH set on the Command or by set_var.
+        let f = facts((2, 36), None);
+        assert!(matches!(verdict(&f, Cause::PathOnCommand), Verdict::Possible(_)));
+    }
+
+    #[test]
+    fn closures_and_credentials_are_never_decided() {
+        for g in [(2, 17), (2, 36)] {
+            let f = facts(g, Some((1, 90)));
+            assert!(matches!(verdict(&f, Cause::PreExec), Verdict::Possible(_)));
+            assert!(matches!(verdict(&f, Cause::Credentials), Verdict::Possible(_)));
+        }
+    }
 }

@@ -25,6 +25,7 @@ fn attempt(path: &str, argv: &[&str], result: i32, env_bytes: u64) -> ExecAttemp
         result,
         t_entry: Some(0),
         t_exit: 0,
+        env_hash: None,
     }
 }
 
@@ -98,6 +99,7 @@ impl Build {
             socketpair: code_path == CodePath::RustStdForkFallback,
             exec: Some(SpawnExec {
                 path: path.into(),
+                chain: vec![],
                 argv: ok.argv.clone(),
                 success: true,
                 failed_attempts: vec![],
@@ -196,6 +198,7 @@ impl Build {
             advice: "do the other thing".into(),
             numbers: BTreeMap::new(),
             evidence,
+            savings_ns: None,
         });
         self
     }
