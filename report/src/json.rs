@@ -37,13 +37,15 @@ pub(crate) fn write(out: &mut dyn std::io::Write, a: &Analysis, opts: &Options) 
 struct Report<'a> {
     report_version: u32,
     source: Option<&'a str>,
+    /// The `--exe/--pid/--since/--until` selection the report covers, if any.
+    selection: Option<&'a str>,
     note: &'static str,
     trace: TraceView<'a>,
     summary: SummaryView<'a>,
     groups: BTreeMap<String, Vec<GroupView>>,
-    processes: Seq<'a, Process, ProcessView<'a>>,
-    spawns: Seq<'a, Spawn, SpawnView<'a>>,
-    findings: Seq<'a, Finding, FindingView<'a>>,
+    processes: Seq<'a, Process, Nanos, ProcessView<'a>>,
+    spawns: Seq<'a, Spawn, (), SpawnView<'a>>,
+    findings: Seq<'a, Finding, Nanos, FindingView<'a>>,
     warnings: &'a [String],
     thresholds: &'a Thresholds,
 }
@@ -53,11 +55,19 @@ impl<'a> Report<'a> {
         let h = &a.header;
         let groups = GroupBy::ALL
             .iter()
-            .map(|&by| (by.as_str().replace('-', "_"), group_by(a, by).into_iter().map(GroupView::from).collect()))
+            .map(|&by| {
+                let mut v: Vec<GroupView> = group_by(a, by).into_iter().map(GroupView::from).collect();
+                if by == GroupBy::Executable {
+                    name_executables(&mut v);
+                }
+                (by.as_str().replace('-', "_"), v)
+            })
             .collect();
+        let end = a.summary.duration_ns;
         Report {
             report_version: REPORT_VERSION,
             source: opts.source.as_deref(),
+            selection: opts.selection.as_deref(),
             note: TRACING_NOTE,
             trace: TraceView {
                 format_version: &h.format_version,
@@ -72,21 +82,37 @@ impl<'a> Report<'a> {
             },
             summary: SummaryView::from(&a.summary),
             groups,
-            processes: Seq(&a.processes, ProcessView::from),
-            spawns: Seq(&a.spawns, SpawnView::from),
-            findings: Seq(&a.findings, FindingView::from),
+            processes: Seq(&a.processes, end, ProcessView::new),
+            spawns: Seq(&a.spawns, (), |s, ()| SpawnView::from(s)),
+            findings: Seq(&a.findings, a.summary.recording_ns, FindingView::new),
             warnings: &a.warnings,
             thresholds: &a.thresholds,
         }
     }
 }
 
-/// A slice serialised element by element through a view.
-struct Seq<'a, T, V>(&'a [T], fn(&'a T) -> V);
+/// A slice serialised element by element through a view (with a shared
+/// context value, e.g. the end of the recording).
+struct Seq<'a, T, C: Copy, V>(&'a [T], C, fn(&'a T, C) -> V);
 
-impl<'a, T, V: Serialize> Serialize for Seq<'a, T, V> {
+impl<'a, T, C: Copy, V: Serialize> Serialize for Seq<'a, T, C, V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(self.1))
+        let ctx = self.1;
+        s.collect_seq(self.0.iter().map(|x| (self.2)(x, ctx)))
+    }
+}
+
+/// Executables are grouped by full path; `name` is the basename and
+/// `same_name` how many distinct paths share it (8 `build-script-build`s).
+fn name_executables(v: &mut [GroupView]) {
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for g in v.iter() {
+        *counts.entry(spawnscope_analyzer::basename(&g.key).to_string()).or_default() += 1;
+    }
+    for g in v.iter_mut() {
+        let name = spawnscope_analyzer::basename(&g.key).to_string();
+        g.same_name = counts.get(&name).copied();
+        g.name = Some(name);
     }
 }
 
@@ -126,6 +152,11 @@ struct SummaryView<'a> {
     failed_clones: u64,
     style_mismatches: u64,
     exit_code: Option<i32>,
+    recording_ns: Nanos,
+    spawn_blocked_ns: Nanos,
+    spawn_blocked_share: f64,
+    spawn_blocked_total_ns: Nanos,
+    failed_processes: u64,
     timeline: TimelineView<'a>,
 }
 
@@ -159,6 +190,11 @@ impl<'a> From<&'a Summary> for SummaryView<'a> {
             failed_clones: s.failed_clones,
             style_mismatches: s.style_mismatches,
             exit_code: s.exit_code,
+            recording_ns: s.recording_ns,
+            spawn_blocked_ns: s.spawn_blocked_ns,
+            spawn_blocked_share: share(s.spawn_blocked_ns, s.recording_ns),
+            spawn_blocked_total_ns: s.spawn_blocked_total_ns,
+            failed_processes: s.failed_processes,
             timeline: TimelineView { bucket_ns: s.timeline_bucket_ns, counts: &s.timeline },
         }
     }
@@ -208,9 +244,22 @@ impl From<&LatencyStats> for LatencyView {
     }
 }
 
+/// Share rounded to 4 decimals (0 for an empty recording).
+fn share(ns: Nanos, of: Nanos) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        (ns as f64 / of as f64 * 1e4).round() / 1e4
+    }
+}
+
 #[derive(DeriveSerialize)]
 struct GroupView {
     key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    same_name: Option<u64>,
     count: u64,
     styles: BTreeMap<String, u64>,
     failed_attempts: u64,
@@ -224,6 +273,8 @@ impl From<Group> for GroupView {
         GroupView {
             latency: LatencyView::from(&g.latency),
             key: g.key,
+            name: None,
+            same_name: None,
             count: g.count,
             styles: g.styles,
             failed_attempts: g.failed_attempts,
@@ -245,10 +296,15 @@ struct ProcessView<'a> {
     threads_created: u32,
     exit_code: Option<i32>,
     exit_signal: Option<i32>,
+    t_start_ns: Nanos,
+    /// Spawn (or first sight) to exit, or to the end of the recording.
+    duration_ns: Nanos,
+    /// It had not exited when the recording ended.
+    running_at_end: bool,
 }
 
-impl<'a> From<&'a Process> for ProcessView<'a> {
-    fn from(p: &'a Process) -> Self {
+impl<'a> ProcessView<'a> {
+    fn new(p: &'a Process, end: Nanos) -> Self {
         ProcessView {
             index: p.index,
             pid: p.pid,
@@ -260,6 +316,9 @@ impl<'a> From<&'a Process> for ProcessView<'a> {
             threads_created: p.threads_created,
             exit_code: p.exit.and_then(|e| e.code),
             exit_signal: p.exit.and_then(|e| e.signal),
+            t_start_ns: p.t_start,
+            duration_ns: p.duration_ns(end),
+            running_at_end: p.exit.is_none(),
         }
     }
 }
@@ -298,10 +357,12 @@ struct SpawnView<'a> {
 #[derive(DeriveSerialize)]
 struct ExecView<'a> {
     path: &'a str,
+    /// Programs that exec'd before `path` in the same child (an exec chain).
+    chain: &'a [String],
     argv: &'a [String],
     success: bool,
     failed_attempts: usize,
-    attempts: Seq<'a, ExecAttempt, AttemptView<'a>>,
+    attempts: Seq<'a, ExecAttempt, (), AttemptView<'a>>,
     failed_ns: Nanos,
     env_count: u64,
     env_bytes: u64,
@@ -348,10 +409,11 @@ impl<'a> From<&'a Spawn> for SpawnView<'a> {
             socketpair: s.socketpair,
             exec: s.exec.as_ref().map(|e| ExecView {
                 path: &e.path,
+                chain: &e.chain,
                 argv: &e.argv,
                 success: e.success,
                 failed_attempts: e.failed_attempts.len(),
-                attempts: Seq(&e.failed_attempts, AttemptView::from),
+                attempts: Seq(&e.failed_attempts, (), |x, ()| AttemptView::from(x)),
                 failed_ns: e.failed_ns,
                 env_count: e.env_count,
                 env_bytes: e.env_bytes,
@@ -378,10 +440,14 @@ struct FindingView<'a> {
     advice: &'a str,
     numbers: &'a BTreeMap<String, f64>,
     evidence: &'a [usize],
+    /// Estimated wall time its fix would save (null: no sound estimate).
+    savings_ns: Option<Nanos>,
+    /// `savings_ns` as a share of the recording.
+    savings_share: Option<f64>,
 }
 
-impl<'a> From<&'a Finding> for FindingView<'a> {
-    fn from(f: &'a Finding) -> Self {
+impl<'a> FindingView<'a> {
+    fn new(f: &'a Finding, recording_ns: Nanos) -> Self {
         FindingView {
             id: f.id,
             name: f.name,
@@ -390,6 +456,8 @@ impl<'a> From<&'a Finding> for FindingView<'a> {
             advice: &f.advice,
             numbers: &f.numbers,
             evidence: &f.evidence,
+            savings_ns: f.savings_ns,
+            savings_share: f.savings_ns.map(|s| share(s, recording_ns)),
         }
     }
 }

@@ -62,11 +62,14 @@ pub struct Options {
     pub list_spawns: bool,
     /// Text/Markdown: most rows per table (executables, parents, spawns).
     pub max_rows: usize,
+    /// The selection (`--exe`, `--pid`, `--since`, `--until`) the analysis
+    /// was cut to, described (see `spawnscope_analyzer::Selection::describe`).
+    pub selection: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { color: false, source: None, list_spawns: false, max_rows: 20 }
+        Options { color: false, source: None, list_spawns: false, max_rows: 20, selection: None }
     }
 }
 

@@ -36,13 +36,20 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
     };
     let _ = writeln!(s, "{title}\n");
     // The facts lines hold escaped trace strings; make them Markdown-safe too.
-    let facts = [
+    let mut facts = vec![
         ("Command", md_punct(&command_line(&a.header.command))),
         ("Host", md_punct(&host_line(a))),
         ("Recording", md_punct(&recording_line(a))),
         ("Spawns", md_punct(&spawns_line(a))),
         ("Execs", md_punct(&execs_line(a))),
+        ("Spawning", md_punct(&crate::text::spawning_line(a))),
     ];
+    if let Some(f) = crate::text::failed_line(a) {
+        facts.push(("Failures", md_punct(&f)));
+    }
+    if let Some(sel) = &opts.selection {
+        facts.insert(0, ("Selection", md(sel)));
+    }
     for (k, v) in facts {
         let _ = writeln!(s, "- **{k}:** {v}");
     }
@@ -54,11 +61,12 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         for f in &a.findings {
             let _ = writeln!(
                 s,
-                "- **{}** ({}, `{}`): {}  \n  *What to do:* {}",
+                "- **{}** ({}, `{}`): {}  \n  {}  \n  *What to do:* {}",
                 f.id,
                 f.severity.as_str(),
                 f.name,
                 md(&f.message),
+                md_punct(&crate::text::savings_line(f, a)),
                 md(&f.advice)
             );
         }
@@ -82,6 +90,9 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         if total > opts.max_rows {
             let _ = writeln!(s, "\n… and {} more", total - opts.max_rows);
         }
+
+        let _ = writeln!(s, "\n### Longest processes\n");
+        s.push_str(&escape_cells(crate::text::longest(a, opts.max_rows.min(10))).markdown());
 
         if opts.list_spawns {
             let _ = writeln!(s, "\n### Spawns\n\n> {}\n", md_punct(crate::TRACING_NOTE));

@@ -3,8 +3,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use spawnscope_analyzer::units::fmt_bytes;
-use spawnscope_analyzer::{group_by, Analysis, CodePath, GroupBy, Severity};
+use spawnscope_analyzer::units::{fmt_bytes, fmt_ns};
+use spawnscope_analyzer::{
+    basename, failed_children, group_by, longest_processes, Analysis, CodePath, Finding, GroupBy, Severity,
+};
 use spawnscope_format::flags::errno_name;
 
 use crate::table::*;
@@ -48,13 +50,20 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         None => "spawnscope report".to_string(),
     };
     let _ = writeln!(s, "{}", p.bold(&title));
-    let facts = [
+    let mut facts = vec![
         ("Command", command_line(&a.header.command)),
         ("Host", host_line(a)),
         ("Recording", recording_line(a)),
         ("Spawns", spawns_line(a)),
         ("Execs", execs_line(a)),
+        ("Spawning", spawning_line(a)),
     ];
+    if let Some(f) = failed_line(a) {
+        facts.push(("Failures", f));
+    }
+    if let Some(sel) = &opts.selection {
+        facts.insert(0, ("Selection", esc(sel)));
+    }
     for (k, v) in facts {
         let _ = writeln!(s, "{:<10} {}", p.bold(k), v);
     }
@@ -85,6 +94,9 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         section(&mut s, &p, "Executables");
         s.push_str(&executables(a, opts).text("  ", |h| p.dim(h)));
 
+        section(&mut s, &p, "Longest processes");
+        s.push_str(&longest(a, opts.max_rows.min(10)).text("  ", |h| p.dim(h)));
+
         section(&mut s, &p, "Spawning processes");
         let mut t = Table::new(&[("parent", false), ("spawns", true), ("styles", false), ("p50", true), ("max", true)]);
         let groups = group_by(a, GroupBy::Parent);
@@ -108,6 +120,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         for f in &a.findings {
             let _ = writeln!(s, "  {}  {}  {}", p.bold(f.id), p.severity(f.severity), f.name);
             wrap_into(&mut s, &esc(&f.message), "         ");
+            wrap_into(&mut s, &savings_line(f, a), "         ");
             wrap_into(&mut s, &format!("What to do: {}", esc(&f.advice)), "         ");
             if !f.evidence.is_empty() {
                 let ev: Vec<String> = f.evidence.iter().take(10).map(|i| format!("#{i}")).collect();
@@ -144,6 +157,119 @@ fn more(s: &mut String, total: usize, shown: usize) {
     }
 }
 
+/// "parents were blocked in spawns 0.36 s of 34.3 s (1.0%) …": the share of
+/// the recording's wall time spent starting children.
+pub(crate) fn spawning_line(a: &Analysis) -> String {
+    let sm = &a.summary;
+    if sm.spawns == 0 {
+        return "no spawns".to_string();
+    }
+    let share = pct(sm.spawn_blocked_ns, sm.recording_ns);
+    let mut line = format!(
+        "parents were blocked in spawns {} of the recording's {} ({share})",
+        fmt_ns(sm.spawn_blocked_ns),
+        fmt_ns(sm.recording_ns)
+    );
+    if sm.spawn_blocked_total_ns > sm.spawn_blocked_ns {
+        let _ = write!(line, ", {} added up over parallel spawners", fmt_ns(sm.spawn_blocked_total_ns));
+    }
+    if sm.recording_ns > 0 && (sm.spawn_blocked_ns as f64) < a.thresholds.impact_share * sm.recording_ns as f64 {
+        line.push_str(": spawning is not the bottleneck of this run");
+    }
+    line
+}
+
+/// `1.4%` (or `-` for an empty recording).
+pub(crate) fn pct(ns: u64, of: u64) -> String {
+    if of == 0 {
+        return "-".to_string();
+    }
+    let p = ns as f64 * 100.0 / of as f64;
+    if p > 0.0 && p < 0.1 {
+        "< 0.1%".to_string()
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// "Fixing it would save ≈ 0.36 s of 34.3 s (1.0%)".
+pub(crate) fn savings_line(f: &Finding, a: &Analysis) -> String {
+    match f.savings_ns {
+        Some(ns) => format!(
+            "Fixing it would save ≈ {} of {} ({}, estimated under tracing)",
+            fmt_ns(ns),
+            fmt_ns(a.summary.recording_ns),
+            pct(ns, a.summary.recording_ns)
+        ),
+        None => "Savings: no sound estimate".to_string(),
+    }
+}
+
+/// "3 children failed: cc exit 1 ×2 (pid 12, 13); ld signal 9 ×1 (pid 20)".
+pub(crate) fn failed_line(a: &Analysis) -> Option<String> {
+    let f = failed_children(a);
+    if f.is_empty() {
+        return None;
+    }
+    let total: u64 = f.iter().map(|x| x.count).sum();
+    let parts: Vec<String> = f
+        .iter()
+        .take(6)
+        .map(|x| {
+            let pids: Vec<String> = x.pids.iter().map(i32::to_string).collect();
+            format!("{} {} ×{} (pid {})", esc(&x.program), x.outcome, x.count, pids.join(", "))
+        })
+        .collect();
+    let more = if f.len() > 6 { format!("; and {} more kinds", f.len() - 6) } else { String::new() };
+    Some(format!("{total} child process{} ended badly: {}{more}", if total == 1 { "" } else { "es" }, parts.join("; ")))
+}
+
+/// The longest-running processes: program, pid, how long, how it ended.
+pub(crate) fn longest(a: &Analysis, n: usize) -> Table {
+    let mut t = Table::new(&[("process", false), ("pid", true), ("ran", true), ("from", true), ("exit", false)]);
+    let end = a.summary.duration_ns;
+    for i in longest_processes(a, n) {
+        let p = &a.processes[i];
+        let exit = match p.exit {
+            Some(e) => match (e.code, e.signal) {
+                (_, Some(sig)) => format!("signal {sig}"),
+                (Some(c), None) => c.to_string(),
+                (None, None) => "?".into(),
+            },
+            None => "running at end".into(),
+        };
+        // The command line tells which `rustc` it was (`--crate-name syn`).
+        let cmd = match p.execs.iter().rev().find(|x| x.result == 0) {
+            Some(x) if !x.argv.is_empty() => {
+                let mut v = x.argv.clone();
+                v[0] = basename(&v[0]).to_string();
+                command_line(&v)
+            }
+            _ => esc(basename(&p.name)),
+        };
+        t.row(vec![
+            cut(&cmd, 50),
+            p.pid.to_string(),
+            fmt_ns(p.duration_ns(end)),
+            format!("{:.3} s", p.t_start as f64 / 1e9),
+            exit,
+        ]);
+    }
+    t
+}
+
+/// Executable labels: grouped by full path, shown by basename; when several
+/// paths share a basename, which one and how many (`build-script-build
+/// (serde-1a2b/, 1 of 8 paths)`).
+pub(crate) fn exe_label(key: &str, same_name: usize) -> String {
+    let base = basename(key);
+    if same_name <= 1 {
+        return base.to_string();
+    }
+    let dir = key.strip_suffix(base).unwrap_or("").trim_end_matches('/');
+    format!("{base} ({}/, {same_name} paths)", basename(dir))
+}
+
 /// Word-wraps `text` at [`WRAP`] columns, every line indented.
 fn wrap_into(s: &mut String, text: &str, indent: &str) {
     let mut line = String::from(indent);
@@ -177,10 +303,15 @@ pub(crate) fn executables(a: &Analysis, opts: &Options) -> Table {
         ("p50", true),
         ("p99", true),
     ]);
-    for g in group_by(a, GroupBy::Executable).iter().take(opts.max_rows) {
+    let groups = group_by(a, GroupBy::Executable);
+    let mut names: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for g in &groups {
+        *names.entry(basename(&g.key)).or_default() += 1;
+    }
+    for g in groups.iter().take(opts.max_rows) {
         let has = g.latency.count > 0;
         t.row(vec![
-            cut(&esc(&g.key), 40),
+            cut(&esc(&exe_label(&g.key, names[basename(&g.key)])), 48),
             g.count.to_string(),
             style_mix(&g.styles),
             g.failed_attempts.to_string(),

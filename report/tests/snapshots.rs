@@ -92,7 +92,15 @@ fn json_has_the_documented_fields() {
     assert_eq!(s["exec"]["failed_attempts"], 0);
     assert_eq!(v["spawns"][0]["socketpair"], false);
     assert_eq!(v["findings"][0]["id"], "SS002");
-    assert_eq!(v["findings"][0]["severity"], "warning");
+    // Two small forks in a 12 ms run: worth a note, not a warning.
+    assert_eq!(v["findings"][0]["severity"], "info");
+    assert_eq!(v["findings"][0]["savings_ns"], 245_000);
+    assert_eq!(v["findings"][0]["savings_share"], 0.0203);
+    assert_eq!(v["summary"]["recording_ns"], v["summary"]["duration_ns"]);
+    assert!(v["summary"]["spawn_blocked_ns"].as_u64().unwrap() > 0);
+    assert_eq!(v["processes"][0]["duration_ns"], 11_000_000);
+    assert_eq!(v["spawns"][1]["exec"]["chain"], serde_json::json!([]));
+    assert_eq!(v["groups"]["executable"][0]["name"], "ls");
     assert!(v["findings"][0]["message"].as_str().unwrap().contains("fork+exec fallback"));
     // A spawn without exec has "exec": null.
     let v: serde_json::Value = serde_json::from_str(&snap("python-subprocess.jsonl", Format::Json)).unwrap();

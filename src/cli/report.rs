@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use spawnscope_analyzer::{analyze_path, Thresholds, RULES};
+use spawnscope_analyzer::{analyze_path, Selection, Thresholds, RULES};
 use spawnscope_report::{Format, Options};
 
 use super::common::exit_error;
@@ -40,7 +40,48 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub disable: Vec<String>,
     #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
     pub thresholds: ThresholdArgs,
+}
+
+/// Which part of a trace to look at (`report` and `view` take the same).
+#[derive(Debug, Default, Clone, clap::Args)]
+#[command(next_help_heading = "Selection (report on part of a trace)")]
+pub struct SelectArgs {
+    /// Only spawns whose program (full path, or an earlier program of its exec chain) contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub exe: Option<String>,
+    /// Only spawns made by this process, and the spawn that created it.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<i32>,
+    /// With --pid: the spawns of all its descendants too.
+    #[arg(long, requires = "pid")]
+    pub subtree: bool,
+    /// Only spawns started at or after this many seconds from the start.
+    #[arg(long, value_name = "SECONDS")]
+    pub since: Option<String>,
+    /// Only spawns started before this many seconds from the start.
+    #[arg(long, value_name = "SECONDS")]
+    pub until: Option<String>,
+}
+
+impl SelectArgs {
+    /// The analyzer's selection (exit 2 for bad times).
+    pub fn selection(&self) -> anyhow::Result<Selection> {
+        let secs = |s: &Option<String>| -> anyhow::Result<Option<u64>> {
+            s.as_deref().map(Selection::parse_seconds).transpose().map_err(|e| exit_error(2, e.to_string()))
+        };
+        let sel = Selection {
+            exe: self.exe.clone(),
+            pid: self.pid,
+            subtree: self.subtree,
+            since_ns: secs(&self.since)?,
+            until_ns: secs(&self.until)?,
+        };
+        sel.validate().map_err(|e| exit_error(2, e.to_string()))?;
+        Ok(sel)
+    }
 }
 
 /// Output formats.
@@ -96,6 +137,9 @@ pub struct ThresholdArgs {
     /// SS005: least share of the recording spent spawning, 0-1 (0.2).
     #[arg(long, value_name = "FRACTION")]
     pub serial_busy: Option<f64>,
+    /// Every finding: info when fixing it would save less than this share of the recording, 0-1 (0.05).
+    #[arg(long, value_name = "FRACTION")]
+    pub impact_share: Option<f64>,
 }
 
 impl ThresholdArgs {
@@ -106,7 +150,7 @@ impl ThresholdArgs {
         set!(
             fork_parent_rss_mib, fork_parent_pte_kib, fork_high_rss_mib, fork_ms_per_gib,
             path_search_failed, path_search_ms, env_vars, env_bytes, serial_spawns,
-            serial_share, serial_busy
+            serial_share, serial_busy, impact_share
         );
     }
 }
@@ -125,7 +169,7 @@ fn thresholds(args: &Args) -> anyhow::Result<Thresholds> {
             return Err(exit_error(2, format!("unknown finding {d:?} to disable (known: {})", known.join(", "))));
         }
     }
-    for (name, v) in [("serial-share", t.serial_share), ("serial-busy", t.serial_busy)] {
+    for (name, v) in [("serial-share", t.serial_share), ("serial-busy", t.serial_busy), ("impact-share", t.impact_share)] {
         if !(0.0..=1.0).contains(&v) {
             return Err(exit_error(2, format!("--{name} must be between 0 and 1, not {v}")));
         }
@@ -145,7 +189,11 @@ fn use_color(c: ColorArg) -> bool {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let t = thresholds(&args)?;
-    let analysis = analyze_path(&args.trace, &t).map_err(|e| exit_error(2, e.to_string()))?;
+    let sel = args.select.selection()?;
+    let mut analysis = analyze_path(&args.trace, &t).map_err(|e| exit_error(2, e.to_string()))?;
+    if !sel.is_empty() {
+        analysis = sel.apply(&analysis);
+    }
     let format = match args.format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
@@ -156,6 +204,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         source: Some(args.trace.display().to_string()),
         list_spawns: args.spawns,
         max_rows: if args.limit == 0 { usize::MAX } else { args.limit },
+        selection: (!sel.is_empty()).then(|| sel.describe()),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());

@@ -27,6 +27,8 @@ pub struct ViewArgs {
     /// histograms are overlaid on TRACE's.
     #[arg(long, value_name = "TRACE2")]
     compare: Option<PathBuf>,
+    #[command(flatten)]
+    select: super::report::SelectArgs,
 }
 
 /// Arguments of `spawnscope run`.
@@ -71,15 +73,16 @@ pub struct DemoArgs {
 }
 
 pub fn view(a: ViewArgs) -> anyhow::Result<i32> {
+    let sel = a.select.selection()?;
     if !std::io::stdout().is_terminal() {
-        let analysis = analyze_path(&a.trace, &Thresholds::default())?;
+        let analysis = sel.apply(&analyze_path(&a.trace, &Thresholds::default())?);
         print_report(&analysis, &a.trace)?;
         if let Some(c) = &a.compare {
             println!("(--compare {}: overlaid in the terminal UI; compare as text with `spawnscope diff`)", display(c));
         }
         return Ok(0);
     }
-    let loaded = load_trace(&a.trace)?;
+    let loaded = load_trace(&a.trace)?.select(&sel);
     let mut app = App::new(file_name(&a.trace), loaded.analysis, loaded.events);
     if let Some(c) = &a.compare {
         app = app.with_compare(file_name(c), analyze_path(c, &Thresholds::default())?);

@@ -116,38 +116,34 @@ pub fn errno(e: i32) -> String {
 
 /// Word-wraps (safe) text to `width` columns; words longer than a line are cut.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
+    wrap_hanging(text, width, width)
+}
+
+/// Wraps with a first line of `first` columns and the rest of `rest` columns
+/// (text that follows a label on its first line). A word longer than a line
+/// is cut, and its pieces stay pieces (never re-joined with a space).
+pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let width = |lines: &Vec<String>| if lines.is_empty() { first.max(1) } else { rest.max(1) };
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
         let (cw, ww) = (cur.chars().count(), word.chars().count());
-        if cw > 0 && cw + 1 + ww > width {
+        if cw > 0 && cw + 1 + ww > width(&lines) {
             lines.push(std::mem::take(&mut cur));
         }
         if !cur.is_empty() {
             cur.push(' ');
         }
         cur.push_str(word);
-        while cur.chars().count() > width {
-            let head: String = cur.chars().take(width).collect();
-            cur = cur.chars().skip(width).collect();
+        while cur.chars().count() > width(&lines) {
+            let w = width(&lines);
+            let head: String = cur.chars().take(w).collect();
+            cur = cur.chars().skip(w).collect();
             lines.push(head);
         }
     }
     if !cur.is_empty() || lines.is_empty() {
         lines.push(cur);
-    }
-    lines
-}
-
-/// Wraps with a first line of `first` columns and the rest of `rest` columns
-/// (text that follows a label on its first line).
-pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
-    let mut lines = wrap(text, first);
-    if lines.len() > 1 {
-        let tail = lines[1..].join(" ");
-        lines.truncate(1);
-        lines.extend(wrap(&tail, rest));
     }
     lines
 }
@@ -192,5 +188,10 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), vec![""]);
         assert_eq!(wrap_hanging("aa bb cc dd ee", 2, 5), vec!["aa", "bb cc", "dd ee"]);
+        // Regression (issue 12): a hard-cut long word was re-joined with a space.
+        assert_eq!(
+            wrap_hanging("in /opt/x86_64-unknown-linux-gnu/bin", 10, 12),
+            vec!["in", "/opt/x86_64-", "unknown-linu", "x-gnu/bin"]
+        );
     }
 }

@@ -215,7 +215,8 @@ impl App {
             self.log.push(*line, rec);
         }
         let page = self.page();
-        self.events.extend(&self.log, page);
+        let moved = self.log.take_changed();
+        self.events.extend(&self.log, moved, page);
     }
 
     fn finished(&mut self, status: LiveStatus) {

@@ -32,6 +32,44 @@ impl Grouping {
     }
 }
 
+/// What the executables view shows beside a group's numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExeInfo {
+    /// `cc`, or `build-script-build (serde-1a2b/, 8 paths)` when several
+    /// paths share the basename (groups are by full path).
+    pub label: String,
+    /// Its processes' run times added up (spawn to exit, or to the end).
+    pub ran_ns: u64,
+}
+
+fn exe_info(a: &Analysis, groups: &[Group]) -> Vec<ExeInfo> {
+    let base = spawnscope_analyzer::basename;
+    let mut same: HashMap<&str, usize> = HashMap::new();
+    for g in groups {
+        *same.entry(base(&g.key)).or_default() += 1;
+    }
+    let end = a.summary.duration_ns;
+    groups
+        .iter()
+        .map(|g| {
+            let b = base(&g.key);
+            let n = same.get(b).copied().unwrap_or(1);
+            let label = if n > 1 {
+                let dir = g.key.strip_suffix(b).unwrap_or("").trim_end_matches('/');
+                format!("{b} ({}/, {n} paths)", base(dir))
+            } else {
+                b.to_string()
+            };
+            let ran_ns = g
+                .spawns
+                .iter()
+                .filter_map(|&s| a.processes.get(a.spawns.get(s)?.child?))
+                .fold(0u64, |acc, p| acc.saturating_add(p.duration_ns(end)));
+            ExeInfo { label, ran_ns }
+        })
+        .collect()
+}
+
 /// An analysis with its derived tables.
 #[derive(Debug, Clone)]
 pub struct Trace {
@@ -41,6 +79,10 @@ pub struct Trace {
     pub by_style: Vec<Group>,
     pub by_code_path: Vec<Group>,
     pub by_exe: Vec<Group>,
+    /// Per executable group (same order as `by_exe`): the label shown (the
+    /// basename, with which of several same-named paths it is) and how long
+    /// its processes ran in all.
+    pub exe_info: Vec<ExeInfo>,
     /// Process index by pid (the latest process with that pid).
     pub process_by_pid: HashMap<i32, usize>,
     /// Processes without a traced parent, in order of appearance.
@@ -63,7 +105,8 @@ impl Trace {
         };
         let process_by_pid = analysis.processes.iter().map(|p| (p.pid, p.index)).collect();
         let roots = analysis.roots().map(|p| p.index).collect();
-        Trace { name: name.into(), analysis, by_style, by_code_path, by_exe, process_by_pid, roots }
+        let exe_info = exe_info(&analysis, &by_exe);
+        Trace { name: name.into(), analysis, by_style, by_code_path, by_exe, exe_info, process_by_pid, roots }
     }
 
     pub fn groups(&self, g: Grouping) -> &[Group] {

@@ -160,11 +160,18 @@ impl EventsState {
 
     /// Tests rows added to the log since the last call (live mode); a
     /// selection on the last row follows the new ones.
-    pub fn extend(&mut self, log: &EventLog, page: usize) {
+    /// `moved`: the lowest row index that moved (a late row was inserted in
+    /// time order), from [`EventLog::take_changed`].
+    pub fn extend(&mut self, log: &EventLog, moved: Option<usize>, page: usize) {
         let before = self.matches.as_ref().map_or(self.tested, Vec::len);
         let at_end = before == 0 || self.scroll.selected + 1 >= before;
+        if let Some(from) = moved {
+            self.tested = self.tested.min(from);
+        }
         if let Some(m) = &mut self.matches {
-            m.extend(log.filter(&self.filter, self.tested as u32..log.len() as u32));
+            let from = self.tested as u32;
+            m.retain(|&i| i < from);
+            m.extend(log.filter(&self.filter, from..log.len() as u32));
         }
         self.tested = log.len();
         let len = self.len(log);

@@ -23,6 +23,25 @@ pub struct Loaded {
     pub events: EventLog,
 }
 
+impl Loaded {
+    /// The part of the trace a selection (`--exe`, `--pid`, `--since`,
+    /// `--until`) keeps: its analysis, and the events of the processes it
+    /// keeps within its time window.
+    pub fn select(mut self, sel: &spawnscope_analyzer::Selection) -> Loaded {
+        if sel.is_empty() {
+            return self;
+        }
+        self.analysis = sel.apply(&self.analysis);
+        let pids: std::collections::HashSet<i32> = self.analysis.processes.iter().map(|p| p.pid).collect();
+        let (since, until) = (sel.since_ns.unwrap_or(0), sel.until_ns.unwrap_or(u64::MAX));
+        self.events.retain(|r| {
+            (pids.contains(&r.pid) || r.child.is_some_and(|c| pids.contains(&c)))
+                && r.t.is_none_or(|t| t >= since && t < until)
+        });
+        self
+    }
+}
+
 /// Records per message from the reader thread.
 const BATCH: usize = 4096;
 /// Batches in flight: bounds the memory used by records not yet analysed.

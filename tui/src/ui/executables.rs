@@ -47,6 +47,7 @@ impl Widget for Executables<'_> {
             head(SortKey::EnvBytes, "env"),
             head(SortKey::P50, "p50"),
             head(SortKey::P99, "p99"),
+            "ran".to_string(),
         ])
         .style(theme::header());
         // Only the visible rows are built: a trace may exec thousands of programs.
@@ -54,14 +55,16 @@ impl Widget for Executables<'_> {
         let offset = st.scroll.window(st.order.len(), height);
         let rows = st.order.iter().skip(offset).take(height.max(1)).map(|&i| {
             let g = &app.trace.by_exe[i];
+            let info = app.trace.exe_info.get(i);
             Row::new(vec![
-                fmt::safe(&g.key, 60),
+                fmt::safe(info.map_or(g.key.as_str(), |x| x.label.as_str()), 60),
                 fmt::count(g.count),
                 style_mix(g),
                 fmt::count(g.failed_attempts),
                 fmt::bytes(g.env_bytes_max),
                 fmt::dur(g.latency.p50),
                 fmt::dur(g.latency.p99),
+                info.map_or_else(String::new, |x| fmt::dur(x.ran_ns)),
             ])
         });
         let widths = [
@@ -70,6 +73,7 @@ impl Widget for Executables<'_> {
             Constraint::Length(14),
             Constraint::Length(7),
             Constraint::Length(6),
+            Constraint::Length(7),
             Constraint::Length(7),
             Constraint::Length(7),
         ];

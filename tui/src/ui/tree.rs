@@ -24,7 +24,8 @@ impl Widget for TreeView<'_> {
         let offset = tree.scroll.window(tree.rows.len(), height);
         // Only the visible rows are formatted: the tree may hold 100k processes.
         let visible = tree.rows.iter().skip(offset).take(height.max(1));
-        let label_w = (area.width as usize).saturating_sub(2 + 6 + 8 + 7 + 4);
+        let label_w = (area.width as usize).saturating_sub(2 + 6 + 8 + 7 + 8 + 5);
+        let end = a.summary.duration_ns;
         let rows: Vec<Row> = visible
             .map(|r| {
                 let p = &a.processes[r.process];
@@ -52,16 +53,17 @@ impl Widget for TreeView<'_> {
                     Cell::from(label),
                     style_cell,
                     Cell::from(fmt::opt_dur(spawn.and_then(|s| s.latency_ns))),
+                    Cell::from(fmt::dur(p.duration_ns(end)) + if p.exit.is_none() { "+" } else { "" }),
                     Cell::from(if failed > 0 { format!("{failed}✗") } else { String::new() }),
                 ])
             })
             .collect();
         let title = Line::from(vec![
             Span::styled(format!("Process tree ({} processes)", fmt::count(a.processes.len() as u64)), theme::title()),
-            Span::styled(" · latency under tracing · ✗ failed exec attempts", theme::dim()),
+            Span::styled(" · latency under tracing · ✗ failed execs", theme::dim()),
         ]);
-        let header = Row::new(vec!["pid command", "style", "latency", "PATH"]).style(theme::header());
-        let widths = [Constraint::Min(10), Constraint::Length(6), Constraint::Length(8), Constraint::Length(5)];
+        let header = Row::new(vec!["pid command", "style", "latency", "ran", "PATH"]).style(theme::header());
+        let widths = [Constraint::Min(10), Constraint::Length(6), Constraint::Length(8), Constraint::Length(8), Constraint::Length(5)];
         let sel = tree.scroll.selected.checked_sub(offset).filter(|_| !tree.rows.is_empty());
         let mut state = TableState::new().with_selected(sel);
         let table = Table::new(rows, widths)
