@@ -52,6 +52,16 @@ fn attach(pid: u32, mode: ModeRequest, info: bool, want: usize) -> (spawnscope_t
     (outcome, obs.records)
 }
 
+/// A target the test started: killed and reaped however the test ends.
+struct Target(std::process::Child);
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits (bounded) until the detached task is no longer in a ptrace-stop.
 fn settled(pid: u32) -> (char, i32) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -65,14 +75,14 @@ fn settled(pid: u32) -> (char, i32) {
 }
 
 /// A process that waits for a line on a FIFO, then runs `then` (sh syntax).
-fn waiting_shell(dir: &std::path::Path, then: &str) -> (std::process::Child, std::path::PathBuf) {
+fn waiting_shell(dir: &std::path::Path, then: &str) -> (Target, std::path::PathBuf) {
     let fifo = dir.join("go");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: valid C string.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let script = format!("read x < {}; {then}", fifo.display());
     let child = Command::new("/bin/sh").args(["-c", &script]).env("PATH", SYSTEM_PATH).spawn().unwrap();
-    (child, fifo)
+    (Target(child), fifo)
 }
 
 #[test]
@@ -80,15 +90,15 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
     // 4 threads spawning /bin/true in a loop: every thread must be attached
     // (spawns come from all of them) and the process must run on afterwards.
     need!("gcc");
-    let mut target = Command::new(fixture("threads_spawner")).args(["4", "1000000"]).stdout(Stdio::null()).spawn().unwrap();
+    let mut target = Target(Command::new(fixture("threads_spawner")).args(["4", "1000000"]).stdout(Stdio::null()).spawn().unwrap());
     for &(mode, info) in &[(ModeRequest::Auto, true), (ModeRequest::Syscall, true), (ModeRequest::Syscall, false)] {
-        let (outcome, recs) = attach(target.id(), mode, info, 40);
+        let (outcome, recs) = attach(target.0.id(), mode, info, 40);
         let expected = if mode == ModeRequest::Syscall { TracerMode::Syscall } else { TracerMode::Events };
         assert_eq!(outcome.mode, expected);
         assert_eq!(outcome.exit_code, None, "detached, not exited");
         assert!(outcome.detached >= 4, "{mode:?}: detached {} tasks", outcome.detached);
         let Some(Record::Header(h)) = recs.first() else { panic!() };
-        assert_eq!(h.tracer.attached_pid, Some(target.id() as i32));
+        assert_eq!(h.tracer.attached_pid, Some(target.0.id() as i32));
         assert!(h.command.is_empty());
         let tids: std::collections::HashSet<i32> = recs
             .iter()
@@ -96,27 +106,23 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
             .collect();
         assert!(tids.len() >= 2, "{mode:?}: spawns from several threads: {tids:?}");
         assert!(recs.iter().any(|r| matches!(r, Record::Warning(w) if w.message.contains("detached"))));
-        let (state, tracer) = settled(target.id());
+        let (state, tracer) = settled(target.0.id());
         assert_eq!(tracer, 0, "{mode:?}");
         assert_ne!(state, 't', "{mode:?}: left stopped");
-        assert!(target.try_wait().unwrap().is_none(), "{mode:?}: still running");
+        assert!(target.0.try_wait().unwrap().is_none(), "{mode:?}: still running");
     }
-    target.kill().unwrap();
-    target.wait().unwrap();
 }
 
 #[test]
 fn attach_in_syscall_mode_sees_failed_exec_attempts() {
     need!("gcc");
     let script = format!("while :; do {}; sleep 0.01; done", fixture("posix_spawnp_path").display());
-    let mut target = Command::new("/bin/sh").args(["-c", &script]).env("PATH", SYSTEM_PATH).spawn().unwrap();
-    let (outcome, recs) = attach(target.id(), ModeRequest::Syscall, true, 12);
+    let target = Target(Command::new("/bin/sh").args(["-c", &script]).env("PATH", SYSTEM_PATH).spawn().unwrap());
+    let (outcome, recs) = attach(target.0.id(), ModeRequest::Syscall, true, 12);
     assert!(outcome.exec_failed >= 3, "PATH search visible in syscall mode: {}", outcome.exec_failed);
     assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/nonexistent/a/true" && e.result == 2)));
-    let (_, tracer) = tracer_pid(target.id());
+    let (_, tracer) = tracer_pid(target.0.id());
     assert_eq!(tracer, 0);
-    target.kill().unwrap();
-    target.wait().unwrap();
 }
 
 #[test]
@@ -147,12 +153,12 @@ impl Observer for ReleaseWhenStarted {
 #[test]
 fn attached_process_exit_ends_the_recording_with_its_code() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut target, fifo) = waiting_shell(dir.path(), "/bin/true; exit 5");
-    let o = RecordOptions::attach(target.id() as i32);
+    let (target, fifo) = waiting_shell(dir.path(), "/bin/true; exit 5");
+    let o = RecordOptions::attach(target.0.id() as i32);
     let (outcome, obs) = record_watched(&o, ReleaseWhenStarted(Vec::new(), fifo));
     assert_eq!(outcome.unwrap().exit_code, Some(5));
     assert!(obs.0.iter().any(|r| matches!(r, Record::Exec(e) if e.path == "/bin/true")));
-    let _ = target.wait();
+    drop(target);
 }
 
 /// Collects records and sends the root pid once started.

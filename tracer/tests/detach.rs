@@ -23,6 +23,9 @@ enum Stop {
     Detach,
     /// What the CLI's SIGINT handler does after the target exited.
     Interrupt,
+    /// What the CLI's SIGTERM handler does: forward it. The target is
+    /// reaped by then, so its pid is never signalled: the recording stops.
+    Forward,
 }
 
 /// Stops the recording as soon as the root's exit is recorded.
@@ -42,6 +45,7 @@ impl Observer for StopAtRootExit {
             match self.how {
                 Stop::Detach => self.control.request_detach(),
                 Stop::Interrupt => self.control.interrupt(),
+                Stop::Forward => self.control.forward_signal(libc::SIGTERM),
             }
         }
         self.records.push(r);
@@ -72,6 +76,19 @@ fn release(fifo: &Path, deadline: Instant) -> bool {
         std::thread::sleep(Duration::from_millis(5));
     }
     false
+}
+
+/// Kills a left-over daemon if the test fails before it ends by itself.
+struct Reap(i32);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.0 > 1 && !gone(self.0) {
+            // SAFETY: kill(2) of the test's own daemon (its pid is held by
+            // its parent or init until it is reaped).
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
 }
 
 /// Whether a process is gone (or a zombie nobody reaped yet).
@@ -113,6 +130,7 @@ fn daemon_case(mode: ModeRequest, how: Stop) {
             _ => None,
         })
         .expect("the command's spawn of the daemon is recorded");
+    let _reap = Reap(daemon);
     let warning = |w: &str| obs.records.iter().any(|r| matches!(r, Record::Warning(x) if x.message.contains(w)));
     let deadline = Instant::now() + Duration::from_secs(20);
     if outcome.mode == TracerMode::Seccomp {
@@ -159,4 +177,10 @@ fn daemon_after_detach_request_in_events_mode_spawns_normally() {
 #[test]
 fn daemon_after_ctrl_c_in_syscall_mode_spawns_normally() {
     daemon_case(ModeRequest::Syscall, Stop::Interrupt);
+}
+
+#[test]
+fn signal_forwarded_after_the_target_exited_ends_the_recording_not_a_reused_pid() {
+    daemon_case(ModeRequest::Seccomp, Stop::Forward);
+    daemon_case(ModeRequest::Events, Stop::Forward);
 }
