@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Scale: spawnscope on a day of a cluster node and on a whole job's traces (issue 15).
+#
+#   bench/scale.sh [--sizes "1000000 3000000 10000000"] [--many 16] [--many-events 1000000]
+#                  [--runs 1] [--no-build] [--keep] [--only report|many|view|parquet|reader]
+#
+# Generates build-driver traces (format/examples/gen-trace.rs: a driver with 4
+# threads and 8 jobs in flight, posix_spawn / fork + PATH search / Rust
+# fallback, shells and compilers spawning helpers, threads, pid reuse) into a
+# temporary directory, then measures with /usr/bin/time -v:
+#   - `report` text and `-f json`: wall time, peak RSS, events/s, bytes/event;
+#   - `report` of --many traces together (16 x 1M: one per node of a job);
+#   - `view`: time until the first frame shows, in a 120x40 tmux window;
+#   - `export --format parquet`: wall time, events/s, output size;
+#   - the reader against a plain serde_json pass (format/examples/read-cost.rs).
+# Targets (issue 15, 2 cores): 10M events <= 10 s and <= 500 MB; 1M <= 1 s;
+# memory flat within 2x from 1M to 10M; many traces >= 1M events/s; view open <= 3 s.
+# Figures, not tests: nothing fails when a target is missed.
+set -euo pipefail
+
+sizes="1000000 3000000 10000000"
+many=16
+many_events=1000000
+runs=1
+build=1
+keep=0
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes="$2"; shift 2 ;;
+    --many) many="$2"; shift 2 ;;
+    --many-events) many_events="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --keep) keep=1; shift ;;
+    --only) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target/release/spawnscope"
+gen="$target/release/examples/gen-trace"
+readcost="$target/release/examples/read-cost"
+if [ "$build" = 1 ]; then
+  (cd "$root" && cargo build -q --release -p spawnscope \
+    && cargo build -q --release -p spawnscope-format --example gen-trace --example read-cost)
+fi
+for b in "$bin" "$gen" "$readcost"; do
+  [ -x "$b" ] || { echo "scale.sh: $b not built (run without --no-build)" >&2; exit 2; }
+done
+if [ ! -x /usr/bin/time ]; then
+  echo "scale.sh: needs GNU time (/usr/bin/time -v): apt-get install time" >&2
+  exit 2
+fi
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/spawnscope-scale.XXXXXX")"
+if [ "$keep" = 0 ]; then trap 'rm -rf "$tmp"' EXIT; fi
+
+echo "machine: $(nproc) cpus, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), $(date -u +%Y-%m-%d), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load avg $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# gen N FILE [HOST SEED]: a trace of N events (cached within this run).
+gen() {
+  [ -f "$2" ] || "$gen" --events "$1" --out "$2" --host "${3:-node00}" --seed "${4:-42}" 2>/dev/null
+}
+mib() { du -m "$1" | cut -f1; }
+
+# measure NAME CMD...: runs CMD (stdout discarded) $runs times; prints a line
+# with the median wall time and the largest peak RSS; sets $wall and $rss_mb.
+measure() {
+  local name="$1"; shift
+  local walls=() rss=0 w m
+  for _ in $(seq "$runs"); do
+    if ! /usr/bin/time -v -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err"; then
+      echo "  $name: FAILED: $(head -c 300 "$tmp/err")"
+      wall=0; rss_mb=0
+      return 0
+    fi
+    w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tmp/time")
+    m=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
+    walls+=("$w")
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')
+}
+
+per_event() { # EVENTS WALL RSS_MB -> "X.XX M events/s, N B/event"
+  awk -v n="$1" -v w="$2" -v r="$3" 'BEGIN { if (w <= 0) w = 0.001; printf "%5.2f M events/s, %4.0f B/event", n / w / 1e6, r * 1048576 / n }'
+}
+
+declare -A rss_at wall_at
+if want report || want reader || want view || want parquet; then
+  echo
+  echo "== report (targets: 1M <= 1 s; 10M <= 10 s and <= 500 MB; RSS 10M/1M <= 2)"
+  for n in $sizes; do
+    trace="$tmp/t$n.jsonl"
+    gen "$n" "$trace"
+    want report || continue
+    for fmt in text json; do
+      measure "report -f $fmt" "$bin" report "$trace" -f "$fmt"
+      printf '  %9s events (%5s MiB)  report -f %-4s  %6.2f s  %5s MB peak RSS   %s\n' \
+        "$n" "$(mib "$trace")" "$fmt" "$wall" "$rss_mb" "$(per_event "$n" "$wall" "$rss_mb")"
+      wall_at[$fmt$n]=$wall; rss_at[$fmt$n]=$rss_mb
+    done
+  done
+  if want report; then
+    first=$(echo $sizes | awk '{ print $1 }'); last=$(echo $sizes | awk '{ print $NF }')
+    for fmt in text json; do
+      awk -v a="${rss_at[$fmt$first]}" -v b="${rss_at[$fmt$last]}" -v ta="${wall_at[$fmt$first]}" -v tb="${wall_at[$fmt$last]}" \
+        -v f="$fmt" -v n1="$first" -v n2="$last" \
+        'BEGIN { if (a > 0 && ta > 0) printf "  ratio %s %s -> %s events: peak RSS x%.1f, wall x%.1f (flat memory: x1)\n", f, n1, n2, b / a, tb / ta }'
+    done
+  fi
+fi
+
+if want many; then
+  echo
+  echo "== $many traces x $many_events events reported together (target: >= 1M events/s, memory as one trace)"
+  mdir="$tmp/job"
+  mkdir -p "$mdir"
+  for i in $(seq 1 "$many"); do
+    gen "$many_events" "$mdir/node$(printf %02d "$i").jsonl" "node$(printf %02d "$i")" "$i"
+  done
+  if "$bin" report --help 2>/dev/null | grep -q '\[TRACE\]\.\.\.'; then
+    total=$((many * many_events))
+    for fmt in text json; do
+      measure "report $many traces" "$bin" report "$mdir" -f "$fmt"
+      printf '  %9s events in %s files  report DIR -f %-4s  %6.2f s  %5s MB peak RSS   %s\n' \
+        "$total" "$many" "$fmt" "$wall" "$rss_mb" "$(per_event "$total" "$wall" "$rss_mb")"
+    done
+  else
+    echo "  report of several traces: not yet supported by this build"
+  fi
+fi
+
+if want view; then
+  echo
+  echo "== view: open until the first frame (target: 10M events <= 3 s)"
+  if ! command -v tmux >/dev/null; then
+    echo "  skipped: needs tmux"
+  else
+    for n in $sizes; do
+      trace="$tmp/t$n.jsonl"
+      sock="$tmp/tmux.sock"
+      start=$(date +%s.%N)
+      tmux -S "$sock" new-session -d -x 120 -y 40 "$bin view $trace; sleep 60"
+      opened=""
+      # The overview shows the trace's spawn count once the analysis is loaded.
+      for _ in $(seq 1 1200); do
+        if tmux -S "$sock" capture-pane -p 2>/dev/null | grep -qiE 'spawns'; then
+          opened=$(date +%s.%N); break
+        fi
+        sleep 0.05
+      done
+      tmux -S "$sock" send-keys q 2>/dev/null || true
+      sleep 0.5
+      tmux -S "$sock" kill-server 2>/dev/null || true
+      if [ -n "$opened" ]; then
+        awk -v a="$start" -v b="$opened" -v n="$n" 'BEGIN { printf "  %9s events: first frame after %.2f s (polled every 50 ms)\n", n, b - a }'
+      else
+        echo "  $n events: no frame within 60 s"
+      fi
+    done
+  fi
+fi
+
+if want parquet; then
+  echo
+  echo "== export --format parquet"
+  if "$bin" export --help 2>/dev/null | grep -q parquet; then
+    for n in $sizes; do
+      trace="$tmp/t$n.jsonl"
+      out="$tmp/pq$n"
+      rm -rf "$out"
+      measure "export parquet" "$bin" export "$trace" --format parquet -o "$out"
+      size=$(du -sm "$out" 2>/dev/null | cut -f1)
+      printf '  %9s events (%5s MiB JSON)  export parquet  %6.2f s  %5s MB peak RSS  %s MiB Parquet   %s\n' \
+        "$n" "$(mib "$trace")" "$wall" "$rss_mb" "${size:-?}" "$(per_event "$n" "$wall" "$rss_mb")"
+      rm -rf "$out"
+    done
+  else
+    echo "  export --format parquet: not yet supported by this build"
+  fi
+fi
+
+if want reader; then
+  echo
+  echo "== reader vs a plain serde_json pass (1.00 = no overhead)"
+  first=$(echo $sizes | awk '{ print $1 }')
+  "$readcost" "$tmp/t$first.jsonl" 3 | sed 's/^/  /'
+fi
+if [ "$keep" = 1 ]; then echo "traces kept in $tmp"; fi
