@@ -142,6 +142,7 @@ fn header(opts: &RecordOptions, mode: TracerMode) -> Header {
     let (c, b) = crate::host::own_env_size();
     h.tracer.env_count = c;
     h.tracer.env_bytes = b;
+    h.tracer.stacks = spawn_hook::stack_setting(opts);
     h
 }
 
@@ -319,6 +320,7 @@ impl<'a> Engine<'a> {
     pub(crate) fn finish(mut self, left: detach::Left) -> Outcome {
         self.flush_early_exits();
         self.emit_header();
+        self.finish_stacks();
         let t = self.now();
         let end = End { t, exit_code: self.root_exit, counts: self.counts.clone() };
         self.emit(Record::End(end));
@@ -337,6 +339,7 @@ impl<'a> Engine<'a> {
             observer_error: self.observer_error,
             detached: left.detached,
             ended: left.ended,
+            stacks: self.hook.stats(),
         }
     }
 
@@ -361,6 +364,7 @@ impl<'a> Engine<'a> {
     /// stop (see [`detach`] for what happens to the tracees then).
     pub(crate) fn run_loop(&mut self, opts: &RecordOptions) -> Result<detach::Left, TraceError> {
         self.control = opts.control.clone();
+        self.hook.configure(opts);
         loop {
             if let Some(c) = opts.control.as_ref() {
                 if let Some(left) = self.control_requests(c) {
@@ -468,6 +472,9 @@ impl<'a> Engine<'a> {
             return;
         }
         let pid = task.as_ref().and_then(|t| t.pid).unwrap_or(tid);
+        if tid == pid {
+            self.forget_stacks(pid);
+        }
         if let Some(task) = task {
             self.flush_pending(tid, task);
         }

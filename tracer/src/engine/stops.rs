@@ -253,6 +253,7 @@ impl Engine<'_> {
     /// message; that thread takes over the leader's id).
     fn on_exec_event(&mut self, tid: Tid) {
         let t = self.now();
+        self.forget_stacks(tid);
         let former = ptrace::get_event_msg(tid).map(|m| m as i32).unwrap_or(tid);
         if former != tid {
             // The old leader's exit is never reported and the former tid
