@@ -82,6 +82,12 @@ impl Engine<'_> {
             Some(s) => s.finish(),
             None => return,
         };
+        if std::env::var_os("SPAWNSCOPE_STACK_STATS").is_some_and(|v| v == "1") {
+            if let Some(st) = self.hook.stats() {
+                // For bench/stacks.sh: costs on stderr, never in the trace.
+                eprintln!("spawnscope: stacks: {}", st.summary());
+            }
+        }
         for rec in recs {
             self.emit(rec);
         }

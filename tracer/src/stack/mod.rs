@@ -59,6 +59,26 @@ pub struct StackStats {
     pub sym_total: Duration,
 }
 
+impl StackStats {
+    /// One line: captures, distinct stacks, walk cost per spawn (without and
+    /// with the per-process set-up), symbolization times.
+    pub fn summary(&self) -> String {
+        let per = |d: Duration| if self.captures == 0 { 0.0 } else { d.as_secs_f64() * 1e6 / self.captures as f64 };
+        format!(
+            "{} captures, {} distinct; walk {:.1} us/spawn ({:.1} us with set-up; set-up {:.1} ms in all); symbolization: first job {:.1} ms, {} jobs {:.1} ms for {} addresses",
+            self.captures,
+            self.distinct,
+            per(self.capture_time.saturating_sub(self.setup_time)),
+            per(self.capture_time),
+            self.setup_time.as_secs_f64() * 1e3,
+            self.sym_first.unwrap_or_default().as_secs_f64() * 1e3,
+            self.sym_jobs,
+            self.sym_total.as_secs_f64() * 1e3,
+            self.sym_addresses,
+        )
+    }
+}
+
 /// Stack capture state of one recording.
 #[derive(Debug)]
 pub(crate) struct Stacks {
@@ -205,7 +225,9 @@ impl Stacks {
             frames.push(RawFrame(id, offset));
         }
         match (walk.end, &last_module) {
-            (StackEnd::NoUnwindInfo, Some(Code::File(f))) => notes.push(format!("walk ended in {}: no unwind tables", f.path)),
+            (StackEnd::NoUnwindInfo, Some(Code::File(f))) => {
+                notes.push(format!("walk ended in {}: no unwind entry for this code (built without unwind tables, e.g. musl's libc)", f.path))
+            }
             (StackEnd::NoUnwindInfo, Some(Code::Opaque(p))) => notes.push(format!("walk ended in {p}: file could not be read")),
             (StackEnd::StackRead, _) => notes.push("walk ended: stack memory could not be read".into()),
             (StackEnd::DepthLimit, _) => notes.push(format!("cut at {} frames (--stack-depth)", self.depth)),

@@ -175,19 +175,23 @@ impl ModuleFile {
     /// address `svma`: None when there is no usable table to ask.
     pub(crate) fn has_fde(&self, svma: u64) -> Option<bool> {
         use gimli::{BaseAddresses, EhFrame, EhFrameHdr, LittleEndian, UnwindSection};
-        let hdr = self.eh_frame_hdr.as_ref()?;
         let eh = self.eh_frame.as_ref()?;
-        let mut bases = BaseAddresses::default().set_eh_frame_hdr(hdr.svma.start).set_eh_frame(eh.svma.start);
+        let mut bases = BaseAddresses::default().set_eh_frame(eh.svma.start);
         if let Some(t) = &self.text {
             bases = bases.set_text(t.start);
         }
         if let Some(g) = &self.got {
             bases = bases.set_got(g.start);
         }
-        let parsed = EhFrameHdr::new(&hdr.bytes[..], LittleEndian).parse(&bases, 8).ok()?;
-        let table = parsed.table()?;
         let eh_frame = EhFrame::new(&eh.bytes[..], LittleEndian);
-        Some(table.fde_for_address(&eh_frame, &bases, svma, EhFrame::cie_from_offset).is_ok())
+        if let Some(hdr) = &self.eh_frame_hdr {
+            let bases = bases.clone().set_eh_frame_hdr(hdr.svma.start);
+            if let Some(table) = EhFrameHdr::new(&hdr.bytes[..], LittleEndian).parse(&bases, 8).ok().and_then(|p| p.table().map(|t| t.fde_for_address(&eh_frame, &bases, svma, EhFrame::cie_from_offset).is_ok())) {
+                return Some(table);
+            }
+        }
+        // No search table: scan the FDEs (small files: static and musl binaries).
+        Some(eh_frame.fde_for_address(&bases, svma, EhFrame::cie_from_offset).is_ok())
     }
 
     /// The framehop module for a mapping of this file.

@@ -254,15 +254,7 @@ impl ProcessUnwind {
             next = Some(ra);
             fr.set_ip(ra);
         } else {
-            let covered = match &r0.code {
-                Code::File(f) => match f.unwind {
-                    UnwindTables::EhFrame => f.has_fde(regs.ip.wrapping_sub(f.bias(r0.start, r0.offset))).unwrap_or(true),
-                    UnwindTables::DebugFrame => true,
-                    _ => false,
-                },
-                _ => false,
-            };
-            if !covered {
+            if !covered(&r0, regs.ip) {
                 // Assembly outside any FDE (glibc clone3/clone, musl __clone):
                 // nothing pushed, the return address is at [rsp].
                 if let Ok(ra) = read(regs.sp) {
@@ -291,7 +283,9 @@ impl ProcessUnwind {
             }
         }
 
-        let mut prev_tables = r0.tables();
+        // Whether the step from the previous frame used an unwind entry
+        // (false: frame pointers, a guess in code built without them).
+        let mut prev_tables = if covered(&r0, regs.ip) { r0.tables() } else { UnwindTables::None };
         while let Some(ra) = next {
             if ra == 0 {
                 w.end = StackEnd::Complete;
@@ -315,12 +309,18 @@ impl ProcessUnwind {
             }
             w.jit |= jit;
             w.frames.push(ra);
-            prev_tables = r.tables();
+            prev_tables = if covered(&r, ra - 1) { r.tables() } else { UnwindTables::None };
             let Some(addr) = FrameAddress::from_return_address(ra) else { break };
             match self.unwinder.unwind_frame(addr, &mut fr, &mut self.cache, &mut read) {
                 Ok(Some(n)) => {
                     fr.set_ip(n);
                     next = Some(n);
+                }
+                Ok(None) if prev_tables == UnwindTables::None => {
+                    // A frame pointer chain through code without unwind
+                    // entries ended: where the real stack goes is unknown.
+                    w.end = StackEnd::NoUnwindInfo;
+                    return w;
                 }
                 Ok(None) => next = None,
                 Err(e) => {
@@ -334,11 +334,24 @@ impl ProcessUnwind {
     }
 }
 
+/// Whether an unwind entry covers `addr` (a lookup address) in its region.
+fn covered(r: &Region, addr: u64) -> bool {
+    match &r.code {
+        Code::File(f) => match f.unwind {
+            UnwindTables::EhFrame => f.has_fde(addr.wrapping_sub(f.bias(r.start, r.offset))).unwrap_or(true),
+            UnwindTables::DebugFrame => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 fn end_of(e: framehop::Error, tables: UnwindTables) -> StackEnd {
     match e {
         framehop::Error::CouldNotReadStack(_) => StackEnd::StackRead,
-        framehop::Error::ReturnAddressIsNull => StackEnd::Complete,
+        // A frame pointer guess through code without unwind entries.
         _ if tables == UnwindTables::None => StackEnd::NoUnwindInfo,
+        framehop::Error::ReturnAddressIsNull => StackEnd::Complete,
         // A frame pointer chain ending in 0 or looping: the outermost frame.
         framehop::Error::FramepointerUnwindingMovedBackwards | framehop::Error::DidNotAdvance => StackEnd::Complete,
         _ => StackEnd::Unknown,
