@@ -353,3 +353,20 @@ fn python_subprocess_stack_ends_in_the_interpreter() {
     assert!(n.iter().any(|f| f.contains("_PyEval_EvalFrameDefault")), "{n:?}");
     assert!(frames.last().is_some_and(|f| f.function_or_unknown() == "_start"), "{n:?}");
 }
+
+#[test]
+fn code_loaded_by_dlopen_after_the_first_spawn_is_walked() {
+    if !require_tool("gcc") {
+        return;
+    }
+    let lib = build_c("dlopen_lib", "libspawner.so", &["-O2", "-g", "-shared", "-fPIC"]);
+    let main = build_c("dlopen_main", "dlopen_main", &["-O2", "-g", "-ldl"]);
+    let (_, stacks) = stacks_of(ModeRequest::Seccomp, &[main.to_str().unwrap(), lib.to_str().unwrap()]);
+    assert_eq!(stacks.len(), 2, "system's spawn, then the library's");
+    let frames = &stacks[1];
+    let s = frames.iter().position(|f| f.function.as_deref() == Some("spawn_from_lib")).unwrap_or_else(|| panic!("{:?}", names(frames)));
+    assert!(frames[s].module.ends_with("libspawner.so"), "{:?}", frames[s]);
+    assert_eq!(frames[s].line, Some(site_line("dlopen_lib.c", "lib")));
+    // (main tail-calls the library function: its frame is gone, as in gdb.)
+    assert!(names(frames)[s + 1..].iter().any(|f| f.contains("libc_start_call_main")), "the walk goes on past the library: {:?}", names(frames));
+}

@@ -30,6 +30,10 @@ use self::symbolize::{Job, SymStats, Symbolizer};
 use self::unwind::{Code, ProcessUnwind, Region, StackMem};
 use crate::ptrace::Tid;
 
+/// Most times a process's maps are read again because a walk reached
+/// unknown code (each dlopen needs one).
+const MAX_REREADS: u32 = 16;
+
 /// Default most frames per stack (`--stack-depth`).
 pub const DEFAULT_DEPTH: usize = 64;
 
@@ -85,6 +89,8 @@ pub(crate) struct Stacks {
     depth: usize,
     files: HashMap<ModuleKey, Option<Arc<ModuleFile>>>,
     procs: HashMap<i32, ProcessUnwind>,
+    /// Maps re-read per process because a walk reached unknown code.
+    rereads: HashMap<i32, u32>,
     module_ids: HashMap<ModuleKey, u32>,
     module_notes: HashMap<u32, String>,
     module_files: HashMap<u32, Arc<ModuleFile>>,
@@ -100,6 +106,7 @@ impl Stacks {
             depth,
             files: HashMap::new(),
             procs: HashMap::new(),
+            rereads: HashMap::new(),
             module_ids: HashMap::new(),
             module_notes: HashMap::new(),
             module_files: HashMap::new(),
@@ -113,6 +120,7 @@ impl Stacks {
     /// The process `pid` exec'd or ended: its address space is gone.
     pub fn forget(&mut self, pid: i32) {
         self.procs.remove(&pid);
+        self.rereads.remove(&pid);
     }
 
     /// Captures the stack of thread `tid` of process `pid`, stopped at the
@@ -126,8 +134,10 @@ impl Stacks {
             Ok(regs) => {
                 let mut mem = StackMem::read(tid, regs.sp);
                 let mut walk = self.walk(pid, tid, &regs, &mut mem);
-                if walk.unknown_address {
+                let rereads = self.rereads.entry(pid).or_default();
+                if walk.unknown_address && *rereads < MAX_REREADS {
                     // dlopen since the maps were read: once more with fresh maps.
+                    *rereads += 1;
                     self.procs.remove(&pid);
                     walk = self.walk(pid, tid, &regs, &mut mem);
                 }

@@ -296,7 +296,9 @@ impl ProcessUnwind {
                 return w;
             }
             let Some(r) = self.region(ra).cloned() else {
-                w.unknown_address = true;
+                // An unwind entry led here: code mapped since the maps were
+                // read (dlopen). A frame-pointer guess leading nowhere is not.
+                w.unknown_address = prev_tables != UnwindTables::None;
                 w.end = if prev_tables == UnwindTables::None { StackEnd::NoUnwindInfo } else { StackEnd::Unmapped };
                 return w;
             };
