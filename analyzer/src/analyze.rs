@@ -42,6 +42,8 @@ struct SpawnState {
     /// The child made a spawn of its own: its later execs are its own
     /// business, no longer part of this spawn's exec chain.
     chain_closed: bool,
+    /// The spawn's call stack (`spawn.stack_id`), resolved in `derive`.
+    stack_id: Option<u32>,
 }
 
 /// Builds an [`Analysis`] from trace records fed one at a time.
@@ -80,6 +82,8 @@ pub struct Analyzer {
     /// Thread id → line of a Rust-fallback socketpair not yet followed by
     /// anything else in that thread.
     rust_socketpair: HashMap<i32, u64>,
+    /// Stack records and their classification (issue 10).
+    origins: crate::origin::OriginTable,
     threads: u64,
     failed_clones: u64,
     execs: stats::ExecTotals,
@@ -112,12 +116,14 @@ impl Analyzer {
                 summary: Summary::default(),
                 findings: Vec::new(),
                 thresholds,
+                origins: Default::default(),
                 revision: 0,
             },
             proc_state: Vec::new(),
             spawn_state: Vec::new(),
             by_pid: HashMap::new(),
             rust_socketpair: HashMap::new(),
+            origins: crate::origin::OriginTable::new(),
             threads: 0,
             failed_clones: 0,
             execs: stats::ExecTotals::default(),
@@ -189,9 +195,12 @@ impl Analyzer {
                 self.warn(format!("line {line}: tracer: {}{pid}", w.message));
             }
             Record::End(e) => self.end = Some((e.t, e.exit_code)),
+            // Stack records: resolved into origins by the call-site analysis (issue 10).
+            Record::Module(_) | Record::Stack(_) | Record::Symbols(_) => {
+                self.origins.add(&rec);
+            }
             Record::Header(_) => self.warn(format!("line {line}: a second header, ignored")),
-            // Stack records are resolved by the call-site analysis (issue 10).
-            Record::Module(_) | Record::Stack(_) | Record::Symbols(_) | Record::Unknown => {}
+            Record::Unknown => {}
         }
     }
 
@@ -356,8 +365,9 @@ impl Analyzer {
             t_done: None,
             line,
             from_event: ev.t_entry.is_none(),
+            origin: None,
         });
-        self.spawn_state.push(SpawnState { base, chain_closed: false });
+        self.spawn_state.push(SpawnState { base, chain_closed: false, stack_id: ev.stack_id });
         // Replay what the child did before this line arrived.
         if let Some(c) = child {
             let execs = std::mem::take(&mut self.a.processes[c].execs);
@@ -633,6 +643,8 @@ impl Analyzer {
                 }
             };
         }
+        let states = &self.spawn_state;
+        self.origins.fill(&a.header, &mut a.spawns, |i| states.get(i).and_then(|st| st.stack_id), &mut a.origins);
         for i in 0..a.processes.len() {
             if self.proc_state.get(i).is_some_and(|st| !st.named) {
                 let name = self.inherited_name(a, i);
@@ -695,6 +707,7 @@ fn placeholder() -> Analysis {
         summary: Summary::default(),
         findings: Vec::new(),
         thresholds: Thresholds::default(),
+        origins: Default::default(),
         revision: 0,
     }
 }

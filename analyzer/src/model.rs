@@ -45,18 +45,25 @@ pub enum CodePath {
     ForkExec,
     /// Fork-style spawn whose child never exec'd (multiprocessing, subshells).
     ForkNoExec,
+    /// musl's posix_spawn (CLONE_VM|CLONE_VFORK on its own stack, like
+    /// glibc's): told apart by the call stack only.
+    MuslPosixSpawn,
+    /// libuv's `uv_spawn` by fork + exec (node's child_process): by the call stack.
+    LibuvFork,
     /// Not recognised (an honest answer).
     Unknown,
 }
 
 impl CodePath {
-    pub const ALL: [CodePath; 7] = [
+    pub const ALL: [CodePath; 9] = [
         CodePath::GlibcPosixSpawn,
         CodePath::VforkSyscall,
         CodePath::CloneVforkNoStack,
         CodePath::RustStdForkFallback,
         CodePath::ForkExec,
         CodePath::ForkNoExec,
+        CodePath::MuslPosixSpawn,
+        CodePath::LibuvFork,
         CodePath::Unknown,
     ];
     /// Stable machine name (JSON, CLI flags).
@@ -68,6 +75,8 @@ impl CodePath {
             CodePath::RustStdForkFallback => "rust-std-fork-fallback",
             CodePath::ForkExec => "fork-exec",
             CodePath::ForkNoExec => "fork-no-exec",
+            CodePath::MuslPosixSpawn => "musl-posix-spawn",
+            CodePath::LibuvFork => "libuv-fork",
             CodePath::Unknown => "unknown",
         }
     }
@@ -80,6 +89,8 @@ impl CodePath {
             CodePath::RustStdForkFallback => "Rust std fork+exec fallback",
             CodePath::ForkExec => "fork + exec",
             CodePath::ForkNoExec => "fork without exec",
+            CodePath::MuslPosixSpawn => "musl posix_spawn",
+            CodePath::LibuvFork => "libuv fork + exec",
             CodePath::Unknown => "unknown",
         }
     }
@@ -175,6 +186,8 @@ pub struct Spawn {
     /// `t_start` is the ptrace event, not the syscall entry (events mode): the
     /// latencies of this spawn are lower bounds.
     pub from_event: bool,
+    /// Where in the code: index into `Analysis::origins.list` (None: no stack).
+    pub origin: Option<u32>,
 }
 
 impl Spawn {
@@ -363,6 +376,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// The thresholds the findings were computed with.
     pub thresholds: crate::Thresholds,
+    /// Where in the code the spawns came from, one origin per distinct stack.
+    pub origins: crate::origin::Origins,
     /// Changes whenever the analyzer has seen something new (a live view can
     /// skip redrawing when it did not change). 0 for a finished analysis
     /// built in one go is fine: compare revisions of the same analyzer only.

@@ -216,6 +216,7 @@ impl Selection {
             summary: a.summary.clone(),
             findings: Vec::new(),
             thresholds: a.thresholds.clone(),
+            origins: a.origins.clone(),
             revision: a.revision,
         };
         let end = a.summary.duration_ns;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, Serializer};
 use serde::Serialize as DeriveSerialize;
 use serde_json::Value;
+use spawnscope_analyzer::origin::{Origin, Origins};
 use spawnscope_analyzer::{
     group_by, Analysis, ExecAttempt, Finding, Group, GroupBy, LatencyStats, Process, Spawn, Summary, Thresholds,
 };
@@ -44,8 +45,10 @@ struct Report<'a> {
     summary: SummaryView<'a>,
     groups: BTreeMap<String, Vec<GroupView>>,
     processes: Seq<'a, Process, Nanos, ProcessView<'a>>,
-    spawns: Seq<'a, Spawn, (), SpawnView<'a>>,
-    findings: Seq<'a, Finding, Nanos, FindingView<'a>>,
+    spawns: Seq<'a, Spawn, &'a Origins, SpawnView<'a>>,
+    findings: Seq<'a, Finding, &'a Analysis, FindingView<'a>>,
+    /// Spawns by call site, and why spawns have no `origin` (issue 10).
+    call_sites: crate::callsites::CallSitesJson,
     warnings: &'a [String],
     thresholds: &'a Thresholds,
 }
@@ -83,8 +86,9 @@ impl<'a> Report<'a> {
             summary: SummaryView::from(&a.summary),
             groups,
             processes: Seq(&a.processes, end, ProcessView::new),
-            spawns: Seq(&a.spawns, (), |s, ()| SpawnView::from(s)),
-            findings: Seq(&a.findings, a.summary.recording_ns, FindingView::new),
+            spawns: Seq(&a.spawns, &a.origins, |s, o| SpawnView { origin: o.of(s), ..SpawnView::from(s) }),
+            findings: Seq(&a.findings, a, |f, a| FindingView { call_sites: crate::callsites::finding_sites(a, f), ..FindingView::new(f, a.summary.recording_ns) }),
+            call_sites: crate::callsites::json(a),
             warnings: &a.warnings,
             thresholds: &a.thresholds,
         }
@@ -352,6 +356,8 @@ struct SpawnView<'a> {
     parent_pte_kb: Option<u64>,
     parent_threads: Option<u32>,
     in_flight: u32,
+    /// Where in the code (issue 10): null when no stack was captured (`call_sites.note` says why).
+    origin: Option<&'a Origin>,
 }
 
 #[derive(DeriveSerialize)]
@@ -427,6 +433,7 @@ impl<'a> From<&'a Spawn> for SpawnView<'a> {
             parent_pte_kb: s.parent_mem.map(|m| m.pte_kb),
             parent_threads: s.parent_threads,
             in_flight: s.in_flight,
+            origin: None,
         }
     }
 }
@@ -444,6 +451,8 @@ struct FindingView<'a> {
     savings_ns: Option<Nanos>,
     /// `savings_ns` as a share of the recording.
     savings_share: Option<f64>,
+    /// The call sites of `evidence`, most spawns first (empty without stacks).
+    call_sites: Vec<crate::callsites::FindingSite>,
 }
 
 impl<'a> FindingView<'a> {
@@ -458,6 +467,7 @@ impl<'a> FindingView<'a> {
             evidence: &f.evidence,
             savings_ns: f.savings_ns,
             savings_share: f.savings_ns.map(|s| share(s, recording_ns)),
+            call_sites: Vec::new(),
         }
     }
 }

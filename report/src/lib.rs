@@ -20,6 +20,7 @@
 //! The JSON layout is documented in `docs/report.md` and versioned by its
 //! `report_version` field (additions keep the version; changes bump it).
 
+mod callsites;
 mod json;
 mod markdown;
 mod table;

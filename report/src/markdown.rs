@@ -69,6 +69,9 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
                 md_punct(&crate::text::savings_line(f, a)),
                 md(&f.advice)
             );
+            if let Some(w) = crate::callsites::finding_where(a, f) {
+                let _ = writeln!(s, "  *Where:* {}", md(&w));
+            }
         }
     }
 
@@ -80,6 +83,8 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
             t.row(vec![md_punct(&label), g.count.to_string(), style_mix(&g.styles)]);
         }
         s.push_str(&t.markdown());
+
+        crate::callsites::markdown(&mut s, a, opts.max_rows);
 
         let _ = writeln!(s, "\n### Spawn latency\n\n> {}\n", md_punct(&latency_note(a)));
         s.push_str(&escape_cells(latency_table(a)).markdown());

@@ -78,6 +78,8 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         }
         s.push_str(&t.text("  ", |h| p.dim(h)));
 
+        crate::callsites::text(&mut s, a, opts.max_rows, &|h| p.dim(h), &|t| p.bold(t));
+
         section(&mut s, &p, "Spawn latency");
         wrap_into(&mut s, &latency_note(a), "  ");
         s.push_str(&latency_table(a).text("  ", |h| p.dim(h)));
@@ -122,6 +124,9 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
             wrap_into(&mut s, &esc(&f.message), "         ");
             wrap_into(&mut s, &savings_line(f, a), "         ");
             wrap_into(&mut s, &format!("What to do: {}", esc(&f.advice)), "         ");
+            if let Some(w) = crate::callsites::finding_where(a, f) {
+                wrap_into(&mut s, &format!("Where: {}", esc(&w)), "         ");
+            }
             if !f.evidence.is_empty() {
                 let ev: Vec<String> = f.evidence.iter().take(10).map(|i| format!("#{i}")).collect();
                 let extra = if f.evidence.len() > 10 { format!(" and {} more", f.evidence.len() - 10) } else { String::new() };

@@ -98,7 +98,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
-        KeyCode::Char(c @ '1'..='5') => Action::ShowView(View::ALL[(c as u8 - b'1') as usize]),
+        KeyCode::Char(c @ '1'..='6') => Action::ShowView(View::ALL[(c as u8 - b'1') as usize]),
         KeyCode::Up | KeyCode::Char('k') => Action::Up,
         KeyCode::Down | KeyCode::Char('j') => Action::Down,
         KeyCode::PageUp => Action::PageUp,

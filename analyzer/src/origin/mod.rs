@@ -37,10 +37,16 @@
 //! ```
 
 mod rules;
+mod sites;
+mod table;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::CodePath;
+
 pub use rules::ApiKind;
+pub use sites::{call_sites, describe_sites, matches_at, sites_of, CallSite, NO_STACK};
+pub use table::{missing_reason, OriginTable, Origins};
 
 /// One logical frame of a spawn's stack, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -219,12 +225,20 @@ pub struct Origin {
 
 impl Origin {
     /// How the call site reads in a table and groups spawns: the call site's
-    /// label, `(Python code)` for interpreted callers, `(unknown)` otherwise.
+    /// label; without one `(Python code)` for interpreted callers, `(JIT
+    /// code)`, `(stack ends in ld-musl-x86_64.so.1)`, `(no frames)`.
     pub fn site_label(&self) -> String {
-        match &self.call_site {
-            Some(f) => f.label(),
-            None if self.runtime.is_interpreter() => format!("({})", self.runtime.code_noun()),
-            None => "(unknown)".to_string(),
+        if let Some(f) = &self.call_site {
+            return f.label();
+        }
+        let leading = self.stack.iter().take_while(|f| frame_runtime(f).is_some()).count();
+        if self.stack.iter().take(leading).any(|f| frame_runtime(f).is_some_and(Runtime::is_interpreter)) {
+            return format!("({})", self.runtime.code_noun());
+        }
+        match (self.stack.get(leading), self.stack.last()) {
+            (Some(f), _) if f.module == "[jit]" => "(JIT code)".to_string(),
+            (_, Some(last)) => format!("(stack ends in {})", last.module_name()),
+            (_, None) => "(no frames)".to_string(),
         }
     }
 
@@ -238,6 +252,24 @@ impl Origin {
     /// Whether the C library that made the syscall is musl.
     pub fn is_musl(&self) -> bool {
         rules::module_runtime(&self.library) == Some(Runtime::Musl)
+    }
+}
+
+/// The code path, corrected by what the stack shows: the syscall fingerprint
+/// cannot tell musl's posix_spawn from glibc's, nor libuv's fork from any
+/// other fork, and misses Rust std's fork fallback when the socketpair
+/// before it was not seen (events mode).
+pub fn refine_code_path(fingerprint: CodePath, o: &Origin) -> CodePath {
+    let end = o.call_site_index.unwrap_or(o.stack.len());
+    let leading = &o.stack[..end];
+    let has = |pred: fn(&str) -> bool| leading.iter().any(|f| pred(&f.function));
+    match fingerprint {
+        CodePath::GlibcPosixSpawn if o.is_musl() => CodePath::MuslPosixSpawn,
+        CodePath::ForkExec | CodePath::ForkNoExec | CodePath::Unknown if has(rules::is_rust_do_fork) => {
+            CodePath::RustStdForkFallback
+        }
+        CodePath::ForkExec | CodePath::ForkNoExec if has(|f| f == "uv_spawn") => CodePath::LibuvFork,
+        other => other,
     }
 }
 

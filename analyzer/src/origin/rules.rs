@@ -279,6 +279,12 @@ pub(super) fn api_of(name: &str) -> Option<Api> {
     api(Runtime::Libc, kind)
 }
 
+/// Rust std's fork fallback (`std::sys::..::Command::do_fork`).
+pub(super) fn is_rust_do_fork(name: &str) -> bool {
+    let p = rust_path(name);
+    p.starts_with("std::sys") && p.ends_with("Command::do_fork")
+}
+
 /// Frames that run interpreted code: when the leading runtime frames of a
 /// stack include one, the real call site is a line of a script, which the
 /// native stack does not show.

@@ -172,6 +172,7 @@ fn go_os_exec() {
     let t = classify(&[f("runtime.clone", app), f("runtime.newosproc", app), f("runtime.newm1", app), f("runtime.newm", app), f("runtime.startm", app), f("runtime.schedule", app)], None);
     assert_eq!((t.api.as_str(), t.api_kind), ("runtime.newm", Some(ApiKind::Thread)));
     assert_eq!(t.call_site_note.as_deref(), Some("the stack ends inside gocmd"));
+    assert_eq!(t.site_label(), "(stack ends in gocmd)");
 }
 
 #[test]
@@ -208,7 +209,8 @@ fn jit_and_embedded_interpreters() {
     // A raw clone in JIT code (no runtime frame knows it): say so.
     let o = classify(&[f("??", "[jit]"), f("??", "[jit]")], None);
     assert_eq!((o.api.as_str(), o.runtime, o.call_site.is_none()), ("??", Runtime::Unknown, true));
-    assert!(o.call_site_note.unwrap().contains("JIT"));
+    assert!(o.call_site_note.as_deref().unwrap().contains("JIT"));
+    assert_eq!(o.site_label(), "(JIT code)");
     // Python embedded in a C program: the C `main` below the interpreter is not
     // the call site, the Python code is.
     let py = "/usr/lib/libpython3.11.so.1.0";
@@ -223,6 +225,7 @@ fn jit_and_embedded_interpreters() {
     // Nothing captured.
     let o = classify(&[], Some("registers could not be read"));
     assert_eq!((o.api.as_str(), o.library.as_str(), o.call_site_note.as_deref()), ("unknown", "", Some("registers could not be read")));
+    assert_eq!(o.site_label(), "(no frames)");
 }
 
 #[test]

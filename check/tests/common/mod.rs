@@ -65,6 +65,7 @@ pub fn trace() -> Build {
             findings: vec![],
             thresholds: Thresholds::default(),
             revision: 0,
+            origins: Default::default(),
         },
     }
 }
@@ -117,6 +118,7 @@ impl Build {
             t_done: Some(1000 * index as u64 + 100_000),
             line: 2 + index as u64,
             from_event: false,
+            origin: None,
         });
         self.a.processes.push(Process {
             index: proc_index,

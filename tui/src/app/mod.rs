@@ -1,6 +1,7 @@
 //! The application state. [`App::update`] applies one [`Action`]; nothing
 //! here does I/O, so tests drive it with plain values.
 
+mod callsites;
 mod detail;
 mod live;
 mod scroll;
@@ -8,6 +9,7 @@ mod trace;
 mod tree;
 mod views;
 
+pub use callsites::{SiteSort, SitesState};
 pub use detail::{Detail, Subject};
 pub use live::{Live, LiveInfo, LiveStatus};
 pub use scroll::Scroll;
@@ -28,10 +30,12 @@ pub enum View {
     Executables,
     Tree,
     Events,
+    /// Where in the code (issue 10).
+    CallSites,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [View::Overview, View::Latency, View::Executables, View::Tree, View::Events];
+    pub const ALL: [View; 6] = [View::Overview, View::Latency, View::Executables, View::Tree, View::Events, View::CallSites];
     pub fn title(self) -> &'static str {
         match self {
             View::Overview => "Overview",
@@ -39,6 +43,7 @@ impl View {
             View::Executables => "Executables",
             View::Tree => "Tree",
             View::Events => "Events",
+            View::CallSites => "Call sites",
         }
     }
     fn index(self) -> usize {
@@ -72,6 +77,7 @@ pub struct App {
     pub exes: ExesState,
     pub tree: TreeState,
     pub events: EventsState,
+    pub sites: SitesState,
     pub detail: Option<Detail>,
     pub help: bool,
     /// The "kill or let finish?" question is open.
@@ -94,6 +100,7 @@ impl App {
             exes: ExesState::default(),
             tree: TreeState::default(),
             events: EventsState::default(),
+            sites: SitesState::default(),
             detail: None,
             help: false,
             prompt: false,
@@ -130,6 +137,7 @@ impl App {
         let page = self.page();
         self.exes.resort(&self.trace, page);
         self.tree.rebuild(&self.trace, page);
+        self.sites.rebuild(&self.trace, page);
         let groups = self.trace.groups(self.latency.grouping).len();
         self.latency.scroll.clamp(groups, page);
         self.findings.clamp(self.trace.analysis.findings.len(), page);
@@ -151,8 +159,8 @@ impl App {
             Action::LetFinish if self.prompt => self.exit = Some(Exit::LetFinish),
             Action::Back => self.back(),
             Action::Help => self.help = !self.help,
-            Action::NextView => self.show(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
-            Action::PrevView => self.show(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()]),
+            Action::NextView => self.show(self.step_view(true)),
+            Action::PrevView => self.show(self.step_view(false)),
             Action::ShowView(v) => self.show(v),
             Action::Resize(w, h) => {
                 self.size = (w, h);

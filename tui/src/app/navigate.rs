@@ -44,6 +44,14 @@ impl App {
                 self.latency.pinned = None;
                 self.latency.scroll = Default::default();
             }
+            Action::Sort if self.view == View::CallSites => {
+                self.sites.sort = self.sites.sort.next();
+                self.sites.resort(page);
+            }
+            Action::Reverse if self.view == View::CallSites => {
+                self.sites.descending = !self.sites.descending;
+                self.sites.resort(page);
+            }
             Action::Sort if self.view == View::Executables => {
                 self.exes.sort = self.exes.sort.next();
                 self.exes.resort(&self.trace, page);
@@ -79,6 +87,7 @@ impl App {
             }
             View::Executables => self.exes.scroll.move_by(delta, self.exes.order.len(), page),
             View::Tree => self.tree.scroll.move_by(delta, self.tree.rows.len(), page),
+            View::CallSites => self.sites.scroll.move_by(delta, self.sites.order.len(), page),
             View::Events => {
                 let n = self.events.len(&self.log);
                 self.events.scroll.move_by(delta, n, page)
@@ -103,6 +112,10 @@ impl App {
             View::Executables => {
                 let g = self.exes.selected(t)?;
                 Detail::new(format!("executable {}, slowest first", crate::fmt::safe(&g.key, 40)), spawns(t.slowest_first(&g.spawns)))
+            }
+            View::CallSites => {
+                let s = self.sites.selected()?;
+                Detail::new(format!("call site {}, slowest first", crate::fmt::safe(&s.label, 60)), spawns(t.slowest_first(&s.spawns)))
             }
             View::Tree => {
                 let row = self.tree.selected()?;

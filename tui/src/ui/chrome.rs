@@ -18,6 +18,10 @@ impl Widget for TabBar<'_> {
         let app = self.0;
         let mut spans = Vec::new();
         for (i, v) in View::ALL.iter().enumerate() {
+            // Call sites: a tab only for traces with stacks (issue 10).
+            if *v == View::CallSites && app.sites.sites.is_empty() && app.view != *v {
+                continue;
+            }
             let text = format!(" {} {} ", i + 1, v.title());
             let style = if *v == app.view { theme::selected().add_modifier(ratatui::style::Modifier::BOLD) } else { Style::new() };
             spans.push(Span::styled(text, style));
@@ -84,6 +88,7 @@ impl Widget for StatusBar<'_> {
                 View::Executables => &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
                 View::Tree => &[("j/k", "move"), ("h/l", "fold"), ("space", "toggle"), ("Enter", "details"), ("?", "help"), ("q", "quit")],
                 View::Events => &[("j/k", "move"), ("/", "filter"), ("Enter", "details"), ("Esc", "clear"), ("?", "help"), ("q", "quit")],
+                View::CallSites => &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
             }
         };
         let mut spans = Vec::new();

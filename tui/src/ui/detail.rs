@@ -112,6 +112,7 @@ impl Widget for DetailPane<'_> {
             Subject::Spawn(i) => {
                 if let Some(s) = a.spawns.get(i) {
                     lines.extend(spawn_lines(a, s));
+                    lines.extend(super::callsites::stack_lines(a, s));
                     if let Some(p) = s.child.and_then(|c| a.processes.get(c)) {
                         lines.extend(process_lines(p));
                     }

@@ -3,6 +3,7 @@
 //! reusable widgets of their own.
 
 mod bars;
+mod callsites;
 mod chrome;
 mod detail;
 mod events;
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Executables => frame.render_widget(executables::Executables(app), body),
         View::Tree => frame.render_widget(tree::TreeView(app), body),
         View::Events => frame.render_widget(events::EventsView(app), body),
+        View::CallSites => frame.render_widget(callsites::CallSites(app), body),
     }
     if let Some(d) = &app.detail {
         frame.render_widget(Clear, body);
