@@ -295,6 +295,9 @@ pub fn classify(frames: &[Frame], stack_note: Option<&str>) -> Origin {
         }
     }
     let api_name = match &api {
+        // Rust names as `std::process::Command::status`, not blazesym's
+        // `<std::process::Command>::status` or with a hash.
+        Some((i, a)) if a.runtime == Runtime::Rust => rules::rust_path(&frames[*i].function).into_owned(),
         Some((i, _)) => frames[*i].function.clone(),
         None => {
             // The C library's entry point: the outermost frame of the first run

@@ -94,6 +94,11 @@ pub(super) fn name_runtime(name: &str) -> Option<Runtime> {
 /// The runtime by the function's source file (DWARF): glibc's and Rust std's
 /// sources have recognisable paths even when linked statically.
 pub(super) fn file_runtime(file: &str) -> Option<Runtime> {
+    // `./misc/../sysdeps/unix/sysv/linux/x86_64/clone3.S` (blazesym),
+    // `../sysdeps/...` (gdb).
+    if file.contains("/sysdeps/") || file.starts_with("./misc/") || file.starts_with("./io/") {
+        return Some(Runtime::Glibc);
+    }
     for prefix in ["../sysdeps/", "./posix/", "./libio/", "./nptl/", "../nptl/", "./csu/", "../csu/", "./stdlib/"] {
         if file.starts_with(prefix) {
             return Some(Runtime::Glibc);
@@ -119,11 +124,13 @@ const LIBC_NAMES: &[&str] = &[
 ];
 
 /// Strips what symbolizers add to a Rust name: the `::h0123456789abcdef`
-/// hash, a leading `<` of a trait impl (`<std::process::Command as T>::f`
-/// becomes `std::process::Command as T>::f`, enough for prefix tests) and the
-/// generic arguments at the end (`spawn<fn(), ()>`).
-pub(super) fn rust_path(name: &str) -> &str {
-    let mut s = name.strip_prefix('<').unwrap_or(name);
+/// hash, the angle brackets of an impl path (`<std::process::Command>::status`
+/// as blazesym writes it becomes `std::process::Command::status`; of
+/// `<Box<F> as FnOnce<A>>::call_once` the self type is kept:
+/// `Box<F>::call_once`) and the generic arguments at the end
+/// (`spawn<fn(), ()>`, `catch_unwind::<i32>`).
+pub(super) fn rust_path(name: &str) -> std::borrow::Cow<'_, str> {
+    let mut s = name;
     if let Some(i) = s.rfind("::h") {
         let hash = &s[i + 3..];
         if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -132,10 +139,44 @@ pub(super) fn rust_path(name: &str) -> &str {
     }
     if s.ends_with('>') {
         if let Some(i) = generic_start(s) {
-            s = &s[..i];
+            s = s[..i].trim_end_matches("::");
         }
     }
-    s
+    let Some(inner) = s.strip_prefix('<') else { return std::borrow::Cow::Borrowed(s) };
+    // The `>` that closes the leading `<`.
+    let mut depth = 1i32;
+    let mut close = None;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(j) = close else { return std::borrow::Cow::Borrowed(inner) };
+    let (qualified, rest) = (&inner[..j], &inner[j + 1..]);
+    let self_type = top_level_as(qualified).map_or(qualified, |k| &qualified[..k]);
+    std::borrow::Cow::Owned(format!("{self_type}{rest}"))
+}
+
+/// Position of ` as ` outside any angle brackets.
+fn top_level_as(s: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ' ' if depth == 0 && s[i..].starts_with(" as ") => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Index of the `<` that opens the trailing generic argument list.
@@ -305,7 +346,13 @@ mod tests {
         assert_eq!(c_name("system@@GLIBC_2.2.5"), "system");
         assert_eq!(rust_path("std::process::Command::status::h0123456789abcdef"), "std::process::Command::status");
         assert_eq!(rust_path("std::thread::functions::spawn<fn(), ()>"), "std::thread::functions::spawn");
-        assert_eq!(rust_path("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"), "alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once");
+        assert_eq!(rust_path("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"), "alloc::boxed::Box<F,A>::call_once");
+        // As blazesym demangles them (from a real recording).
+        assert_eq!(rust_path("<std::process::Command>::status"), "std::process::Command::status");
+        assert_eq!(rust_path("<std::sys::process::unix::common::Command>::posix_spawn"), "std::sys::process::unix::common::Command::posix_spawn");
+        assert_eq!(rust_path("std::panicking::catch_unwind::<i32, &dyn core::ops::function::Fn<(), Output = i32>>"), "std::panicking::catch_unwind");
+        assert_eq!(rust_path("<&dyn core::ops::function::Fn<(), Output = i32> + core::marker::Sync as core::ops::function::FnOnce<()>>::call_once"), "&dyn core::ops::function::Fn<(), Output = i32> + core::marker::Sync::call_once");
+        assert_eq!(rust_path("<myapp::Job as core::ops::Drop>::drop"), "myapp::Job::drop");
         assert_eq!(rust_path("myapp::run"), "myapp::run");
     }
 

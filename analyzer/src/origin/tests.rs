@@ -89,7 +89,7 @@ fn rust_std() {
     assert!(o.leading_has("do_fork"));
     assert!(o.leading_has("fork"));
     check("rs_thread", "std::process::Command::status", "rust", "libc.so.6", Some("rs_spawn::run_status (rs_spawn.rs:5)"));
-    let o = check("rs_thread_create", "std::thread::functions::spawn<fn(), ()>", "rust", "libc.so.6", Some("rs_spawn::main (rs_spawn.rs:24)"));
+    let o = check("rs_thread_create", "std::thread::functions::spawn", "rust", "libc.so.6", Some("rs_spawn::main (rs_spawn.rs:24)"));
     assert_eq!(o.api_kind, Some(ApiKind::Thread));
 }
 
