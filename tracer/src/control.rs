@@ -150,9 +150,11 @@ impl Control {
     }
 
     /// The user interrupted (Ctrl-C) after the target itself had exited:
-    /// the recording detaches from whatever it left running (a daemon)
-    /// instead of waiting for it. (An interrupt while the target still runs
-    /// is the target's business: it got the same Ctrl-C.)
+    /// the recording stops following whatever it left running (a daemon):
+    /// detached if it runs without the seccomp filter, else ended (see
+    /// "Detach and the seccomp filter" above) instead of being waited for.
+    /// (An interrupt while the target still runs is the target's business:
+    /// it got the same Ctrl-C.)
     pub fn interrupt(&self) {
         self.inner.interrupted.store(true, Ordering::SeqCst);
     }

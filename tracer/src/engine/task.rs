@@ -65,14 +65,21 @@ impl StopOrder {
     /// Decided once at start-up: the variable [`STOP_ORDER_VAR`] if set,
     /// else the running kernel's release. Err names a bad variable value.
     pub fn detect() -> Result<StopOrder, String> {
-        match std::env::var(STOP_ORDER_VAR).ok().as_deref() {
-            Some("before-entry") => Ok(StopOrder::SeccompBeforeEntry),
-            Some("replaces-entry") => Ok(StopOrder::SeccompReplacesEntry),
-            Some(other) => Err(format!("{STOP_ORDER_VAR}={other}: expected before-entry or replaces-entry")),
-            None => {
+        match std::env::var(STOP_ORDER_VAR) {
+            Ok(v) => StopOrder::from_var(&v),
+            Err(_) => {
                 let release = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned());
                 Ok(release.map(|r| StopOrder::for_release(&r)).unwrap_or(StopOrder::SeccompReplacesEntry))
             }
+        }
+    }
+
+    /// The value of [`STOP_ORDER_VAR`].
+    pub fn from_var(v: &str) -> Result<StopOrder, String> {
+        match v {
+            "before-entry" => Ok(StopOrder::SeccompBeforeEntry),
+            "replaces-entry" => Ok(StopOrder::SeccompReplacesEntry),
+            other => Err(format!("{STOP_ORDER_VAR}={other:?}: expected before-entry or replaces-entry")),
         }
     }
 }
@@ -290,6 +297,10 @@ mod tests {
         assert_eq!(StopOrder::for_release("4.8.0"), StopOrder::SeccompReplacesEntry);
         assert_eq!(StopOrder::for_release("6.18.0-1-amd64"), StopOrder::SeccompReplacesEntry);
         assert_eq!(StopOrder::for_release("10.1"), StopOrder::SeccompReplacesEntry);
+        assert_eq!(StopOrder::from_var("before-entry"), Ok(StopOrder::SeccompBeforeEntry));
+        assert_eq!(StopOrder::from_var("replaces-entry"), Ok(StopOrder::SeccompReplacesEntry));
+        let e = StopOrder::from_var("old").unwrap_err();
+        assert!(e.contains("SPAWNSCOPE_SECCOMP_STOP_ORDER=\"old\""), "{e}");
     }
 
     #[test]
