@@ -160,3 +160,21 @@ fn no_stacks_says_why() {
     assert!(a.origins.missing.as_deref().unwrap().contains("events mode"));
     assert_eq!(a.spawns[0].origin, None);
 }
+
+#[test]
+fn traces_compare_per_call_site() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks");
+    let a = analyze_path(dir.join("mixed.jsonl"), &Thresholds::default()).unwrap();
+    let b = analyze_path(dir.join("fallback.jsonl"), &Thresholds::default()).unwrap();
+    let d = spawnscope_analyzer::origin::compare_sites(&a, &b);
+    let jobs = d.iter().find(|x| x.label == "myapp::jobs::run (src/jobs.rs:42)").unwrap();
+    assert!(jobs.changed());
+    assert_eq!(
+        jobs.describe(),
+        "myapp::jobs::run (src/jobs.rs:42): 3 glibc posix_spawn on A, 3 Rust std fork+exec fallback on B"
+    );
+    let sandbox = d.iter().find(|x| x.label.starts_with("myapp::sandbox::spawn_restricted")).unwrap();
+    assert!(!sandbox.changed(), "same count, path and style on both: {sandbox:?}");
+    let musl = d.iter().find(|x| x.label.contains("ld-musl")).unwrap();
+    assert_eq!(musl.describe(), "(stack ends in ld-musl-x86_64.so.1): 1 musl posix_spawn on A, none on B");
+}

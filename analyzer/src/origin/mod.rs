@@ -36,6 +36,7 @@
 //! assert_eq!(o.call_site.unwrap().function, "myapp::jobs::run");
 //! ```
 
+mod compare;
 mod rules;
 mod sites;
 mod table;
@@ -44,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::CodePath;
 
+pub use compare::{compare_sites, SiteDiff, SiteSide};
 pub use rules::ApiKind;
 pub use sites::{call_sites, describe_sites, matches_at, sites_of, CallSite, NO_STACK};
 pub use table::{missing_reason, OriginTable, Origins};
