@@ -178,3 +178,31 @@ fn traces_compare_per_call_site() {
     let musl = d.iter().find(|x| x.label.contains("ld-musl")).unwrap();
     assert_eq!(musl.describe(), "(stack ends in ld-musl-x86_64.so.1): 1 musl posix_spawn on A, none on B");
 }
+
+#[test]
+fn advice_speaks_the_runtime_of_the_stack() {
+    // Fork-style spawns from a 600 MiB node process, through libuv's fork.
+    let mut l = vec![HEADER.to_string()];
+    l.push(r#"{"kind":"module","id":1,"path":"/usr/lib/x86_64-linux-gnu/libc.so.6"}"#.to_string());
+    l.push(r#"{"kind":"module","id":4,"path":"/usr/bin/node"}"#.to_string());
+    l.push(r#"{"kind":"stack","id":4,"frames":[[1,11],[4,60],[4,70]],"end":"unmapped"}"#.to_string());
+    let mut t = 1_000_000;
+    for child in 101..104 {
+        l.push(exec(child, t + 5_000));
+        let s = spawn(100, child, t, false, Some(4)).replace(r#""stack_id""#, r#""parent_mem":{"rss_kb":614400,"pte_kb":1200},"stack_id""#);
+        l.push(s);
+        t += 100_000;
+    }
+    l.push(r#"{"kind":"symbols","module":1,"offset":11,"frames":[{"function":"__libc_fork"}]}"#.to_string());
+    l.push(r#"{"kind":"symbols","module":4,"offset":60,"frames":[{"function":"uv_spawn"}]}"#.to_string());
+    l.push(r#"{"kind":"end","t":9000000,"exit_code":0}"#.to_string());
+    let a = analyze(&l);
+    let f = a.findings.iter().find(|f| f.id == "SS001").expect("fork from a large parent");
+    assert!(f.advice.contains("child_process"), "{}", f.advice);
+    assert_eq!(a.spawns[0].code_path, CodePath::LibuvFork);
+    // The Rust trace's SS001 says nothing of node.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks");
+    let rust = analyze_path(dir.join("mixed.jsonl"), &Thresholds::default()).unwrap();
+    let f = rust.findings.iter().find(|f| f.id == "SS001").unwrap();
+    assert!(!f.advice.contains("child_process") && f.advice.contains("Rust"), "{}", f.advice);
+}

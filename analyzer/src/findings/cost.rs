@@ -93,6 +93,9 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
     if paths.iter().any(|p| matches!(p, CodePath::ForkExec | CodePath::Unknown)) {
         advice.push("Spawn vfork-style instead: posix_spawn(3) (glibc >= 2.24 uses CLONE_VM|CLONE_VFORK), or fork a small helper process early, while the parent is small, and spawn from it.".to_string());
     }
+    if let Some(x) = crate::origin::advice::fork_style(crate::origin::advice::runtime_of(a, ev.iter().copied())) {
+        advice.push(x.to_string());
+    }
     if paths.contains(&CodePath::ForkNoExec) {
         advice.push("For worker processes that never exec, fork them before the parent grows, or use a spawn/forkserver start method.".to_string());
     }
@@ -297,7 +300,9 @@ pub fn serial_spawns(a: &Analysis) -> Option<Finding> {
         fmt_ns(busy),
         share.min(1.0) * 100.0
     );
-    let advice = "Spawn from several threads if the work allows (e.g. tokio::task::spawn_blocking or a small thread pool): the kernel work of a spawn runs on the calling thread. Reference: 20,000 Rust Command spawns on a 128-core cluster node took 43 s from one thread and 16.7 s from 4 threads.".to_string();
+    // In the runtime's terms when the stacks say which (issue 10).
+    let how = crate::origin::advice::concurrent_spawning(crate::origin::advice::runtime_of(a, sorted.iter().copied()));
+    let advice = format!("Spawn from several threads if the work allows ({how}): the kernel work of a spawn runs on the calling thread. Reference: 20,000 Rust Command spawns on a 128-core cluster node took 43 s from one thread and 16.7 s from 4 threads.");
     let mut f = finding("SS005", Severity::Warning, message, advice);
     f.numbers = BTreeMap::from([
         ("spawns".to_string(), n as f64),

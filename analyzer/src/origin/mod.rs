@@ -36,6 +36,7 @@
 //! assert_eq!(o.call_site.unwrap().function, "myapp::jobs::run");
 //! ```
 
+pub mod advice;
 mod compare;
 mod rules;
 mod sites;
