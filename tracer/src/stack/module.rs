@@ -118,10 +118,10 @@ impl ModuleFile {
         };
         let loads = obj
             .segments()
-            .filter_map(|seg| {
+            .map(|seg| {
                 let (offset, filesz) = seg.file_range();
                 let exec = matches!(seg.flags(), SegmentFlags::Elf { p_flags } if p_flags & object::elf::PF_X != 0);
-                Some(Load { offset, vaddr: seg.address(), filesz, exec })
+                Load { offset, vaddr: seg.address(), filesz, exec }
             })
             .collect();
         let build_id = obj.build_id().ok().flatten().map(hex);

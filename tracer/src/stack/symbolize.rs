@@ -52,6 +52,7 @@ impl Symbolizer {
         let thread = std::thread::Builder::new()
             .name("spawnscope-symbolize".into())
             .spawn(move || {
+                block_signals();
                 // Rc inside: built on this thread.
                 let blaze = Blaze::builder().enable_inlined_fns(true).enable_code_info(true).enable_demangling(true).build();
                 for job in rx {
@@ -109,6 +110,17 @@ impl Symbolizer {
         self.stats.jobs += 1;
         self.stats.first_job.get_or_insert(took);
         self.stats.total += took;
+    }
+}
+
+/// Signals meant for the tracer (Ctrl-C, the wake-up signal of `Control`)
+/// must reach the thread that waits for tracees, never this one.
+fn block_signals() {
+    // SAFETY: sigset operations on a local set; affects this thread only.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 
