@@ -176,3 +176,51 @@ pub(crate) fn markdown(s: &mut String, a: &Analysis, max_rows: usize) {
         }
     }
 }
+
+/// `export chrome`: a spawn's call site and stack for the slice's args (the
+/// Perfetto / chrome://tracing details pane shows them as they are). Null
+/// without a stack.
+pub(crate) fn chrome_origin(a: &Analysis, s: &spawnscope_analyzer::Spawn) -> serde_json::Value {
+    let Some(o) = a.origins.of(s) else { return serde_json::Value::Null };
+    let stack: Vec<String> = o
+        .stack
+        .iter()
+        .map(|f| {
+            let loc = f.location().map(|l| format!(" ({l})")).unwrap_or_default();
+            let inl = if f.inlined { " [inlined]" } else { "" };
+            format!("{}{loc} in {}{inl}", f.function, f.module_name())
+        })
+        .collect();
+    serde_json::json!({
+        "call_site": o.site_label(),
+        "call_site_note": o.call_site_note,
+        "api": o.api,
+        "runtime": o.runtime.as_str(),
+        "library": o.library,
+        "stack": stack,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mixed() -> Analysis {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks/mixed.jsonl");
+        spawnscope_analyzer::analyze_path(p, &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn chrome_args_carry_call_site_and_stack() {
+        let a = mixed();
+        let v = chrome_origin(&a, &a.spawns[0]);
+        assert_eq!(v["call_site"], "myapp::jobs::run (src/jobs.rs:42)");
+        assert_eq!(v["api"], "std::process::Command::status");
+        let stack: Vec<&str> = v["stack"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+        assert_eq!(stack[0], "clone3 (linux/x86_64/clone3.S:62) in libc.so.6");
+        assert!(stack.contains(&"myapp::jobs::run (src/jobs.rs:42) in myapp"), "{stack:?}");
+        assert!(stack.iter().any(|f| f.ends_with("[inlined]")));
+        // No stack: null.
+        assert!(chrome_origin(&a, &a.spawns[6]).is_null());
+    }
+}
