@@ -180,6 +180,7 @@ pub(crate) fn markdown(s: &mut String, a: &Analysis, max_rows: usize) {
 /// `export chrome`: a spawn's call site and stack for the slice's args (the
 /// Perfetto / chrome://tracing details pane shows them as they are). Null
 /// without a stack.
+#[allow(dead_code)] // called by export::chrome, which lands with the interop split
 pub(crate) fn chrome_origin(a: &Analysis, s: &spawnscope_analyzer::Spawn) -> serde_json::Value {
     let Some(o) = a.origins.of(s) else { return serde_json::Value::Null };
     let stack: Vec<String> = o
