@@ -32,7 +32,10 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
     for pr in policy.rules() {
         let origin = pr.origin.clone();
         let r = match &pr.rule {
-            Rule::DenyStyle(style) => deny_style(analysis, *style, origin),
+            Rule::DenyStyle(style) => {
+                let at = policy.at.as_deref();
+                crate::scope::scoped_result(deny_style(&crate::scope::spawns_at(analysis, at), *style, origin), at)
+            }
             Rule::MaxSpawns { exe, limit } => max_spawns(analysis, exe.as_deref(), *limit, origin),
             Rule::MinSpawns { exe, limit } => min_spawns(analysis, exe.as_deref(), *limit, origin),
             Rule::MaxFailedExecAttempts(limit) => max_failed_exec_attempts(analysis, *limit, origin),
@@ -43,7 +46,10 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
                 required_done = true;
                 require_code_path(analysis, &required)
             }
-            Rule::DenyCodePath(c) => deny_code_path(analysis, *c, origin),
+            Rule::DenyCodePath(c) => {
+                let at = policy.at.as_deref();
+                crate::scope::scoped_result(deny_code_path(&crate::scope::spawns_at(analysis, at), *c, origin), at)
+            }
             Rule::MaxSpawnP99(limit) => max_spawn_p99(analysis, *limit, policy.strict_timing, origin),
         };
         results.push(r);
@@ -175,7 +181,7 @@ fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
         .spawns
         .iter()
         .filter(|s| s.style == style)
-        .map(|s| spawn_offender(s, style_detail(s)))
+        .map(|s| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s))))
         .collect();
     let n = bad.len() as u64;
     let mut r = result(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
@@ -417,7 +423,7 @@ fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResul
 
 fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
     let bad: Vec<Offender> =
-        a.spawns.iter().filter(|s| s.code_path == c).map(|s| spawn_offender(s, style_detail(s))).collect();
+        a.spawns.iter().filter(|s| s.code_path == c).map(|s| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s)))).collect();
     let n = bad.len() as u64;
     let what = format!("via {}", c.as_str());
     result(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)

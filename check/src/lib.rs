@@ -36,6 +36,7 @@ pub mod output;
 mod policy;
 mod policy_file;
 mod report;
+mod scope;
 mod run;
 #[cfg(target_os = "linux")]
 pub mod testing;

@@ -164,6 +164,9 @@ pub struct Policy {
     /// the analyzer's defaults). They decide when a finding fires, and so
     /// what deny-finding sees.
     pub thresholds: Option<Thresholds>,
+    /// Scope the spawn rules (deny-style, deny-code-path) to code: only spawns
+    /// whose call site or a caller matches (`--at 'myapp::'`, issue 10).
+    pub at: Option<String>,
 }
 
 impl Policy {
@@ -230,6 +233,7 @@ impl Policy {
         self.allow_command_failure |= over.allow_command_failure;
         self.file = over.file.or(self.file);
         self.thresholds = over.thresholds.or(self.thresholds);
+        self.at = over.at.or(self.at);
         self
     }
 

@@ -55,6 +55,8 @@ struct RawCheck {
     strict_timing: Option<bool>,
     allow_command_failure: Option<bool>,
     exe: Option<BTreeMap<Spanned<String>, RawExe>>,
+    /// Scope the spawn rules to code (issue 10).
+    at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +88,7 @@ impl Policy {
         p.file = Some(path.to_path_buf());
         p.thresholds = raw.thresholds;
         let Some(c) = raw.check else { return Ok(p) };
+        p.at = c.at.clone();
         let origin = |span: &Range<usize>| Origin::File { path: path.to_path_buf(), line: line_col(text, span.start).0 };
         let add = |p: &mut Policy, rule: Rule, span: &Range<usize>| p.add(rule, origin(span));
 

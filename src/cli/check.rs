@@ -36,6 +36,11 @@ pub struct Args {
     /// Fail if any spawn has this style: fork, vfork or vm (repeatable).
     #[arg(long, value_name = "STYLE", value_parser = parse_style, help_heading = "Rules")]
     deny_style: Vec<SpawnStyle>,
+    /// Apply --deny-style and --deny-code-path only to spawns made by code
+    /// matching PATTERN: a substring of the call site's function or file:line,
+    /// or of a caller (needs a trace with stacks), e.g. --at 'myapp::'.
+    #[arg(long, value_name = "PATTERN", help_heading = "Rules")]
+    at: Option<String>,
     /// Fail if there are more than N spawns.
     #[arg(long, value_name = "N", help_heading = "Rules")]
     max_spawns: Option<u64>,
@@ -106,6 +111,7 @@ impl Args {
     fn flag_policy(&self) -> anyhow::Result<Policy> {
         let mut p = Policy::new();
         let flag = |f: &str| Origin::Flag { flag: format!("--{f}") };
+        p.at = self.at.clone();
         for s in &self.deny_style {
             p.add(Rule::DenyStyle(*s), flag("deny-style"));
         }
