@@ -67,6 +67,8 @@
 mod arch;
 mod control;
 mod engine;
+/// Which rustc built an executable (for the analyzer's SS002 rules); not wired into recording yet.
+pub mod exe_info;
 mod guard;
 mod host;
 mod launch;
