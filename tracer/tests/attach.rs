@@ -233,3 +233,43 @@ fn requests_from_another_thread_reach_an_idle_recording() {
         }
     }
 }
+
+/// Requests a detach a little after the recording started.
+struct DetachSoon(Control);
+
+impl Observer for DetachSoon {
+    fn started(&mut self, _pid: i32) {
+        let c = self.0.clone();
+        // How long to stay attached, not an ordering: any value works.
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            c.request_detach();
+        });
+    }
+    fn record(&mut self, _r: Record) -> Result<(), ObserverError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn attach_and_detach_never_drop_a_signal() {
+    // The target raises SIGUSR1 at itself without pause and exits 1 if one
+    // is lost. Its first stop after the attach is usually a
+    // signal-delivery-stop, not the PTRACE_EVENT_STOP of the interrupt: it
+    // must be resumed with its signal; so must the stop it is detached in.
+    need!("gcc");
+    let mut target = Target(Command::new(fixture("raise_loop")).spawn().unwrap());
+    for round in 0..20 {
+        let mode = if round % 2 == 0 { ModeRequest::Events } else { ModeRequest::Syscall };
+        let control = Control::new();
+        let mut o = RecordOptions::attach(target.0.id() as i32).mode(mode);
+        o.control = Some(control.clone());
+        let (outcome, _) = record_watched(&o, DetachSoon(control));
+        let outcome = outcome.expect("attach");
+        assert_eq!(outcome.exit_code, None, "round {round} ({mode:?}): the target exited: a signal was lost");
+        assert!(outcome.detached >= 1, "round {round}");
+        let (_, tracer) = settled(target.0.id());
+        assert_eq!(tracer, 0, "round {round}");
+        assert!(target.0.try_wait().unwrap().is_none(), "round {round} ({mode:?}): a signal was lost");
+    }
+}
