@@ -284,6 +284,12 @@ fn cargo_build_states_the_spawn_share_and_weighs_findings() {
     assert!(n >= 1 && n < s["spawns"].as_u64().unwrap() as usize, "{n}");
     assert!(part["spawns"].as_array().unwrap().iter().all(|x| x["exec"]["path"].as_str().unwrap().contains("rustc")));
     assert!(part["selection"].as_str().unwrap().contains("rustc"));
+    // view takes the same selection (without a terminal it prints the report).
+    let mut view = spawnscope();
+    view.arg("view").arg(&trace).args(["--exe", "rustc"]);
+    let (code, text, err) = run(view);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(text.contains("Selection  programs matching \"rustc\""), "{text}");
     let mut bad = spawnscope();
     bad.arg("report").arg(&trace).args(["--since", "2", "--until", "1"]);
     let (code, _, err) = run(bad);

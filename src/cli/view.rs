@@ -76,7 +76,14 @@ pub fn view(a: ViewArgs) -> anyhow::Result<i32> {
     let sel = a.select.selection()?;
     if !std::io::stdout().is_terminal() {
         let analysis = sel.apply(&analyze_path(&a.trace, &Thresholds::default())?);
-        print_report(&analysis, &a.trace)?;
+        let opts = spawnscope_report::Options {
+            source: Some(display(&a.trace)),
+            selection: (!sel.is_empty()).then(|| sel.describe()),
+            ..Default::default()
+        };
+        let mut out = std::io::stdout().lock();
+        spawnscope_report::write(&mut out, &analysis, spawnscope_report::Format::Text, &opts)?;
+        out.flush()?;
         if let Some(c) = &a.compare {
             println!("(--compare {}: overlaid in the terminal UI; compare as text with `spawnscope diff`)", display(c));
         }

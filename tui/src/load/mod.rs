@@ -146,4 +146,23 @@ mod tests {
         assert!(e.contains("missing.jsonl"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_selection_cuts_the_analysis_and_the_events() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample.jsonl");
+        let all = load_trace(&path).unwrap();
+        let rows = all.events.len();
+        let sel = spawnscope_analyzer::Selection { pid: Some(130), ..Default::default() };
+        let part = load_trace(&path).unwrap().select(&sel);
+        // pid 130's own spawn (by its parent) is kept, nothing else.
+        assert_eq!(part.analysis.spawns.len(), 1);
+        assert_eq!(part.analysis.spawns[0].child_pid, 130);
+        assert!(part.events.len() < rows);
+        let pids: std::collections::HashSet<i32> = part.analysis.processes.iter().map(|p| p.pid).collect();
+        assert!(part.events.rows.iter().all(|r| pids.contains(&r.pid) || r.child.is_some_and(|c| pids.contains(&c))));
+        assert!(part.events.rows.iter().any(|r| r.pid == 130 && r.kind == "exec"));
+        // An empty selection changes nothing.
+        let same = load_trace(&path).unwrap().select(&spawnscope_analyzer::Selection::default());
+        assert_eq!(same.events.len(), rows);
+    }
 }
