@@ -461,13 +461,21 @@ impl<'a> Engine<'a> {
 
     /// A task ended (reaped by waitpid).
     fn on_exit(&mut self, tid: Tid, code: Option<i32>, signal: Option<i32>, core_dumped: bool) {
-        let t = self.now();
+        let now = self.now();
         let task = self.tasks.remove(&tid);
-        if let Some(Task { pid: None, .. }) = task {
-            // Its first stop beat its parent's clone event and it is gone
+        if let Some(t) = task.as_ref().filter(|t| !t.claimed) {
+            // Its first stop beat its creator's clone event and it is gone
             // before that event: hold the exit until the event says whether
-            // it was a thread and of which process (issue 11).
-            let exit = ExitEvent { pid: tid, tid, code, signal, core_dumped, thread: false, t };
+            // it was a thread and of which process (issue 11). It was never
+            // counted as alive.
+            let (pid, thread) = (t.pid.unwrap_or(tid), t.pid.is_some_and(|p| p != tid));
+            if !thread {
+                self.forget_stacks(pid);
+            }
+            if let Some(t) = task {
+                self.flush_pending(tid, t);
+            }
+            let exit = ExitEvent { pid, tid, code, signal, core_dumped, thread, t: now };
             self.unclaimed_exits.insert(tid, exit);
             return;
         }
@@ -492,7 +500,7 @@ impl<'a> Engine<'a> {
                 c.clear_interrupt();
             }
         }
-        let exit = ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t };
+        let exit = ExitEvent { pid, tid, code, signal, core_dumped, thread: tid != pid, t: now };
         if self.unreported.contains(&tid) {
             // Its spawn record comes at the parent's syscall exit: after it.
             self.claimed_exits.insert(tid, exit);

@@ -217,6 +217,7 @@ impl Engine<'_> {
     /// it is a thread. A task that already ended (its first stop and its exit
     /// both beat this event) is not alive: it is neither counted nor
     /// re-inserted; its held exit is attributed and written after the spawn.
+    /// This and `Engine::on_exit` are the one place of that trap.
     fn claim_child(&mut self, child: Tid, child_pid: i32, thread: bool) {
         if let Some(mut exit) = self.unclaimed_exits.remove(&child) {
             exit.pid = child_pid;
@@ -226,6 +227,7 @@ impl Engine<'_> {
         }
         let task = self.tasks.entry(child).or_default();
         task.pid = Some(child_pid);
+        task.claimed = true;
         *self.threads.entry(child_pid).or_default() += 1;
         self.unreported.insert(child);
     }
@@ -282,7 +284,7 @@ impl Engine<'_> {
             }
             other => {
                 if let Some(o) = other {
-                    self.flush_pending(tid, Task { pid: Some(tid), phase: Phase::InSyscall(Some(o)) });
+                    self.flush_pending(tid, Task { pid: Some(tid), claimed: true, phase: Phase::InSyscall(Some(o)) });
                 }
                 self.exec_from_proc(tid, former, t)
             }

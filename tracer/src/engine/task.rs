@@ -132,15 +132,19 @@ pub(crate) enum Phase {
 #[derive(Debug, Default)]
 pub(crate) struct Task {
     /// Thread group id; None for a new task that stopped before its
-    /// parent's clone event told us what it is.
+    /// parent's clone event told us what it is (until /proc is asked).
     pub pid: Option<i32>,
+    /// Its creation is known: traced from the start, or named by its
+    /// creator's clone event. A task that first stopped before that event
+    /// is not, until the event comes.
+    pub claimed: bool,
     pub phase: Phase,
 }
 
 impl Task {
     /// A task whose process is known.
     pub fn of(pid: i32) -> Task {
-        Task { pid: Some(pid), phase: Phase::Born }
+        Task { pid: Some(pid), claimed: true, phase: Phase::Born }
     }
 
     /// How to resume this task from any stop, in `mode`.
