@@ -142,11 +142,11 @@ fn code_paths() {
 
 #[test]
 fn p99_is_advisory_unless_strict() {
-    expect(&["--max-spawn-p99", "5ms", &trace("good")], 0, "PASS  max-spawn-p99: 270us p99 spawn latency over 4 spawns (at most 5ms)");
-    let r = expect(&["--max-spawn-p99", "5ms", &trace("bad")], 0, "WARN  max-spawn-p99: 21ms p99 spawn latency over 5 spawns (at most 5ms)");
+    expect(&["--max-spawn-p99", "5ms", &trace("good")], 0, "PASS  max-spawn-p99: 270 µs p99 spawn latency over 4 spawns (at most 5.0 ms)");
+    let r = expect(&["--max-spawn-p99", "5ms", &trace("bad")], 0, "WARN  max-spawn-p99: 21 ms p99 spawn latency over 5 spawns (at most 5.0 ms)");
     assert!(r.stdout.contains("advisory: latencies are measured under tracing"), "{}", r.stdout);
     assert!(r.stdout.ends_with("PASS: 1 of 2 rules holds, 1 warning\n"), "{}", r.stdout);
-    expect(&["--max-spawn-p99", "5ms", "--strict-timing", &trace("bad")], 1, "FAIL  max-spawn-p99: 21ms");
+    expect(&["--max-spawn-p99", "5ms", "--strict-timing", &trace("bad")], 1, "FAIL  max-spawn-p99: 21 ms");
 }
 
 #[test]
@@ -347,7 +347,7 @@ fn github_annotations_point_at_the_policy_file() {
     );
     let r = run(&["--max-spawn-p99", "5ms", "--format", "github", &trace("bad")]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("::warning title=spawnscope check%3A max-spawn-p99::21ms p99"), "{}", r.stdout);
+    assert!(r.stdout.contains("::warning title=spawnscope check%3A max-spawn-p99::21 ms p99"), "{}", r.stdout);
     let r = run(&["--format", "github", &trace("truncated")]);
     assert!(r.stdout.contains("::warning title=spawnscope check::trace is incomplete"), "{}", r.stdout);
 }

@@ -275,7 +275,7 @@ fn export_chrome_and_csv() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(header, spawnscope_interop::export::csv::COLUMNS);
+    assert_eq!(header, spawnscope_report::export::csv::COLUMNS);
     assert_eq!(lines.count(), a.spawns.len());
     assert!(text.contains(",rust-std-fork-fallback,true,"), "{text}");
 }

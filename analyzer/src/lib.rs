@@ -23,6 +23,7 @@
 
 mod analyze;
 pub mod classify;
+pub mod diff;
 mod findings;
 mod lifetimes;
 pub mod many;

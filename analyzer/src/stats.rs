@@ -21,7 +21,7 @@ impl LatencyStats {
         }
         values.sort_unstable();
         let n = values.len();
-        let rank = |p: f64| values[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let rank = |pct: u32| spawnscope_units::percentile(values, pct).unwrap_or(0);
         let mut buckets = Vec::new();
         for &v in values.iter() {
             let b = bucket_of(v);
@@ -34,9 +34,9 @@ impl LatencyStats {
         LatencyStats {
             count: n as u64,
             min: values[0],
-            p50: rank(0.50),
-            p90: rank(0.90),
-            p99: rank(0.99),
+            p50: rank(50),
+            p90: rank(90),
+            p99: rank(99),
             max: values[n - 1],
             mean: (sum / n as u128) as Nanos,
             buckets,

@@ -12,21 +12,23 @@ pub enum Error {
     #[error("{}:{line}:{column}: {message}", path.display())]
     Policy { path: PathBuf, line: usize, column: usize, message: String },
     /// A policy file could not be read.
-    #[error("{}: cannot read policy file: {cause}", path.display())]
-    PolicyRead { path: PathBuf, cause: std::io::Error },
+    #[error("{}: cannot read policy file: {source}", path.display())]
+    PolicyRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A rule given on the command line or through the API has a bad value;
     /// `rule` names the flag (e.g. `--max-spawn-p99`).
     #[error("{rule}: {message}")]
     Rule { rule: String, message: String },
     /// The trace could not be read or analysed (the cause names the path).
-    #[error("{cause}")]
-    Trace { path: PathBuf, cause: Box<dyn std::error::Error + Send + Sync> },
-    /// Recording the command failed (not: the command failed; that is a result).
-    #[error("recording {command:?} failed: {cause}")]
-    Record { command: String, cause: Box<dyn std::error::Error + Send + Sync> },
-    /// Creating a temporary trace file failed.
-    #[error("{what}: {cause}")]
-    Io { what: String, cause: std::io::Error },
+    #[error("{source}")]
+    Trace {
+        path: PathBuf,
+        #[source]
+        source: spawnscope_analyzer::AnalyzeError,
+    },
 }
 
 impl Error {

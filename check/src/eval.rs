@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use spawnscope_analyzer::{Analysis, CodePath, Finding, Process, Spawn, SpawnStyle};
+use spawnscope_format::names::errno_label;
 use spawnscope_format::{escape, TracerMode};
+use spawnscope_units::{duration as format_duration, percentile};
 
 use crate::policy::{Origin, Policy, Rule};
 use crate::report::{
     format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS,
 };
-use crate::units::format_duration;
 
 /// Checks `analysis` against every rule of `policy`.
 ///
@@ -281,24 +282,6 @@ fn process_offender(a: &Analysis, p: &Process, detail: String) -> Offender {
     }
 }
 
-/// `ENOENT` for 2, else the number.
-pub fn errno_name(e: i32) -> String {
-    let name = match e {
-        1 => "EPERM",
-        2 => "ENOENT",
-        7 => "E2BIG",
-        8 => "ENOEXEC",
-        13 => "EACCES",
-        20 => "ENOTDIR",
-        21 => "EISDIR",
-        26 => "ETXTBSY",
-        36 => "ENAMETOOLONG",
-        40 => "ELOOP",
-        _ => return format!("errno {e}"),
-    };
-    name.into()
-}
-
 fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
     let mut total = 0u64;
     let mut bad: Vec<(usize, Offender)> = Vec::new();
@@ -309,7 +292,7 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
         }
         total += failed.len() as u64;
         let mut shown: Vec<String> =
-            failed.iter().take(3).map(|e| format!("{} ({})", escape(&e.path), errno_name(e.result))).collect();
+            failed.iter().take(3).map(|e| format!("{} ({})", escape(&e.path), errno_label(e.result))).collect();
         if failed.len() > 3 {
             shown.push(format!("{} more", failed.len() - 3));
         }
@@ -429,15 +412,6 @@ fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
     result(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)
 }
 
-/// Nearest-rank percentile of sorted values (p in 0..=100).
-pub fn percentile(sorted: &[u64], p: u32) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (sorted.len() * p as usize).div_ceil(100).max(1);
-    Some(sorted[rank - 1])
-}
-
 fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> RuleResult {
     let mut lat: Vec<u64> = a.spawns.iter().filter_map(|s| s.latency_ns).collect();
     lat.sort_unstable();
@@ -475,24 +449,3 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
     r
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentile_is_nearest_rank() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&v, 99), Some(99));
-        assert_eq!(percentile(&v, 50), Some(50));
-        assert_eq!(percentile(&[7], 99), Some(7));
-        assert_eq!(percentile(&[1, 2], 99), Some(2));
-        assert_eq!(percentile(&[], 99), None);
-    }
-
-    #[test]
-    fn errno_names() {
-        assert_eq!(errno_name(2), "ENOENT");
-        assert_eq!(errno_name(13), "EACCES");
-        assert_eq!(errno_name(99), "errno 99");
-    }
-}

@@ -1,4 +1,5 @@
-//! Spawning policies for CI, and an API to assert spawning in tests.
+//! Spawning policies for CI: portable rules and their outputs (no tracer;
+//! recording a command to check, and the test API, are in `spawnscope-session`).
 //!
 //! A policy is a set of count-first [`Rule`]s: spawn styles and counts are
 //! exact on any machine, durations are not (a shared CI runner is noisy and
@@ -38,12 +39,10 @@ mod policy_file;
 mod report;
 mod scope;
 mod run;
-#[cfg(target_os = "linux")]
-pub mod testing;
 mod units;
 
 pub use error::Error;
-pub use eval::{errno_name, evaluate, exe_matches, finding_matches, percentile};
+pub use eval::{evaluate, exe_matches, finding_matches};
 pub use output::{render, write_report, Format};
 pub use policy::{
     parse_code_path, parse_exe_limit, parse_finding_pattern, parse_style, Origin, Policy, PolicyRule, Rule,
@@ -52,7 +51,8 @@ pub use policy_file::{find_policy_file, POLICY_FILE_NAME};
 pub use report::{
     format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS,
 };
-pub use run::*;
-pub use units::{format_duration, parse_duration, quote_argv};
+pub use run::{analyze_trace, check_trace};
+pub use spawnscope_units::{duration as format_duration, parse_duration};
+pub use units::quote_argv;
 
 pub use spawnscope_analyzer::{Analysis, CodePath, Spawn, SpawnStyle, Thresholds};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use spawnscope_analyzer::{CodePath, SpawnStyle, Thresholds};
 
-use crate::units::{format_duration, parse_duration};
+use spawnscope_units::{duration as format_duration, parse_duration};
 use crate::Error;
 
 /// One rule. Counts and styles are exact; [`Rule::MaxSpawnP99`] is a

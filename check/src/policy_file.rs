@@ -25,7 +25,7 @@ use spawnscope_analyzer::Thresholds;
 use toml::Spanned;
 
 use crate::policy::{parse_code_path, parse_finding_pattern, parse_style, Origin, Policy, Rule};
-use crate::units::parse_duration;
+use spawnscope_units::parse_duration;
 use crate::Error;
 
 /// File name looked for in the current directory and at the git root.
@@ -71,7 +71,7 @@ impl Policy {
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
-            .map_err(|cause| Error::PolicyRead { path: path.to_path_buf(), cause })?;
+            .map_err(|source| Error::PolicyRead { path: path.to_path_buf(), source })?;
         Policy::from_toml_str(&text, path)
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::policy::Origin;
-use crate::units::format_duration;
+use spawnscope_units::duration as format_duration;
 
 /// Most offenders kept per result (the total is in `offenders_total`).
 pub const MAX_OFFENDERS: usize = 20;

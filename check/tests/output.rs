@@ -125,7 +125,7 @@ fn junit_parses_back() {
     assert!(cases[1].body.contains("[spawnscope.toml:2]"), "{}", cases[1].body);
     assert_eq!(cases[2].outcome, None);
     assert_eq!(cases[3].outcome.as_ref().unwrap().0, "system-out");
-    assert!(cases[3].body.starts_with("warning: max-spawn-p99: 9ms p99"), "{}", cases[3].body);
+    assert!(cases[3].body.starts_with("warning: max-spawn-p99: 9.0 ms p99"), "{}", cases[3].body);
     assert_eq!(cases[4].outcome.as_ref().unwrap().0, "skipped");
     assert!(cases[4].outcome.as_ref().unwrap().1.contains("events mode"));
 }

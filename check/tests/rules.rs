@@ -197,7 +197,7 @@ fn p99_passes_under_the_limit() {
     let a = trace().spawns(100, "/bin/true").all_latencies(1_000_000).done();
     let r = only(&Policy::new().max_spawn_p99("5ms").unwrap(), &a);
     assert_eq!((r.status, r.measured, r.limit), (Status::Pass, 1_000_000, 5_000_000));
-    assert_eq!(r.message, "1ms p99 spawn latency over 100 spawns (at most 5ms)");
+    assert_eq!(r.message, "1.0 ms p99 spawn latency over 100 spawns (at most 5.0 ms)");
 }
 
 #[test]

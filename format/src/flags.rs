@@ -1,6 +1,6 @@
-//! Decoding tables for raw numbers stored in traces: clone flags, errno
-//! values, socket types. Portable (no libc): the values are Linux's ABI,
-//! the same on every architecture we trace.
+//! Decoding tables for raw numbers stored in traces: clone flags, socket
+//! types (errno and signal names: [`crate::names`]). Portable (no libc):
+//! the values are Linux's ABI, the same on every architecture we trace.
 
 /// Clone flag bits, from `include/uapi/linux/sched.h`.
 pub const CLONE_FLAGS: &[(u64, &str)] = &[
@@ -62,37 +62,8 @@ pub fn clone_flag_names(flags: u64) -> Vec<String> {
     out
 }
 
-/// Symbolic errno name for the errors an exec or clone can return.
-pub fn errno_name(errno: i32) -> Option<&'static str> {
-    Some(match errno {
-        1 => "EPERM",
-        2 => "ENOENT",
-        4 => "EINTR",
-        5 => "EIO",
-        7 => "E2BIG",
-        8 => "ENOEXEC",
-        9 => "EBADF",
-        11 => "EAGAIN",
-        12 => "ENOMEM",
-        13 => "EACCES",
-        14 => "EFAULT",
-        20 => "ENOTDIR",
-        21 => "EISDIR",
-        22 => "EINVAL",
-        23 => "ENFILE",
-        24 => "EMFILE",
-        26 => "ETXTBSY",
-        36 => "ENAMETOOLONG",
-        38 => "ENOSYS",
-        40 => "ELOOP",
-        _ => return None,
-    })
-}
-
-/// Errno value for a symbolic name (inverse of [`errno_name`]).
-pub fn errno_from_name(name: &str) -> Option<i32> {
-    (1..=133).find(|&e| errno_name(e) == Some(name))
-}
+/// errno names live in [`crate::names`] (one table for all of spawnscope).
+pub use crate::names::{errno_from_name, errno_name};
 
 pub const AF_UNIX: i32 = 1;
 pub const SOCK_STREAM: i32 = 1;

@@ -80,6 +80,7 @@
 mod envhash;
 mod event;
 pub mod flags;
+pub mod names;
 mod output;
 mod read;
 mod redact;

@@ -34,8 +34,8 @@ impl Ballast {
             if bytes > avail / 10 * 9 {
                 return Err(LabError::InvalidArgument(format!(
                     "--rss {} is more than 90% of the available memory ({})",
-                    crate::format_size(bytes),
-                    crate::format_size(avail)
+                    spawnscope_units::bytes(bytes),
+                    spawnscope_units::bytes(avail)
                 )));
             }
         }

@@ -39,6 +39,7 @@
 
 mod ballast;
 mod env;
+mod render;
 mod scenario;
 mod size;
 mod spawn;
@@ -52,9 +53,10 @@ pub use env::{
     env_size, install as install_env, parse_env_text, read_env_file, synthetic_vars, EnvSource,
     SYNTHETIC_VALUE_LEN,
 };
+pub use render::{scenarios_json, to_json, tracer_pid, write_scenarios, write_text};
 pub use scenario::{demo_scenarios, scenario, Scenario};
-pub use size::{format_size, parse_size, size_arg};
-pub use stats::{format_ns, Stats};
+pub use size::{parse_size, size_arg};
+pub use stats::Stats;
 
 /// How a child is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -298,7 +300,7 @@ pub enum LabError {
     },
     #[error("no executable `true` in PATH ({path}); set PATH or drop --env-file's PATH")]
     ProgramNotFound { path: String },
-    #[error("cannot map {} of ballast: {source} (try a smaller --rss)", format_size(*bytes))]
+    #[error("cannot map {} of ballast: {source} (try a smaller --rss)", spawnscope_units::bytes(*bytes))]
     Ballast { bytes: u64, source: std::io::Error },
     #[error("{method} spawn failed: {source}")]
     Spawn {
@@ -325,6 +327,46 @@ pub const PROGRAM: &str = "true";
 /// nothing is changed.
 pub fn run(config: &LabConfig) -> Result<LabReport, LabError> {
     config.validate()?;
+    let children = prepare_children(config)?;
+    let t0 = Instant::now();
+    let ballast = Ballast::new(config.rss_bytes)?;
+    let ballast_ns = t0.elapsed().as_nanos() as u64;
+    let (vm_rss_bytes, vm_pte_bytes) = self_memory();
+    let start = Instant::now();
+    let results = spawn_on_threads(config, &children.spec);
+    let total_ns = start.elapsed().as_nanos() as u64;
+    drop(ballast);
+    let mut all = Vec::with_capacity(config.count as usize);
+    for r in results {
+        all.extend(r?);
+    }
+    Ok(LabReport {
+        config: config.clone(),
+        program: children.spec.program.clone(),
+        resolved_path: children.resolved_path,
+        failed_attempts_per_spawn: children.failed_attempts,
+        env_vars: children.env_vars,
+        env_bytes: children.env_bytes,
+        vm_rss_bytes,
+        vm_pte_bytes,
+        ballast_ns,
+        total_ns,
+        spawn_call: Stats::from_durations(&all),
+    })
+}
+
+/// What every child gets: its environment, how it is found, what it runs.
+struct Children {
+    spec: spawn::TargetSpec,
+    resolved_path: String,
+    failed_attempts: usize,
+    env_vars: usize,
+    env_bytes: usize,
+}
+
+/// Sets up the children's environment (installed in this process, or kept
+/// for each command) and resolves the program on their PATH.
+fn prepare_children(config: &LabConfig) -> Result<Children, LabError> {
     let mut vars = env::resolve(&config.env)?;
     if config.path_prepend > 0 {
         prepend_path(&mut vars, config.path_prepend);
@@ -350,15 +392,8 @@ pub fn run(config: &LabConfig) -> Result<LabReport, LabError> {
         Some((_, v)) => env::env_size(v),
         None => env::env_size(&env::resolve(&EnvSource::Inherit)?),
     };
-
-    let dirs: Vec<&str> = path
-        .split(':')
-        .map(|d| if d.is_empty() { "." } else { d })
-        .collect();
-    let found = dirs
-        .iter()
-        .position(|d| is_executable(&format!("{d}/{PROGRAM}")));
-    let Some(found) = found else {
+    let dirs: Vec<&str> = path.split(':').map(|d| if d.is_empty() { "." } else { d }).collect();
+    let Some(found) = dirs.iter().position(|d| is_executable(&format!("{d}/{PROGRAM}"))) else {
         return Err(LabError::ProgramNotFound { path });
     };
     let resolved_path = format!("{}/{PROGRAM}", dirs[found]);
@@ -379,58 +414,25 @@ pub fn run(config: &LabConfig) -> Result<LabReport, LabError> {
             pre_exec: config.pre_exec,
         }
     };
+    let failed_attempts = if config.path_search { found } else { 0 };
+    Ok(Children { spec, resolved_path, failed_attempts, env_vars, env_bytes })
+}
 
-    let t0 = Instant::now();
-    let ballast = Ballast::new(config.rss_bytes)?;
-    let ballast_ns = t0.elapsed().as_nanos() as u64;
-    let (vm_rss_bytes, vm_pte_bytes) = self_memory();
-
-    let per_thread: Vec<u64> = (0..config.threads as u64)
-        .map(|i| {
-            config.count / config.threads as u64
-                + u64::from(i < config.count % config.threads as u64)
-        })
-        .collect();
-    let start = Instant::now();
-    let results: Vec<Result<Vec<Duration>, LabError>> = if config.threads == 1 {
-        vec![spawn_many(config.method, &spec, per_thread[0])]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = per_thread
-                .iter()
-                .map(|&n| {
-                    let spec = &spec;
-                    s.spawn(move || spawn_many(config.method, spec, n))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(LabError::Unsupported("a spawning thread panicked".into()))
-                    })
-                })
-                .collect()
-        })
-    };
-    let total_ns = start.elapsed().as_nanos() as u64;
-    drop(ballast);
-    let mut all = Vec::with_capacity(config.count as usize);
-    for r in results {
-        all.extend(r?);
+/// Spawns `config.count` children split over `config.threads` threads; the
+/// spawn call times of each thread.
+fn spawn_on_threads(config: &LabConfig, spec: &spawn::TargetSpec) -> Vec<Result<Vec<Duration>, LabError>> {
+    let threads = config.threads as u64;
+    let per_thread: Vec<u64> =
+        (0..threads).map(|i| config.count / threads + u64::from(i < config.count % threads)).collect();
+    if config.threads == 1 {
+        return vec![spawn_many(config.method, spec, per_thread[0])];
     }
-    Ok(LabReport {
-        config: config.clone(),
-        program: spec.program.clone(),
-        resolved_path,
-        failed_attempts_per_spawn: if config.path_search { found } else { 0 },
-        env_vars,
-        env_bytes,
-        vm_rss_bytes,
-        vm_pte_bytes,
-        ballast_ns,
-        total_ns,
-        spawn_call: Stats::from_durations(&all),
+    std::thread::scope(|s| {
+        let handles: Vec<_> = per_thread.iter().map(|&n| s.spawn(move || spawn_many(config.method, spec, n))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(LabError::Unsupported("a spawning thread panicked".into()))))
+            .collect()
     })
 }
 

@@ -1,4 +1,5 @@
-//! Sizes written like `512M`, `1G`, `1.5GiB` (binary units).
+//! Sizes written like `512M`, `1G`, `1.5GiB` (binary units; read and
+//! printed by `spawnscope_units`).
 
 use crate::LabError;
 
@@ -11,46 +12,7 @@ use crate::LabError;
 /// assert!(spawnscope_lab::parse_size("lots").is_err());
 /// ```
 pub fn parse_size(s: &str) -> Result<u64, LabError> {
-    let bad =
-        || LabError::InvalidArgument(format!("not a size: {s:?} (write e.g. 512M, 1G, 4096)"));
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    if num.is_empty() {
-        return Err(bad());
-    }
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        _ => return Err(bad()),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let bytes = n * mult as f64;
-    if !bytes.is_finite() || bytes > (1u64 << 50) as f64 {
-        return Err(LabError::InvalidArgument(format!("size too large: {s:?}")));
-    }
-    Ok(bytes as u64)
-}
-
-/// Formats bytes with a binary unit, e.g. `1.00 GiB`.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < UNITS.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.2} {}", UNITS[i])
-    }
+    spawnscope_units::parse_size(s).map_err(LabError::InvalidArgument)
 }
 
 /// The shortest exact form of a size for a command line (`1G`, `512M`, `4097`).
@@ -89,7 +51,5 @@ mod tests {
             assert_eq!(parse_size(&size_arg(b)).unwrap(), b);
         }
         assert_eq!(size_arg(1 << 30), "1G");
-        assert_eq!(format_size(1 << 30), "1.00 GiB");
-        assert_eq!(format_size(10), "10 B");
     }
 }

@@ -26,7 +26,7 @@ impl Stats {
         }
         ns.sort_unstable();
         let n = ns.len();
-        let rank = |p: f64| ns[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let rank = |pct: u32| spawnscope_units::percentile(&ns, pct).unwrap_or(0);
         let median = if n % 2 == 1 {
             ns[n / 2]
         } else {
@@ -36,25 +36,11 @@ impl Stats {
             count: n,
             mean_ns: (ns.iter().map(|&v| v as u128).sum::<u128>() / n as u128) as u64,
             median_ns: median,
-            p90_ns: rank(0.90),
-            p99_ns: rank(0.99),
+            p90_ns: rank(90),
+            p99_ns: rank(99),
             min_ns: ns[0],
             max_ns: ns[n - 1],
         }
-    }
-}
-
-/// Formats nanoseconds with a unit fitting the value (`850 ns`, `12.3 µs`, `15.20 ms`, `1.234 s`).
-pub fn format_ns(ns: u64) -> String {
-    let v = ns as f64;
-    if ns < 1_000 {
-        format!("{ns} ns")
-    } else if ns < 1_000_000 {
-        format!("{:.1} µs", v / 1e3)
-    } else if ns < 1_000_000_000 {
-        format!("{:.2} ms", v / 1e6)
-    } else {
-        format!("{:.3} s", v / 1e9)
     }
 }
 
@@ -89,13 +75,5 @@ mod tests {
     #[test]
     fn empty_is_zero() {
         assert_eq!(Stats::from_durations(&[]), Stats::default());
-    }
-
-    #[test]
-    fn units() {
-        assert_eq!(format_ns(850), "850 ns");
-        assert_eq!(format_ns(12_340), "12.3 µs");
-        assert_eq!(format_ns(15_200_000), "15.20 ms");
-        assert_eq!(format_ns(1_234_000_000), "1.234 s");
     }
 }

@@ -1,5 +1,7 @@
 //! Reports of a spawnscope [`Analysis`]: text for a terminal, Markdown to
-//! paste into an issue, JSON for machines.
+//! paste into an issue, JSON for machines; [`diff`] renders the comparison
+//! of two analyses ([`spawnscope_analyzer::diff`]) and [`export`] writes an
+//! analysis for other tools (Perfetto / Chrome trace JSON, CSV).
 //!
 //! Every string that comes from a trace (paths, argv, program names inside
 //! finding messages) is escaped with [`spawnscope_format::escape`] in text and
@@ -21,6 +23,8 @@
 //! `report_version` field (additions keep the version; changes bump it).
 
 mod callsites;
+pub mod diff;
+pub mod export;
 mod json;
 mod markdown;
 mod table;

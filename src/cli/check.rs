@@ -199,8 +199,7 @@ fn print(report: &CheckReport, format: Format, file: Option<&std::path::Path>) -
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(path) = file {
-        let mut f = std::fs::File::create(path)
-            .with_context(|| format!("cannot create report file {}", path.display()))?;
+        let mut f = spawnscope_format::create_output(path, spawnscope_format::Existing::Replace)?;
         spawnscope_check::write_report(report, format, &mut f)
             .with_context(|| format!("writing {}", path.display()))?;
         if format != Format::Text {
@@ -228,7 +227,7 @@ fn record_and_check(args: &Args, policy: &Policy) -> anyhow::Result<CheckReport>
     let control = Control::new();
     opts.control = Some(control.clone());
     control.install_signal_handlers(false);
-    let report = spawnscope_check::check_command(&opts, args.output.as_deref(), policy)?;
+    let report = spawnscope_session::check_command(&opts, args.output.as_deref(), policy)?;
     // The command's own output came first; separate the report from it.
     let _ = std::io::stderr().flush();
     Ok(report)

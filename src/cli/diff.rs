@@ -1,11 +1,13 @@
 //! `spawnscope diff`: compare two traces (two machines, or before and after a
-//! change). A thin layer over `spawnscope_interop::diff`.
+//! change). A thin layer over `spawnscope_analyzer::diff` (the model) and
+//! `spawnscope_report::diff` (text and Markdown).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use spawnscope_analyzer::{analyze_path, Thresholds};
-use spawnscope_interop::diff::{diff, render_markdown, render_text};
+use spawnscope_analyzer::diff::diff;
+use spawnscope_report::diff::{render_markdown, render_text};
 
 /// Arguments of `spawnscope diff`.
 #[derive(Debug, clap::Args)]

@@ -1,13 +1,13 @@
 //! `spawnscope export`: a trace as Chrome trace-event JSON (Perfetto UI,
 //! chrome://tracing) or as CSV, one row per spawn. A thin layer over
-//! `spawnscope_interop::export`.
+//! `spawnscope_report::export`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use spawnscope_analyzer::{analyze_path, Thresholds};
-use spawnscope_interop::export::{export, ExportFormat};
+use spawnscope_report::export::{export, ExportFormat};
 
 /// Arguments of `spawnscope export`.
 #[derive(Debug, clap::Args)]
@@ -19,7 +19,7 @@ Examples:
 
 chrome: one track per process; the spawn phase (clone entry to the child's exec), each
 program the process ran, the parent's blocked time, failed exec attempts as instant events,
-and an arrow from each parent to its child. csv: one row per spawn (see docs/interop.md).")]
+and an arrow from each parent to its child. csv: one row per spawn.")]
 pub struct Args {
     /// The trace to export (`.jsonl` or `.jsonl.zst`).
     #[arg(value_name = "TRACE")]

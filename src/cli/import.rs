@@ -1,11 +1,11 @@
 //! `spawnscope import strace`: convert strace text logs into a spawnscope
-//! trace. A thin layer over `spawnscope_interop::strace`.
+//! trace. A thin layer over `spawnscope_strace`.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use spawnscope_format::{FileWriter, HostFacts};
-use spawnscope_interop::strace::{self, ImportOptions};
+use spawnscope_strace::{self as strace, ImportOptions};
 
 /// What to import.
 #[derive(Debug, clap::Subcommand)]
@@ -63,28 +63,6 @@ pub struct StraceArgs {
     quiet: bool,
 }
 
-/// `256G`, `512M`, `1024K`, or bytes.
-fn parse_size(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => {
-            let unit = t[i..].to_ascii_lowercase();
-            let m: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
-                "" => 1,
-                "k" => 1 << 10,
-                "m" => 1 << 20,
-                "g" => 1 << 30,
-                "t" => 1 << 40,
-                _ => return None,
-            };
-            (&t[..i], m)
-        }
-        None => (t, 1),
-    };
-    let n: f64 = num.trim().parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
-}
-
 pub fn run(cmd: Command) -> anyhow::Result<i32> {
     match cmd {
         Command::Strace(a) => import_strace(a),
@@ -93,7 +71,7 @@ pub fn run(cmd: Command) -> anyhow::Result<i32> {
 
 fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     let memory_bytes = match &a.memory {
-        Some(m) => Some(parse_size(m).ok_or_else(|| {
+        Some(m) => Some(spawnscope_units::parse_size(m).map_err(|_| {
             super::common::exit_error(
                 2,
                 format!("--memory {m:?}: expected a size like 256G or a byte count"),
@@ -160,13 +138,3 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes() {
-        assert_eq!(super::parse_size("256G"), Some(256 << 30));
-        assert_eq!(super::parse_size("1.5GiB"), Some(3 << 29));
-        assert_eq!(super::parse_size("4096"), Some(4096));
-        assert_eq!(super::parse_size("12Q"), None);
-    }
-}

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use spawnscope_lab::{format_ns, format_size, EnvSource, LabConfig, LabError, LabReport, Method};
+use spawnscope_lab::{EnvSource, LabConfig, LabError, Method};
 
 /// Arguments of `spawnscope lab`.
 #[derive(Debug, clap::Args)]
@@ -84,19 +84,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         None => config_from(&args)?,
     };
     let report = spawnscope_lab::run(&config).map_err(lab_error)?;
-    let traced = tracer_pid();
+    let traced = spawnscope_lab::tracer_pid();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let mut v = to_json(&report);
-        v["traced_by"] = traced.map_or(serde_json::Value::Null, |p| p.into());
-        v["scenario"] = args
-            .scenario
-            .clone()
-            .map_or(serde_json::Value::Null, |s| s.into());
+        let v = spawnscope_lab::to_json(&report, traced, args.scenario.as_deref());
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
-        write_text(&mut out, &report, traced)?;
+        spawnscope_lab::write_text(&mut out, &report, traced)?;
     }
     out.flush()?;
     Ok(0)
@@ -139,145 +134,14 @@ fn lab_error(e: LabError) -> anyhow::Error {
     super::common::exit_error(code, e.to_string())
 }
 
-/// The pid of a tracer attached to us (e.g. `spawnscope record`), if any.
-fn tracer_pid() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let v: u64 = s
-        .lines()
-        .find_map(|l| l.strip_prefix("TracerPid:"))?
-        .trim()
-        .parse()
-        .ok()?;
-    (v != 0).then_some(v)
-}
-
-fn write_text(out: &mut impl Write, r: &LabReport, traced: Option<u64>) -> std::io::Result<()> {
-    let c = &r.config;
-    let threads = if c.threads == 1 {
-        "1 thread".to_string()
-    } else {
-        format!("{} threads", c.threads)
-    };
-    let mut how = c.method.describe().to_string();
-    if c.pre_exec {
-        how.push_str(" with pre_exec");
-    }
-    writeln!(
-        out,
-        "spawnscope lab: {} spawns of {} by {} ({how}), {threads}",
-        c.count, r.program, c.method
-    )?;
-    let opt = |v: Option<u64>| v.map_or("?".to_string(), format_size);
-    let ballast = if c.rss_bytes == 0 {
-        "no ballast".to_string()
-    } else {
-        format!(
-            "ballast {} touched in {}",
-            format_size(c.rss_bytes),
-            format_ns(r.ballast_ns)
-        )
-    };
-    writeln!(
-        out,
-        "  parent      VmRSS {}, VmPTE {} ({ballast})",
-        opt(r.vm_rss_bytes),
-        opt(r.vm_pte_bytes)
-    )?;
-    let how_env = if c.env_per_command {
-        ", set per command"
-    } else {
-        ""
-    };
-    let attempts = if c.path_search {
-        format!(
-            "{} failed + 1 (PATH search, found {})",
-            r.failed_attempts_per_spawn, r.resolved_path
-        )
-    } else {
-        "1 (absolute path)".to_string()
-    };
-    writeln!(
-        out,
-        "  children    env {} vars, {}{how_env}; exec attempts per spawn: {attempts}",
-        r.env_vars,
-        format_size(r.env_bytes as u64)
-    )?;
-    writeln!(
-        out,
-        "  total       {}  ({:.0} spawns/s, {} wall per spawn incl. child run and reap)",
-        format_ns(r.total_ns),
-        r.spawns_per_second(),
-        format_ns(r.wall_per_spawn_ns())
-    )?;
-    let s = &r.spawn_call;
-    writeln!(
-        out,
-        "  spawn call  mean {}  median {}  p90 {}  p99 {}  min {}  max {}",
-        format_ns(s.mean_ns),
-        format_ns(s.median_ns),
-        format_ns(s.p90_ns),
-        format_ns(s.p99_ns),
-        format_ns(s.min_ns),
-        format_ns(s.max_ns)
-    )?;
-    match traced {
-        None => writeln!(out, "  (untraced: these times measure this machine; spawn call = time the parent is blocked)")?,
-        Some(p) => writeln!(out, "  (traced by pid {p}: these times include the tracer's overhead, not only the machine's)")?,
-    }
-    Ok(())
-}
-
-fn to_json(r: &LabReport) -> serde_json::Value {
-    let c = &r.config;
-    let s = &r.spawn_call;
-    serde_json::json!({
-        "method": c.method.name(),
-        "count": c.count,
-        "threads": c.threads,
-        "pre_exec": c.pre_exec,
-        "program": r.program,
-        "resolved_path": r.resolved_path,
-        "path_search": c.path_search,
-        "path_prepend": c.path_prepend,
-        "failed_attempts_per_spawn": r.failed_attempts_per_spawn,
-        "env_vars": r.env_vars,
-        "env_bytes": r.env_bytes,
-        "env_per_command": c.env_per_command,
-        "rss_bytes": c.rss_bytes,
-        "vm_rss_bytes": r.vm_rss_bytes,
-        "vm_pte_bytes": r.vm_pte_bytes,
-        "ballast_ns": r.ballast_ns,
-        "total_ns": r.total_ns,
-        "spawns_per_second": r.spawns_per_second(),
-        "wall_per_spawn_ns": r.wall_per_spawn_ns(),
-        "spawn_call_ns": {
-            "mean": s.mean_ns, "median": s.median_ns, "p90": s.p90_ns, "p99": s.p99_ns,
-            "min": s.min_ns, "max": s.max_ns,
-        },
-        "args": c.to_args(),
-    })
-}
-
 fn list_scenarios(json: bool) -> anyhow::Result<i32> {
     let all = spawnscope_lab::demo_scenarios();
     let mut out = std::io::stdout().lock();
     if json {
-        let v: Vec<_> = all
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "id": s.id, "title": s.title, "shows": s.shows,
-                    "compare_with": s.compare_with, "args": s.args(),
-                })
-            })
-            .collect();
-        serde_json::to_writer_pretty(&mut out, &v)?;
+        serde_json::to_writer_pretty(&mut out, &spawnscope_lab::scenarios_json(&all))?;
         writeln!(out)?;
     } else {
-        for s in &all {
-            writeln!(out, "{:<26} {}", s.id, s.title)?;
-            writeln!(out, "{:<26} spawnscope lab {}", "", s.args().join(" "))?;
-        }
+        spawnscope_lab::write_scenarios(&mut out, &all)?;
     }
     out.flush()?;
     Ok(0)

@@ -1,6 +1,6 @@
 //! `spawnscope record`: run a command (or attach to a process) under the
 //! tracer and write every spawn to a trace file. A thin layer over
-//! `spawnscope_tracer::record` with a [`spawnscope_tracer::FileSink`].
+//! [`spawnscope_session::TraceFile`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -88,6 +88,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     imp::run(args)
 }
 
+#[cfg(target_os = "linux")]
+pub(crate) use imp::session_error;
+
 #[cfg(not(target_os = "linux"))]
 pub fn run(_args: Args) -> anyhow::Result<i32> {
     Err(super::common::exit_error(2, "recording needs Linux (ptrace); other commands read traces anywhere"))
@@ -100,19 +103,13 @@ mod imp {
     use std::time::{Duration, Instant};
 
     use spawnscope_format::{escape, Record};
-    use spawnscope_tracer::{
-        record, FileSink, Observer, ObserverError, Outcome,
-    };
+    use spawnscope_session::{SessionError, Tap, TraceFile};
+    use spawnscope_tracer::Outcome;
 
     use super::{Args, Mode};
     use crate::cli::common::exit_error;
 
-    /// Writes the trace and keeps the live progress line.
-    struct CliObserver {
-        sink: FileSink,
-        progress: Option<Progress>,
-    }
-
+    /// The live progress line on stderr.
     struct Progress {
         start: Instant,
         last: Instant,
@@ -149,28 +146,12 @@ mod imp {
         }
     }
 
-    impl Observer for CliObserver {
-        fn record(&mut self, record: Record) -> Result<(), ObserverError> {
-            if let Some(p) = self.progress.as_mut() {
-                p.update(&record);
-                if matches!(record, Record::End(_)) {
-                    p.clear();
-                }
+    impl Tap for Progress {
+        fn record(&mut self, record: &Record) {
+            self.update(record);
+            if matches!(record, Record::End(_)) {
+                self.clear();
             }
-            self.sink.record(record)
-        }
-    }
-
-    fn default_output() -> PathBuf {
-        crate::cli::common::default_trace_name()
-    }
-
-    fn size_text(bytes: u64) -> String {
-        match bytes {
-            b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
-            b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-            b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-            b => format!("{b} B"),
         }
     }
 
@@ -191,17 +172,19 @@ mod imp {
         if o.detached > 0 {
             line.push_str(&format!(", detached from {} tasks", o.detached));
         }
-        line.push_str(&format!(" -> {} ({})", escape(&path.display().to_string()), size_text(size)));
+        line.push_str(&format!(" -> {} ({})", escape(&path.display().to_string()), spawnscope_units::bytes(size)));
         line
     }
 
+    /// A session error as the CLI reports it: escaped, with the exit code a
+    /// shell would give (127 not found, 126 not executable, else 2).
+    pub(crate) fn session_error(e: SessionError) -> anyhow::Error {
+        exit_error(e.exit_code(), escape(&e.to_string()).into_owned())
+    }
+
     pub fn run(args: Args) -> anyhow::Result<i32> {
-        let out = args.output.clone().unwrap_or_else(default_output);
-        // Only a file this run creates may be removed again (never
-        // /dev/null or a user's existing file).
-        let existed = std::fs::symlink_metadata(&out).is_ok();
-        let sink = FileSink::create(&out)
-            .map_err(|e| exit_error(2, format!("{}; the target was not started", escape(&e.to_string()))))?;
+        let out: PathBuf = args.output.clone().unwrap_or_else(crate::cli::common::default_trace_name);
+        let file = TraceFile::create(&out).map_err(session_error)?;
         let mut opts = args.trace.record_options();
         if args.trace.capture_env && !args.quiet {
             eprintln!("spawnscope: warning: --capture-env stores environment values (secrets too) in {}", out.display());
@@ -217,34 +200,12 @@ mod imp {
         let control = spawnscope_tracer::Control::new();
         opts.control = Some(control.clone());
         control.install_signal_handlers(args.trace.pid.is_some());
-        let show = !args.quiet && std::io::stderr().is_terminal();
         let now = Instant::now();
-        let mut obs = CliObserver {
-            sink,
-            progress: show.then(|| Progress { start: now, last: now, spawns: 0, execs: 0, shown: false }),
-        };
-        let result = record(&opts, &mut obs);
-        if let Some(p) = obs.progress.as_mut() {
-            p.clear();
-        }
-        let close = obs.sink.close();
-        let outcome = match result {
-            Ok(o) => o,
-            Err(e) => {
-                let nothing_written =
-                    std::fs::symlink_metadata(&out).map(|m| m.is_file() && m.len() == 0).unwrap_or(false);
-                if nothing_written && !existed {
-                    let _ = std::fs::remove_file(&out);
-                }
-                return Err(exit_error(e.exit_code(), escape(&e.to_string()).into_owned()));
-            }
-        };
-        if let Err(e) = close {
-            return Err(anyhow::Error::new(e).context(format!("trace {} is incomplete", out.display())));
-        }
-        if let Some(e) = &outcome.observer_error {
-            return Err(exit_error(2, format!("writing {} failed: {e}", out.display())));
-        }
+        let mut progress = Progress { start: now, last: now, spawns: 0, execs: 0, shown: false };
+        let show = !args.quiet && std::io::stderr().is_terminal();
+        let result = if show { file.record(&opts, &mut progress) } else { file.record(&opts, &mut ()) };
+        progress.clear();
+        let outcome = result.map_err(session_error)?;
         if !args.quiet {
             eprintln!("{}", summary(&outcome, &out));
         }

@@ -1,65 +1,9 @@
 //! Text formatting shared by the views: durations, sizes, safe trace strings.
 
-use spawnscope_format::Nanos;
-
-/// A duration in the unit that keeps it short: `850ns`, `81µs`, `1.2ms`, `15ms`, `2.3s`.
-pub fn dur(ns: Nanos) -> String {
-    let f = ns as f64;
-    if ns < 1_000 {
-        format!("{ns}ns")
-    } else if ns < 1_000_000 {
-        short(f / 1e3, "µs")
-    } else if ns < 1_000_000_000 {
-        short(f / 1e6, "ms")
-    } else {
-        short(f / 1e9, "s")
-    }
-}
-
-/// An optional duration, `-` when unknown.
-pub fn opt_dur(ns: Option<Nanos>) -> String {
-    ns.map(dur).unwrap_or_else(|| "-".to_string())
-}
-
-/// Two significant digits below 10, none above: `1.2`, `15`, `150`.
-fn short(v: f64, unit: &str) -> String {
-    if v < 9.95 {
-        format!("{v:.1}{unit}")
-    } else {
-        format!("{v:.0}{unit}")
-    }
-}
-
-/// A byte count: `512B`, `27.7K`, `1.0G` (powers of 1024).
-pub fn bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < UNITS.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b}B")
-    } else if v < 9.95 {
-        format!("{v:.1}{}", UNITS[i])
-    } else {
-        format!("{v:.0}{}", UNITS[i])
-    }
-}
-
-/// A count with thousands separators: `1,234,567`.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// Durations (`850 ns`, `1.2 ms`, `15 ms`), sizes (`512 B`, `27 KiB`) and
+/// counts (`1,234,567`): the workspace's one formatter, `spawnscope_units`,
+/// so the views read the same as the report, check, diff and lab.
+pub use spawnscope_units::{bytes, count, duration as dur, opt_duration as opt_dur};
 
 /// A string from a trace, made safe for the terminal (control characters
 /// escaped, see [`spawnscope_format::escape`]) and cut to `max` characters
@@ -109,9 +53,7 @@ pub fn errno(e: i32) -> String {
     if e == 0 {
         return "ok".to_string();
     }
-    spawnscope_format::flags::errno_name(e)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("errno {e}"))
+    spawnscope_format::names::errno_label(e)
 }
 
 /// Word-wraps (safe) text to `width` columns; words longer than a line are cut.
@@ -153,23 +95,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_pick_a_short_unit() {
-        assert_eq!(dur(850), "850ns");
-        assert_eq!(dur(81_400), "81µs");
-        assert_eq!(dur(1_240_000), "1.2ms");
-        assert_eq!(dur(15_000_000), "15ms");
-        assert_eq!(dur(2_300_000_000), "2.3s");
+    fn units_are_the_workspace_style() {
+        assert_eq!(dur(850), "850 ns");
+        assert_eq!(dur(15_000_000), "15 ms");
         assert_eq!(opt_dur(None), "-");
-    }
-
-    #[test]
-    fn sizes_and_counts() {
-        assert_eq!(bytes(512), "512B");
-        assert_eq!(bytes(27_750), "27K");
-        assert_eq!(bytes(3_000), "2.9K");
-        assert_eq!(bytes(1 << 30), "1.0G");
+        assert_eq!(bytes(27_750), "27 KiB");
         assert_eq!(count(1_234_567), "1,234,567");
-        assert_eq!(count(12), "12");
     }
 
     #[test]

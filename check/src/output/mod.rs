@@ -64,7 +64,7 @@ pub fn render(report: &CheckReport, format: Format) -> String {
 }
 
 /// `pid 1234 (parent 1200): sh -c 'echo hi': fork via fork-exec`, escaped.
-pub(crate) fn offender_line(o: &Offender) -> String {
+pub fn offender_line(o: &Offender) -> String {
     let mut s = format!("pid {}", o.pid);
     if let Some(pp) = o.parent_pid {
         s.push_str(&format!(" (parent {pp})"));

@@ -13,28 +13,26 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use spawnscope_analyzer::{analyze_path, Thresholds};
+use spawnscope_analyzer::Thresholds;
 use spawnscope_format::{escape, Record};
-use spawnscope_tracer::{
-    record, Control, FileSink, Observer, ObserverError, Outcome, RecordOptions, TargetIo, TraceError,
-};
+use spawnscope_session::{analyze_recording, Tap, TraceFile};
+use spawnscope_tracer::{Control, RecordOptions, TargetIo};
 use spawnscope_tui::run::LiveMsg;
 use spawnscope_tui::{Exit, LiveInfo};
 
 use super::{display, print_report, DemoArgs, RunArgs};
-use crate::cli::common::exit_error;
+use crate::cli::record::session_error;
 
 /// SIGKILL (9 on every Linux architecture).
 const SIGKILL: i32 = 9;
 
-/// Writes the trace and feeds the UI.
-struct LiveObserver {
-    sink: FileSink,
+/// Feeds the UI (the session writes the trace).
+struct LiveTap {
     tx: Option<Sender<LiveMsg>>,
     line: u64,
 }
 
-impl LiveObserver {
+impl LiveTap {
     fn send(&mut self, m: LiveMsg) {
         if let Some(tx) = &self.tx {
             if tx.send(m).is_err() {
@@ -45,17 +43,16 @@ impl LiveObserver {
     }
 }
 
-impl Observer for LiveObserver {
+impl Tap for LiveTap {
     fn started(&mut self, root_pid: i32) {
         self.send(LiveMsg::Started(root_pid));
     }
 
-    fn record(&mut self, record: Record) -> Result<(), ObserverError> {
+    fn record(&mut self, record: &Record) {
         self.line += 1;
         if self.tx.is_some() {
             self.send(LiveMsg::Record(self.line, record.clone()));
         }
-        self.sink.record(record)
     }
 }
 
@@ -106,7 +103,7 @@ fn go(s: Session) -> anyhow::Result<i32> {
         opts.stdout = TargetIo::Fd(f.into());
         opts.stderr = TargetIo::Fd(f2.into());
     }
-    let sink = FileSink::create(&trace).with_context(|| "the target was not started".to_string())?;
+    let file = TraceFile::create(&trace).map_err(session_error)?;
     let control = Control::new();
     opts.control = Some(control.clone());
     control.install_signal_handlers(opts.attach_pid.is_some());
@@ -116,30 +113,25 @@ fn go(s: Session) -> anyhow::Result<i32> {
     };
     if !std::io::stdout().is_terminal() {
         eprintln!("spawnscope: recording ({where_})");
-        let mut sink = sink;
-        let result = record(&opts, &mut sink);
-        let close = sink.close();
-        let outcome = finish(result, close, &trace)?;
-        let analysis = analyze_path(&trace, &Thresholds::default())?;
-        print_report(&analysis, &trace)?;
-        return Ok(outcome.exit_code.unwrap_or(0));
+        let outcome = file.record(&opts, &mut ()).map_err(session_error)?;
+        let recorded = analyze_recording(&trace, outcome, &Thresholds::default())?;
+        print_report(&recorded.analysis, &trace)?;
+        return Ok(recorded.outcome.exit_code.unwrap_or(0));
     }
     let attached = opts.attach_pid.is_some();
     let (tx, rx) = mpsc::channel();
     let recorder = std::thread::Builder::new()
         .name("spawnscope-record".into())
         .spawn(move || {
-            let mut obs = LiveObserver { sink, tx: Some(tx), line: 0 };
-            let result = record(&opts, &mut obs);
-            let LiveObserver { sink, tx, .. } = obs;
-            let close = sink.close();
-            if let Some(tx) = tx {
+            let mut tap = LiveTap { tx: Some(tx), line: 0 };
+            let result = file.record(&opts, &mut tap);
+            if let Some(tx) = tap.tx {
                 let _ = tx.send(match &result {
                     Ok(o) => LiveMsg::Finished(o.exit_code),
                     Err(e) => LiveMsg::Failed(escape(&e.to_string()).into_owned()),
                 });
             }
-            (result, close)
+            result
         })
         .context("cannot start the recorder thread")?;
     watch_for_hangup();
@@ -175,33 +167,10 @@ fn go(s: Session) -> anyhow::Result<i32> {
         }
         Exit::Quit => {}
     }
-    let (result, close) = recorder.join().map_err(|_| anyhow::anyhow!("the recorder thread panicked"))?;
-    let outcome = finish(result, close, &trace)?;
+    let result = recorder.join().map_err(|_| anyhow::anyhow!("the recorder thread panicked"))?;
+    let outcome = result.map_err(session_error)?;
     eprintln!("spawnscope: {where_}");
     Ok(outcome.exit_code.unwrap_or(0))
-}
-
-/// The recording's outcome, or the error to report (a trace file with
-/// nothing in it is removed).
-fn finish(
-    result: Result<Outcome, TraceError>,
-    close: Result<(), spawnscope_format::WriteError>,
-    trace: &Path,
-) -> anyhow::Result<Outcome> {
-    let outcome = match result {
-        Ok(o) => o,
-        Err(e) => {
-            if std::fs::metadata(trace).map(|m| m.len() == 0).unwrap_or(false) {
-                let _ = std::fs::remove_file(trace);
-            }
-            return Err(exit_error(e.exit_code(), escape(&e.to_string()).into_owned()));
-        }
-    };
-    close.map_err(anyhow::Error::new).with_context(|| format!("trace {} is incomplete", display(trace)))?;
-    if let Some(e) = &outcome.observer_error {
-        return Err(exit_error(2, format!("writing {} failed: {}", display(trace), escape(e))));
-    }
-    Ok(outcome)
 }
 
 fn wait_for<T>(h: &JoinHandle<T>, limit: Duration) -> bool {

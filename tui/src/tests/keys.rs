@@ -89,7 +89,7 @@ fn details_of_the_root_process_and_of_a_spawn() {
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Rust socketpair before      yes"), "{screen}");
     assert!(screen.contains("ENOENT") && screen.contains("/usr/local/sbin/cc"), "{screen}");
-    assert!(screen.contains("failed exec attempts        2 in 6.0µs"), "{screen}");
+    assert!(screen.contains("failed exec attempts        2 in 6.0 µs"), "{screen}");
 }
 
 #[test]

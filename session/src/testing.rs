@@ -25,8 +25,8 @@
 //!
 //! ```
 //! use std::process::Command;
-//! use spawnscope_check::testing::record_command;
-//! use spawnscope_check::SpawnStyle;
+//! use spawnscope_session::testing::record_command;
+//! use spawnscope_session::SpawnStyle;
 //!
 //! // dash runs each command of a list with vfork() then execve().
 //! let rec = record_command(Command::new("/bin/sh").args(["-c", "/bin/true && /bin/true"])).unwrap();
@@ -35,11 +35,11 @@
 //! rec.assert_all_vfork().assert_no_path_search().assert_spawned("true");
 //! ```
 //!
-//! In a `#[test]`, recording your own code (see `check/tests/spawn_assertions.rs`):
+//! In a `#[test]`, recording your own code (see `session/tests/spawn_assertions.rs`):
 //!
 //! ```no_run
 //! # use std::process::Command;
-//! # use spawnscope_check::testing::record;
+//! # use spawnscope_session::testing::record;
 //! let rec = record(|| {
 //!     Command::new("/bin/true").status().unwrap();
 //! })
@@ -53,11 +53,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use spawnscope_analyzer::{Analysis, CodePath, SpawnStyle};
+use spawnscope_check::{evaluate, format_value, render, CheckReport, Format, Policy, Status, Unit};
 use spawnscope_tracer::{ModeRequest, RecordOptions, TargetIo};
 
-use crate::output::offender_line;
-use crate::report::Status;
-use crate::{evaluate, Error, Policy};
+use crate::session::{record_and_analyze, temp_trace};
+use crate::SessionError as Error;
 
 /// Environment variable that tells a re-run test binary it is the traced
 /// child of [`record`]: its value is the test's name.
@@ -153,7 +153,7 @@ impl Recorder {
         let name = match thread.name() {
             Some(n) if n != "main" => n.to_string(),
             _ => {
-                return Err(Error::rule(
+                return Err(Error::usage(
                     "testing::record",
                     "must be called from a #[test] function run by libtest (the test is re-run by its \
                      thread's name); use testing::record_command to record a program",
@@ -161,7 +161,7 @@ impl Recorder {
             }
         };
         let exe = std::env::current_exe()
-            .map_err(|e| Error::rule("testing::record", format!("cannot find the test binary: {e}")))?;
+            .map_err(|source| Error::Io { what: "testing::record: cannot find the test binary".into(), source })?;
         let argv: Vec<OsString> = vec![
             exe.into_os_string(),
             name.clone().into(),
@@ -179,11 +179,11 @@ impl Recorder {
                 rec.analysis.summary.exit_code = Some(0);
                 Ok(rec)
             }
-            Some(0) => Err(Error::rule(
+            Some(0) => Err(Error::usage(
                 "testing::record",
                 format!("the re-run test binary did not run test {name:?} (no test of that exact name?)"),
             )),
-            code => Err(Error::rule(
+            code => Err(Error::usage(
                 "testing::record",
                 format!(
                     "the recorded closure did not finish: the re-run of test {name:?} exited with {} \
@@ -209,20 +209,15 @@ impl Recorder {
         let path: &Path = match &self.keep {
             Some(p) => p,
             None => {
-                temp = tempfile::Builder::new()
-                    .prefix("spawnscope-test-")
-                    .suffix(".jsonl")
-                    .tempfile()
-                    .map_err(|cause| Error::Io { what: "creating a temporary trace file".into(), cause })?
-                    .into_temp_path();
+                temp = temp_trace("spawnscope-test-")?;
                 &temp
             }
         };
         // The tracer waits for its own tracees on the thread that started
         // them: a fresh thread keeps the test thread's other children out.
-        let policy = &self.policy;
+        let thresholds = self.policy.thresholds.clone().unwrap_or_default();
         let recorded = std::thread::scope(|s| {
-            s.spawn(|| crate::record_and_analyze(&opts, path, policy))
+            s.spawn(|| record_and_analyze(&opts, path, &thresholds))
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p))
         })?;
@@ -253,7 +248,7 @@ impl Deref for Recording {
 
 impl Recording {
     /// Checks a policy (including the command's exit status).
-    pub fn check(&self, policy: &Policy) -> crate::CheckReport {
+    pub fn check(&self, policy: &Policy) -> CheckReport {
         evaluate(policy, &self.analysis)
     }
 
@@ -263,7 +258,7 @@ impl Recording {
     pub fn assert_policy(&self, policy: &Policy) -> &Self {
         let report = self.check(policy);
         if !report.passed() {
-            panic!("{}", crate::render(&report, crate::Format::Text));
+            panic!("{}", render(&report, Format::Text));
         }
         self
     }
@@ -335,7 +330,7 @@ impl Recording {
                 msg.push_str(&format!("\n    {n}"));
             }
             for o in &r.offenders {
-                msg.push_str(&format!("\n    {}", offender_line(o)));
+                msg.push_str(&format!("\n    {}", spawnscope_check::output::offender_line(o)));
             }
             if r.offenders_total > r.offenders.len() {
                 msg.push_str(&format!("\n    ... and {} more", r.offenders_total - r.offenders.len()));
@@ -347,7 +342,7 @@ impl Recording {
 
     /// The recorded spawns in a few words, for failure messages.
     fn context(&self) -> String {
-        let mut s = format!("\n  recorded: {}", crate::format_value(self.analysis.spawns.len() as u64, crate::Unit::Spawns));
+        let mut s = format!("\n  recorded: {}", format_value(self.analysis.spawns.len() as u64, Unit::Spawns));
         for (k, v) in &self.analysis.summary.styles {
             if *v > 0 {
                 s.push_str(&format!(", {v} {k}"));

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use spawnscope_analyzer::LatencyStats;
 use spawnscope_format::escape;
 
-use super::{Diff, DistRow, Unit, ValueRow};
-use crate::fmt;
+use spawnscope_analyzer::diff::{Diff, DistRow, Unit, ValueRow};
+use spawnscope_units as fmt;
 
 fn value(unit: Unit, v: Option<f64>) -> String {
     let Some(v) = v else { return "-".to_string() };
@@ -71,7 +71,7 @@ fn value_rows(rows: &[ValueRow]) -> Vec<Vec<String>> {
     t
 }
 
-fn side_line(tag: &str, s: &super::Side) -> String {
+fn side_line(tag: &str, s: &spawnscope_analyzer::diff::Side) -> String {
     let how = match &s.source {
         Some(src) => format!("imported from {}", esc(src)),
         None => format!("{} mode", esc(&s.tracer_mode)),
@@ -212,6 +212,10 @@ pub fn render_text(d: &Diff) -> String {
     table(&mut o, &value_rows(&d.env));
     let _ = writeln!(o, "\nParent memory at fork-style spawns");
     table(&mut o, &value_rows(&d.parent_rss));
+    // Call sites whose spawns differ (traces with stacks, issue 10).
+    for (i, s) in d.call_sites.iter().filter(|s| s.changed()).enumerate() {
+        let _ = writeln!(o, "{}  {}", if i == 0 { "\nCall sites that differ\n" } else { "" }, esc(&s.describe()));
+    }
     if !d.notes.is_empty() {
         let _ = writeln!(o, "\nNotes");
         for n in &d.notes {
@@ -320,6 +324,10 @@ pub fn render_markdown(d: &Diff) -> String {
     ] {
         let _ = writeln!(o, "\n### {title}\n");
         md_table(&mut o, &rows);
+    }
+    let sites: Vec<String> = d.call_sites.iter().filter(|s| s.changed()).map(|s| format!("- {}", md_cell(&s.describe()))).collect();
+    if !sites.is_empty() {
+        let _ = writeln!(o, "\n### Call sites that differ\n\n{}", sites.join("\n"));
     }
     if !d.notes.is_empty() {
         let _ = writeln!(o, "\n### Notes\n");

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use spawnscope_analyzer::{analyze_reader, Analysis, CodePath, SpawnStyle, Thresholds};
 use spawnscope_format::{read_all, EnvSummary, Record, TraceWriter, TracerMode};
-use spawnscope_interop::strace::{import, import_paths, ImportOptions, Imported, LogInput};
-use spawnscope_interop::InteropError;
+use spawnscope_strace::{import, import_paths, ImportOptions, Imported, LogInput};
+use spawnscope_strace::ImportError;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/strace")
+        .join("fixtures/strace")
         .join(name)
 }
 
@@ -343,7 +343,7 @@ fn host_facts_come_from_options() {
     assert_eq!(t.header.host.cpus, Some(128));
 }
 
-fn import_text(text: &str) -> Result<Imported, InteropError> {
+fn import_text(text: &str) -> Result<Imported, ImportError> {
     import(
         vec![LogInput::from_bytes(
             "test.log",

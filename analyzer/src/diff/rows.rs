@@ -1,9 +1,9 @@
 //! The side-by-side tables of a diff.
 
-use spawnscope_analyzer::{group_by, Analysis, CodePath, GroupBy, LatencyStats, Spawn, SpawnStyle};
+use crate::{group_by, Analysis, CodePath, GroupBy, LatencyStats, Spawn, SpawnStyle};
 
 use super::{DistRow, FactRow, Side, Unit, ValueRow};
-use crate::fmt;
+use spawnscope_units as fmt;
 
 pub(super) fn side(label: &str, a: &Analysis) -> Side {
     Side {
@@ -93,7 +93,7 @@ pub(super) fn count_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
         }
     }
     let secs =
-        |s: &spawnscope_analyzer::Summary| (s.duration_ns > 0).then_some(s.duration_ns as f64);
+        |s: &crate::Summary| (s.duration_ns > 0).then_some(s.duration_ns as f64);
     rows.push(ValueRow::new(
         "recording length",
         Unit::Nanos,
@@ -121,7 +121,7 @@ pub(super) fn latency_rows(a: &Analysis, b: &Analysis) -> Vec<DistRow> {
         keys.sort();
         keys.dedup();
         for k in keys {
-            let find = |gs: &[spawnscope_analyzer::Group]| {
+            let find = |gs: &[crate::Group]| {
                 gs.iter().find(|g| g.key == k).map(|g| g.latency.clone())
             };
             let name = match by {

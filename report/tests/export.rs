@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use spawnscope_analyzer::{analyze_reader, Analysis, Thresholds};
-use spawnscope_interop::export::{csv, export, ExportFormat};
-use spawnscope_interop::strace::{import_paths, ImportOptions};
+use spawnscope_report::export::{csv, export, ExportFormat};
+use spawnscope_strace::{import_paths, ImportOptions};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

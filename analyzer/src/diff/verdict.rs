@@ -2,12 +2,12 @@
 //! into the parts the trace measures, ranked by how much of the difference
 //! each explains, with the likely reason named from the facts.
 
-use spawnscope_analyzer::{Analysis, CodePath, Spawn, SpawnStyle};
+use crate::{Analysis, CodePath, Spawn, SpawnStyle};
 use spawnscope_format::TracerMode;
 
 use super::rows::{fork_rss, per_spawn};
 use super::{FactRow, Factor};
-use crate::fmt;
+use spawnscope_units as fmt;
 
 /// Mean per spawn of: clone call, failed attempts, successful exec, the rest.
 #[derive(Debug, Default, Clone, Copy)]
@@ -35,7 +35,7 @@ pub(super) fn parts(a: &Analysis) -> Parts {
                     .iter()
                     .find(|e| e.result == 0 && e.t_exit >= s.t_start)
             })
-            .map_or(0, |e| spawnscope_analyzer::attempt_ns(e.t_entry, e.t_exit));
+            .map_or(0, |e| crate::attempt_ns(e.t_entry, e.t_exit));
         let rest = lat.saturating_sub(clone.saturating_add(failed).saturating_add(exec));
         for (acc, v) in sum.iter_mut().zip([clone, failed, exec, rest, lat]) {
             *acc += u128::from(v);

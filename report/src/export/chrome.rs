@@ -270,6 +270,7 @@ fn spawn_events(a: &Analysis, s: &Spawn, tracks: &[i64], end: u64, out: &mut Vec
         "parent_blocked_ns": s.parent_blocked_ns,
         "clone_ns": s.clone_ns,
         "parent_rss_kb": s.parent_mem.map(|m| m.rss_kb),
+        "origin": crate::callsites::chrome_origin(a, s),
     });
     let name = format!("spawn ({}, {})", s.style.as_str(), s.code_path.label());
     out.push(slice(

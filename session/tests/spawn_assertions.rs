@@ -1,6 +1,6 @@
 //! Example: asserting how Rust code spawns processes, in its own tests.
 //!
-//! Copy this into your project's `tests/` with `spawnscope-check` as a
+//! Copy this into your project's `tests/` with `spawnscope-session` as a
 //! dev-dependency. Each `record(|| ...)` re-runs the test in a traced child
 //! process, runs the closure there, and hands the analysis back to the test;
 //! call it first in the test, since the code before it runs twice.
@@ -12,8 +12,8 @@ use std::os::unix::process::CommandExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
 
-use spawnscope_check::testing::{record, record_command};
-use spawnscope_check::{CodePath, Policy, SpawnStyle};
+use spawnscope_session::testing::{record, record_command};
+use spawnscope_session::{CodePath, Policy, SpawnStyle};
 
 /// The panic message of a failed assertion.
 fn failure(f: impl FnOnce()) -> String {
@@ -77,7 +77,7 @@ trait Expect {
     fn assert_no_fork_unless_expected(&self);
 }
 
-impl Expect for spawnscope_check::testing::Recording {
+impl Expect for spawnscope_session::Recording {
     fn assert_no_fork_unless_expected(&self) {
         for s in &self.spawns {
             if s.style == SpawnStyle::Fork {

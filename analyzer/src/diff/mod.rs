@@ -10,16 +10,13 @@
 //! each explains, and names the likely reason from the facts (spawn style,
 //! code path, glibc version, parent RSS, environment size).
 
-mod render;
 mod rows;
 mod verdict;
 
 use serde::Serialize;
-use spawnscope_analyzer::{Analysis, LatencyStats};
+use crate::{Analysis, LatencyStats};
 
-use crate::fmt;
-
-pub use render::{render_markdown, render_text};
+use spawnscope_units as fmt;
 
 /// One side of the comparison.
 #[derive(Debug, Clone, Serialize)]
@@ -149,6 +146,8 @@ pub struct Diff {
     pub parent_rss: Vec<ValueRow>,
     /// Caveats (different recording methods, missing facts).
     pub notes: Vec<String>,
+    /// Per call site (issue 10; empty when neither trace has stacks).
+    pub call_sites: Vec<crate::origin::SiteDiff>,
 }
 
 /// Compares two analyses; `labels` name them in the output (e.g. file names).
@@ -167,6 +166,7 @@ pub fn diff(a: &Analysis, b: &Analysis, labels: (&str, &str)) -> Diff {
         env: rows::env_rows(a, b),
         parent_rss: rows::rss_rows(a, b),
         notes: verdict::notes(a, b),
+        call_sites: crate::origin::compare_sites(a, b),
         hosts,
     }
 }

@@ -1,4 +1,7 @@
-//! Import of strace text logs.
+//! spawnscope's strace importer: reads strace text logs and writes
+//! spawnscope traces, so that a machine with only strace can still be
+//! analysed. An input beside the ptrace recorder: it needs only the trace
+//! format (`spawnscope-format`).
 //!
 //! Reads what `strace -f -ttt -T -s 4096 -v -e trace=... -o LOG CMD` writes
 //! (and, degrading gracefully, logs without `-T`, `-v`, timestamps or `-f`;
@@ -11,6 +14,17 @@
 //! the files on their timestamps, works out thread groups from the clone
 //! flags, and emits records in the order the recorder would have written
 //! them (a spawn when the parent returns, an exec when it completes).
+//!
+//! ```
+//! use spawnscope_strace::{import, ImportOptions, LogInput};
+//! let log = "7 1700000000.5 fork() = 8 <0.0001>\n8 1700000000.6 +++ exited with 0 +++\n";
+//! let t = import(vec![LogInput::from_bytes("log", None, log.into())], &ImportOptions::default())?;
+//! let bytes = t.write(spawnscope_format::TraceWriter::new(Vec::new()))?;
+//! let (header, records, _) = spawnscope_format::read_all(&bytes[..])?;
+//! assert_eq!(header.source.as_deref(), Some("strace"));
+//! assert_eq!(records.iter().filter(|r| r.kind() == "spawn").count(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod build;
 mod decode;
@@ -19,12 +33,13 @@ mod names;
 mod parse;
 mod syntax;
 
+mod error;
+pub use error::ImportError;
+
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use spawnscope_format::{Header, HostFacts, Nanos, Record, TraceWriter, WriteError};
-
-use crate::InteropError;
 
 /// Options for [`import`].
 #[derive(Debug, Clone, Default)]
@@ -65,12 +80,12 @@ impl LogInput {
     }
 
     /// Opens a log file.
-    pub fn open(path: &Path, pid: Option<i32>) -> Result<LogInput, InteropError> {
+    pub fn open(path: &Path, pid: Option<i32>) -> Result<LogInput, ImportError> {
         let name = path.display().to_string();
         if path.is_dir() {
-            return Err(InteropError::IsDirectory { path: name });
+            return Err(ImportError::IsDirectory { path: name });
         }
-        let f = std::fs::File::open(path).map_err(|source| InteropError::Io {
+        let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
             path: name.clone(),
             source,
         })?;
@@ -88,11 +103,11 @@ impl LogInput {
 /// One existing file is read as is. A path that does not exist is taken as an
 /// `-ff` prefix when `PATH.<pid>` files exist next to it. Several files are
 /// read together, each `NAME.<pid>` taken as that process's file.
-pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, InteropError> {
+pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, ImportError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            return Err(InteropError::IsDirectory {
+            return Err(ImportError::IsDirectory {
                 path: p.display().to_string(),
             });
         }
@@ -103,7 +118,7 @@ pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, 
         }
         let ff = ff_files(p);
         if ff.is_empty() {
-            return Err(InteropError::NotFound {
+            return Err(ImportError::NotFound {
                 path: p.display().to_string(),
             });
         }
@@ -191,7 +206,7 @@ impl Imported {
 /// Imports strace logs (one, or the `-ff` files of one run).
 ///
 /// ```
-/// use spawnscope_interop::strace::{import, ImportOptions, LogInput};
+/// use spawnscope_strace::{import, ImportOptions, LogInput};
 /// let log = concat!(
 ///     "100  1700000000.000000 vfork( <unfinished ...>\n",
 ///     "101  1700000000.000100 execve(\"/bin/true\", [\"true\"], [\"A=1\"]) = 0 <0.000050>\n",
@@ -202,13 +217,13 @@ impl Imported {
 /// assert_eq!(t.stats.spawns, 1);
 /// assert_eq!(t.records.iter().filter(|r| r.kind() == "exec").count(), 1);
 /// ```
-pub fn import(inputs: Vec<LogInput>, opts: &ImportOptions) -> Result<Imported, InteropError> {
+pub fn import(inputs: Vec<LogInput>, opts: &ImportOptions) -> Result<Imported, ImportError> {
     let parsed = parse::parse_all(inputs, opts.capture_env)?;
     Ok(build::build(parsed, opts))
 }
 
 /// Imports the logs at `paths` (see [`resolve_inputs`]).
-pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported, InteropError> {
+pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported, ImportError> {
     let mut inputs = Vec::new();
     for (p, pid) in resolve_inputs(paths)? {
         inputs.push(LogInput::open(&p, pid)?);

@@ -2,7 +2,7 @@
 //! mutated, and lines built from strace's syntax at random, each imported
 //! alone and as a whole log. (A fixed-seed generator keeps it reproducible.)
 
-use spawnscope_interop::strace::{import, ImportOptions, LogInput};
+use spawnscope_strace::{import, ImportOptions, LogInput};
 
 struct Rng(u64);
 

@@ -8,7 +8,7 @@ use super::decode::{self, Call, Ret};
 use super::line::{parse_line, split_attach_message, Body, Stamp};
 use super::names;
 use super::LogInput;
-use crate::InteropError;
+use crate::ImportError;
 
 /// Longest line accepted (a `-v -s 65536` exec with a big environment fits easily).
 const MAX_LINE: usize = 64 * 1024 * 1024;
@@ -141,14 +141,14 @@ fn read_line(
     buf: &mut Vec<u8>,
     name: &str,
     line: u64,
-) -> Result<bool, InteropError> {
+) -> Result<bool, ImportError> {
     buf.clear();
     loop {
         let avail = match r.fill_buf() {
             Ok(a) => a,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(source) => {
-                return Err(InteropError::Io {
+                return Err(ImportError::Io {
                     path: name.to_string(),
                     source,
                 })
@@ -162,7 +162,7 @@ fn read_line(
             None => (avail.len(), false),
         };
         if buf.len() + take > MAX_LINE {
-            return Err(InteropError::Malformed {
+            return Err(ImportError::Malformed {
                 path: name.to_string(),
                 line,
                 detail: format!(
@@ -188,7 +188,7 @@ fn keep_env(mut call: Call, keep: bool) -> Call {
     call
 }
 
-pub(crate) fn parse_all(inputs: Vec<LogInput>, env_values: bool) -> Result<Parsed, InteropError> {
+pub(crate) fn parse_all(inputs: Vec<LogInput>, env_values: bool) -> Result<Parsed, ImportError> {
     let mut p = Parsed {
         files: inputs.len(),
         ..Parsed::default()
@@ -204,9 +204,9 @@ fn parse_file(
     file: usize,
     mut input: LogInput,
     env_values: bool,
-) -> Result<(), InteropError> {
+) -> Result<(), ImportError> {
     let name = input.name.clone();
-    let malformed = |line: u64, detail: String| InteropError::Malformed {
+    let malformed = |line: u64, detail: String| ImportError::Malformed {
         path: name.clone(),
         line,
         detail,
@@ -425,7 +425,7 @@ fn parse_file(
         ));
     }
     if !seen_any {
-        return Err(InteropError::Empty { path: name });
+        return Err(ImportError::Empty { path: name });
     }
     p.unfinished_at_end += pending.len() as u64;
     if let Some(c) = clock.clock {

@@ -3,7 +3,8 @@
 mod common;
 
 use common::TraceBuilder;
-use spawnscope_interop::diff::{diff, render_markdown, render_text};
+use spawnscope_analyzer::diff::diff;
+use spawnscope_report::diff::{render_markdown, render_text};
 
 fn laptop() -> TraceBuilder {
     TraceBuilder::new("laptop", "2.35", "5.15.0", 8)
@@ -24,7 +25,7 @@ fn old_glibc_rust_fallback_from_a_big_parent_is_the_verdict() {
     let d = diff(&a, &b, ("laptop.jsonl", "cluster.jsonl"));
     assert_eq!(
         d.verdict,
-        "B is 8.6x slower per spawn (mean 2.11 ms vs 245 µs); B spawns fork-style 100% of the time (A: 0%) \
+        "B is 8.6x slower per spawn (mean 2.1 ms vs 245 µs); B spawns fork-style 100% of the time (A: 0%) \
          through the Rust std fork+exec fallback (its glibc 2.17 < 2.24) from a parent with up to 5.0 GiB RSS; \
          the hosts differ: glibc 2.17 vs 2.35, kernel 3.10.0 vs 5.15.0, cpus 128 vs 8"
     );
@@ -138,7 +139,7 @@ fn text_markdown_and_json_renderings() {
 
 #[test]
 fn strace_import_against_recording_is_flagged() {
-    use spawnscope_interop::strace::{import_paths, ImportOptions};
+    use spawnscope_strace::{import_paths, ImportOptions};
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/strace/rust_spawns.log");
     let t = import_paths(&[path], &ImportOptions::default()).unwrap();
