@@ -150,6 +150,41 @@ fn latency_block(d: &Diff) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     (main, groups)
 }
 
+/// The tables both renderings show after the hosts, in order:
+/// (text title, Markdown title, rows).
+fn tables(d: &Diff) -> Vec<(&'static str, &'static str, Vec<Vec<String>>)> {
+    let (main, groups) = latency_block(d);
+    vec![
+        ("Spawns", "Spawns", value_rows(&d.counts)),
+        (
+            "Spawn latency (clone entry to the child's exec; measured under tracing)",
+            "Spawn latency (measured under tracing)",
+            main,
+        ),
+        ("Latency by style and code path", "Latency by style and code path", groups),
+        ("Failed exec attempts (PATH search)", "Failed exec attempts (PATH search)", value_rows(&d.path_search)),
+        ("Environment passed to exec", "Environment passed to exec", value_rows(&d.env)),
+        ("Parent memory at fork-style spawns", "Parent memory at fork-style spawns", value_rows(&d.parent_rss)),
+    ]
+}
+
+/// Host facts side by side; `first` heads the fact column, `differs` marks
+/// a fact that differs; values are passed through `show` (escaping).
+fn host_rows(d: &Diff, first: &str, differs: &str, show: fn(&str) -> String) -> Vec<Vec<String>> {
+    let mut h = vec![vec![first.to_string(), "A".into(), "B".into(), String::new()]];
+    for r in &d.hosts {
+        let value = |v: &Option<String>| v.as_deref().map_or("?".to_string(), show);
+        let mark = if r.differs { differs.to_string() } else { String::new() };
+        h.push(vec![r.fact.into(), value(&r.a), value(&r.b), mark]);
+    }
+    h
+}
+
+/// Descriptions of the call sites whose spawns differ (traces with stacks).
+fn changed_sites(d: &Diff) -> Vec<String> {
+    d.call_sites.iter().filter(|s| s.changed()).map(|s| s.describe()).collect()
+}
+
 /// Plain text for a terminal (fits 100 columns).
 pub fn render_text(d: &Diff) -> String {
     let mut o = String::new();
@@ -157,10 +192,7 @@ pub fn render_text(d: &Diff) -> String {
     let _ = writeln!(o, "  {}", side_line("A", &d.a));
     let _ = writeln!(o, "  {}", side_line("B", &d.b));
     let _ = writeln!(o, "\nVerdict\n  {}", esc(&d.verdict));
-    let _ = writeln!(
-        o,
-        "\nWhere the time goes (mean per spawn, clone entry to the child's exec)"
-    );
+    let _ = writeln!(o, "\nWhere the time goes (mean per spawn, clone entry to the child's exec)");
     for (i, f) in d.factors.iter().enumerate() {
         let share = f.share.map_or(String::new(), |s| {
             if s > 1.0 {
@@ -181,40 +213,17 @@ pub fn render_text(d: &Diff) -> String {
         let _ = writeln!(o, "     {}", esc(&f.message));
     }
     let _ = writeln!(o, "\nHosts");
-    let mut h = vec![vec![String::new(), "A".into(), "B".into(), String::new()]];
-    for r in &d.hosts {
-        let show = |v: &Option<String>| v.as_deref().map_or("?".to_string(), esc);
-        h.push(vec![
-            r.fact.into(),
-            show(&r.a),
-            show(&r.b),
-            if r.differs {
-                "differs".into()
-            } else {
-                String::new()
-            },
-        ]);
+    table(&mut o, &host_rows(d, "", "differs", esc));
+    for (title, _, rows) in tables(d) {
+        let _ = writeln!(o, "\n{title}");
+        table(&mut o, &rows);
     }
-    table(&mut o, &h);
-    let _ = writeln!(o, "\nSpawns");
-    table(&mut o, &value_rows(&d.counts));
-    let (main, groups) = latency_block(d);
-    let _ = writeln!(
-        o,
-        "\nSpawn latency (clone entry to the child's exec; measured under tracing)"
-    );
-    table(&mut o, &main);
-    let _ = writeln!(o, "\nLatency by style and code path");
-    table(&mut o, &groups);
-    let _ = writeln!(o, "\nFailed exec attempts (PATH search)");
-    table(&mut o, &value_rows(&d.path_search));
-    let _ = writeln!(o, "\nEnvironment passed to exec");
-    table(&mut o, &value_rows(&d.env));
-    let _ = writeln!(o, "\nParent memory at fork-style spawns");
-    table(&mut o, &value_rows(&d.parent_rss));
-    // Call sites whose spawns differ (traces with stacks, issue 10).
-    for (i, s) in d.call_sites.iter().filter(|s| s.changed()).enumerate() {
-        let _ = writeln!(o, "{}  {}", if i == 0 { "\nCall sites that differ\n" } else { "" }, esc(&s.describe()));
+    let sites = changed_sites(d);
+    if !sites.is_empty() {
+        let _ = writeln!(o, "\nCall sites that differ");
+        for s in &sites {
+            let _ = writeln!(o, "  {}", esc(s));
+        }
     }
     if !d.notes.is_empty() {
         let _ = writeln!(o, "\nNotes");
@@ -235,97 +244,42 @@ fn md_table(o: &mut String, rows: &[Vec<String>]) {
         let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
         let _ = writeln!(o, "| {} |", cells.join(" | "));
         if i == 0 {
-            let seps: Vec<&str> = r
-                .iter()
-                .enumerate()
-                .map(|(c, h)| if c == 0 || h == "why" { "---" } else { "--:" })
-                .collect();
+            let seps: Vec<&str> =
+                r.iter().enumerate().map(|(c, h)| if c == 0 || h == "why" { "---" } else { "--:" }).collect();
             let _ = writeln!(o, "| {} |", seps.join(" | "));
         }
     }
 }
 
-/// GitHub-flavoured Markdown (for a PR comment or an issue).
+/// GitHub-flavoured Markdown (for a PR comment or an issue): the same
+/// sections as [`render_text`], as Markdown tables.
 pub fn render_markdown(d: &Diff) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "## spawnscope diff\n");
-    let _ = writeln!(
-        o,
-        "- **A**: `{}`",
-        side_line("", &d.a).trim().replace('`', "'")
-    );
-    let _ = writeln!(
-        o,
-        "- **B**: `{}`\n",
-        side_line("", &d.b).trim().replace('`', "'")
-    );
+    let _ = writeln!(o, "- **A**: `{}`", side_line("", &d.a).trim().replace('`', "'"));
+    let _ = writeln!(o, "- **B**: `{}`\n", side_line("", &d.b).trim().replace('`', "'"));
     let _ = writeln!(o, "**Verdict:** {}\n", md_cell(&d.verdict));
     let _ = writeln!(o, "### Where the time goes (mean per spawn)\n");
-    let mut f = vec![vec![
-        "part".to_string(),
-        "A".into(),
-        "B".into(),
-        "B-A".into(),
-        "share".into(),
-        "why".into(),
-    ]];
+    let mut f = vec![vec!["part".to_string(), "A".into(), "B".into(), "B-A".into(), "share".into(), "why".into()]];
     for x in &d.factors {
+        let share = x.share.map_or("-".into(), |s| if s > 1.0 { ">100%".to_string() } else { format!("{:.0}%", s * 100.0) });
         f.push(vec![
             x.title.to_string(),
             fmt::duration(x.a_ns),
             fmt::duration(x.b_ns),
             fmt::signed_duration(x.delta_ns),
-            x.share.map_or("-".into(), |s| {
-                if s > 1.0 {
-                    ">100%".to_string()
-                } else {
-                    format!("{:.0}%", s * 100.0)
-                }
-            }),
+            share,
             x.message.clone(),
         ]);
     }
     md_table(&mut o, &f);
     let _ = writeln!(o, "\n### Hosts\n");
-    let mut h = vec![vec![
-        "fact".to_string(),
-        "A".into(),
-        "B".into(),
-        String::new(),
-    ]];
-    for r in &d.hosts {
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
-        h.push(vec![
-            r.fact.into(),
-            show(&r.a),
-            show(&r.b),
-            if r.differs {
-                "**differs**".into()
-            } else {
-                String::new()
-            },
-        ]);
-    }
-    md_table(&mut o, &h);
-    let (main, groups) = latency_block(d);
-    for (title, rows) in [
-        ("Spawns", value_rows(&d.counts)),
-        ("Spawn latency (measured under tracing)", main),
-        ("Latency by style and code path", groups),
-        (
-            "Failed exec attempts (PATH search)",
-            value_rows(&d.path_search),
-        ),
-        ("Environment passed to exec", value_rows(&d.env)),
-        (
-            "Parent memory at fork-style spawns",
-            value_rows(&d.parent_rss),
-        ),
-    ] {
+    md_table(&mut o, &host_rows(d, "fact", "**differs**", str::to_string));
+    for (_, title, rows) in tables(d) {
         let _ = writeln!(o, "\n### {title}\n");
         md_table(&mut o, &rows);
     }
-    let sites: Vec<String> = d.call_sites.iter().filter(|s| s.changed()).map(|s| format!("- {}", md_cell(&s.describe()))).collect();
+    let sites: Vec<String> = changed_sites(d).iter().map(|s| format!("- {}", md_cell(s))).collect();
     if !sites.is_empty() {
         let _ = writeln!(o, "\n### Call sites that differ\n\n{}", sites.join("\n"));
     }
