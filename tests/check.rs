@@ -271,9 +271,27 @@ fn thresholds_in_the_policy_file_decide_findings() {
     std::fs::write(&policy, rules).unwrap();
     expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 1, "FAIL  deny-finding fork-large-parent: 1 finding");
     // bad.jsonl's parent has 2 GiB RSS and 4 MiB of page tables: above these, SS001 stays quiet.
-    let thresholds = "[thresholds]\nfork_parent_rss_mib = 4096\nfork_parent_pte_kib = 8192\n";
+    let thresholds = "[thresholds]\nfork-parent-rss-mib = 4096\nfork-parent-pte-kib = 8192\n";
     std::fs::write(&policy, format!("{rules}{thresholds}")).unwrap();
-    expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 0, "PASS  deny-finding fork-large-parent: 0 findings");
+    let r = expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 0, "PASS  deny-finding fork-large-parent: 0 findings");
+    assert!(!r.stderr.contains("deprecated"), "{}", r.stderr);
+}
+
+/// One key style in spawnscope.toml (kebab-case, as the flags): the old
+/// snake_case spelling under [thresholds] still works, with a warning.
+#[test]
+fn snake_case_threshold_keys_are_read_with_a_deprecation_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    let text = "[check]\ndeny-finding = [\"fork-large-parent\"]\n[thresholds]\nfork_parent_rss_mib = 4096\nfork-parent-pte-kib = 8192\n";
+    std::fs::write(&policy, text).unwrap();
+    let r = expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 0, "PASS  deny-finding fork-large-parent: 0 findings");
+    assert!(
+        r.stderr.contains("warning: ") && r.stderr.contains("[thresholds] fork_parent_rss_mib: write fork-parent-rss-mib (snake_case keys are deprecated"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("deprecated").count(), 1, "{}", r.stderr);
 }
 
 #[test]

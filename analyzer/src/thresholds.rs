@@ -4,12 +4,18 @@ use serde::{Deserialize, Serialize};
 
 /// When a finding fires. Every field has a default ([`Thresholds::default`]);
 /// a config file sets any subset of them, at the top level or in a
-/// `[thresholds]` table:
+/// `[thresholds]` table. Keys are kebab-case like every key of
+/// `spawnscope.toml` (`env-vars`); the old snake_case spelling (`env_vars`)
+/// still works and leaves a deprecation note in [`Thresholds::notes`]:
 ///
 /// ```
-/// let t = spawnscope_analyzer::Thresholds::from_toml("env_vars = 50\n").unwrap();
+/// let t = spawnscope_analyzer::Thresholds::from_toml("env-vars = 50\n").unwrap();
 /// assert_eq!(t.env_vars, 50);
 /// assert_eq!(t.env_bytes, 16 * 1024);
+/// assert!(t.notes.is_empty());
+/// let old = spawnscope_analyzer::Thresholds::from_toml("env_vars = 50\n").unwrap();
+/// assert_eq!(old.env_vars, 50);
+/// assert!(old.notes[0].contains("write env-vars"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -46,6 +52,10 @@ pub struct Thresholds {
     pub impact_share: f64,
     /// Finding ids (e.g. `"SS004"`) or names (e.g. `"large-env"`) not to report.
     pub disable: Vec<String>,
+    /// Deprecated spellings met while reading (snake_case keys), one note
+    /// each, for the CLI to print as warnings.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl Default for Thresholds {
@@ -64,6 +74,7 @@ impl Default for Thresholds {
             serial_busy: 0.2,
             impact_share: 0.05,
             disable: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -112,7 +123,28 @@ impl Thresholds {
             Some(_) => return Err(invalid("`thresholds` must be a table".into())),
             None => value,
         };
-        table.try_into().map_err(|e: toml::de::Error| invalid(e.to_string()))
+        Self::from_table(table).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// Reads a `[thresholds]` table: kebab-case keys, or the deprecated
+    /// snake_case spelling (noted in [`Thresholds::notes`]).
+    pub fn from_table(table: toml::Table) -> Result<Thresholds, toml::de::Error> {
+        let mut notes = Vec::new();
+        let table: toml::Table = table
+            .into_iter()
+            .map(|(k, v)| {
+                if k.contains('_') {
+                    notes.push(format!(
+                        "[thresholds] {k}: write {} (snake_case keys are deprecated; spawnscope.toml is kebab-case)",
+                        k.replace('_', "-")
+                    ));
+                }
+                (k.replace('-', "_"), v)
+            })
+            .collect();
+        let mut t: Thresholds = table.try_into()?;
+        t.notes = notes;
+        Ok(t)
     }
 
     /// Whether a finding (by id or name) is disabled.

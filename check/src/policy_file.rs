@@ -14,7 +14,9 @@
 //!
 //! Every key is the name of the command-line flag without its dashes. A
 //! `[thresholds]` table (the analyzer's finding thresholds, as in
-//! `spawnscope report`'s config) may sit in the same file.
+//! `spawnscope report`'s config) may sit in the same file. Every key is
+//! kebab-case; `[thresholds]` keys in the old snake_case spelling are still
+//! read, with a note in `policy.thresholds.notes` (the CLI prints it).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -35,8 +37,9 @@ pub const POLICY_FILE_NAME: &str = "spawnscope.toml";
 #[serde(deny_unknown_fields)]
 struct RawFile {
     check: Option<RawCheck>,
-    /// The analyzer's finding thresholds (same keys as `spawnscope report`'s config).
-    thresholds: Option<Thresholds>,
+    /// The analyzer's finding thresholds (same keys as `spawnscope report`'s
+    /// config; kebab-case, the old snake_case spelling still read).
+    thresholds: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +69,27 @@ struct RawExe {
     min_spawns: Option<Spanned<u64>>,
 }
 
+/// Where in a table the key named in a deserialization error (`` `key` ``,
+/// in either spelling) is written.
+fn key_in_table(text: &str, table: Range<usize>, message: &str) -> Option<Range<usize>> {
+    let name = message.split('`').nth(1)?;
+    let spellings = [name.to_string(), name.replace('_', "-"), name.replace('-', "_")];
+    let mut offset = table.start;
+    // The span may cover only the `[thresholds]` header: read on to the next table.
+    for (i, line) in text.get(table.start..)?.split_inclusive('\n').enumerate() {
+        if i > 0 && line.trim_start().starts_with('[') {
+            break;
+        }
+        let key = line.split('=').next().unwrap_or("").trim();
+        if line.contains('=') && spellings.iter().any(|s| s == key) {
+            let indent = line.len() - line.trim_start().len();
+            return Some(offset + indent..offset + line.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
 impl Policy {
     /// Reads a policy file. Errors name the file, line and column.
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
@@ -86,7 +110,14 @@ impl Policy {
             toml::from_str(text).map_err(|e| err(e.span(), clean_message(e.message())))?;
         let mut p = Policy::new();
         p.file = Some(path.to_path_buf());
-        p.thresholds = raw.thresholds;
+        if let Some(t) = raw.thresholds {
+            let span = t.span();
+            let t = Thresholds::from_table(t.into_inner()).map_err(|e| {
+                let at = key_in_table(text, span.clone(), e.message()).unwrap_or(span);
+                err(Some(at), clean_message(e.message()))
+            })?;
+            p.thresholds = Some(t);
+        }
         let Some(c) = raw.check else { return Ok(p) };
         p.at = c.at.clone();
         let origin = |span: &Range<usize>| Origin::File { path: path.to_path_buf(), line: line_col(text, span.start).0 };

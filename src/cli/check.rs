@@ -164,7 +164,13 @@ impl Args {
             }
         };
         let base = match file {
-            Some(path) => Policy::from_toml_file(&path)?,
+            Some(path) => {
+                let p = Policy::from_toml_file(&path)?;
+                for n in p.thresholds.iter().flat_map(|t| &t.notes) {
+                    eprintln!("spawnscope: warning: {}: {n}", path.display());
+                }
+                p
+            }
             None => Policy::new(),
         };
         Ok(base.merge(self.flag_policy()?))
