@@ -74,7 +74,7 @@ fn usage_error(cmd: &mut Command, args: &[&str], want: &str) {
 fn deny_style() {
     expect(&["--deny-style", "fork", &trace("good")], 0, "PASS  deny-style fork: 0 fork-style spawns (at most 0)");
     let r = expect(&["--deny-style", "fork", &trace("bad")], 1, "FAIL  deny-style fork: 5 fork-style spawns (at most 0)  [--deny-style]");
-    assert!(r.stdout.contains("pid 201 (parent 200): git status: fork via rust-std-fork-fallback, parent RSS 2048 MiB"), "{}", r.stdout);
+    assert!(r.stdout.contains("pid 201 (parent 200): git status: fork via rust-std-fork-fallback, parent RSS 2.0 GiB"), "{}", r.stdout);
     expect(&["--deny-style", "vfork", &trace("good")], 1, "FAIL  deny-style vfork: 4 vfork-style spawns");
     expect(&["--deny-style", "vm", &trace("bad")], 0, "PASS  deny-style vm");
 }

@@ -171,7 +171,7 @@ fn style_detail(s: &Spawn) -> String {
     let mut d = format!("{} via {}", s.style.as_str(), s.code_path.as_str());
     if let Some(m) = s.parent_mem {
         if s.style == SpawnStyle::Fork && m.rss_kb > 0 {
-            d.push_str(&format!(", parent RSS {} MiB", m.rss_kb / 1024));
+            d.push_str(&format!(", parent RSS {}", spawnscope_units::bytes(m.rss_kb.saturating_mul(1024))));
         }
     }
     d

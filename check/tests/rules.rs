@@ -39,7 +39,7 @@ fn deny_style_fails_and_names_the_spawn() {
     let o = &r.offenders[0];
     assert_eq!((o.pid, o.parent_pid, o.exe.as_str()), (1001, Some(100), "git"));
     assert_eq!(o.argv, ["git", "status"]);
-    assert_eq!(o.detail, "fork via rust-std-fork-fallback, parent RSS 2048 MiB");
+    assert_eq!(o.detail, "fork via rust-std-fork-fallback, parent RSS 2.0 GiB");
 }
 
 #[test]
