@@ -45,6 +45,29 @@ impl Paint {
 pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()> {
     let p = Paint { on: opts.color };
     let mut s = String::new();
+    write_facts(&mut s, &p, a, opts);
+    if !a.spawns.is_empty() {
+        write_spawning(&mut s, &p, a, opts);
+    }
+    write_findings(&mut s, &p, a);
+    if opts.list_spawns && !a.spawns.is_empty() {
+        section(&mut s, &p, "Spawns");
+        wrap_into(&mut s, crate::TRACING_NOTE, "  ");
+        s.push_str(&spawn_list(a, opts).text("  ", |h| p.dim(h)));
+        more(&mut s, a.spawns.len(), opts.max_rows);
+    }
+    if !a.warnings.is_empty() {
+        section(&mut s, &p, "Warnings");
+        for w in &a.warnings {
+            wrap_into(&mut s, &esc(w), "  ");
+        }
+    }
+    out.write_all(s.as_bytes())?;
+    out.flush()
+}
+
+/// The title and the one-line facts (command, host, recording, ...).
+fn write_facts(s: &mut String, p: &Paint, a: &Analysis, opts: &Options) {
     let title = match &opts.source {
         Some(src) => format!("spawnscope report: {}", esc(src)),
         None => "spawnscope report".to_string(),
@@ -67,89 +90,78 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
     for (k, v) in facts {
         let _ = writeln!(s, "{:<10} {}", p.bold(k), v);
     }
+}
 
-    if !a.spawns.is_empty() {
-        section(&mut s, &p, "Code paths");
-        let mut t = Table::new(&[("code path", false), ("spawns", true), ("share", true), ("style", false)]);
-        for g in group_by(a, GroupBy::CodePath) {
-            let label = CodePath::from_name(&g.key).map_or(g.key.clone(), |c| c.label().to_string());
-            let share = g.count as f64 * 100.0 / a.spawns.len() as f64;
-            t.row(vec![label, g.count.to_string(), format!("{share:.0}%"), style_mix(&g.styles)]);
+/// The tables about the spawns: code paths, call sites, latency,
+/// executables, longest processes, spawning processes.
+fn write_spawning(s: &mut String, p: &Paint, a: &Analysis, opts: &Options) {
+    section(s, p, "Code paths");
+    let mut t = Table::new(&[("code path", false), ("spawns", true), ("share", true), ("style", false)]);
+    for g in group_by(a, GroupBy::CodePath) {
+        let label = CodePath::from_name(&g.key).map_or(g.key.clone(), |c| c.label().to_string());
+        let share = g.count as f64 * 100.0 / a.spawns.len() as f64;
+        t.row(vec![label, g.count.to_string(), format!("{share:.0}%"), style_mix(&g.styles)]);
+    }
+    s.push_str(&t.text("  ", |h| p.dim(h)));
+
+    crate::callsites::text(s, a, opts.max_rows, &|h| p.dim(h), &|t| p.bold(t));
+
+    section(s, p, "Spawn latency");
+    wrap_into(s, &latency_note(a), "  ");
+    s.push_str(&latency_table(a).text("  ", |h| p.dim(h)));
+    let hist = histogram(&a.summary.latency, 40);
+    if !hist.is_empty() {
+        let _ = writeln!(s, "  {}", p.dim("histogram, all spawns (log2 buckets):"));
+        let w = hist.iter().map(|h| h.0.chars().count()).max().unwrap_or(0);
+        for (label, bar, n) in hist {
+            let pad = w - label.chars().count();
+            let _ = writeln!(s, "  {}{label}  {} {n}", " ".repeat(pad), "#".repeat(bar));
         }
-        s.push_str(&t.text("  ", |h| p.dim(h)));
-
-        crate::callsites::text(&mut s, a, opts.max_rows, &|h| p.dim(h), &|t| p.bold(t));
-
-        section(&mut s, &p, "Spawn latency");
-        wrap_into(&mut s, &latency_note(a), "  ");
-        s.push_str(&latency_table(a).text("  ", |h| p.dim(h)));
-        let hist = histogram(&a.summary.latency, 40);
-        if !hist.is_empty() {
-            let _ = writeln!(s, "  {}", p.dim("histogram, all spawns (log2 buckets):"));
-            let w = hist.iter().map(|h| h.0.chars().count()).max().unwrap_or(0);
-            for (label, bar, n) in hist {
-                let pad = w - label.chars().count();
-                let _ = writeln!(s, "  {}{label}  {} {n}", " ".repeat(pad), "#".repeat(bar));
-            }
-        }
-
-        section(&mut s, &p, "Executables");
-        s.push_str(&executables(a, opts).text("  ", |h| p.dim(h)));
-
-        section(&mut s, &p, "Longest processes");
-        s.push_str(&longest(a, opts.max_rows.min(10)).text("  ", |h| p.dim(h)));
-
-        section(&mut s, &p, "Spawning processes");
-        let mut t = Table::new(&[("parent", false), ("spawns", true), ("styles", false), ("p50", true), ("max", true)]);
-        let groups = group_by(a, GroupBy::Parent);
-        for g in groups.iter().take(opts.max_rows) {
-            t.row(vec![
-                esc(&g.key),
-                g.count.to_string(),
-                style_mix(&g.styles),
-                opt_ns((g.latency.count > 0).then_some(g.latency.p50)),
-                opt_ns((g.latency.count > 0).then_some(g.latency.max)),
-            ]);
-        }
-        s.push_str(&t.text("  ", |h| p.dim(h)));
-        more(&mut s, groups.len(), opts.max_rows);
     }
 
+    section(s, p, "Executables");
+    s.push_str(&executables(a, opts).text("  ", |h| p.dim(h)));
+
+    section(s, p, "Longest processes");
+    s.push_str(&longest(a, opts.max_rows.min(10)).text("  ", |h| p.dim(h)));
+
+    section(s, p, "Spawning processes");
+    let mut t = Table::new(&[("parent", false), ("spawns", true), ("styles", false), ("p50", true), ("max", true)]);
+    let groups = group_by(a, GroupBy::Parent);
+    for g in groups.iter().take(opts.max_rows) {
+        t.row(vec![
+            esc(&g.key),
+            g.count.to_string(),
+            style_mix(&g.styles),
+            opt_ns((g.latency.count > 0).then_some(g.latency.p50)),
+            opt_ns((g.latency.count > 0).then_some(g.latency.max)),
+        ]);
+    }
+    s.push_str(&t.text("  ", |h| p.dim(h)));
+    more(s, groups.len(), opts.max_rows);
+}
+
+/// Each finding: id, severity, message, savings, advice, where, evidence.
+fn write_findings(s: &mut String, p: &Paint, a: &Analysis) {
     if a.findings.is_empty() {
         let _ = writeln!(s, "\n{} none", p.bold("Findings:"));
-    } else {
-        section(&mut s, &p, &format!("Findings ({})", a.findings.len()));
-        for f in &a.findings {
-            let _ = writeln!(s, "  {}  {}  {}", p.bold(f.id), p.severity(f.severity), f.name);
-            wrap_into(&mut s, &esc(&f.message), "         ");
-            wrap_into(&mut s, &savings_line(f, a), "         ");
-            wrap_into(&mut s, &format!("What to do: {}", esc(&f.advice)), "         ");
-            if let Some(w) = crate::callsites::finding_where(a, f) {
-                wrap_into(&mut s, &format!("Where: {}", esc(&w)), "         ");
-            }
-            if !f.evidence.is_empty() {
-                let ev: Vec<String> = f.evidence.iter().take(10).map(|i| format!("#{i}")).collect();
-                let extra = if f.evidence.len() > 10 { format!(" and {} more", f.evidence.len() - 10) } else { String::new() };
-                let _ = writeln!(s, "         {}", p.dim(&format!("Evidence: spawns {}{extra}", ev.join(", "))));
-            }
+        return;
+    }
+    section(s, p, &format!("Findings ({})", a.findings.len()));
+    for f in &a.findings {
+        let _ = writeln!(s, "  {}  {}  {}", p.bold(f.id), p.severity(f.severity), f.name);
+        wrap_into(s, &esc(&f.message), "         ");
+        wrap_into(s, &savings_line(f, a), "         ");
+        wrap_into(s, &format!("What to do: {}", esc(&f.advice)), "         ");
+        if let Some(w) = crate::callsites::finding_where(a, f) {
+            wrap_into(s, &format!("Where: {}", esc(&w)), "         ");
+        }
+        if !f.evidence.is_empty() {
+            let ev: Vec<String> = f.evidence.iter().take(10).map(|i| format!("#{i}")).collect();
+            let extra = if f.evidence.len() > 10 { format!(" and {} more", f.evidence.len() - 10) } else { String::new() };
+            let _ = writeln!(s, "         {}", p.dim(&format!("Evidence: spawns {}{extra}", ev.join(", "))));
         }
     }
-
-    if opts.list_spawns && !a.spawns.is_empty() {
-        section(&mut s, &p, "Spawns");
-        wrap_into(&mut s, crate::TRACING_NOTE, "  ");
-        s.push_str(&spawn_list(a, opts).text("  ", |h| p.dim(h)));
-        more(&mut s, a.spawns.len(), opts.max_rows);
-    }
-
-    if !a.warnings.is_empty() {
-        section(&mut s, &p, "Warnings");
-        for w in &a.warnings {
-            wrap_into(&mut s, &esc(w), "  ");
-        }
-    }
-    out.write_all(s.as_bytes())?;
-    out.flush()
 }
 
 fn section(s: &mut String, p: &Paint, title: &str) {
