@@ -28,10 +28,50 @@ pub fn exit_code_for(e: &anyhow::Error) -> i32 {
 }
 
 /// The error and its causes on one line, without control characters.
+///
+/// Library errors keep their sources (`#[source]`) and often also name the
+/// source in their own message ("x.toml: cannot read policy file: No such
+/// file"); a cause whose text the line already holds is not repeated.
 pub fn one_line(e: &anyhow::Error) -> String {
-    let mut s = format!("{e:#}");
+    let mut s = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if s.contains(&text) {
+            continue;
+        }
+        if !s.is_empty() {
+            s.push_str(": ");
+        }
+        s.push_str(&text);
+    }
     s = s.replace('\n', " ");
     s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    /// An error that names its source in its message and also returns it.
+    #[derive(Debug)]
+    struct Read(std::io::Error);
+    impl std::fmt::Display for Read {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "p.toml: cannot read policy file: {}", self.0)
+        }
+    }
+    impl std::error::Error for Read {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn one_line_does_not_repeat_a_cause_the_message_already_holds() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Read(io()));
+        assert_eq!(super::one_line(&e), "p.toml: cannot read policy file: no such file");
+        let e = anyhow::Error::new(io()).context("reading x");
+        assert_eq!(super::one_line(&e), "reading x: no such file");
+    }
 }
 
 /// Whether the error is a broken pipe on stdout (`spawnscope report | head`).
