@@ -20,7 +20,7 @@ pub fn longest_processes(a: &Analysis, n: usize) -> Vec<usize> {
 pub struct FailedExits {
     /// Program basename.
     pub program: String,
-    /// `exit 1`, `signal 9`.
+    /// `exit 1`, `SIGKILL` (see `spawnscope_format::names`).
     pub outcome: String,
     pub count: u64,
     /// Pids of the first few.
@@ -34,7 +34,7 @@ pub fn failed_children(a: &Analysis) -> Vec<FailedExits> {
     for p in a.processes.iter().filter(|p| p.parent.is_some()) {
         let Some(e) = p.exit.filter(|e| e.failed()) else { continue };
         let outcome = match (e.code, e.signal) {
-            (_, Some(s)) => format!("signal {s}"),
+            (_, Some(s)) => spawnscope_format::names::signal_label(s),
             (Some(c), None) => format!("exit {c}"),
             (None, None) => continue,
         };

@@ -249,7 +249,7 @@ pub(crate) fn longest(a: &Analysis, n: usize) -> Table {
         let p = &a.processes[i];
         let exit = match p.exit {
             Some(e) => match (e.code, e.signal) {
-                (_, Some(sig)) => format!("signal {sig}"),
+                (_, Some(sig)) => spawnscope_format::names::signal_label(sig),
                 (Some(c), None) => c.to_string(),
                 (None, None) => "?".into(),
             },

@@ -229,7 +229,7 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
             }
             let _ = match (e.code, e.signal) {
                 (Some(c), _) => write!(text, "exit code {c}"),
-                (None, Some(s)) => write!(text, "killed by signal {s}{}", if e.core_dumped { " (core dumped)" } else { "" }),
+                (None, Some(s)) => write!(text, "killed by {}{}", spawnscope_format::names::signal_label(s), if e.core_dumped { " (core dumped)" } else { "" }),
                 _ => write!(text, "exited"),
             };
             e.pid

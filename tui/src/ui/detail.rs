@@ -94,7 +94,7 @@ fn process_lines(p: &Process) -> Vec<Line<'static>> {
     let exit = match p.exit {
         Some(e) => match (e.code, e.signal) {
             (Some(c), _) => format!("code {c} at {}", fmt::dur(e.t)),
-            (None, Some(s)) => format!("signal {s} at {}", fmt::dur(e.t)),
+            (None, Some(s)) => format!("{} at {}", spawnscope_format::names::signal_label(s), fmt::dur(e.t)),
             _ => format!("at {}", fmt::dur(e.t)),
         },
         None => "not seen (still running, or the trace was cut)".into(),
