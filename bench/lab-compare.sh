@@ -5,7 +5,7 @@
 #
 # Usage: bench/lab-compare.sh [--quick] [--no-build] [--data DIR]
 #   --quick    fewer spawns (about 4x faster, noisier)
-#   --data     the study's CSVs (default: ../shared/reference/kobzol-spawn-bench-data)
+#   --data     the study's CSVs (default: bench/study-data)
 # Env: SPAWNSCOPE=path/to/spawnscope (default: the release build)
 #
 # Per-spawn figures are wall time / count (the study's duration / process_count);
@@ -13,7 +13,7 @@
 set -euo pipefail
 quick=0 build=1
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=$root/../shared/reference/kobzol-spawn-bench-data
+data=$root/bench/study-data
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -30,7 +30,7 @@ if [ "$build" = 1 ]; then
 fi
 spawnscope=${SPAWNSCOPE:-$target/release/spawnscope}
 [ -x "$spawnscope" ] || { echo "lab-compare.sh: $spawnscope not found (build it or set SPAWNSCOPE)" >&2; exit 2; }
-cluster_env=$root/../shared/reference/cluster-env/envs.txt
+cluster_env=$root/fixtures/env/cluster-envs.txt
 
 echo "machine: $(nproc) cpus, $(uname -r), glibc $(getconf GNU_LIBC_VERSION | awk '{print $2}'), $(date -u +%Y-%m-%d)"
 SPAWNSCOPE="$spawnscope" DATA="$data" QUICK="$quick" CLUSTER_ENV="$cluster_env" python3 - <<'PY'
