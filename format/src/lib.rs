@@ -58,7 +58,8 @@
 //!
 //! - 1.0: header, spawn, exec, socketpair, pipe, exit, warning, end.
 //! - 1.1: `module`, `stack` and `symbols` records; `spawn.stack_id`;
-//!   `header.tracer.stacks`. A 1.0 reader skips the new kinds with a warning.
+//!   `header.tracer.stacks`; `header.env_hash` (keyed environment hash) and
+//!   `header.redaction`. A 1.0 reader skips the new kinds with a warning.
 //!
 //! # Example
 //!
@@ -100,7 +101,10 @@ pub use stack::{
     SymbolsRecord, UnwindTables,
 };
 pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
-pub use redact::{names_secret, Privacy, RedactError, RedactionInfo, Redactor, BUILTIN_RULES, MASK};
+pub use redact::{
+    names_secret, redact_trace, Privacy, RedactError, RedactSummary, RedactTraceError, RedactionInfo, Redactor,
+    BUILTIN_RULES, MASK,
+};
 pub use write::{FileWriter, TraceWriter, WriteError};
 
 /// Value of the header's `format` field.

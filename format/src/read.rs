@@ -94,10 +94,23 @@ impl<R> std::fmt::Debug for TraceReader<R> {
 pub type FileReader = TraceReader<Box<dyn BufRead + Send>>;
 
 impl FileReader {
-    /// Opens a trace file (`.zst` suffix: zstd-compressed).
+    /// Opens a trace file (`.zst` suffix: zstd-compressed); `-` reads
+    /// standard input.
     pub fn open(path: impl AsRef<Path>) -> Result<FileReader, ReadError> {
         let path = path.as_ref();
         let open_err = |source| ReadError::Open { path: path.to_path_buf(), source };
+        if crate::is_stdio(path) {
+            // `-`: standard input, zstd-compressed or not (told by its magic number).
+            let mut stdin = BufReader::with_capacity(256 * 1024, io::stdin());
+            let zst = stdin.fill_buf().map_err(open_err)?.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+            let inner: Box<dyn BufRead + Send> = if zst {
+                let dec = zstd::stream::read::Decoder::with_buffer(stdin).map_err(open_err)?;
+                Box::new(BufReader::with_capacity(256 * 1024, dec))
+            } else {
+                Box::new(stdin)
+            };
+            return TraceReader::new(inner);
+        }
         if path.is_dir() {
             return Err(ReadError::IsDirectory { path: path.to_path_buf() });
         }

@@ -452,6 +452,78 @@ impl Privacy {
     }
 }
 
+/// What [`redact_trace`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedactSummary {
+    /// Lines written (header and end included).
+    pub lines: u64,
+    /// Values masked or argv strings dropped.
+    pub masked: u64,
+    /// Exec records whose argv or environment changed.
+    pub execs_changed: u64,
+    /// Exec records whose captured environment values were dropped.
+    pub env_dropped: u64,
+    /// Lines of kinds this version does not know, left out (they might hold
+    /// anything).
+    pub unknown_dropped: u64,
+    /// Whether the input had its end line (else the output has none either).
+    pub complete: bool,
+}
+
+/// Why [`redact_trace`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RedactTraceError {
+    #[error(transparent)]
+    Read(#[from] crate::ReadError),
+    #[error(transparent)]
+    Write(#[from] crate::WriteError),
+}
+
+/// Scrubs an existing trace for sharing (`spawnscope redact`): applies
+/// `redactor` to the header's command and every exec's argv, drops
+/// captured environment values, and passes every other record through
+/// unchanged (spawns, exits, stacks, modules, symbols), so the analysis
+/// reports the same spawn counts, styles, code paths and call sites. Lines
+/// of unknown kinds are left out. The header's `redaction` says what was
+/// done; an input cut short gives an output without end line.
+pub fn redact_trace<R: std::io::BufRead, W: std::io::Write>(
+    mut reader: crate::TraceReader<R>,
+    writer: &mut crate::TraceWriter<W>,
+    redactor: &Redactor,
+) -> Result<RedactSummary, RedactTraceError> {
+    let mut sum = RedactSummary::default();
+    let mut header = Record::Header(reader.header().clone());
+    sum.masked += redactor.apply(&mut header) as u64;
+    if let Record::Header(h) = &mut header {
+        let mut info = redactor.info();
+        info.after_recording = true;
+        info.env_values_dropped = true;
+        h.redaction = Some(info);
+    }
+    writer.write_record(&header)?;
+    sum.lines += 1;
+    while let Some((_, mut rec)) = reader.next_record()? {
+        if let Record::Exec(e) = &mut rec {
+            let before = e.argv.clone();
+            let n = redactor.redact_argv(&mut e.argv) as u64;
+            let dropped = e.env.take().is_some();
+            sum.masked += n;
+            sum.env_dropped += u64::from(dropped);
+            sum.execs_changed += u64::from(dropped || e.argv != before);
+        }
+        if let Record::End(end) = &mut rec {
+            end.counts = writer.counts().clone();
+            sum.complete = true;
+        }
+        writer.write_record(&rec)?;
+        sum.lines += 1;
+    }
+    sum.unknown_dropped =
+        reader.warnings().iter().filter(|w| matches!(w, crate::ReadWarning::UnknownKind { .. })).count() as u64;
+    writer.flush()?;
+    Ok(sum)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

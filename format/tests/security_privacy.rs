@@ -125,3 +125,60 @@ fn new_header_fields_round_trip_and_old_traces_still_read() {
     assert!(warnings.is_empty());
     assert!(matches!(&records[0], Record::Exec(e) if e.env_hash == "cbf29ce484222325"));
 }
+
+#[test]
+fn redact_trace_scrubs_argv_and_env_and_passes_everything_else_through() {
+    let text = concat!(
+        r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.1","tool_version":"0","command":["sh","-c","deploy --token s3cr3t-tok"],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp","capture_env":true}}"#, "\n",
+        r#"{"kind":"module","id":0,"path":"/usr/lib/libc.so.6","type":"file","build_id":"ab"}"#, "\n",
+        r#"{"kind":"stack","id":0,"frames":[[0,1234],[0,5678]],"end":"complete"}"#, "\n",
+        r#"{"kind":"spawn","pid":1,"tid":1,"child":2,"syscall":"clone3","flags":16640,"exit_signal":17,"ptrace_event":"vfork","thread":false,"t_entry":1,"t_event":2,"t_resume":3,"stack_id":0}"#, "\n",
+        r#"{"kind":"exec","pid":2,"tid":2,"syscall":"execve","path":"/bin/prog","argv":["prog","--password","hunter2","https://user:pw@host"],"env_count":1,"env_bytes":7,"env_hash":"0123456789abcdef","env":["A_TOKEN=x"],"result":0,"t_entry":4,"t_exit":5}"#, "\n",
+        r#"{"kind":"future-kind","x":"hunter2"}"#, "\n",
+        r#"{"kind":"symbols","module":0,"offset":1234,"frames":[{"function":"posix_spawn"}]}"#, "\n",
+        r#"{"kind":"exit","pid":2,"tid":2,"code":0,"t":6}"#, "\n",
+        r#"{"kind":"end","t":7,"exit_code":0,"counts":{"exec":1,"exit":1,"module":1,"spawn":1,"stack":1,"symbols":1}}"#, "\n",
+    );
+    let reader = TraceReader::new(text.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    let mut w = TraceWriter::new(&mut buf);
+    let sum = redact_trace(reader, &mut w, &Redactor::new()).unwrap();
+    drop(w);
+    assert_eq!((sum.execs_changed, sum.env_dropped, sum.unknown_dropped, sum.complete), (1, 1, 1, true));
+    // --token abc in the header's shell string, --password's value, the URL password.
+    assert_eq!(sum.masked, 3, "{sum:?}");
+    let out = String::from_utf8(buf).unwrap();
+    for secret in ["hunter2", "s3cr3t-tok", ":pw@", "A_TOKEN"] {
+        assert!(!out.contains(secret), "{secret} in {out}");
+    }
+    let (h_in, recs_in, _) = read_all(text.as_bytes()).unwrap();
+    let (h_out, recs_out, warnings) = read_all(out.as_bytes()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(h_out.command, ["sh", "-c", &format!("deploy --token {MASK}")]);
+    let red = h_out.redaction.unwrap();
+    assert!(red.after_recording && red.env_values_dropped && !red.argv_dropped);
+    assert_eq!(h_out.host, h_in.host);
+    assert_eq!(recs_in.len(), recs_out.len());
+    for (a, b) in recs_in.iter().zip(&recs_out) {
+        match (a, b) {
+            (Record::Exec(a), Record::Exec(b)) => {
+                assert_eq!(b.argv, ["prog", "--password", MASK, &format!("https://user:{MASK}@host")]);
+                assert_eq!(b.env, None);
+                assert_eq!((&a.path, &a.env_hash, a.env_count), (&b.path, &b.env_hash, b.env_count));
+            }
+            (a, b) => assert_eq!(a, b, "passed through unchanged"),
+        }
+    }
+
+    // --drop-argv keeps program names only; a cut trace stays cut.
+    let cut = &text[..text.find(r#"{"kind":"end""#).unwrap()];
+    let mut buf = Vec::new();
+    let mut w = TraceWriter::new(&mut buf);
+    let sum = redact_trace(TraceReader::new(cut.as_bytes()).unwrap(), &mut w, &Redactor::new().drop_argv(true)).unwrap();
+    drop(w);
+    assert!(!sum.complete);
+    let (h, recs, warnings) = read_all(&buf[..]).unwrap();
+    assert_eq!(h.command, ["sh"]);
+    assert!(recs.iter().any(|r| matches!(r, Record::Exec(e) if e.argv == ["prog"])));
+    assert!(matches!(warnings.as_slice(), [ReadWarning::Incomplete { .. }]), "{warnings:?}");
+}

@@ -90,6 +90,7 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
             clone3: None,
         },
         capture_env: a.capture_env,
+        env_key: None,
     };
     if let Some(g) = &a.glibc {
         if spawnscope_format::parse_version(g).is_none() {

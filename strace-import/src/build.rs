@@ -70,6 +70,10 @@ fn resolve_unknown(p: &Parsed, created: &HashSet<i32>) -> (i32, bool) {
 
 pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     let mut notes = Vec::new();
+    // The same keyed environment hash as a recording (issue 16): a random
+    // key per import unless the options or SPAWNSCOPE_ENV_KEY fix it.
+    let env_key = spawnscope_format::EnvKey::for_recording(opts.env_key.as_ref())
+        .unwrap_or_else(|_| spawnscope_format::EnvKey::random());
 
     // Lines without a pid column belong to the first process.
     let created: HashSet<i32> = p
@@ -254,7 +258,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     argv_truncated: e.argv_truncated,
                     env_count: e.env.count,
                     env_bytes: e.env.bytes,
-                    env_hash: e.env.hash.clone().unwrap_or_default(),
+                    env_hash: e.env.hash.map(|s| env_key.hash(&s)).unwrap_or_default(),
                     env: if opts.capture_env {
                         e.env.values.clone()
                     } else {
@@ -442,7 +446,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             stacks: None,
         },
         source: Some("strace".to_string()),
-        env_hash: None,
+        env_hash: Some(env_key.info()),
         redaction: None,
     };
     Imported {

@@ -140,8 +140,9 @@ pub(crate) struct CloneCall {
 pub(crate) struct EnvInfo {
     pub count: u64,
     pub bytes: u64,
-    /// None unless every string was shown in full.
-    pub hash: Option<String>,
+    /// The digest of the block (keyed when the trace is built); None unless
+    /// every string was shown in full.
+    pub hash: Option<EnvSummary>,
     pub values: Option<Vec<String>>,
     /// Only a count (`0x7ff... /* 184 vars */`: strace without `-v`).
     pub count_only: bool,
@@ -504,7 +505,7 @@ fn decode_env(tok: &str) -> Result<EnvInfo, String> {
             return Ok(EnvInfo {
                 count: 0,
                 bytes: 0,
-                hash: Some(s.hash_hex()),
+                hash: Some(s),
                 values: Some(Vec::new()),
                 count_only: false,
                 truncated: false,
@@ -559,7 +560,7 @@ fn decode_env(tok: &str) -> Result<EnvInfo, String> {
     Ok(EnvInfo {
         count: sum.count,
         bytes: sum.bytes,
-        hash: (!truncated).then(|| sum.hash_hex()),
+        hash: (!truncated).then_some(sum),
         values: Some(values),
         count_only: false,
         truncated,
@@ -667,7 +668,7 @@ mod tests {
         assert!(!e.argv_truncated);
         let want = EnvSummary::of([&b"PATH=/bin"[..], &b"A=b"[..]]);
         assert_eq!((e.env.count, e.env.bytes), (2, 14));
-        assert_eq!(e.env.hash, Some(want.hash_hex()));
+        assert_eq!(e.env.hash, Some(want));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct ImportOptions {
     pub host: HostFacts,
     /// Store environment values (`ExecEvent::env`) when the log shows them.
     pub capture_env: bool,
+    /// Key of the environment hash (None: `SPAWNSCOPE_ENV_KEY` if set, else
+    /// random per import). Set it only in tests that compare hashes across traces.
+    pub env_key: Option<spawnscope_format::EnvKey>,
 }
 
 /// One strace log to read.

@@ -29,6 +29,8 @@ pub enum Action {
     Right,
     /// Space: toggle a tree node, pin a histogram group.
     Toggle,
+    /// `c`: tree: collapse every node (again: expand every node).
+    CollapseAll,
     /// Enter: open the detail pane.
     Enter,
     /// Esc: close the top-most pane, clear the filter.
@@ -116,6 +118,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('s') => Action::Sort,
         KeyCode::Char('r') => Action::Reverse,
         KeyCode::Char('g') => Action::Regroup,
+        KeyCode::Char('c') => Action::CollapseAll,
         KeyCode::Char('n') => Action::NextItem,
         KeyCode::Char('p') => Action::PrevItem,
         KeyCode::Char('/') => Action::FilterStart,

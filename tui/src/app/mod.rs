@@ -3,18 +3,22 @@
 
 mod callsites;
 mod detail;
+mod finding;
 mod live;
 mod scroll;
 mod trace;
 mod tree;
+mod tree_group;
 mod views;
 
 pub use callsites::{SiteSort, SitesState};
 pub use detail::{Detail, Subject};
+pub use finding::FindingPane;
 pub use live::{Live, LiveInfo, LiveStatus};
 pub use scroll::Scroll;
 pub use trace::{Grouping, Trace};
 pub use tree::{TreeRow, TreeState};
+pub use tree_group::{TreeGroup, MIN_IDENTICAL, MIN_SAME_PROGRAM};
 pub use views::{EventsState, ExesState, LatencyState, SortKey};
 
 use spawnscope_analyzer::Analysis;
@@ -79,6 +83,8 @@ pub struct App {
     pub events: EventsState,
     pub sites: SitesState,
     pub detail: Option<Detail>,
+    /// The finding pane (Enter on a finding); the detail pane opens over it.
+    pub finding: Option<FindingPane>,
     pub help: bool,
     /// The "kill or let finish?" question is open.
     pub prompt: bool,
@@ -102,6 +108,7 @@ impl App {
             events: EventsState::default(),
             sites: SitesState::default(),
             detail: None,
+            finding: None,
             help: false,
             prompt: false,
             live: None,
@@ -182,6 +189,7 @@ impl App {
     fn show(&mut self, v: View) {
         self.view = v;
         self.detail = None;
+        self.finding = None;
         self.help = false;
     }
 
@@ -192,6 +200,8 @@ impl App {
             self.help = false;
         } else if self.detail.is_some() {
             self.detail = None;
+        } else if self.finding.is_some() {
+            self.finding = None;
         } else if self.events.editing || !self.events.filter.is_empty() {
             self.events.editing = false;
             self.events.filter.clear();

@@ -1,6 +1,6 @@
 //! Moving around inside a view and opening the detail pane.
 
-use super::{App, Detail, Subject, View};
+use super::{App, Detail, FindingPane, Subject, View};
 use crate::action::Action;
 
 impl App {
@@ -23,6 +23,10 @@ impl App {
             }
             return;
         }
+        if self.finding.is_some() {
+            self.navigate_finding(action, page);
+            return;
+        }
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -30,10 +34,16 @@ impl App {
             Action::PageDown => self.move_by(page as isize),
             Action::Home => self.move_by(isize::MIN / 2),
             Action::End => self.move_by(isize::MAX / 2),
+            Action::Enter if self.view == View::Overview => {
+                if self.findings.selected < self.trace.analysis.findings.len() {
+                    self.finding = Some(FindingPane::new(self.findings.selected));
+                }
+            }
             Action::Enter => self.detail = self.open_detail(),
             Action::Left if self.view == View::Tree => self.tree.left(&self.trace, page),
             Action::Right if self.view == View::Tree => self.tree.right(&self.trace, page),
             Action::Toggle if self.view == View::Tree => self.tree.toggle(&self.trace, page),
+            Action::CollapseAll if self.view == View::Tree => self.tree.collapse_all(&self.trace, page),
             Action::Toggle if self.view == View::Latency => {
                 let groups = self.trace.groups(self.latency.grouping);
                 let key = groups.get(self.latency.scroll.selected).map(|g| g.key.clone());
@@ -75,6 +85,37 @@ impl App {
             Action::FilterDone => self.events.editing = false,
             _ => {}
         }
+    }
+
+    /// Keys in the finding pane: scroll, next / previous finding, Enter
+    /// for its evidence one spawn at a time.
+    fn navigate_finding(&mut self, action: Action, page: usize) {
+        let Some(pane) = self.finding else { return };
+        let (w, h) = self.size;
+        let width = (w as usize).saturating_sub(2);
+        let height = (h as usize).saturating_sub(if self.live.is_some() { 5 } else { 4 });
+        let lines = crate::ui::finding_detail::lines(self, pane.index, width).len();
+        let n = self.trace.analysis.findings.len();
+        let mut pane = pane;
+        match action {
+            Action::Up => pane.scroll_by(-1, lines, height),
+            Action::Down => pane.scroll_by(1, lines, height),
+            Action::PageUp => pane.scroll_by(-(page as i32), lines, height),
+            Action::PageDown => pane.scroll_by(page as i32, lines, height),
+            Action::Home => pane.scroll = 0,
+            Action::End => pane.scroll_by(i32::from(u16::MAX), lines, height),
+            Action::NextItem | Action::Right | Action::PrevItem | Action::Left if n > 0 => {
+                let forward = matches!(action, Action::NextItem | Action::Right);
+                let i = if forward { (pane.index + 1) % n } else { (pane.index + n - 1) % n };
+                pane = FindingPane::new(i);
+                self.findings.select(i, n, page);
+            }
+            Action::Enter => {
+                self.detail = self.open_detail();
+            }
+            _ => {}
+        }
+        self.finding = Some(pane);
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -119,6 +160,11 @@ impl App {
             }
             View::Tree => {
                 let row = self.tree.selected()?;
+                if let Some(g) = self.tree.group(&row) {
+                    let members: Vec<usize> = g.members.iter().filter_map(|&m| t.analysis.processes[m].spawn).collect();
+                    let title = format!("{} × {}, slowest first", g.members.len(), crate::fmt::safe(&g.program, 40));
+                    return Detail::new(title, spawns(t.slowest_first(&members)));
+                }
                 Detail::new(format!("process {}", t.analysis.processes[row.process].pid), vec![self.subject_of(row.process)])
             }
             View::Events => {

@@ -95,14 +95,15 @@ fn details_of_the_root_process_and_of_a_spawn() {
 #[test]
 fn finding_evidence_steps_through_spawns() {
     let mut app = sample_app();
-    press(&mut app, "\n");
+    // Enter opens the finding, Enter again its evidence.
+    press(&mut app, "\n\n");
     let d = app.detail.clone().expect("evidence");
     assert_eq!(d.items.len(), 5, "3 gcc forks and 2 Rust fallback forks");
     press(&mut app, "n");
     assert_eq!(app.detail.as_ref().map(|d| d.pos), Some(1));
-    press(&mut app, "\x1b");
-    assert!(app.detail.is_none());
-    press(&mut app, "j\n");
+    press(&mut app, "\x1b\x1b");
+    assert!(app.detail.is_none() && app.finding.is_none());
+    press(&mut app, "j\n\n");
     assert_eq!(app.detail.as_ref().map(|d| d.items.len()), Some(2));
 }
 

@@ -79,14 +79,16 @@ impl Widget for StatusBar<'_> {
             &[("Esc/?", "close help"), ("q", "quit")]
         } else if app.detail.is_some() {
             &[("j/k", "scroll"), ("n/p", "next/prev spawn"), ("Esc", "close"), ("q", "quit")]
+        } else if app.finding.is_some() {
+            &[("j/k PgUp/PgDn", "scroll"), ("n/p", "next/prev finding"), ("Enter", "evidence"), ("Esc", "close")]
         } else if app.events.editing {
             &[("type", "filter"), ("Enter", "keep"), ("Esc", "clear")]
         } else {
             match app.view {
-                View::Overview => &[("j/k", "finding"), ("Enter", "evidence"), ("tab/1-5", "views"), ("?", "help"), ("q", "quit")],
+                View::Overview => &[("j/k", "finding"), ("Enter", "details"), ("tab/1-5", "views"), ("?", "help"), ("q", "quit")],
                 View::Latency => &[("j/k", "group"), ("g", "group by"), ("space", "pin"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
                 View::Executables => &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
-                View::Tree => &[("j/k", "move"), ("h/l", "fold"), ("space", "toggle"), ("Enter", "details"), ("?", "help"), ("q", "quit")],
+                View::Tree => &[("j/k", "move"), ("h/l", "fold"), ("space", "toggle"), ("c", "fold all"), ("Enter", "details"), ("?", "help"), ("q", "quit")],
                 View::Events => &[("j/k", "move"), ("/", "filter"), ("Enter", "details"), ("Esc", "clear"), ("?", "help"), ("q", "quit")],
                 View::CallSites => &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
             }

@@ -8,12 +8,14 @@ mod chrome;
 mod detail;
 mod events;
 mod executables;
+pub(crate) mod finding_detail;
 mod help;
 pub mod histogram;
 mod latency;
 mod overview;
 pub mod theme;
 mod tree;
+pub(crate) mod tree_label;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Clear;
@@ -46,6 +48,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Tree => frame.render_widget(tree::TreeView(app), body),
         View::Events => frame.render_widget(events::EventsView(app), body),
         View::CallSites => frame.render_widget(callsites::CallSites(app), body),
+    }
+    if let Some(p) = &app.finding {
+        frame.render_widget(Clear, body);
+        frame.render_widget(finding_detail::FindingDetail { app, pane: p }, body);
     }
     if let Some(d) = &app.detail {
         frame.render_widget(Clear, body);

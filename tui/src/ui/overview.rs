@@ -31,8 +31,8 @@ impl Widget for Overview<'_> {
             Layout::vertical([Constraint::Length(8), Constraint::Length(bars_h), Constraint::Min(3)]).areas(area);
         let [host, totals] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
         let [styles, codes] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(mid);
-        Paragraph::new(host_lines(app)).block(Block::bordered().title(Span::styled("Trace", theme::title()))).render(host, buf);
-        Paragraph::new(total_lines(app, totals.width >= 60)).block(Block::bordered().title(Span::styled("Totals", theme::title()))).render(totals, buf);
+        Paragraph::new(host_lines(app, (host.width as usize).saturating_sub(2))).block(Block::bordered().title(Span::styled("Trace", theme::title()))).render(host, buf);
+        Paragraph::new(total_lines(app, (totals.width as usize).saturating_sub(2))).block(Block::bordered().title(Span::styled("Totals", theme::title()))).render(totals, buf);
         let style_bars = SpawnStyle::ALL
             .iter()
             .map(|s| Bar { label: s.as_str().to_string(), value: a.summary.styles.get(s.as_str()).copied().unwrap_or(0), color: s.color() })
@@ -53,7 +53,9 @@ fn kv(k: &str, v: String) -> Line<'static> {
     Line::from(vec![Span::styled(format!("{k:<8}"), theme::dim()), Span::raw(v)])
 }
 
-fn host_lines(app: &App) -> Vec<Line<'static>> {
+fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    // Values are cut with `…` (not by the border) so a cut is visible.
+    let kv = |k: &str, v: String| kv(k, fmt::clip(&v, width.saturating_sub(8)));
     let a = &app.trace.analysis;
     let h = &a.header.host;
     let unknown = || "?".to_string();
@@ -78,7 +80,9 @@ fn host_lines(app: &App) -> Vec<Line<'static>> {
     let exit = a.summary.exit_code.map(|c| c.to_string()).unwrap_or_else(unknown);
     let mut lines = vec![
         kv("host", host.join(" ")),
-        kv("kernel", format!("{}  glibc {}", fmt::safe(h.kernel_release.as_deref().unwrap_or("?"), 24), fmt::safe(h.glibc_version.as_deref().unwrap_or("?"), 10))),
+        // glibc first: it decides which spawn paths exist (posix_spawn's
+        // vfork, the Rust fallback); a long kernel release is cut instead.
+        kv("glibc", format!("{}  kernel {}", fmt::safe(h.glibc_version.as_deref().unwrap_or("?"), 10), fmt::safe(h.kernel_release.as_deref().unwrap_or("?"), 40))),
         kv("tracer", tracer),
         kv("command", fmt::argv(&a.header.command, 60)),
         kv("length", format!("{} · {state} · exit {exit}", fmt::dur(a.summary.duration_ns))),
@@ -89,7 +93,14 @@ fn host_lines(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
-fn total_lines(app: &App, wide: bool) -> Vec<Line<'static>> {
+/// The first of `forms` that fits in `w` columns (else the last).
+fn fit<const N: usize>(w: usize, forms: [String; N]) -> String {
+    let last = forms.len() - 1;
+    forms.into_iter().enumerate().find(|(i, f)| f.chars().count() <= w || *i == last).map(|(_, f)| f).unwrap_or_default()
+}
+
+fn total_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let wide = width >= 58;
     let s = &app.trace.analysis.summary;
     let l = &s.latency;
     let mut failed = format!("{} failed", fmt::count(s.failed_exec_attempts));
@@ -97,11 +108,13 @@ fn total_lines(app: &App, wide: bool) -> Vec<Line<'static>> {
         failed.push_str(&format!(" ({})", fmt::dur(s.failed_exec_ns)));
     }
     vec![
-        if wide {
-            kv("spawns", format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread")))
-        } else {
-            kv("spawns", format!("{} · {} procs · {}", fmt::count(s.spawns), fmt::count(s.processes), plural(s.threads, "thread")))
-        },
+        // The longest form that fits: counts are never cut.
+        kv("spawns", fit(width.saturating_sub(8), [
+            format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread")),
+            format!("{} · {} procs · {}", fmt::count(s.spawns), fmt::count(s.processes), plural(s.threads, "thread")),
+            format!("{} · {} procs · {} thr", fmt::count(s.spawns), fmt::count(s.processes), fmt::count(s.threads)),
+            format!("{} · {} p · {} t", fmt::count(s.spawns), fmt::count(s.processes), fmt::count(s.threads)),
+        ])),
         kv("execs", format!("{}{} · {failed}", fmt::count(s.exec_attempts), if wide { " attempts" } else { "" })),
         kv("env", format!("up to {} in {} vars", fmt::bytes(s.env_bytes_max), s.env_count_max)),
         kv("latency", if l.count > 0 { format!("p50 {}  p99 {}  max {}", fmt::dur(l.p50), fmt::dur(l.p99), fmt::dur(l.max)) } else { "-".into() }),

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, StatefulWidget, Table, TableState, Widget};
 
 use super::theme::{self, Colored};
+use super::tree_label;
 use crate::app::App;
 use crate::fmt;
 
@@ -29,7 +30,7 @@ impl Widget for TreeView<'_> {
         let rows: Vec<Row> = visible
             .map(|r| {
                 let p = &a.processes[r.process];
-                let marker = match (r.has_children, tree.collapsed.contains(&r.process)) {
+                let marker = match (r.has_children, tree.is_folded(r)) {
                     (false, _) => "  ",
                     (true, true) => "▸ ",
                     (true, false) => "▾ ",
@@ -39,10 +40,33 @@ impl Widget for TreeView<'_> {
                 } else {
                     "  ".repeat(r.depth as usize)
                 };
-                let cmd = p.execs.iter().rev().find(|x| x.result == 0).map(|x| fmt::argv(&x.argv, 80));
-                let name = cmd.unwrap_or_else(|| fmt::safe(p.name.rsplit('/').next().unwrap_or(&p.name), 40));
-                let hidden = if tree.collapsed.contains(&r.process) { format!(" (+{})", p.children.len()) } else { String::new() };
-                let label = fmt::clip(&format!("{indent}{marker}{} {name}{hidden}", p.pid), label_w);
+                if let Some(g) = tree.group(r) {
+                    let room = label_w.saturating_sub(indent.chars().count() + 2);
+                    let label = fmt::clip(&format!("{indent}{marker}{}", tree_label::group_label(g, room)), label_w);
+                    let style_cell = match g.style {
+                        Some(s) => Cell::from(Span::styled(s, Style::new().fg(theme::style_name_color(s)))),
+                        None => Cell::from(""),
+                    };
+                    let failed: usize = g
+                        .members
+                        .iter()
+                        .filter_map(|&m| a.processes[m].spawn.and_then(|s| a.spawns.get(s)))
+                        .filter_map(|s| s.exec.as_ref())
+                        .map(|e| e.failed_attempts.len())
+                        .sum();
+                    return Row::new(vec![
+                        Cell::from(label),
+                        style_cell,
+                        Cell::from(""),
+                        Cell::from(""),
+                        Cell::from(if failed > 0 { format!("{failed}✗") } else { String::new() }),
+                    ]);
+                }
+                let hidden = if r.has_children && tree.is_folded(r) { format!(" (+{})", p.children.len()) } else { String::new() };
+                let pid = p.pid.to_string();
+                let room = label_w.saturating_sub(indent.chars().count() + 2 + pid.len() + 1 + hidden.chars().count());
+                let name = tree_label::process_label(a, p, room);
+                let label = fmt::clip(&format!("{indent}{marker}{pid} {name}{hidden}"), label_w);
                 let spawn = p.spawn.and_then(|s| a.spawns.get(s));
                 let style_cell = match spawn {
                     Some(s) => Cell::from(Span::styled(s.style.as_str(), Style::new().fg(s.style.color()))),
