@@ -199,6 +199,103 @@ pub(crate) fn parse_all(inputs: Vec<LogInput>, env_values: bool) -> Result<Parse
     Ok(p)
 }
 
+/// The tasks of one file: calls waiting for their `<... resumed>` half,
+/// the tasks alive now, and those strace announced as new.
+struct Tasks<'a> {
+    pending: &'a mut HashMap<i32, Pending>,
+    live: &'a mut HashSet<i32>,
+    attached: &'a HashSet<i32>,
+}
+
+impl Tasks<'_> {
+    /// The task a line belongs to: the file's pid (`-ff`), the line's pid
+    /// column, or, without one, the only live task.
+    fn task_of(&mut self, p: &mut Parsed, file_pid: Option<i32>, line_pid: Option<i32>) -> i32 {
+        match (file_pid, line_pid) {
+            (Some(f), _) => f,
+            (None, Some(pid)) => {
+                p.prefixed.insert(pid);
+                // strace on stderr prefixes lines only while several tasks
+                // live: the first prefixed pid that strace did not announce as
+                // a new child is the first process, seen so far without a pid.
+                if p.used_unknown_pid && p.unknown_is.is_none() && !self.attached.contains(&pid) {
+                    p.unknown_is = Some(pid);
+                    if let Some(pe) = self.pending.remove(&UNKNOWN_PID) {
+                        self.pending.insert(pid, Pending { caller: pid, ..pe });
+                    }
+                    if self.live.remove(&UNKNOWN_PID) {
+                        self.live.insert(pid);
+                    }
+                }
+                self.live.insert(pid);
+                pid
+            }
+            (None, None) => {
+                // No prefix: the only live task (strace prints none then).
+                let only = if self.live.len() == 1 { self.live.iter().next().copied() } else { None };
+                match only.or(p.unknown_is) {
+                    Some(t) => t,
+                    None => {
+                        p.used_unknown_pid = true;
+                        self.live.insert(UNKNOWN_PID);
+                        UNKNOWN_PID
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the file's time range and each task's first line (and first line
+/// other than an exec or exit).
+fn note_time(p: &mut Parsed, tid: i32, t: u64, body: &Body) {
+    p.min_t = Some(p.min_t.map_or(t, |m| m.min(t)));
+    p.max_t = p.max_t.max(t);
+    let fs = p.first_seen.entry(tid).or_insert(t);
+    *fs = (*fs).min(t);
+    if let Body::Call { name, .. } | Body::Resumed { name, .. } = body {
+        if !matches!(*name, "execve" | "execveat" | "exit_group" | "exit") {
+            let fb = p.first_busy.entry(tid).or_insert(t);
+            *fb = (*fb).min(t);
+        }
+    }
+}
+
+/// Where a call was read, and whether environment values are kept.
+#[derive(Clone, Copy)]
+struct Place {
+    file: usize,
+    line: u64,
+    env_values: bool,
+}
+
+/// A call strace printed in one piece; the error is the malformed detail.
+fn complete_call(p: &mut Parsed, sys: &str, text: &str, tid: i32, t: u64, at: Place) -> Result<Item, String> {
+    let c = decode::parse_complete(text).map_err(|d| format!("{sys}: {d}"))?;
+    let call = keep_env(decode::decode(&c)?, at.env_values);
+    p.calls_without_duration += u64::from(c.dur_ns.is_none() && c.ret != Ret::Unknown);
+    let t_done = c.dur_ns.map_or(t, |d| t.saturating_add(d));
+    p.max_t = p.max_t.max(t_done);
+    Ok(Item { tid, t_entry: t, t_done, kind: ItemKind::Call { call, ret: c.ret }, file: at.file })
+}
+
+/// A call joined from its `<unfinished ...>` and `<... resumed>` halves;
+/// the error (for the unfinished half's line) names where it resumed.
+fn resumed_call(p: &mut Parsed, sys: &str, pend: &Pending, rest: &str, t: u64, at: Place) -> Result<Item, String> {
+    let full = format!("{}{}", pend.text, rest);
+    let where_ = |d: String| format!("{sys} (resumed on line {}): {d}", at.line);
+    let c = decode::parse_complete(&full).map_err(where_)?;
+    let call = keep_env(decode::decode(&c).map_err(where_)?, at.env_values);
+    let t_done = c.dur_ns.map_or(t, |d| pend.t.saturating_add(d));
+    p.max_t = p.max_t.max(t_done);
+    Ok(Item { tid: pend.caller, t_entry: pend.t, t_done, kind: ItemKind::Call { call, ret: c.ret }, file: at.file })
+}
+
+/// An exit or a kill.
+fn exit_item(tid: i32, t: u64, code: Option<i32>, signal: Option<i32>, core: bool, file: usize) -> Item {
+    Item { tid, t_entry: t, t_done: t, kind: ItemKind::Exit { code, signal, core }, file }
+}
+
 fn parse_file(
     p: &mut Parsed,
     file: usize,
@@ -267,61 +364,13 @@ fn parse_file(
             continue;
         }
         seen_any = true;
-        let tid = match (input.pid, line.pid) {
-            (Some(f), _) => f,
-            (None, Some(pid)) => {
-                p.prefixed.insert(pid);
-                // strace on stderr prefixes lines only while several tasks
-                // live: the first prefixed pid that strace did not announce as
-                // a new child is the first process, seen so far without a pid.
-                if p.used_unknown_pid && p.unknown_is.is_none() && !attached.contains(&pid) {
-                    p.unknown_is = Some(pid);
-                    if let Some(pe) = pending.remove(&UNKNOWN_PID) {
-                        pending.insert(pid, Pending { caller: pid, ..pe });
-                    }
-                    if live.remove(&UNKNOWN_PID) {
-                        live.insert(pid);
-                    }
-                }
-                live.insert(pid);
-                pid
-            }
-            (None, None) => {
-                // No prefix: the only live task (strace prints none then).
-                let only = if live.len() == 1 {
-                    live.iter().next().copied()
-                } else {
-                    None
-                };
-                match only.or(p.unknown_is) {
-                    Some(t) => t,
-                    None => {
-                        p.used_unknown_pid = true;
-                        live.insert(UNKNOWN_PID);
-                        UNKNOWN_PID
-                    }
-                }
-            }
-        };
+        let mut tasks = Tasks { pending: &mut pending, live: &mut live, attached: &attached };
+        let tid = tasks.task_of(p, input.pid, line.pid);
         let t = clock.time(line.stamp, p.lines * 1_000);
-        p.min_t = Some(p.min_t.map_or(t, |m| m.min(t)));
-        p.max_t = p.max_t.max(t);
-        let fs = p.first_seen.entry(tid).or_insert(t);
-        *fs = (*fs).min(t);
-        if let Body::Call { name, .. } | Body::Resumed { name, .. } = line.body {
-            if !matches!(name, "execve" | "execveat" | "exit_group" | "exit") {
-                let fb = p.first_busy.entry(tid).or_insert(t);
-                *fb = (*fb).min(t);
-            }
-        }
+        note_time(p, tid, t, &line.body);
         match line.body {
             Body::Ignore | Body::Signal | Body::SummaryStart => {}
-            Body::Call {
-                name: sys,
-                text: call_text,
-                unfinished,
-                pid_changed,
-            } => {
+            Body::Call { name: sys, text: call_text, unfinished, pid_changed } => {
                 seen_syscall = true;
                 if !decode::is_recorded(sys) {
                     continue;
@@ -330,34 +379,13 @@ fn parse_file(
                     if let Some(n) = pid_changed {
                         p.root_hints.push(n);
                     }
-                    pending.insert(
-                        pid_changed.unwrap_or(tid),
-                        Pending {
-                            caller: tid,
-                            name: sys.to_string(),
-                            text: call_text.to_string(),
-                            t,
-                            line: lineno,
-                        },
-                    );
+                    let pend = Pending { caller: tid, name: sys.to_string(), text: call_text.to_string(), t, line: lineno };
+                    pending.insert(pid_changed.unwrap_or(tid), pend);
                     continue;
                 }
-                let c = decode::parse_complete(call_text)
-                    .map_err(|d| malformed(lineno, format!("{sys}: {d}")))?;
-                let call = keep_env(
-                    decode::decode(&c).map_err(|d| malformed(lineno, d))?,
-                    env_values,
-                );
-                p.calls_without_duration += u64::from(c.dur_ns.is_none() && c.ret != Ret::Unknown);
-                let t_done = c.dur_ns.map_or(t, |d| t.saturating_add(d));
-                p.max_t = p.max_t.max(t_done);
-                p.items.push(Item {
-                    tid,
-                    t_entry: t,
-                    t_done,
-                    kind: ItemKind::Call { call, ret: c.ret },
-                    file,
-                });
+                let at = Place { file, line: lineno, env_values };
+                let item = complete_call(p, sys, call_text, tid, t, at).map_err(|d| malformed(lineno, d))?;
+                p.items.push(item);
             }
             Body::Resumed { name: sys, rest } => {
                 seen_syscall = true;
@@ -368,51 +396,19 @@ fn parse_file(
                     p.orphan_resumes += 1;
                     continue;
                 };
-                let full = format!("{}{}", pend.text, rest);
-                let where_ = |d: String| {
-                    malformed(pend.line, format!("{sys} (resumed on line {lineno}): {d}"))
-                };
-                let c = decode::parse_complete(&full).map_err(where_)?;
-                let call = keep_env(decode::decode(&c).map_err(where_)?, env_values);
-                let t_done = c.dur_ns.map_or(t, |d| pend.t.saturating_add(d));
-                p.max_t = p.max_t.max(t_done);
-                p.items.push(Item {
-                    tid: pend.caller,
-                    t_entry: pend.t,
-                    t_done,
-                    kind: ItemKind::Call { call, ret: c.ret },
-                    file,
-                });
+                let at = Place { file, line: lineno, env_values };
+                let item = resumed_call(p, sys, &pend, rest, t, at).map_err(|d| malformed(pend.line, d))?;
+                p.items.push(item);
             }
             Body::Exited(code) => {
                 live.remove(&tid);
-                p.items.push(Item {
-                    tid,
-                    t_entry: t,
-                    t_done: t,
-                    kind: ItemKind::Exit {
-                        code: Some(code),
-                        signal: None,
-                        core: false,
-                    },
-                    file,
-                });
+                p.items.push(exit_item(tid, t, Some(code), None, false, file));
             }
             Body::Killed { signal, core } => {
                 live.remove(&tid);
                 let sig = names::signal_number(signal)
                     .ok_or_else(|| malformed(lineno, format!("unknown signal {signal:?}")))?;
-                p.items.push(Item {
-                    tid,
-                    t_entry: t,
-                    t_done: t,
-                    kind: ItemKind::Exit {
-                        code: None,
-                        signal: Some(sig as i32),
-                        core,
-                    },
-                    file,
-                });
+                p.items.push(exit_item(tid, t, None, Some(sig as i32), core, file));
             }
             // The exec itself arrives as the resumed call on this pid.
             Body::Superseded(_) => {}
