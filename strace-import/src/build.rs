@@ -68,6 +68,166 @@ fn resolve_unknown(p: &Parsed, created: &HashSet<i32>) -> (i32, bool) {
     }
 }
 
+/// Lines without a pid column belong to the first process: give them its
+/// pid (or 0, with a note, when the log never tells it).
+fn assign_unknown_pid(p: &mut Parsed, notes: &mut Vec<String>) {
+    let created: HashSet<i32> = p
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            ItemKind::Call { call: Call::Clone(_), ret } => child_of(*ret),
+            _ => None,
+        })
+        .collect();
+    let (unknown_as, resolved) = resolve_unknown(p, &created);
+    if !p.used_unknown_pid {
+        return;
+    }
+    if !resolved {
+        notes.push(
+            "the first process's lines carry no pid (strace without -f, or writing to the terminal): \
+             it is recorded as pid 0; run strace with -f -o FILE"
+                .to_string(),
+        );
+    }
+    for it in &mut p.items {
+        if it.tid == UNKNOWN_PID {
+            it.tid = unknown_as;
+        }
+    }
+    if let Some(t) = p.first_seen.remove(&UNKNOWN_PID) {
+        let e = p.first_seen.entry(unknown_as).or_insert(t);
+        *e = (*e).min(t);
+    }
+}
+
+/// Thread groups from the clone flags: who created each task, and whether
+/// as a thread.
+fn thread_groups(p: &Parsed) -> Groups {
+    Groups {
+        creator: p
+            .items
+            .iter()
+            .filter_map(|it| match &it.kind {
+                ItemKind::Call { call: Call::Clone(c), ret } => {
+                    child_of(*ret).map(|child| (child, (it.tid, c.flags & flags::CLONE_THREAD != 0)))
+                }
+                _ => None,
+            })
+            .fold(HashMap::new(), |mut m, (child, v)| {
+                m.entry(child).or_insert(v);
+                m
+            }),
+    }
+}
+
+/// Tasks no traced clone created, first seen first: the first is the root.
+fn roots_of(p: &Parsed, groups: &Groups) -> Vec<i32> {
+    let mut r: Vec<(u64, i32)> = p
+        .first_seen
+        .iter()
+        .filter(|(tid, _)| !groups.creator.contains_key(tid))
+        .map(|(&tid, &t)| (t, tid))
+        .collect();
+    r.sort_unstable();
+    r.into_iter().map(|(_, tid)| tid).collect()
+}
+
+/// When did the kernel finish creating the child? A fork-style parent
+/// returns right after; a CLONE_VM (vfork) parent only after the child's
+/// exec, so there only a line of the child before its exec tells, and
+/// without one the clone entry stands in (sharing memory, such a clone
+/// costs little).
+fn creation_time(p: &Parsed, it: &crate::parse::Item, clone_flags: u64, child: Option<i32>) -> u64 {
+    let seen = child.and_then(|ch| p.first_seen.get(&ch).copied());
+    if clone_flags & flags::CLONE_VM == 0 {
+        seen.map_or(it.t_done, |first| first.min(it.t_done))
+    } else {
+        child.and_then(|ch| p.first_busy.get(&ch).copied()).filter(|&b| b <= it.t_done).unwrap_or(it.t_entry)
+    }
+    .max(it.t_entry)
+}
+
+/// Counts of what the log left out, for [`what_the_log_lacks`].
+#[derive(Clone, Copy)]
+struct Lossy {
+    env_count_only: u64,
+    env_cut: u64,
+    untraced_children: u64,
+    unknown_protocol: u64,
+    /// Tasks besides the root that no traced clone created.
+    extra_roots: usize,
+}
+
+/// What the log could not tell, one sentence each.
+fn what_the_log_lacks(p: &Parsed, l: &Lossy) -> Vec<String> {
+    let mut notes = Vec::new();
+    let Lossy { env_count_only, env_cut, untraced_children, unknown_protocol, extra_roots } = *l;
+    if p.clocks.contains(&Clock::Lines) {
+        notes.push(
+            "the log has no timestamps (strace without -ttt): times follow line order and latencies are meaningless"
+                .to_string(),
+        );
+    } else if p.calls_without_duration > 0 {
+        notes.push("the log has no durations (strace without -T): call durations come from resumed lines only".into());
+    }
+    if p.clocks.contains(&Clock::TimeOfDay) {
+        notes.push(
+            "the log has time-of-day stamps (-t/-tt): the start date is unknown; use -ttt".into(),
+        );
+    }
+    if p.clocks.len() > 1 {
+        notes.push("the files use different timestamp formats: their times may not line up".into());
+    }
+    if env_count_only > 0 {
+        notes.push(format!(
+            "{env_count_only} exec(s) show only an environment count (strace without -v): environment bytes are unknown (0 here); rerun strace with -v"
+        ));
+    }
+    if env_cut > 0 {
+        notes.push(format!(
+            "{env_cut} exec(s) had environment strings cut by strace's -s limit: environment bytes are lower bounds; rerun with a larger -s (e.g. -s 65536)"
+        ));
+    }
+    if extra_roots > 0 {
+        notes.push(format!(
+            "{} task(s) appear without the clone that created them (a trace= list without clone/fork/vfork, \
+             or strace -p on a running process): their spawns are missing and each counts as a separate process",
+            extra_roots
+        ));
+    }
+    if untraced_children > 0 {
+        notes.push(format!(
+            "{untraced_children} child process(es) never appear in the log (strace without -f?): their execs and exits are missing"
+        ));
+    }
+    if p.orphan_resumes > 0 {
+        notes.push(format!(
+            "{} \"<... resumed>\" line(s) had no \"<unfinished ...>\" start (log began mid-call?): ignored",
+            p.orphan_resumes
+        ));
+    }
+    if p.unfinished_at_end > 0 {
+        notes.push(format!(
+            "{} call(s) never finished before the log ended (cut short?): ignored",
+            p.unfinished_at_end
+        ));
+    }
+    if unknown_protocol > 0 {
+        notes.push(format!(
+            "{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"
+        ));
+    }
+    notes
+}
+
+/// Turns the parsed calls into the records the recorder would have written.
+///
+/// Its phases are functions (pid assignment, thread groups, roots, creation
+/// times, the notes); what stays here is one pass over the calls in log order
+/// whose arms share the per-process state (thread counts, which processes
+/// exec'd or exited, the root's command and exit code): split further, that
+/// state would have to travel through every arm.
 pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     let mut notes = Vec::new();
     // The same keyed environment hash as a recording (issue 16): a random
@@ -75,73 +235,15 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     let env_key = spawnscope_format::EnvKey::for_recording(opts.env_key.as_ref())
         .unwrap_or_else(|_| spawnscope_format::EnvKey::random());
 
-    // Lines without a pid column belong to the first process.
-    let created: HashSet<i32> = p
-        .items
-        .iter()
-        .filter_map(|it| match &it.kind {
-            ItemKind::Call {
-                call: Call::Clone(_),
-                ret,
-            } => child_of(*ret),
-            _ => None,
-        })
-        .collect();
-    let (unknown_as, resolved) = resolve_unknown(&p, &created);
-    if p.used_unknown_pid {
-        if !resolved {
-            notes.push(
-                "the first process's lines carry no pid (strace without -f, or writing to the terminal): \
-                 it is recorded as pid 0; run strace with -f -o FILE"
-                    .to_string(),
-            );
-        }
-        for it in &mut p.items {
-            if it.tid == UNKNOWN_PID {
-                it.tid = unknown_as;
-            }
-        }
-        if let Some(t) = p.first_seen.remove(&UNKNOWN_PID) {
-            let e = p.first_seen.entry(unknown_as).or_insert(t);
-            *e = (*e).min(t);
-        }
-    }
-
+    assign_unknown_pid(&mut p, &mut notes);
     // Several -ff files: merge on the time each record would have been written.
     if p.files > 1 {
         p.items.sort_by_key(|it| (it.t_done, it.file));
     }
-
-    let groups = Groups {
-        creator: p
-            .items
-            .iter()
-            .filter_map(|it| match &it.kind {
-                ItemKind::Call {
-                    call: Call::Clone(c),
-                    ret,
-                } => child_of(*ret)
-                    .map(|child| (child, (it.tid, c.flags & flags::CLONE_THREAD != 0))),
-                _ => None,
-            })
-            .fold(HashMap::new(), |mut m, (child, v)| {
-                m.entry(child).or_insert(v);
-                m
-            }),
-    };
-
+    let groups = thread_groups(&p);
     let t0 = p.min_t.unwrap_or(0);
     let rel = |t: u64| t.saturating_sub(t0);
-    let roots: Vec<i32> = {
-        let mut r: Vec<(u64, i32)> = p
-            .first_seen
-            .iter()
-            .filter(|(tid, _)| !groups.creator.contains_key(tid))
-            .map(|(&tid, &t)| (t, tid))
-            .collect();
-        r.sort_unstable();
-        r.into_iter().map(|(_, tid)| tid).collect()
-    };
+    let roots = roots_of(&p, &groups);
     let root = roots.first().copied();
 
     let mut stats = ImportStats {
@@ -187,15 +289,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                 if child.is_some() && seen.is_none() && !thread {
                     untraced_children += 1;
                 }
-                let t_event = if c.flags & flags::CLONE_VM == 0 {
-                    seen.map_or(it.t_done, |first| first.min(it.t_done))
-                } else {
-                    child
-                        .and_then(|ch| p.first_busy.get(&ch).copied())
-                        .filter(|&b| b <= it.t_done)
-                        .unwrap_or(it.t_entry)
-                }
-                .max(it.t_entry);
+                let t_event = creation_time(&p, it, c.flags, child);
                 let parent_threads = from_start
                     .contains(&pid)
                     .then(|| threads.get(&pid).copied().unwrap_or(1));
@@ -357,62 +451,8 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     }
     stats.processes = (stats.spawns as usize + roots.len()) as u64;
 
-    // What the log could not tell.
-    if p.clocks.contains(&Clock::Lines) {
-        notes.push(
-            "the log has no timestamps (strace without -ttt): times follow line order and latencies are meaningless"
-                .to_string(),
-        );
-    } else if p.calls_without_duration > 0 {
-        notes.push("the log has no durations (strace without -T): call durations come from resumed lines only".into());
-    }
-    if p.clocks.contains(&Clock::TimeOfDay) {
-        notes.push(
-            "the log has time-of-day stamps (-t/-tt): the start date is unknown; use -ttt".into(),
-        );
-    }
-    if p.clocks.len() > 1 {
-        notes.push("the files use different timestamp formats: their times may not line up".into());
-    }
-    if env_count_only > 0 {
-        notes.push(format!(
-            "{env_count_only} exec(s) show only an environment count (strace without -v): environment bytes are unknown (0 here); rerun strace with -v"
-        ));
-    }
-    if env_cut > 0 {
-        notes.push(format!(
-            "{env_cut} exec(s) had environment strings cut by strace's -s limit: environment bytes are lower bounds; rerun with a larger -s (e.g. -s 65536)"
-        ));
-    }
-    if roots.len() > 1 {
-        notes.push(format!(
-            "{} task(s) appear without the clone that created them (a trace= list without clone/fork/vfork, \
-             or strace -p on a running process): their spawns are missing and each counts as a separate process",
-            roots.len() - 1
-        ));
-    }
-    if untraced_children > 0 {
-        notes.push(format!(
-            "{untraced_children} child process(es) never appear in the log (strace without -f?): their execs and exits are missing"
-        ));
-    }
-    if p.orphan_resumes > 0 {
-        notes.push(format!(
-            "{} \"<... resumed>\" line(s) had no \"<unfinished ...>\" start (log began mid-call?): ignored",
-            p.orphan_resumes
-        ));
-    }
-    if p.unfinished_at_end > 0 {
-        notes.push(format!(
-            "{} call(s) never finished before the log ended (cut short?): ignored",
-            p.unfinished_at_end
-        ));
-    }
-    if unknown_protocol > 0 {
-        notes.push(format!(
-            "{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"
-        ));
-    }
+    let lossy = Lossy { env_count_only, env_cut, untraced_children, unknown_protocol, extra_roots: roots.len().saturating_sub(1) };
+    notes.extend(what_the_log_lacks(&p, &lossy));
 
     let mut all = Vec::with_capacity(records.len() + notes.len());
     all.extend(notes.iter().map(|n| {
