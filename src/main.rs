@@ -39,6 +39,8 @@ enum Command {
     Import(cli::import::Command),
     /// Export a trace for other tools (Perfetto / Chrome trace, CSV).
     Export(cli::export::Args),
+    /// Scrub a trace before sharing it: mask secrets in command lines.
+    Redact(cli::redact::Args),
 }
 
 fn main() {
@@ -55,6 +57,7 @@ fn main() {
         Command::Diff(a) => cli::diff::run(a),
         Command::Import(c) => cli::import::run(c),
         Command::Export(a) => cli::export::run(a),
+        Command::Redact(a) => cli::redact::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -413,6 +413,9 @@ fn shape(a: &Analysis) -> Shape {
         .collect()
 }
 
+/// The env-hash key of both traces of `record_both` (tests only).
+const ENV_KEY: &str = "00112233445566778899aabbccddeeff";
+
 /// Environment (count, bytes, hash) of every successful exec, in order.
 fn envs(p: &Path) -> Vec<(u64, u64, String)> {
     let (_, recs, _) = read_all(std::fs::File::open(p).unwrap()).unwrap();
@@ -443,13 +446,21 @@ fn record_both(dir: &Path, tag: &str, argv: &[&str]) -> (PathBuf, PathBuf) {
         .expect("strace is needed for this test");
     assert!(st.success(), "strace {argv:?}");
     let imported = dir.join(format!("{tag}-imported.jsonl"));
-    ok(&["import", "strace", s(&log), "-o", s(&imported), "--quiet"]);
+    // Both traces hash environments under the same fixed key (issue 16),
+    // so their hashes compare.
+    let st = spawnscope()
+        .args(["import", "strace", s(&log), "-o", s(&imported), "--quiet"])
+        .env("SPAWNSCOPE_ENV_KEY", ENV_KEY)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "import {argv:?}: {}", String::from_utf8_lossy(&st.stderr));
     let recorded = dir.join(format!("{tag}-recorded.jsonl"));
     let out = spawnscope()
         .args(["record", "-o", s(&recorded), "--"])
         .args(argv)
         .env_clear()
         .envs(env)
+        .env("SPAWNSCOPE_ENV_KEY", ENV_KEY)
         .output()
         .unwrap();
     assert!(

@@ -1,4 +1,6 @@
-//! Shared CLI helpers: error rendering and exit codes.
+//! Shared CLI helpers: error rendering, exit codes, output names.
+
+use spawnscope_format::NameParts;
 
 /// An error that carries its own exit code (e.g. 127 for "program not found").
 #[derive(Debug)]
@@ -87,20 +89,38 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// that a traced target never inherits a changed disposition.
 pub fn reset_sigpipe() {}
 
-/// The default trace name of `record`, `run` and `demo`:
-/// `spawnscope-20261127-081500.jsonl` (UTC, current directory).
+/// The default trace of `record` and `run`:
+/// `spawnscope-20261127-081500-4242.jsonl` (UTC time, our pid) in the
+/// current directory, created empty here with `O_EXCL` so that it never
+/// replaces a file: an existing name gets `-2`, `-3`, ... (see
+/// docs/reference/output-files.md). If it cannot be created, the name is
+/// returned anyway and opening it later reports why.
 pub fn default_trace_name() -> std::path::PathBuf {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    std::path::PathBuf::from(format!("spawnscope-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.jsonl", rem / 3600, rem % 3600 / 60, rem % 60))
+    reserve(spawnscope_format::default_trace_name("spawnscope", &NameParts::current()))
 }
+
+/// The default trace of `demo`: `spawnscope-demo-<time>-<pid>.jsonl` in the
+/// temporary directory, reserved like [`default_trace_name`].
+pub fn default_demo_trace() -> std::path::PathBuf {
+    reserve(std::env::temp_dir().join(spawnscope_format::default_trace_name("spawnscope-demo", &NameParts::current())))
+}
+
+fn reserve(path: std::path::PathBuf) -> std::path::PathBuf {
+    match spawnscope_format::create_new_unique(&path) {
+        Ok((_file, name)) => name,
+        Err(_) => path,
+    }
+}
+
+/// A name given with `-o`: `%h` (host), `%p` (pid), `%t` (start time) and
+/// `%%` expanded; `-` stays `-` (standard output).
+pub fn output_name(given: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let Some(text) = given.to_str() else { return Ok(given.to_path_buf()) };
+    if !text.contains('%') {
+        return Ok(given.to_path_buf());
+    }
+    let name = spawnscope_format::expand_placeholders(text, &NameParts::current())
+        .map_err(|e| exit_error(2, e.to_string()))?;
+    Ok(std::path::PathBuf::from(name))
+}
+

@@ -41,8 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     match &args.output {
         Some(path) => {
-            let f = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
+            let f = spawnscope_format::create_output(path, spawnscope_format::Existing::Replace)?;
             let mut out = std::io::BufWriter::new(f);
             export(&analysis, format, &mut out)
                 .with_context(|| format!("writing {}", path.display()))?;

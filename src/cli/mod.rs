@@ -7,5 +7,6 @@ pub mod export;
 pub mod import;
 pub mod lab;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod view;

@@ -5,6 +5,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use spawnscope_format::Redactor;
+
 /// Tracer mode on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -29,7 +31,8 @@ Examples:
   spawnscope record -- python3 -c 'import subprocess; subprocess.run([\"true\"])'
   spawnscope record -p 1234 -o server.jsonl      attach; Ctrl-C detaches")]
 pub struct Args {
-    /// Trace file to write (.jsonl, or .jsonl.zst for zstd) [default: spawnscope-<time>.jsonl].
+    /// Trace file to write (.jsonl, or .jsonl.zst for zstd; `-`: standard output;
+    /// %h host, %p pid, %t time) [default: spawnscope-<time>-<pid>.jsonl, never overwritten].
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
@@ -37,6 +40,11 @@ pub struct Args {
     /// No progress line and no summary on stderr.
     #[arg(short = 'q', long)]
     quiet: bool,
+}
+
+/// A `--redact` pattern that compiles.
+fn redact_pattern(s: &str) -> Result<String, String> {
+    Redactor::none().with_pattern(s).map(|_| s.to_string()).map_err(|e| e.to_string())
 }
 
 /// What to trace and how: the options `record` and `run` share.
@@ -52,6 +60,14 @@ pub struct TraceArgs {
     /// Store environment values in exec records (default: only count, bytes, hash).
     #[arg(long)]
     pub capture_env: bool,
+    /// Keep every argument as it was (default: mask secret-looking values such
+    /// as `--password X`, `TOKEN=X`, `https://user:X@host`; see docs/reference/security.md).
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Also mask what this regular expression matches in command lines
+    /// (repeatable; with a capture group only the group is masked).
+    #[arg(long = "redact", value_name = "REGEX", value_parser = redact_pattern)]
+    pub redact: Vec<String>,
     /// Attach to a running process and all its threads instead of running a command.
     #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
     pub pid: Option<i32>,
@@ -79,6 +95,18 @@ impl TraceArgs {
         let env_off = std::env::var_os("SPAWNSCOPE_NO_SYSCALL_INFO").is_some_and(|v| !v.is_empty() && v != "0");
         opts.syscall_info = !(self.no_syscall_info || env_off);
         opts.capture_env = self.capture_env;
+        let mut redactor = if self.no_redact { Redactor::none() } else { Redactor::new() };
+        for p in &self.redact {
+            // Checked when parsing the arguments (redact_pattern).
+            if let Ok(r) = redactor.clone().with_pattern(p) {
+                redactor = r;
+            }
+        }
+        opts.redact = redactor;
+        if std::env::var_os(spawnscope_format::ENV_KEY_VAR).is_some() {
+            // A fixed env-hash key (tests) is for spawnscope, not for the target.
+            opts.env.push((spawnscope_format::ENV_KEY_VAR.into(), None));
+        }
         opts
     }
 }
@@ -183,9 +211,19 @@ mod imp {
     }
 
     pub fn run(args: Args) -> anyhow::Result<i32> {
-        let out: PathBuf = args.output.clone().unwrap_or_else(crate::cli::common::default_trace_name);
+        let out: PathBuf = match &args.output {
+            Some(o) => crate::cli::common::output_name(o)?,
+            None => crate::cli::common::default_trace_name(),
+        };
         let file = TraceFile::create(&out).map_err(session_error)?;
         let mut opts = args.trace.record_options();
+        if spawnscope_format::is_stdio(&out) {
+            // The trace goes to standard output: the target's own output goes
+            // to standard error, so the trace stays clean.
+            if let Ok(fd) = std::os::fd::AsFd::as_fd(&std::io::stderr()).try_clone_to_owned() {
+                opts.stdout = spawnscope_tracer::TargetIo::Fd(fd);
+            }
+        }
         if args.trace.capture_env && !args.quiet {
             eprintln!("spawnscope: warning: --capture-env stores environment values (secrets too) in {}", out.display());
         }

@@ -61,7 +61,8 @@ Records `spawnscope lab --scenario ID` for each demo scenario (posix_spawn vs fo
 512 MiB parent, PATH search, large environment, Rust's fork fallback, vfork) and shows the
 recording live. List them with `spawnscope lab --list-scenarios`. Takes a few seconds.")]
 pub struct DemoArgs {
-    /// Trace file to write [default: spawnscope-demo.jsonl in the temporary directory].
+    /// Trace file to write (%h host, %p pid, %t time) [default:
+    /// spawnscope-demo-<time>-<pid>.jsonl in the temporary directory].
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Record only this scenario (repeatable) [default: all].

@@ -5,7 +5,6 @@
 //! still go to the file).
 
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
@@ -68,7 +67,10 @@ struct Session {
 
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     let opts = a.trace.record_options();
-    let trace = a.output.unwrap_or_else(crate::cli::common::default_trace_name);
+    let trace = match &a.output {
+        Some(o) => crate::cli::common::output_name(o)?,
+        None => crate::cli::common::default_trace_name(),
+    };
     let target_output = match a.trace.pid {
         Some(_) => None,
         None => Some(a.target_output.unwrap_or_else(|| with_suffix(&trace, ".out"))),
@@ -87,7 +89,10 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
         cmd.push("--scenario".into());
         cmd.push(id.into());
     }
-    let trace = a.output.unwrap_or_else(|| std::env::temp_dir().join("spawnscope-demo.jsonl"));
+    let trace = match &a.output {
+        Some(o) => crate::cli::common::output_name(o)?,
+        None => crate::cli::common::default_demo_trace(),
+    };
     let target_output = Some(with_suffix(&trace, ".out"));
     let display = vec!["spawnscope".into(), "demo".into()];
     go(Session { opts: RecordOptions::new(cmd), trace, target_output, display })
@@ -97,7 +102,7 @@ fn go(s: Session) -> anyhow::Result<i32> {
     let Session { mut opts, trace, target_output, display: shown } = s;
     if let Some(out) = &target_output {
         // One open file for both streams, so they interleave instead of overwriting.
-        let f = File::create(out).with_context(|| format!("cannot create {}", display(out)))?;
+        let f = spawnscope_format::create_output(out, spawnscope_format::Existing::Replace)?;
         let f2 = f.try_clone().with_context(|| format!("cannot share {}", display(out)))?;
         opts.stdin = TargetIo::Null;
         opts.stdout = TargetIo::Fd(f.into());
