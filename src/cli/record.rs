@@ -68,6 +68,13 @@ pub struct TraceArgs {
     /// (repeatable; with a capture group only the group is masked).
     #[arg(long = "redact", value_name = "REGEX", value_parser = redact_pattern)]
     pub redact: Vec<String>,
+    /// Capture the native call stack of every spawn: where in the code it
+    /// came from (on by default; `off` saves a stack walk per spawn).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+    pub stacks: String,
+    /// Most frames per call stack.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub stack_depth: usize,
     /// Attach to a running process and all its threads instead of running a command.
     #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with = "command")]
     pub pid: Option<i32>,
@@ -107,6 +114,8 @@ impl TraceArgs {
             // A fixed env-hash key (tests) is for spawnscope, not for the target.
             opts.env.push((spawnscope_format::ENV_KEY_VAR.into(), None));
         }
+        opts.stacks = self.stacks == "on";
+        opts.stack_depth = self.stack_depth;
         opts
     }
 }
