@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 /// Shows how a Linux program starts its child processes and why that is slow.
 #[derive(Debug, Parser)]
-#[command(name = "spawnscope", version, about, max_term_width = 100)]
+#[command(name = "spawnscope", version = version_line(), about, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,8 +39,18 @@ enum Command {
     Import(cli::import::Command),
     /// Export a trace for other tools (Perfetto / Chrome trace, CSV).
     Export(cli::export::Args),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completions(cli::docs::CompletionsArgs),
+    /// Print the man page (roff), of spawnscope or of one subcommand.
+    Man(cli::docs::ManArgs),
     /// Scrub a trace before sharing it: mask secrets in command lines.
     Redact(cli::redact::Args),
+}
+
+/// `0.1.0 (trace format 1.1)`: what `--version` prints after the name.
+pub(crate) fn version_line() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| format!("{} (trace format {})", env!("CARGO_PKG_VERSION"), spawnscope_format::FORMAT_VERSION))
 }
 
 fn main() {
@@ -57,6 +67,8 @@ fn main() {
         Command::Diff(a) => cli::diff::run(a),
         Command::Import(c) => cli::import::run(c),
         Command::Export(a) => cli::export::run(a),
+        Command::Completions(a) => cli::docs::completions(a, <Cli as clap::CommandFactory>::command()),
+        Command::Man(a) => cli::docs::man(a, <Cli as clap::CommandFactory>::command()),
         Command::Redact(a) => cli::redact::run(a),
     };
     match result {

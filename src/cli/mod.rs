@@ -3,6 +3,7 @@
 pub mod check;
 pub mod common;
 pub mod diff;
+pub mod docs;
 pub mod export;
 pub mod import;
 pub mod lab;
