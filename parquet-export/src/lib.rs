@@ -20,8 +20,9 @@
 //!
 //! Every row carries `trace_id` and `host`; the schema (column names, types,
 //! units) is documented in `docs/reference/parquet.md` and pinned by tests.
-//! Files are created with mode 0600 and never through a symlink: they hold
-//! command lines.
+//! Files are opened with [`spawnscope_format::create_output`]: mode 0600,
+//! never through a symlink, an existing file replaced only if it is the
+//! user's own (they hold command lines).
 //!
 //! ```no_run
 //! use spawnscope_analyzer::{analyze_path, Thresholds};
@@ -52,6 +53,9 @@ const BATCH_ROWS: usize = 64 * 1024;
 pub enum ParquetError {
     #[error("cannot create {path}: {source}")]
     Create { path: PathBuf, source: std::io::Error },
+    /// Opening a table file failed (a symlink, another user's file, ...).
+    #[error("{source}")]
+    Output { source: spawnscope_format::OutputError },
     #[error("writing {path}: {source}")]
     Write { path: PathBuf, source: parquet::errors::ParquetError },
     #[error("building the {table} table: {source}")]
@@ -134,6 +138,21 @@ pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, 
     Ok(summary)
 }
 
+/// Analyses the trace at `trace` and writes its tables under `dir`.
+pub fn export_path(trace: &Path, dir: &Path) -> Result<Summary, ExportPathError> {
+    let a = spawnscope_analyzer::analyze_path(trace, &spawnscope_analyzer::Thresholds::default())?;
+    Ok(export(&a, &trace.display().to_string(), dir)?)
+}
+
+/// Why [`export_path`] failed: the trace could not be analysed, or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportPathError {
+    #[error(transparent)]
+    Analyze(#[from] spawnscope_analyzer::AnalyzeError),
+    #[error(transparent)]
+    Export(#[from] ParquetError),
+}
+
 /// A table being filled row by row: its builders turn into a record batch.
 pub(crate) trait Table {
     const NAME: &'static str;
@@ -154,7 +173,8 @@ impl TableWriter {
         let sub = dir.join(table);
         std::fs::create_dir_all(&sub).map_err(|source| ParquetError::Create { path: sub.clone(), source })?;
         let path = sub.join(format!("{id}.parquet"));
-        let file = create_private(&path).map_err(|source| ParquetError::Create { path: path.clone(), source })?;
+        let file = spawnscope_format::create_output(&path, spawnscope_format::Existing::Replace)
+            .map_err(|source| ParquetError::Output { source })?;
         Ok(TableWriter { path, writer: None, file: Some(file), pending: 0, rows: 0 })
     }
 
@@ -199,17 +219,4 @@ impl TableWriter {
         }
         Ok(self.path)
     }
-}
-
-/// Creates (truncates) a file with mode 0600, refusing to follow a symlink at
-/// the final path component (a planted link cannot redirect the write).
-fn create_private(path: &Path) -> std::io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    o.open(path)
 }

@@ -26,6 +26,7 @@ mod callsites;
 pub mod diff;
 pub mod export;
 mod json;
+pub mod many;
 mod markdown;
 mod table;
 mod text;

@@ -15,24 +15,31 @@ use spawnscope_report::export::{export, ExportFormat};
 Examples:
   spawnscope export app.jsonl -o app.trace.json      then open it in https://ui.perfetto.dev
   spawnscope export app.jsonl --format csv -o spawns.csv
+  spawnscope export node07.jsonl --format parquet -o tables/   then read_parquet('tables/spawns/*.parquet')
   spawnscope export app.jsonl --format csv | python3 -c 'import pandas, sys; print(pandas.read_csv(sys.stdin))'
 
 chrome: one track per process; the spawn phase (clone entry to the child's exec), each
 program the process ran, the parent's blocked time, failed exec attempts as instant events,
-and an arrow from each parent to its child. csv: one row per spawn.")]
+and an arrow from each parent to its child. parquet: tables spawns, execs, processes and
+traces under DIR (-o DIR), host and trace id on every row, for DuckDB, Polars or Spark (see
+docs/reference/parquet.md). csv: one row per spawn.")]
 pub struct Args {
     /// The trace to export (`.jsonl` or `.jsonl.zst`).
     #[arg(value_name = "TRACE")]
     trace: PathBuf,
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "chrome", value_parser = ["chrome", "csv"])]
+    #[arg(long, value_name = "FORMAT", default_value = "chrome", value_parser = ["chrome", "csv", "parquet"])]
     format: String,
-    /// Write to FILE instead of standard output.
+    /// Write to FILE instead of standard output (parquet: the directory
+    /// that gets the tables, required).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    if args.format == "parquet" {
+        return parquet(&args);
+    }
     let format = ExportFormat::from_name(&args.format)
         .ok_or_else(|| super::common::exit_error(2, format!("unknown format {:?}", args.format)))?;
     let analysis = analyze_path(&args.trace, &Thresholds::default())?;
@@ -55,5 +62,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             out.flush()?;
         }
     }
+    Ok(0)
+}
+
+/// `--format parquet -o DIR`: the four tables of the trace under DIR.
+fn parquet(args: &Args) -> anyhow::Result<i32> {
+    let dir = args.output.as_ref().ok_or_else(|| {
+        super::common::exit_error(2, "--format parquet writes a directory of tables: give it with -o DIR")
+    })?;
+    let s = spawnscope_parquet::export_path(&args.trace, dir).map_err(|e| super::common::exit_error(2, e.to_string()))?;
+    eprintln!(
+        "spawnscope: wrote {} spawns, {} exec attempts, {} processes (trace id {}) under {}",
+        s.spawns,
+        s.execs,
+        s.processes,
+        s.trace_id,
+        dir.display()
+    );
     Ok(0)
 }

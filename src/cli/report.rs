@@ -20,6 +20,10 @@ pub struct Args {
     /// Trace file written by `spawnscope record` (.jsonl, or .jsonl.zst).
     #[arg(value_name = "TRACE")]
     pub trace: PathBuf,
+    /// More traces or directories (searched for *.jsonl and *.jsonl.zst; a
+    /// directory alone works too): read in parallel, reported together by host.
+    #[arg(value_name = "TRACE")]
+    pub more_traces: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
@@ -189,6 +193,9 @@ fn use_color(c: ColorArg) -> bool {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let t = thresholds(&args)?;
+    if !args.more_traces.is_empty() || args.trace.is_dir() {
+        return run_many(&args, &t);
+    }
     let sel = args.select.selection()?;
     let mut analysis = analyze_path(&args.trace, &t).map_err(|e| exit_error(2, e.to_string()))?;
     if !sel.is_empty() {
@@ -213,5 +220,34 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     // The process exits next: freeing hundreds of thousands of small
     // allocations one by one would only add time.
     std::mem::forget(analysis);
+    Ok(0)
+}
+
+/// Several traces (or directories): read in parallel, merged by host. A bad
+/// file is reported and skipped; nothing readable at all is exit 2.
+fn run_many(args: &Args, t: &Thresholds) -> anyhow::Result<i32> {
+    let mut inputs = vec![args.trace.clone()];
+    inputs.extend(args.more_traces.iter().cloned());
+    let m = spawnscope_analyzer::many::analyze_many(&inputs, t, &Default::default());
+    for s in &m.skipped {
+        eprintln!("spawnscope: skipped: {}", spawnscope_format::escape(&s.error));
+    }
+    if m.total.traces == 0 {
+        return Err(exit_error(2, "no trace could be read (see the errors above)"));
+    }
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Markdown => Format::Markdown,
+    };
+    let opts = Options {
+        color: format == Format::Text && use_color(args.color),
+        max_rows: if args.limit == 0 { usize::MAX } else { args.limit },
+        ..Options::default()
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    spawnscope_report::many::write_many(&mut out, &m, format, &opts).context("writing the report")?;
+    out.flush().context("writing the report")?;
     Ok(0)
 }
