@@ -232,7 +232,11 @@ fn cargo_build_states_the_spawn_share_and_weighs_findings() {
     let dir = tempfile::tempdir().unwrap();
     let krate = dir.path().join("hello");
     std::fs::create_dir_all(krate.join("src")).unwrap();
-    std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n").unwrap();
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
     std::fs::write(krate.join("build.rs"), "fn main() { println!(\"cargo:rerun-if-changed=build.rs\"); }\n").unwrap();
     std::fs::write(krate.join("src/main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
     let path = format!("{}:{PATH}", bin.display());
@@ -272,7 +276,10 @@ fn cargo_build_states_the_spawn_share_and_weighs_findings() {
     t.arg("report").arg(&trace).arg("--color=never");
     let (_, text, _) = run(t);
     let line = text.lines().find(|l| l.starts_with("Spawning")).unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("parents were blocked in spawns") && line.contains("of the recording's") && line.contains('%'), "{line}");
+    assert!(
+        line.contains("parents were blocked in spawns") && line.contains("of the recording's") && line.contains('%'),
+        "{line}"
+    );
     assert!(text.contains("Longest processes"), "{text}");
     // A selection: only rustc's spawns, the same way in report and view.
     let mut r = spawnscope();

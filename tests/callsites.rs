@@ -76,7 +76,19 @@ fn gdb_bt(argv: &[&str]) -> Option<Vec<String>> {
     let gdb = tool("gdb")?;
     let o = run(
         Command::new(gdb)
-            .args(["-nx", "-batch", "-ex", "set pagination off", "-ex", "catch syscall clone clone3 fork vfork", "-ex", "run", "-ex", "bt", "--args"])
+            .args([
+                "-nx",
+                "-batch",
+                "-ex",
+                "set pagination off",
+                "-ex",
+                "catch syscall clone clone3 fork vfork",
+                "-ex",
+                "run",
+                "-ex",
+                "bt",
+                "--args",
+            ])
             .args(argv)
             .env("PATH", PATH),
         "gdb",
@@ -122,9 +134,25 @@ fn assert_origin(s: &Value, api: &str, runtime: &str, library: &str, site: Optio
 fn gdb_call_site(bt: &[String]) -> Option<&str> {
     let libc = |f: &str| {
         let f = f.trim_start_matches('_');
-        ["clone", "clone3", "GI", "spawn", "posix_spawn", "libc_", "arch_fork", "Fork", "do_system", "IO_", "spawn_process", "vfork", "fork", "system", "popen"]
-            .iter()
-            .any(|p| f.starts_with(p))
+        [
+            "clone",
+            "clone3",
+            "GI",
+            "spawn",
+            "posix_spawn",
+            "libc_",
+            "arch_fork",
+            "Fork",
+            "do_system",
+            "IO_",
+            "spawn_process",
+            "vfork",
+            "fork",
+            "system",
+            "popen",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p))
     };
     bt.iter().map(String::as_str).find(|f| !libc(f))
 }
@@ -166,7 +194,8 @@ fn rust_command_with_and_without_pre_exec() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("rust_spawns");
     let rustc = Path::new(env!("CARGO")).with_file_name("rustc");
-    let o = run(Command::new(rustc).args(["-O", "-g", "--edition", "2021", "-o"]).arg(&bin).arg(fixture("rust_spawns.rs")), "rustc");
+    let o =
+        run(Command::new(rustc).args(["-O", "-g", "--edition", "2021", "-o"]).arg(&bin).arg(fixture("rust_spawns.rs")), "rustc");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b = bin.to_str().unwrap();
     for (mode, site, code_path) in [
@@ -176,7 +205,13 @@ fn rust_command_with_and_without_pre_exec() {
     ] {
         let spawns = record(dir.path(), mode, &[b, mode]);
         let marker = if mode == "thread" { "status" } else { mode };
-        assert_origin(&spawns[0], "std::process::Command::status", "rust", "libc.so", Some((site, "rust_spawns.rs", site_line("rust_spawns.rs", marker))));
+        assert_origin(
+            &spawns[0],
+            "std::process::Command::status",
+            "rust",
+            "libc.so",
+            Some((site, "rust_spawns.rs", site_line("rust_spawns.rs", marker))),
+        );
         assert_eq!(spawns[0]["code_path"], code_path, "{mode}");
     }
 }

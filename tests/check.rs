@@ -73,8 +73,16 @@ fn usage_error(cmd: &mut Command, args: &[&str], want: &str) {
 #[test]
 fn deny_style() {
     expect(&["--deny-style", "fork", &trace("good")], 0, "PASS  deny-style fork: 0 fork-style spawns (at most 0)");
-    let r = expect(&["--deny-style", "fork", &trace("bad")], 1, "FAIL  deny-style fork: 5 fork-style spawns (at most 0)  [--deny-style]");
-    assert!(r.stdout.contains("pid 201 (parent 200): git status: fork via rust-std-fork-fallback, parent RSS 2.0 GiB"), "{}", r.stdout);
+    let r = expect(
+        &["--deny-style", "fork", &trace("bad")],
+        1,
+        "FAIL  deny-style fork: 5 fork-style spawns (at most 0)  [--deny-style]",
+    );
+    assert!(
+        r.stdout.contains("pid 201 (parent 200): git status: fork via rust-std-fork-fallback, parent RSS 2.0 GiB"),
+        "{}",
+        r.stdout
+    );
     expect(&["--deny-style", "vfork", &trace("good")], 1, "FAIL  deny-style vfork: 4 vfork-style spawns");
     expect(&["--deny-style", "vm", &trace("bad")], 0, "PASS  deny-style vm");
 }
@@ -102,7 +110,11 @@ fn spawns_per_executable() {
 fn max_failed_exec_attempts() {
     // make's own start by the tracer is not counted, and good has no misses.
     expect(&["--max-failed-exec-attempts", "0", &trace("good")], 0, "PASS  max-failed-exec-attempts: 0 failed exec attempts");
-    let r = expect(&["--max-failed-exec-attempts", "0", &trace("bad")], 1, "FAIL  max-failed-exec-attempts: 12 failed exec attempts (at most 0)");
+    let r = expect(
+        &["--max-failed-exec-attempts", "0", &trace("bad")],
+        1,
+        "FAIL  max-failed-exec-attempts: 12 failed exec attempts (at most 0)",
+    );
     assert!(r.stdout.contains("pid 201 (parent 200): git status: 3 failed: /usr/local/sbin/git (ENOENT), /usr/local/bin/git (ENOENT), /usr/sbin/git (ENOENT)"), "{}", r.stdout);
     expect(&["--max-failed-exec-attempts", "12", &trace("bad")], 0, "PASS  max-failed-exec-attempts");
 }
@@ -110,7 +122,11 @@ fn max_failed_exec_attempts() {
 #[test]
 fn max_env_bytes() {
     expect(&["--max-env-bytes", "16384", &trace("good")], 0, "PASS  max-env-bytes: 1200 bytes");
-    let r = expect(&["--max-env-bytes", "16384", &trace("bad")], 1, "FAIL  max-env-bytes: 70000 bytes of environment in the largest exec (at most 16384)");
+    let r = expect(
+        &["--max-env-bytes", "16384", &trace("bad")],
+        1,
+        "FAIL  max-env-bytes: 70000 bytes of environment in the largest exec (at most 16384)",
+    );
     assert!(r.stdout.contains("git show: 70000 bytes in 300 variables"), "{}", r.stdout);
 }
 
@@ -122,8 +138,17 @@ fn deny_and_allow_findings() {
     assert!(r.stdout.contains("pid 204 (parent 200): git show: evidence of SS002"), "{}", r.stdout);
     expect(&["--deny-finding", "large-env", &trace("bad")], 1, "FAIL  deny-finding large-env: 1 finding");
     let all_allowed = [
-        "--deny-finding", "all", "--allow-finding", "SS001", "--allow-finding", "rust-fork-fallback",
-        "--allow-finding", "ss003", "--allow-finding", "SS004", &trace("bad"),
+        "--deny-finding",
+        "all",
+        "--allow-finding",
+        "SS001",
+        "--allow-finding",
+        "rust-fork-fallback",
+        "--allow-finding",
+        "ss003",
+        "--allow-finding",
+        "SS004",
+        &trace("bad"),
     ];
     let r = expect(&all_allowed, 0, "PASS  deny-finding all: 0 findings (at most 0)");
     assert!(r.stdout.contains("4 allowed by allow-finding SS001, rust-fork-fallback, SS003, SS004"), "{}", r.stdout);
@@ -133,17 +158,37 @@ fn deny_and_allow_findings() {
 fn code_paths() {
     let req = ["--require-code-path", "glibc-posix-spawn", "--require-code-path", "vfork-syscall"];
     expect(&[&req[..], &[&trace("good")]].concat(), 0, "PASS  require-code-path glibc-posix-spawn,vfork-syscall");
-    expect(&[&req[..], &[&trace("bad")]].concat(), 1, "FAIL  require-code-path glibc-posix-spawn,vfork-syscall: 5 spawns not taking");
-    let r = expect(&["--require-code-path", "glibc-posix-spawn", &trace("good")], 1, "FAIL  require-code-path glibc-posix-spawn: 1 spawn not taking glibc-posix-spawn");
+    expect(
+        &[&req[..], &[&trace("bad")]].concat(),
+        1,
+        "FAIL  require-code-path glibc-posix-spawn,vfork-syscall: 5 spawns not taking",
+    );
+    let r = expect(
+        &["--require-code-path", "glibc-posix-spawn", &trace("good")],
+        1,
+        "FAIL  require-code-path glibc-posix-spawn: 1 spawn not taking glibc-posix-spawn",
+    );
     assert!(r.stdout.contains("pid 104 (parent 100): sh -c 'echo done': vfork via vfork-syscall"), "{}", r.stdout);
     expect(&["--deny-code-path", "rust-std-fork-fallback", &trace("good")], 0, "PASS  deny-code-path rust-std-fork-fallback");
-    expect(&["--deny-code-path", "rust-std-fork-fallback", &trace("bad")], 1, "FAIL  deny-code-path rust-std-fork-fallback: 4 spawns via rust-std-fork-fallback");
+    expect(
+        &["--deny-code-path", "rust-std-fork-fallback", &trace("bad")],
+        1,
+        "FAIL  deny-code-path rust-std-fork-fallback: 4 spawns via rust-std-fork-fallback",
+    );
 }
 
 #[test]
 fn p99_is_advisory_unless_strict() {
-    expect(&["--max-spawn-p99", "5ms", &trace("good")], 0, "PASS  max-spawn-p99: 270 µs p99 spawn latency over 4 spawns (at most 5.0 ms)");
-    let r = expect(&["--max-spawn-p99", "5ms", &trace("bad")], 0, "WARN  max-spawn-p99: 21 ms p99 spawn latency over 5 spawns (at most 5.0 ms)");
+    expect(
+        &["--max-spawn-p99", "5ms", &trace("good")],
+        0,
+        "PASS  max-spawn-p99: 270 µs p99 spawn latency over 4 spawns (at most 5.0 ms)",
+    );
+    let r = expect(
+        &["--max-spawn-p99", "5ms", &trace("bad")],
+        0,
+        "WARN  max-spawn-p99: 21 ms p99 spawn latency over 5 spawns (at most 5.0 ms)",
+    );
     assert!(r.stdout.contains("advisory: latencies are measured under tracing"), "{}", r.stdout);
     assert!(r.stdout.ends_with("PASS: 1 of 2 rules holds, 1 warning\n"), "{}", r.stdout);
     expect(&["--max-spawn-p99", "5ms", "--strict-timing", &trace("bad")], 1, "FAIL  max-spawn-p99: 21 ms");
@@ -153,7 +198,11 @@ fn p99_is_advisory_unless_strict() {
 fn failing_command_fails_unless_allowed() {
     let r = expect(&["--max-spawns", "10", &trace("failed")], 1, "FAIL  command-exit: the command failed with exit code 3");
     assert!(r.stdout.contains("--allow-command-failure allows it"), "{}", r.stdout);
-    expect(&["--max-spawns", "10", "--allow-command-failure", &trace("failed")], 0, "WARN  command-exit: the command failed with exit code 3");
+    expect(
+        &["--max-spawns", "10", "--allow-command-failure", &trace("failed")],
+        0,
+        "WARN  command-exit: the command failed with exit code 3",
+    );
 }
 
 #[test]
@@ -170,7 +219,11 @@ fn truncated_trace_warns_that_it_is_incomplete() {
 
 #[test]
 fn events_mode_cannot_count_failed_attempts() {
-    let r = expect(&["--max-failed-exec-attempts", "0", &trace("events")], 0, "SKIP  max-failed-exec-attempts: not measurable from this trace (at most 0)");
+    let r = expect(
+        &["--max-failed-exec-attempts", "0", &trace("events")],
+        0,
+        "SKIP  max-failed-exec-attempts: not measurable from this trace (at most 0)",
+    );
     assert!(r.stdout.contains("recorded in events mode"), "{}", r.stdout);
 }
 
@@ -179,9 +232,14 @@ fn events_mode_cannot_count_failed_attempts() {
 #[test]
 fn policy_file_every_rule() {
     let good = expect(&["--policy", "fixtures/policies/strict.toml", &trace("good")], 0, "PASS: 14 of 14 rules hold");
-    assert!(good.stdout.contains("PASS  deny-style fork: 0 fork-style spawns (at most 0)  [fixtures/policies/strict.toml:4]"), "{}", good.stdout);
+    assert!(
+        good.stdout.contains("PASS  deny-style fork: 0 fork-style spawns (at most 0)  [fixtures/policies/strict.toml:4]"),
+        "{}",
+        good.stdout
+    );
     let bad = expect(&["--policy", "fixtures/policies/strict.toml", &trace("bad")], 1, "FAIL: 10 of 14 rules violated");
-    let failed: Vec<&str> = bad.stdout.lines().filter(|l| l.starts_with("FAIL  ")).map(|l| l.split(':').next().unwrap()).collect();
+    let failed: Vec<&str> =
+        bad.stdout.lines().filter(|l| l.starts_with("FAIL  ")).map(|l| l.split(':').next().unwrap()).collect();
     assert_eq!(
         failed,
         [
@@ -201,7 +259,11 @@ fn policy_file_every_rule() {
 
 #[test]
 fn flags_override_the_policy_file() {
-    let r = expect(&["--policy", "fixtures/policies/strict.toml", "--max-spawns", "5", &trace("bad")], 1, "PASS  max-spawns: 5 spawns (at most 5)  [--max-spawns]");
+    let r = expect(
+        &["--policy", "fixtures/policies/strict.toml", "--max-spawns", "5", &trace("bad")],
+        1,
+        "PASS  max-spawns: 5 spawns (at most 5)  [--max-spawns]",
+    );
     assert!(!r.stdout.contains("strict.toml:5"), "{}", r.stdout);
 }
 
@@ -242,8 +304,14 @@ fn policy_errors_give_file_line_and_exit_2() {
     let cases = [
         ("unknown-key", "fixtures/policies/invalid/unknown-key.toml:3:1: unknown key `max-spawn`, expected one of these keys:"),
         ("bad-value", "fixtures/policies/invalid/bad-value.toml:3:28: invalid value: integer `-1`, expected u64"),
-        ("bad-duration", "fixtures/policies/invalid/bad-duration.toml:5:17: bad duration \"5\": give a unit (ns, us, ms or s), e.g. \"5ms\""),
-        ("bad-style", "fixtures/policies/invalid/bad-style.toml:2:24: unknown spawn style \"posix_spawn\": expected one of fork, vfork, vm"),
+        (
+            "bad-duration",
+            "fixtures/policies/invalid/bad-duration.toml:5:17: bad duration \"5\": give a unit (ns, us, ms or s), e.g. \"5ms\"",
+        ),
+        (
+            "bad-style",
+            "fixtures/policies/invalid/bad-style.toml:2:24: unknown spawn style \"posix_spawn\": expected one of fork, vfork, vm",
+        ),
         ("unknown-exe-key", "fixtures/policies/invalid/unknown-exe-key.toml:3:1: unknown key `max-spawn-p99`, expected"),
         ("syntax", "fixtures/policies/invalid/syntax.toml:3:"),
     ];
@@ -253,7 +321,11 @@ fn policy_errors_give_file_line_and_exit_2() {
         usage_error(&mut c, &["--policy", &policy, &trace("good")], &format!("spawnscope: error: {want}"));
     }
     // A missing policy file.
-    usage_error(&mut check(), &["--policy", "fixtures/policies/nope.toml", &trace("good")], "fixtures/policies/nope.toml: cannot read policy file");
+    usage_error(
+        &mut check(),
+        &["--policy", "fixtures/policies/nope.toml", &trace("good")],
+        "fixtures/policies/nope.toml: cannot read policy file",
+    );
     // A discovered policy file with an error is an error too.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("spawnscope.toml"), "[check]\n\nmax-spawns = \"many\"\n").unwrap();
@@ -283,11 +355,13 @@ fn thresholds_in_the_policy_file_decide_findings() {
 fn snake_case_threshold_keys_are_read_with_a_deprecation_warning() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.toml");
-    let text = "[check]\ndeny-finding = [\"fork-large-parent\"]\n[thresholds]\nfork_parent_rss_mib = 4096\nfork-parent-pte-kib = 8192\n";
+    let text =
+        "[check]\ndeny-finding = [\"fork-large-parent\"]\n[thresholds]\nfork_parent_rss_mib = 4096\nfork-parent-pte-kib = 8192\n";
     std::fs::write(&policy, text).unwrap();
     let r = expect(&["--policy", policy.to_str().unwrap(), &trace("bad")], 0, "PASS  deny-finding fork-large-parent: 0 findings");
     assert!(
-        r.stderr.contains("warning: ") && r.stderr.contains("[thresholds] fork_parent_rss_mib: write fork-parent-rss-mib (snake_case keys are deprecated"),
+        r.stderr.contains("warning: ")
+            && r.stderr.contains("[thresholds] fork_parent_rss_mib: write fork-parent-rss-mib (snake_case keys are deprecated"),
         "{}",
         r.stderr
     );
@@ -314,7 +388,11 @@ fn usage_errors_exit_2() {
     usage_error(&mut check(), &["--deny-finding", "SS999", &trace("good")], "unknown finding \"SS999\"");
     usage_error(&mut check(), &["--require-code-path", "posix_spawn", &trace("good")], "unknown code path \"posix_spawn\"");
     usage_error(&mut check(), &["--format", "xml", &trace("good")], "invalid value 'xml'");
-    usage_error(&mut check(), &["-o", "x.jsonl", &trace("good")], "-o/--output keeps the trace of a recording: it needs `-- CMD`");
+    usage_error(
+        &mut check(),
+        &["-o", "x.jsonl", &trace("good")],
+        "-o/--output keeps the trace of a recording: it needs `-- CMD`",
+    );
     usage_error(&mut check(), &["--no-policy", "fixtures/policies/traces/missing.jsonl"], "missing.jsonl");
     usage_error(&mut check(), &["--no-policy", "fixtures/policies/strict.toml"], "not a spawnscope trace");
 }
@@ -342,7 +420,15 @@ fn json_output() {
 fn junit_output_to_a_report_file() {
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("check.xml");
-    let r = run(&["--policy", "fixtures/policies/strict.toml", "--format", "junit", "--report-file", xml.to_str().unwrap(), &trace("bad")]);
+    let r = run(&[
+        "--policy",
+        "fixtures/policies/strict.toml",
+        "--format",
+        "junit",
+        "--report-file",
+        xml.to_str().unwrap(),
+        &trace("bad"),
+    ]);
     assert_eq!(r.code, 1);
     // The text summary still goes to the log.
     assert!(r.stdout.contains("FAIL: 10 of 14 rules violated"), "{}", r.stdout);
@@ -380,9 +466,21 @@ fn spawnscope_bin() -> String {
 fn check_a_command_that_spawns_well() {
     let bin = spawnscope_bin();
     let r = run(&[
-        "--deny-style", "fork", "--max-failed-exec-attempts", "0", "--min-spawns-per-exe", "true=5",
-        "--require-code-path", "glibc-posix-spawn",
-        "--", &bin, "lab", "--method", "posix-spawn", "--count", "5",
+        "--deny-style",
+        "fork",
+        "--max-failed-exec-attempts",
+        "0",
+        "--min-spawns-per-exe",
+        "true=5",
+        "--require-code-path",
+        "glibc-posix-spawn",
+        "--",
+        &bin,
+        "lab",
+        "--method",
+        "posix-spawn",
+        "--count",
+        "5",
     ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // The command's own output (lab's summary) comes first, then the report.
@@ -399,14 +497,36 @@ fn check_a_command_that_forks_and_searches_path() {
     // A short PATH so the misses are exactly the two prepended directories.
     let mut c = check();
     c.env("PATH", "/usr/bin:/bin").arg("--no-policy");
-    let r = run_in(&mut c, &[
-        "--deny-style", "fork", "--max-failed-exec-attempts", "0", "--deny-code-path", "rust-std-fork-fallback",
-        "--", &bin, "lab", "--method", "rust-std", "--pre-exec", "--path-search", "--path-prepend", "2", "--count", "3",
-    ]);
+    let r = run_in(
+        &mut c,
+        &[
+            "--deny-style",
+            "fork",
+            "--max-failed-exec-attempts",
+            "0",
+            "--deny-code-path",
+            "rust-std-fork-fallback",
+            "--",
+            &bin,
+            "lab",
+            "--method",
+            "rust-std",
+            "--pre-exec",
+            "--path-search",
+            "--path-prepend",
+            "2",
+            "--count",
+            "3",
+        ],
+    );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("FAIL  deny-style fork: 3 fork-style spawns (at most 0)"), "{}", r.stdout);
     assert!(r.stdout.contains("FAIL  max-failed-exec-attempts: 6 failed exec attempts (at most 0)"), "{}", r.stdout);
-    assert!(r.stdout.contains("FAIL  deny-code-path rust-std-fork-fallback: 3 spawns via rust-std-fork-fallback"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("FAIL  deny-code-path rust-std-fork-fallback: 3 spawns via rust-std-fork-fallback"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -422,7 +542,11 @@ fn a_failing_command_is_reported() {
 
 #[test]
 fn a_missing_command_is_an_input_error() {
-    usage_error(&mut check(), &["--no-policy", "--", "no-such-program-spawnscope"], "no-such-program-spawnscope: command not found");
+    usage_error(
+        &mut check(),
+        &["--no-policy", "--", "no-such-program-spawnscope"],
+        "no-such-program-spawnscope: command not found",
+    );
 }
 
 #[test]
@@ -432,7 +556,11 @@ fn the_recorded_trace_can_be_kept_and_checked_again() {
     let out_s = out.to_str().unwrap();
     let r = run(&["--max-spawns", "2", "-o", out_s, "--", "/bin/sh", "-c", "/bin/true && /bin/true"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.starts_with(&format!("spawnscope check: {out_s} (command: /bin/sh -c '/bin/true && /bin/true')")), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with(&format!("spawnscope check: {out_s} (command: /bin/sh -c '/bin/true && /bin/true')")),
+        "{}",
+        r.stdout
+    );
     let again = run(&["--max-spawns", "1", out_s]);
     assert_eq!(again.code, 1);
     assert!(again.stdout.contains("FAIL  max-spawns: 2 spawns (at most 1)"), "{}", again.stdout);
@@ -447,14 +575,32 @@ fn real(name: &str) -> String {
 
 #[test]
 fn real_trace_std_command_by_absolute_path_passes() {
-    let r = run(&["--deny-style", "fork", "--max-failed-exec-attempts", "0", "--require-code-path", "glibc-posix-spawn", &real("recorded-cmd-abs")]);
+    let r = run(&[
+        "--deny-style",
+        "fork",
+        "--max-failed-exec-attempts",
+        "0",
+        "--require-code-path",
+        "glibc-posix-spawn",
+        &real("recorded-cmd-abs"),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.contains("PASS  require-code-path glibc-posix-spawn: 0 spawns not taking glibc-posix-spawn"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("PASS  require-code-path glibc-posix-spawn: 0 spawns not taking glibc-posix-spawn"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn real_trace_pre_exec_fails_the_fork_rules() {
-    let r = run(&["--deny-code-path", "rust-std-fork-fallback", "--deny-finding", "rust-fork-fallback", &real("recorded-cmd-pre-exec")]);
+    let r = run(&[
+        "--deny-code-path",
+        "rust-std-fork-fallback",
+        "--deny-finding",
+        "rust-fork-fallback",
+        &real("recorded-cmd-pre-exec"),
+    ]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("FAIL  deny-code-path rust-std-fork-fallback: 1 spawn via rust-std-fork-fallback"), "{}", r.stdout);
     assert!(r.stdout.contains("FAIL  deny-finding rust-fork-fallback: 1 finding"), "{}", r.stdout);

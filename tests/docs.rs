@@ -79,7 +79,11 @@ fn documented_commands_and_options_exist() {
             for w in &words[1..] {
                 if let Some(flag) = w.strip_prefix("--") {
                     let flag = flag.split('=').next().unwrap();
-                    assert!(text.contains(&format!("--{flag}")), "{doc}: `{cmd}`: `spawnscope {}` has no --{flag}", sub.join(" "));
+                    assert!(
+                        text.contains(&format!("--{flag}")),
+                        "{doc}: `{cmd}`: `spawnscope {}` has no --{flag}",
+                        sub.join(" ")
+                    );
                 }
             }
             checked.insert(cmd);

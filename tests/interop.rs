@@ -32,11 +32,7 @@ fn run(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> Output {
     let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -82,41 +78,21 @@ fn import_writes_a_trace_that_reads_back() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("hint:"), "{err}");
-    assert!(
-        err.contains("8 spawn(s), 1 thread(s), 9 exec attempt(s) (2 failed)"),
-        "{err}"
-    );
+    assert!(err.contains("8 spawn(s), 1 thread(s), 9 exec attempt(s) (2 failed)"), "{err}");
     let (h, recs, warnings) = read_all(std::fs::File::open(&out).unwrap()).unwrap();
     assert!(warnings.is_empty());
     assert_eq!(h.tracer.mode, TracerMode::Imported);
     assert_eq!(h.source.as_deref(), Some("strace"));
     assert_eq!(h.host.glibc_version.as_deref(), Some("2.17"));
     assert_eq!(h.host.kernel_release.as_deref(), Some("3.10.0"));
-    assert_eq!(
-        (h.host.cpus, h.host.memory_bytes),
-        (Some(128), Some(256 << 30))
-    );
+    assert_eq!((h.host.cpus, h.host.memory_bytes), (Some(128), Some(256 << 30)));
     assert_eq!(h.host.hostname.as_deref(), Some("node042"));
     assert_eq!(recs.iter().filter(|r| r.kind() == "spawn").count(), 9);
     let a = analyze(&out);
-    assert_eq!(
-        (
-            a.summary.spawns,
-            a.summary.threads,
-            a.summary.failed_exec_attempts
-        ),
-        (8, 1, 2)
-    );
+    assert_eq!((a.summary.spawns, a.summary.threads, a.summary.failed_exec_attempts), (8, 1, 2));
     // Readable by the zstd path too.
     let zst = dir.path().join("t.jsonl.zst");
-    ok(&[
-        "import",
-        "strace",
-        s(&strace_log("spawn_all.log")),
-        "-o",
-        s(&zst),
-        "--quiet",
-    ]);
+    ok(&["import", "strace", s(&strace_log("spawn_all.log")), "-o", s(&zst), "--quiet"]);
     assert_eq!(FileReader::open(&zst).unwrap().count(), recs.len());
 }
 
@@ -125,18 +101,10 @@ fn import_from_standard_input() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("stdin.jsonl");
     let log = std::fs::read(strace_log("python_subprocess.log")).unwrap();
-    let o = spawnscope()
-        .args(["import", "strace", "-", "-o", s(&out)])
-        .write_stdin(log)
-        .output()
-        .unwrap();
+    let o = spawnscope().args(["import", "strace", "-", "-o", s(&out)]).write_stdin(log).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(analyze(&out).summary.spawns, 1);
-    let o = spawnscope()
-        .args(["import", "strace", "-", "-o", s(&out)])
-        .write_stdin("junk\n")
-        .output()
-        .unwrap();
+    let o = spawnscope().args(["import", "strace", "-", "-o", s(&out)]).write_stdin("junk\n").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("<stdin>: line 1: "));
 }
@@ -145,26 +113,11 @@ fn import_from_standard_input() {
 fn import_ff_prefix_and_notes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ff.jsonl");
-    let o = ok(&[
-        "import",
-        "strace",
-        s(&strace_log("spawn_all-ff/trace")),
-        "-o",
-        s(&out),
-    ]);
+    let o = ok(&["import", "strace", s(&strace_log("spawn_all-ff/trace")), "-o", s(&out)]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("from 10 file(s): 8 spawn(s)"));
-    let o = ok(&[
-        "import",
-        "strace",
-        s(&strace_log("spawn_all-plain.log")),
-        "-o",
-        s(&out),
-    ]);
+    let o = ok(&["import", "strace", s(&strace_log("spawn_all-plain.log")), "-o", s(&out)]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("spawnscope: note: the log has no timestamps"),
-        "{err}"
-    );
+    assert!(err.contains("spawnscope: note: the log has no timestamps"), "{err}");
     assert!(err.contains("rerun strace with -v"), "{err}");
     assert!(err.contains("spawnscope: hint: strace does not record the host's glibc version"), "{err}");
 }
@@ -174,77 +127,22 @@ fn import_bad_input_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.jsonl");
     let o = s(&out);
-    fails(
-        &["import", "strace", "/nonexistent/log", "-o", o],
-        "/nonexistent/log: no such file",
-    );
-    fails(
-        &["import", "strace", s(dir.path()), "-o", o],
-        "is a directory",
-    );
+    fails(&["import", "strace", "/nonexistent/log", "-o", o], "/nonexistent/log: no such file");
+    fails(&["import", "strace", s(dir.path()), "-o", o], "is a directory");
     let garbage = dir.path().join("garbage.log");
     std::fs::write(&garbage, "10 1700000000.1 fork() = 11\nnot strace at all\n").unwrap();
-    fails(
-        &["import", "strace", s(&garbage), "-o", o],
-        "garbage.log: line 2: expected a syscall",
-    );
+    fails(&["import", "strace", s(&garbage), "-o", o], "garbage.log: line 2: expected a syscall");
     let bin = dir.path().join("bin.log");
     std::fs::write(&bin, b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap();
-    fails(
-        &["import", "strace", s(&bin), "-o", o],
-        "line 1: binary data",
-    );
+    fails(&["import", "strace", s(&bin), "-o", o], "line 1: binary data");
     let empty = dir.path().join("empty.log");
     std::fs::write(&empty, "").unwrap();
-    fails(
-        &["import", "strace", s(&empty), "-o", o],
-        "no strace output",
-    );
+    fails(&["import", "strace", s(&empty), "-o", o], "no strace output");
     // A spawnscope trace is not an strace log.
-    fails(
-        &[
-            "import",
-            "strace",
-            s(&valid_trace("threads.jsonl")),
-            "-o",
-            o,
-        ],
-        "line 1:",
-    );
-    fails(
-        &[
-            "import",
-            "strace",
-            s(&strace_log("spawn_all.log")),
-            "-o",
-            o,
-            "--glibc",
-            "new",
-        ],
-        "--glibc \"new\"",
-    );
-    fails(
-        &[
-            "import",
-            "strace",
-            s(&strace_log("spawn_all.log")),
-            "-o",
-            o,
-            "--memory",
-            "lots",
-        ],
-        "--memory",
-    );
-    fails(
-        &[
-            "import",
-            "strace",
-            s(&strace_log("spawn_all.log")),
-            "-o",
-            "/nonexistent/dir/t.jsonl",
-        ],
-        "/nonexistent/dir/t.jsonl",
-    );
+    fails(&["import", "strace", s(&valid_trace("threads.jsonl")), "-o", o], "line 1:");
+    fails(&["import", "strace", s(&strace_log("spawn_all.log")), "-o", o, "--glibc", "new"], "--glibc \"new\"");
+    fails(&["import", "strace", s(&strace_log("spawn_all.log")), "-o", o, "--memory", "lots"], "--memory");
+    fails(&["import", "strace", s(&strace_log("spawn_all.log")), "-o", "/nonexistent/dir/t.jsonl"], "/nonexistent/dir/t.jsonl");
     assert!(!out.exists());
 }
 
@@ -260,9 +158,7 @@ fn export_chrome_and_csv() {
     assert_eq!(
         events
             .iter()
-            .filter(|e| e["cat"] == "spawn"
-                && e["ph"] == "X"
-                && e["name"].as_str().unwrap().starts_with("spawn ("))
+            .filter(|e| e["cat"] == "spawn" && e["ph"] == "X" && e["name"].as_str().unwrap().starts_with("spawn ("))
             .count(),
         a.spawns.len()
     );
@@ -285,69 +181,32 @@ fn export_bad_input_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     fails(&["export", "/nonexistent/t.jsonl"], "/nonexistent/t.jsonl");
     fails(&["export", s(dir.path())], "is a directory");
-    fails(
-        &[
-            "export",
-            s(&root().join("fixtures/traces/invalid/garbage.bin")),
-        ],
-        "not a spawnscope trace",
-    );
-    fails(
-        &[
-            "export",
-            s(&root().join("fixtures/traces/invalid/future-version.jsonl")),
-        ],
-        "newer",
-    );
+    fails(&["export", s(&root().join("fixtures/traces/invalid/garbage.bin"))], "not a spawnscope trace");
+    fails(&["export", s(&root().join("fixtures/traces/invalid/future-version.jsonl"))], "newer");
     // An strace log given where a trace is expected.
-    fails(
-        &["export", s(&strace_log("spawn_all.log"))],
-        "not a spawnscope trace",
-    );
-    let out = run(&[
-        "export",
-        s(&valid_trace("threads.jsonl")),
-        "--format",
-        "xml",
-    ]);
+    fails(&["export", s(&strace_log("spawn_all.log"))], "not a spawnscope trace");
+    let out = run(&["export", s(&valid_trace("threads.jsonl")), "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn diff_formats() {
-    let (a, b) = (
-        valid_trace("rust-posix-spawn.jsonl"),
-        valid_trace("old-glibc.jsonl"),
-    );
+    let (a, b) = (valid_trace("rust-posix-spawn.jsonl"), valid_trace("old-glibc.jsonl"));
     let out = ok(&["diff", s(&a), s(&b)]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains("Verdict\n  B is 3.4x slower per spawn"),
-        "{text}"
-    );
-    assert!(
-        text.contains("through the Rust std fork+exec fallback (its glibc 2.17 < 2.24)"),
-        "{text}"
-    );
+    assert!(text.contains("Verdict\n  B is 3.4x slower per spawn"), "{text}");
+    assert!(text.contains("through the Rust std fork+exec fallback (its glibc 2.17 < 2.24)"), "{text}");
     let md = String::from_utf8(ok(&["diff", s(&a), s(&b), "--format", "markdown"]).stdout).unwrap();
     assert!(md.starts_with("## spawnscope diff"), "{md}");
     assert!(md.contains("| glibc | 2.36 | 2.17 | **differs** |"), "{md}");
-    let json: Value =
-        serde_json::from_slice(&ok(&["diff", s(&a), s(&b), "--format", "json"]).stdout).unwrap();
+    let json: Value = serde_json::from_slice(&ok(&["diff", s(&a), s(&b), "--format", "json"]).stdout).unwrap();
     assert_eq!(json["factors"][0]["id"], "clone");
-    assert!(json["verdict"]
-        .as_str()
-        .unwrap()
-        .starts_with("B is 3.4x slower"));
+    assert!(json["verdict"].as_str().unwrap().starts_with("B is 3.4x slower"));
 }
 
 #[test]
 fn diff_escapes_what_it_prints() {
-    let out = ok(&[
-        "diff",
-        s(&valid_trace("escapes.jsonl")),
-        s(&valid_trace("threads.jsonl")),
-    ]);
+    let out = ok(&["diff", s(&valid_trace("escapes.jsonl")), s(&valid_trace("threads.jsonl"))]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains('\x1b'), "{text:?}");
     assert!(text.contains("./evil\\x1b[2J"), "{text}");
@@ -356,40 +215,21 @@ fn diff_escapes_what_it_prints() {
 #[test]
 fn diff_bad_input_is_one_line_and_exit_2() {
     let good = valid_trace("threads.jsonl");
-    fails(
-        &["diff", s(&good), "/nonexistent/b.jsonl"],
-        "/nonexistent/b.jsonl",
-    );
-    fails(
-        &[
-            "diff",
-            s(&root().join("fixtures/traces/invalid/garbage.bin")),
-            s(&good),
-        ],
-        "not a spawnscope trace",
-    );
+    fails(&["diff", s(&good), "/nonexistent/b.jsonl"], "/nonexistent/b.jsonl");
+    fails(&["diff", s(&root().join("fixtures/traces/invalid/garbage.bin")), s(&good)], "not a spawnscope trace");
 }
 
 #[test]
 fn strace_import_then_report_export_and_diff() {
     let dir = tempfile::tempdir().unwrap();
     let t = dir.path().join("rust.jsonl");
-    ok(&[
-        "import",
-        "strace",
-        s(&strace_log("rust_spawns.log")),
-        "-o",
-        s(&t),
-        "--glibc",
-        "2.36",
-    ]);
+    ok(&["import", "strace", s(&strace_log("rust_spawns.log")), "-o", s(&t), "--glibc", "2.36"]);
     ok(&["export", s(&t), "--format", "csv"]);
     let out = ok(&["diff", s(&valid_trace("rust-posix-spawn.jsonl")), s(&t)]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("imported from strace"), "{text}");
     assert!(
-        text.contains("B was recorded with strace")
-            || text.contains("A was recorded in seccomp mode and B imported from strace"),
+        text.contains("B was recorded with strace") || text.contains("A was recorded in seccomp mode and B imported from strace"),
         "{text}"
     );
 }
@@ -421,9 +261,7 @@ fn envs(p: &Path) -> Vec<(u64, u64, String)> {
     let (_, recs, _) = read_all(std::fs::File::open(p).unwrap()).unwrap();
     recs.iter()
         .filter_map(|r| match r {
-            Record::Exec(e) if e.result == 0 => {
-                Some((e.env_count, e.env_bytes, e.env_hash.clone()))
-            }
+            Record::Exec(e) if e.result == 0 => Some((e.env_count, e.env_bytes, e.env_hash.clone())),
             _ => None,
         })
         .collect()
@@ -463,11 +301,7 @@ fn record_both(dir: &Path, tag: &str, argv: &[&str]) -> (PathBuf, PathBuf) {
         .env("SPAWNSCOPE_ENV_KEY", ENV_KEY)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "record {argv:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "record {argv:?}: {}", String::from_utf8_lossy(&out.stderr));
     (imported, recorded)
 }
 
@@ -481,10 +315,7 @@ fn assert_agree(imported: &Path, recorded: &Path, spawns: usize) {
     let syscalls = |a: &Analysis| a.spawns.iter().map(|s| s.syscall).collect::<Vec<_>>();
     assert_eq!(syscalls(&ai), syscalls(&ar));
     assert_eq!(ai.summary.threads, ar.summary.threads);
-    assert_eq!(
-        ai.summary.failed_exec_attempts,
-        ar.summary.failed_exec_attempts
-    );
+    assert_eq!(ai.summary.failed_exec_attempts, ar.summary.failed_exec_attempts);
     assert_eq!(ai.summary.exit_code, ar.summary.exit_code);
     // The same (count, bytes, FNV hash) from strace's -v text and from the
     // tracee's memory.
@@ -499,13 +330,7 @@ fn strace_import_agrees_with_spawnscope_record() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("spawn_all");
     let cc = std::process::Command::new("gcc")
-        .args([
-            "-O1",
-            "-pthread",
-            "-o",
-            s(&bin),
-            s(&strace_log("src/spawn_all.c")),
-        ])
+        .args(["-O1", "-pthread", "-o", s(&bin), s(&strace_log("src/spawn_all.c"))])
         .status()
         .expect("gcc is needed for this test");
     assert!(cc.success());
@@ -518,25 +343,9 @@ fn strace_import_agrees_with_spawnscope_record() {
 #[test]
 fn strace_import_agrees_with_spawnscope_record_on_python_bash_rust() {
     let dir = tempfile::tempdir().unwrap();
-    let (i, r) = record_both(
-        dir.path(),
-        "py",
-        &[
-            "/usr/bin/python3",
-            "-c",
-            "import subprocess; subprocess.run(['true'])",
-        ],
-    );
+    let (i, r) = record_both(dir.path(), "py", &["/usr/bin/python3", "-c", "import subprocess; subprocess.run(['true'])"]);
     assert_agree(&i, &r, 1);
-    let (i, r) = record_both(
-        dir.path(),
-        "sh",
-        &[
-            "/bin/bash",
-            "-c",
-            "/bin/true; echo x | cat >/dev/null; (exit 3); true",
-        ],
-    );
+    let (i, r) = record_both(dir.path(), "sh", &["/bin/bash", "-c", "/bin/true; echo x | cat >/dev/null; (exit 3); true"]);
     assert_agree(&i, &r, 4);
     let bin = dir.path().join("rust_spawns");
     let rc = std::process::Command::new("rustc")
@@ -547,15 +356,7 @@ fn strace_import_agrees_with_spawnscope_record_on_python_bash_rust() {
     let (i, r) = record_both(dir.path(), "rs", &[s(&bin)]);
     assert_agree(&i, &r, 4);
     let paths: Vec<String> = shape(&analyze(&i)).into_iter().map(|x| x.1).collect();
-    assert_eq!(
-        paths,
-        [
-            "glibc-posix-spawn",
-            "rust-std-fork-fallback",
-            "glibc-posix-spawn",
-            "rust-std-fork-fallback"
-        ]
-    );
+    assert_eq!(paths, ["glibc-posix-spawn", "rust-std-fork-fallback", "glibc-posix-spawn", "rust-std-fork-fallback"]);
 }
 
 /// scripts/check-glibc-symbols.sh on the binary under test: a normal build on
@@ -564,41 +365,17 @@ fn strace_import_agrees_with_spawnscope_record_on_python_bash_rust() {
 fn glibc_symbol_checker_reads_a_binary() {
     let script = root().join("scripts/check-glibc-symbols.sh");
     let bin = assert_cmd::cargo::cargo_bin("spawnscope");
-    let run = |args: &[&str]| {
-        std::process::Command::new("bash")
-            .arg(&script)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| std::process::Command::new("bash").arg(&script).args(args).output().unwrap();
     let out = run(&[s(&bin), "99.0"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(
-        text.contains(": ok: newest glibc symbol version needed is 2."),
-        "{text}"
-    );
-    let newest: String = text
-        .rsplit("needed is ")
-        .next()
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_string();
+    assert!(text.contains(": ok: newest glibc symbol version needed is 2."), "{text}");
+    let newest: String = text.rsplit("needed is ").next().unwrap().split(' ').next().unwrap().to_string();
     let old = run(&[s(&bin), "2.1"]);
     let old_text = String::from_utf8_lossy(&old.stdout);
     assert_eq!(old.status.code(), Some(1), "{old_text}");
-    assert!(
-        old_text.contains(&format!("FAIL: requires glibc {newest} > 2.1")),
-        "{old_text}"
-    );
-    assert!(
-        old_text
-            .lines()
-            .any(|l| l.starts_with("needs ") && l.contains("@GLIBC_")),
-        "{old_text}"
-    );
+    assert!(old_text.contains(&format!("FAIL: requires glibc {newest} > 2.1")), "{old_text}");
+    assert!(old_text.lines().any(|l| l.starts_with("needs ") && l.contains("@GLIBC_")), "{old_text}");
     assert_eq!(run(&["/nonexistent/binary"]).status.code(), Some(2));
     assert_eq!(run(&[s(&bin), "two.seventeen"]).status.code(), Some(2));
 }

@@ -13,11 +13,7 @@ fn lab() -> Command {
 /// Runs `spawnscope lab ARGS --json` and returns the parsed output.
 fn lab_json(args: &[&str]) -> Value {
     let out = lab().args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "lab {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "lab {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("lab {args:?}: bad JSON {e}"))
 }
 
@@ -31,10 +27,7 @@ fn bad_input(args: &[&str], want: &str) {
 }
 
 fn strace_available() -> bool {
-    std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    std::process::Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -44,11 +37,7 @@ fn every_method_spawns_the_requested_count() {
         assert_eq!(v["method"], m);
         assert_eq!(v["count"], 7);
         let s = &v["spawn_call_ns"];
-        let (min, med, max) = (
-            s["min"].as_u64().unwrap(),
-            s["median"].as_u64().unwrap(),
-            s["max"].as_u64().unwrap(),
-        );
+        let (min, med, max) = (s["min"].as_u64().unwrap(), s["median"].as_u64().unwrap(), s["max"].as_u64().unwrap());
         assert!(0 < min && min <= med && med <= max, "{m}: {s}");
         assert!(v["total_ns"].as_u64().unwrap() >= max, "{m}");
         assert_eq!(v["failed_attempts_per_spawn"], 0);
@@ -59,20 +48,14 @@ fn every_method_spawns_the_requested_count() {
 
 #[test]
 fn text_output_says_what_it_measured() {
-    let out = lab()
-        .args(["--method", "fork", "--count", "3"])
-        .output()
-        .unwrap();
+    let out = lab().args(["--method", "fork", "--count", "3"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("spawnscope lab: 3 spawns of /"), "{text}");
     assert!(text.contains("by fork (fork + execve), 1 thread"), "{text}");
     assert!(text.contains("spawn call  mean "), "{text}");
     assert!(text.contains("median"), "{text}");
-    assert!(
-        text.contains("untraced: these times measure this machine"),
-        "{text}"
-    );
+    assert!(text.contains("untraced: these times measure this machine"), "{text}");
 }
 
 #[test]
@@ -98,22 +81,10 @@ fn synthetic_environment_reaches_the_children() {
 fn env_file_replaces_the_environment_and_its_path_is_searched() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("env.txt");
-    std::fs::write(
-        &file,
-        "PATH=/nonexistent/a:/nonexistent/b:/usr/bin:/bin\nA=1\n\nB=two=2\n",
-    )
-    .unwrap();
+    std::fs::write(&file, "PATH=/nonexistent/a:/nonexistent/b:/usr/bin:/bin\nA=1\n\nB=two=2\n").unwrap();
     let f = file.to_str().unwrap();
     for m in ["posix-spawn", "fork", "vfork", "rust-std"] {
-        let v = lab_json(&[
-            "--method",
-            m,
-            "--count",
-            "3",
-            "--env-file",
-            f,
-            "--path-search",
-        ]);
+        let v = lab_json(&["--method", m, "--count", "3", "--env-file", f, "--path-search"]);
         assert_eq!(v["env_vars"], 3, "{m}");
         assert_eq!(v["program"], "true");
         assert_eq!(v["failed_attempts_per_spawn"], 2, "{m}");
@@ -123,25 +94,15 @@ fn env_file_replaces_the_environment_and_its_path_is_searched() {
 
 #[test]
 fn cluster_environment_from_the_reference_data() {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/env/cluster-envs.txt");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/env/cluster-envs.txt");
     assert!(p.exists(), "missing reference data");
-    let v = lab_json(&[
-        "--count",
-        "3",
-        "--env-file",
-        p.to_str().unwrap(),
-        "--path-search",
-    ]);
+    let v = lab_json(&["--count", "3", "--env-file", p.to_str().unwrap(), "--path-search"]);
     assert_eq!(v["env_vars"], 184);
     assert_eq!(v["env_bytes"], 27_750);
     // The job's PATH lists 16 module and site directories before /usr/bin.
     let text = std::fs::read_to_string(&p).unwrap();
     let path = text.lines().find_map(|l| l.strip_prefix("PATH=")).unwrap();
-    let first = path
-        .split(':')
-        .position(|d| std::path::Path::new(&format!("{d}/true")).is_file())
-        .unwrap();
+    let first = path.split(':').position(|d| std::path::Path::new(&format!("{d}/true")).is_file()).unwrap();
     assert_eq!(v["failed_attempts_per_spawn"], first as u64);
 }
 
@@ -169,12 +130,7 @@ fn every_demo_scenario_runs_from_its_arguments() {
     assert!(list.len() >= 6);
     for s in list {
         let id = s["id"].as_str().unwrap();
-        let args: Vec<&str> = s["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
+        let args: Vec<&str> = s["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
         // The argv the demo would pass, and the --scenario shortcut, agree.
         let by_args = lab_json(&args);
         let by_id = lab_json(&["--scenario", id]);
@@ -205,39 +161,16 @@ fn each_method_makes_the_syscalls_it_claims() {
     let bin = assert_cmd::cargo::cargo_bin("spawnscope");
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &str, &str); 5] = [
-        (
-            &["--method", "posix-spawn"],
-            "clone3({flags=CLONE_VM|CLONE_VFORK,",
-            "socketpair(",
-        ),
-        (
-            &["--method", "fork"],
-            "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD",
-            "CLONE_VM",
-        ),
+        (&["--method", "posix-spawn"], "clone3({flags=CLONE_VM|CLONE_VFORK,", "socketpair("),
+        (&["--method", "fork"], "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD", "CLONE_VM"),
         (&["--method", "vfork"], "vfork(", "CLONE_VM"),
-        (
-            &["--method", "rust-std"],
-            "clone3({flags=CLONE_VM|CLONE_VFORK,",
-            "socketpair(",
-        ),
-        (
-            &["--method", "rust-std", "--pre-exec"],
-            "socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC",
-            "CLONE_VM|CLONE_VFORK",
-        ),
+        (&["--method", "rust-std"], "clone3({flags=CLONE_VM|CLONE_VFORK,", "socketpair("),
+        (&["--method", "rust-std", "--pre-exec"], "socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC", "CLONE_VM|CLONE_VFORK"),
     ];
     for (i, (args, want, not_want)) in cases.iter().enumerate() {
         let log = dir.path().join(format!("{i}.log"));
         let st = std::process::Command::new("strace")
-            .args([
-                "-f",
-                "-qq",
-                "-o",
-                log.to_str().unwrap(),
-                "-e",
-                "trace=clone,clone3,vfork,fork,execve,socketpair,pipe2",
-            ])
+            .args(["-f", "-qq", "-o", log.to_str().unwrap(), "-e", "trace=clone,clone3,vfork,fork,execve,socketpair,pipe2"])
             .arg(&bin)
             .args(["lab", "--count", "2"])
             .args(*args)
@@ -247,25 +180,12 @@ fn each_method_makes_the_syscalls_it_claims() {
         assert!(st.success(), "{args:?}");
         let text = std::fs::read_to_string(&log).unwrap();
         // Drop the threads the runtime may start; look at the spawns.
-        let spawns: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.contains("CLONE_THREAD"))
-            .collect();
+        let spawns: Vec<&str> = text.lines().filter(|l| !l.contains("CLONE_THREAD")).collect();
         let joined = spawns.join("\n");
-        assert_eq!(
-            joined.matches(want).count(),
-            2,
-            "{args:?}: want 2 x {want:?} in\n{joined}"
-        );
-        assert!(
-            !joined.contains(not_want),
-            "{args:?}: unexpected {not_want:?} in\n{joined}"
-        );
+        assert_eq!(joined.matches(want).count(), 2, "{args:?}: want 2 x {want:?} in\n{joined}");
+        assert!(!joined.contains(not_want), "{args:?}: unexpected {not_want:?} in\n{joined}");
         // One exec of `true` (its absolute path, wherever PATH finds it) per spawn.
-        let execs = spawns
-            .iter()
-            .filter(|l| l.contains("execve(\"/") && l.contains("/true\", ["))
-            .count();
+        let execs = spawns.iter().filter(|l| l.contains("execve(\"/") && l.contains("/true\", [")).count();
         assert_eq!(execs, 2, "{args:?}: {joined}");
     }
 }
@@ -293,40 +213,15 @@ fn bad_input_is_one_line_and_exit_2() {
     bad_input(&["--count", "0"], "--count must be between 1 and");
     bad_input(&["--rss", "lots"], "not a size: \"lots\"");
     bad_input(&["--rss", "900T"], "is more than 90% of the available memory");
-    bad_input(
-        &["--method", "fork", "--pre-exec"],
-        "--pre-exec needs --method rust-std",
-    );
-    bad_input(
-        &["--path-prepend", "3"],
-        "--path-prepend needs --path-search",
-    );
-    bad_input(
-        &["--env-per-command", "--method", "rust-std"],
-        "--env-per-command needs --env-file or --env-vars",
-    );
-    bad_input(
-        &["--env-file", "/nonexistent/spawnscope/env.txt"],
-        "cannot read /nonexistent/spawnscope/env.txt",
-    );
-    bad_input(
-        &["--scenario", "nope"],
-        "unknown scenario \"nope\"; known: baseline",
-    );
-    bad_input(
-        &["--threads", "5", "--count", "2"],
-        "--threads must not exceed --count",
-    );
+    bad_input(&["--method", "fork", "--pre-exec"], "--pre-exec needs --method rust-std");
+    bad_input(&["--path-prepend", "3"], "--path-prepend needs --path-search");
+    bad_input(&["--env-per-command", "--method", "rust-std"], "--env-per-command needs --env-file or --env-vars");
+    bad_input(&["--env-file", "/nonexistent/spawnscope/env.txt"], "cannot read /nonexistent/spawnscope/env.txt");
+    bad_input(&["--scenario", "nope"], "unknown scenario \"nope\"; known: baseline");
+    bad_input(&["--threads", "5", "--count", "2"], "--threads must not exceed --count");
     bad_input(&["--method", "clone"], "invalid value 'clone'");
-    bad_input(
-        &["--scenario", "baseline", "--count", "5"],
-        "cannot be used with",
-    );
-    for args in [
-        &["--count", "0"][..],
-        &["--rss", "lots"][..],
-        &["--scenario", "nope"][..],
-    ] {
+    bad_input(&["--scenario", "baseline", "--count", "5"], "cannot be used with");
+    for args in [&["--count", "0"][..], &["--rss", "lots"][..], &["--scenario", "nope"][..]] {
         let out = lab().args(args).output().unwrap();
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{args:?}: {err:?}");
@@ -339,10 +234,7 @@ fn env_file_errors_name_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("env.txt");
     std::fs::write(&file, "A=1\nnot a variable\n").unwrap();
-    bad_input(
-        &["--env-file", file.to_str().unwrap()],
-        "env.txt:2: expected KEY=VALUE",
-    );
+    bad_input(&["--env-file", file.to_str().unwrap()], "env.txt:2: expected KEY=VALUE");
 }
 
 /// Records `spawnscope lab ARGS` with `spawnscope record` and returns the
@@ -363,19 +255,12 @@ fn record_lab(args: &[&str]) -> Option<Vec<Value>> {
         .unwrap();
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("not implemented") || err.contains("ptrace") || err.contains("seccomp"),
-            "record failed: {err}"
-        );
+        assert!(err.contains("not implemented") || err.contains("ptrace") || err.contains("seccomp"), "record failed: {err}");
         eprintln!("skipped: spawnscope record does not work here: {err}");
         return None;
     }
     let text = std::fs::read_to_string(&trace).unwrap();
-    Some(
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect(),
-    )
+    Some(text.lines().map(|l| serde_json::from_str(l).unwrap()).collect())
 }
 
 fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -384,10 +269,7 @@ fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 /// Spawns (not threads) of the lab process, which is the first exec'd pid.
 fn lab_spawns(events: &[Value]) -> Vec<&Value> {
-    of_kind(events, "spawn")
-        .into_iter()
-        .filter(|s| s["thread"] == false)
-        .collect()
+    of_kind(events, "spawn").into_iter().filter(|s| s["thread"] == false).collect()
 }
 
 const CLONE_VM: u64 = 0x100;
@@ -403,10 +285,7 @@ fn each_method_looks_as_documented_in_a_trace() {
     assert_eq!(s.len(), 4);
     for sp in &s {
         assert_eq!(sp["syscall"], "clone3", "{sp}");
-        assert_eq!(
-            sp["flags"].as_u64().unwrap() & (CLONE_VM | CLONE_VFORK),
-            CLONE_VM | CLONE_VFORK
-        );
+        assert_eq!(sp["flags"].as_u64().unwrap() & (CLONE_VM | CLONE_VFORK), CLONE_VM | CLONE_VFORK);
         assert_eq!(sp["ptrace_event"], "vfork");
     }
     assert!(of_kind(&ev, "socketpair").is_empty());
@@ -419,47 +298,29 @@ fn each_method_looks_as_documented_in_a_trace() {
         assert_eq!(sp["syscall"], "clone", "{sp}");
         assert_eq!(sp["flags"].as_u64().unwrap() & CLONE_VM, 0);
         assert_eq!(sp["ptrace_event"], "fork");
-        assert!(
-            sp["parent_mem"]["rss_kb"].as_u64().unwrap() >= 32 * 1024,
-            "{sp}"
-        );
+        assert!(sp["parent_mem"]["rss_kb"].as_u64().unwrap() >= 32 * 1024, "{sp}");
     }
 
     // vfork: the vfork syscall itself.
     let ev = record_lab(&["--method", "vfork", "--count", "3"]).unwrap();
     let s = lab_spawns(&ev);
     assert_eq!(s.len(), 3);
-    assert!(
-        s.iter()
-            .all(|sp| sp["syscall"] == "vfork" && sp["ptrace_event"] == "vfork"),
-        "{s:?}"
-    );
+    assert!(s.iter().all(|sp| sp["syscall"] == "vfork" && sp["ptrace_event"] == "vfork"), "{s:?}");
 
     // rust-std with pre_exec: a SEQPACKET socketpair before each fork-style clone.
     let ev = record_lab(&["--method", "rust-std", "--pre-exec", "--count", "3"]).unwrap();
     let s = lab_spawns(&ev);
     assert_eq!(s.len(), 3);
-    assert!(
-        s.iter()
-            .all(|sp| sp["syscall"] == "clone" && sp["ptrace_event"] == "fork"),
-        "{s:?}"
-    );
+    assert!(s.iter().all(|sp| sp["syscall"] == "clone" && sp["ptrace_event"] == "fork"), "{s:?}");
     let pairs = of_kind(&ev, "socketpair");
     assert_eq!(pairs.len(), 3);
-    assert!(pairs
-        .iter()
-        .all(|p| p["domain"] == 1 && p["socket_type"].as_u64().unwrap() & 0xf == 5));
+    assert!(pairs.iter().all(|p| p["domain"] == 1 && p["socket_type"].as_u64().unwrap() & 0xf == 5));
 
     // PATH search: 3 missing dirs in front of PATH = 3 more ENOENT per spawn.
     let ev = record_lab(&["--count", "2", "--path-search", "--path-prepend", "3"]).unwrap();
     let failed = of_kind(&ev, "exec")
         .into_iter()
-        .filter(|e| {
-            e["path"]
-                .as_str()
-                .unwrap()
-                .starts_with("/nonexistent/spawnscope-lab/")
-        })
+        .filter(|e| e["path"].as_str().unwrap().starts_with("/nonexistent/spawnscope-lab/"))
         .filter(|e| e["result"] == 2)
         .count();
     assert_eq!(failed, 2 * 3);

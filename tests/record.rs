@@ -109,7 +109,10 @@ fn default_output_name_is_timestamped_and_printed() {
     let name = &names[0];
     // spawnscope-YYYYMMDD-HHMMSS-PID.jsonl (issue 13: the pid keeps two runs in one second apart)
     let pid = format!("-{}.jsonl", o_pid);
-    assert!(name.starts_with("spawnscope-") && name.ends_with(&pid) && name.len() == "spawnscope-20261127-081500".len() + pid.len(), "{name}");
+    assert!(
+        name.starts_with("spawnscope-") && name.ends_with(&pid) && name.len() == "spawnscope-20261127-081500".len() + pid.len(),
+        "{name}"
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains(name.as_str()));
 }
 
@@ -152,11 +155,7 @@ fn an_existing_empty_output_is_never_removed() {
 fn unwritable_output_fails_before_the_target_starts() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("marker");
-    let o = spawnscope()
-        .args(["record", "-o", "/nonexistent-dir/t.jsonl", "--", "touch"])
-        .arg(&marker)
-        .output()
-        .unwrap();
+    let o = spawnscope().args(["record", "-o", "/nonexistent-dir/t.jsonl", "--", "touch"]).arg(&marker).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("target was not started"));
     assert!(!marker.exists(), "the target must not have run");
@@ -237,13 +236,8 @@ fn ctrl_c_reaches_the_target_and_nothing_is_left_behind() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.jsonl");
     // Own process group, like a terminal's foreground job; Ctrl-C = SIGINT to the group.
-    let mut child = spawnscope()
-        .args(["record", "-q", "-o"])
-        .arg(&trace)
-        .args(["--", "sleep", "30"])
-        .process_group(0)
-        .spawn()
-        .unwrap();
+    let mut child =
+        spawnscope().args(["record", "-q", "-o"]).arg(&trace).args(["--", "sleep", "30"]).process_group(0).spawn().unwrap();
     let sleeper = wait_for_exec(&trace, "/sleep", Duration::from_secs(10)).expect("sleep started");
     let pgid = child.id().to_string();
     Command::new("kill").args(["-INT", "--", &format!("-{pgid}")]).status().unwrap();
@@ -314,7 +308,6 @@ fn zstd_output_by_extension() {
     assert!(r.is_complete());
 }
 
-
 fn proc_state(pid: i32) -> Option<(char, i32)> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |k: &str| s.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string());
@@ -372,7 +365,8 @@ fn attach_records_children_and_ctrl_c_detaches_leaving_it_running() {
     let trace = dir.path().join("a.jsonl");
     let mut target = Command::new("sh").args(["-c", "while :; do /bin/true; sleep 0.02; done"]).spawn().unwrap();
     let pid = target.id() as i32;
-    let mut child = spawnscope().args(["record", "-o"]).arg(&trace).args(["-p", &pid.to_string()]).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        spawnscope().args(["record", "-o"]).arg(&trace).args(["-p", &pid.to_string()]).stderr(Stdio::piped()).spawn().unwrap();
     let start = Instant::now();
     while wait_for_exec(&trace, "/true", Duration::from_millis(100)).is_none() && start.elapsed() < Duration::from_secs(10) {}
     std::thread::sleep(Duration::from_millis(300));

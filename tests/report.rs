@@ -302,11 +302,11 @@ fn records_python_subprocess() {
         "py",
         &[&py, "-c", "import subprocess; subprocess.run(['true']); subprocess.run(['/bin/echo'], stdout=subprocess.DEVNULL)"],
     );
-    assert_eq!(
-        spawns(&v),
-        [e("vfork", "vfork-syscall", "true", path_misses("true")), e("vfork", "vfork-syscall", "echo", 0)]
+    assert_eq!(spawns(&v), [e("vfork", "vfork-syscall", "true", path_misses("true")), e("vfork", "vfork-syscall", "echo", 0)]);
+    let v = record_and_report(
+        "py-preexec",
+        &[&py, "-c", "import subprocess, os; subprocess.run(['/bin/true'], preexec_fn=os.setpgrp)"],
     );
-    let v = record_and_report("py-preexec", &[&py, "-c", "import subprocess, os; subprocess.run(['/bin/true'], preexec_fn=os.setpgrp)"]);
     assert_eq!(spawns(&v), [e("fork", "fork-exec", "true", 0)]);
 }
 

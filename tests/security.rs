@@ -162,7 +162,8 @@ fn env_hashes_differ_across_recordings_unless_the_key_is_fixed() {
     // Tests that compare hashes across recordings fix the key.
     let key = "0123456789abcdef0123456789abcdef";
     assert_eq!(hashes(d.path(), "c.jsonl", Some(key)), hashes(d.path(), "d.jsonl", Some(key)));
-    let o = run(spawnscope(d.path()).env("SPAWNSCOPE_ENV_KEY", "short").args(["record", "-q", "-o", "e.jsonl", "--", "/bin/true"]));
+    let o =
+        run(spawnscope(d.path()).env("SPAWNSCOPE_ENV_KEY", "short").args(["record", "-q", "-o", "e.jsonl", "--", "/bin/true"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("SPAWNSCOPE_ENV_KEY"));
 }

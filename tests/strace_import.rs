@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 
 use spawnscope_analyzer::{analyze_reader, Analysis, CodePath, SpawnStyle, Thresholds};
 use spawnscope_format::{read_all, EnvSummary, Record, TraceWriter, TracerMode};
-use spawnscope_strace::{import, import_paths, ImportOptions, Imported, LogInput};
 use spawnscope_strace::ImportError;
+use spawnscope_strace::{import, import_paths, ImportOptions, Imported, LogInput};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/strace")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/strace").join(name)
 }
 
 fn import_fixture(name: &str) -> Imported {
@@ -75,20 +73,12 @@ fn spawn_all_full_log_gives_every_spawn_shape() {
     assert_eq!(a.summary.failed_exec_attempts, 2);
     assert_eq!(a.summary.exit_code, Some(0));
     // The fork that was killed, and the one that exited 3.
-    let exits: Vec<_> = a
-        .processes
-        .iter()
-        .filter_map(|p| p.exit)
-        .map(|e| (e.code, e.signal))
-        .collect();
+    let exits: Vec<_> = a.processes.iter().filter_map(|p| p.exit).map(|e| (e.code, e.signal)).collect();
     assert!(exits.contains(&(None, Some(9))), "{exits:?}");
     assert!(exits.contains(&(Some(3), None)), "{exits:?}");
     // argv escapes decoded to the real bytes (\377 is not UTF-8: U+FFFD).
     let echo = a.spawns.iter().find(|s| s.executable() == "echo").unwrap();
-    assert_eq!(
-        echo.exec.as_ref().unwrap().argv[1],
-        "a\nb\tc\"d\\e\x1b[2J\u{fffd}"
-    );
+    assert_eq!(echo.exec.as_ref().unwrap().argv[1], "a\nb\tc\"d\\e\x1b[2J\u{fffd}");
     // Every latency is measured: strace gives entry times.
     assert!(a.spawns.iter().all(|s| s.latency_ns.is_some()));
 }
@@ -96,27 +86,10 @@ fn spawn_all_full_log_gives_every_spawn_shape() {
 #[test]
 fn spawn_all_records_socketpair_pipe_and_execveat() {
     let t = import_fixture("spawn_all.log");
-    let sp: Vec<_> = t
-        .records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Socketpair(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let sp: Vec<_> = t.records.iter().filter_map(|r| if let Record::Socketpair(s) = r { Some(s) } else { None }).collect();
     assert_eq!(sp.len(), 1);
-    assert_eq!(
-        (sp[0].domain, sp[0].socket_type, sp[0].protocol, sp[0].fds),
-        (1, 5 | 0o2000000, 0, Some([3, 4]))
-    );
-    let pipes = t
-        .records
-        .iter()
-        .filter(|r| matches!(r, Record::Pipe(p) if p.flags == 0o2000000))
-        .count();
+    assert_eq!((sp[0].domain, sp[0].socket_type, sp[0].protocol, sp[0].fds), (1, 5 | 0o2000000, 0, Some([3, 4])));
+    let pipes = t.records.iter().filter(|r| matches!(r, Record::Pipe(p) if p.flags == 0o2000000)).count();
     assert_eq!(pipes, 1);
     let at = t
         .records
@@ -136,24 +109,15 @@ fn spawn_all_records_socketpair_pipe_and_execveat() {
 fn vfork_spawn_times_are_ordered_and_the_event_inferred() {
     let t = import_fixture("spawn_all.log");
     let pos = |pred: &dyn Fn(&Record) -> bool| t.records.iter().position(pred).unwrap();
-    let spawn = pos(
-        &|r| matches!(r, Record::Spawn(s) if s.syscall == spawnscope_format::CloneSyscall::Vfork),
-    );
-    let Record::Spawn(s) = &t.records[spawn] else {
-        unreachable!()
-    };
+    let spawn = pos(&|r| matches!(r, Record::Spawn(s) if s.syscall == spawnscope_format::CloneSyscall::Vfork));
+    let Record::Spawn(s) = &t.records[spawn] else { unreachable!() };
     let child = s.child.unwrap();
     let exec = pos(&|r| matches!(r, Record::Exec(e) if e.pid == child && e.result == 0));
-    let Record::Exec(e) = &t.records[exec] else {
-        unreachable!()
-    };
+    let Record::Exec(e) = &t.records[exec] else { unreachable!() };
     assert!(e.t_entry.unwrap() >= s.t_entry.unwrap());
     assert_eq!(s.ptrace_event, Some(spawnscope_format::PtraceEvent::Vfork));
     let (entry, event, resume) = (s.t_entry.unwrap(), s.t_event, s.t_resume.unwrap());
-    assert!(
-        entry <= event && event <= resume,
-        "{entry} {event} {resume}"
-    );
+    assert!(entry <= event && event <= resume, "{entry} {event} {resume}");
 }
 
 #[test]
@@ -169,24 +133,14 @@ fn plain_log_without_timestamps_or_v_keeps_the_spawns_and_says_what_is_missing()
     assert_eq!((e.env_count, e.env_bytes), (2, 0));
     // The notes are in the trace too, as warning events.
     let (_, recs, _) = read_all(&bytes_of(&t)[..]).unwrap();
-    assert!(recs
-        .iter()
-        .any(|r| matches!(r, Record::Warning(w) if w.message.contains("without -v"))));
+    assert!(recs.iter().any(|r| matches!(r, Record::Warning(w) if w.message.contains("without -v"))));
 }
 
 #[test]
 fn stderr_log_with_pid_prefixes_and_attach_messages() {
     let t = import_fixture("spawn_all-stderr.log");
-    assert!(
-        t.notes.iter().any(|n| n.contains("time-of-day")),
-        "{:?}",
-        t.notes
-    );
-    assert!(
-        !t.notes.iter().any(|n| n.contains("pid 0")),
-        "{:?}",
-        t.notes
-    );
+    assert!(t.notes.iter().any(|n| n.contains("time-of-day")), "{:?}", t.notes);
+    assert!(!t.notes.iter().any(|n| n.contains("pid 0")), "{:?}", t.notes);
     let a = analyze(&t);
     assert_eq!(shape(&a), spawn_all_expected());
     let root = a.roots().next().unwrap();
@@ -211,10 +165,7 @@ fn ff_files_merge_into_one_trace() {
     assert_eq!(shape(&a), spawn_all_expected());
     assert_eq!(a.roots().count(), 1);
     // Giving the files one by one is the same.
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("spawn_all-ff"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("spawn_all-ff")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let t2 = import_paths(&files, &ImportOptions::default()).unwrap();
     assert_eq!(shape(&analyze(&t2)), spawn_all_expected());
@@ -224,71 +175,30 @@ fn ff_files_merge_into_one_trace() {
 fn rust_std_fallback_is_recognised() {
     let a = analyze(&import_fixture("rust_spawns.log"));
     use CodePath::*;
-    let got: Vec<(CodePath, usize)> = a
-        .spawns
-        .iter()
-        .map(|s| {
-            (
-                s.code_path,
-                s.exec.as_ref().map_or(0, |e| e.failed_attempts.len()),
-            )
-        })
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            (GlibcPosixSpawn, 1),
-            (RustStdForkFallback, 1),
-            (GlibcPosixSpawn, 1),
-            (RustStdForkFallback, 0)
-        ]
-    );
-    assert!(a
-        .spawns
-        .iter()
-        .filter(|s| s.code_path == RustStdForkFallback)
-        .all(|s| s.socketpair));
+    let got: Vec<(CodePath, usize)> =
+        a.spawns.iter().map(|s| (s.code_path, s.exec.as_ref().map_or(0, |e| e.failed_attempts.len()))).collect();
+    assert_eq!(got, vec![(GlibcPosixSpawn, 1), (RustStdForkFallback, 1), (GlibcPosixSpawn, 1), (RustStdForkFallback, 0)]);
+    assert!(a.spawns.iter().filter(|s| s.code_path == RustStdForkFallback).all(|s| s.socketpair));
 }
 
 #[test]
 fn python_subprocess_and_bash() {
     let a = analyze(&import_fixture("python_subprocess.log"));
     assert_eq!(a.spawns.len(), 1);
-    assert_eq!(
-        (a.spawns[0].code_path, a.spawns[0].style),
-        (CodePath::VforkSyscall, SpawnStyle::Vfork)
-    );
+    assert_eq!((a.spawns[0].code_path, a.spawns[0].style), (CodePath::VforkSyscall, SpawnStyle::Vfork));
     assert_eq!(a.spawns[0].exec.as_ref().unwrap().failed_attempts.len(), 1);
 
     let a = analyze(&import_fixture("bash_c.log"));
     let paths: Vec<CodePath> = a.spawns.iter().map(|s| s.code_path).collect();
     // /bin/true; the two sides of `echo x | cat` (echo is a builtin: no exec); (exit 3).
-    assert_eq!(
-        paths,
-        vec![
-            CodePath::ForkExec,
-            CodePath::ForkNoExec,
-            CodePath::ForkExec,
-            CodePath::ForkNoExec
-        ]
-    );
+    assert_eq!(paths, vec![CodePath::ForkExec, CodePath::ForkNoExec, CodePath::ForkExec, CodePath::ForkNoExec]);
     assert!(a.spawns.iter().all(|s| s.style == SpawnStyle::Fork));
 }
 
 #[test]
 fn exec_from_a_non_leader_thread() {
     let t = import_fixture("thread_exec.log");
-    let execs: Vec<_> = t
-        .records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Exec(e) = r {
-                Some(e)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let execs: Vec<_> = t.records.iter().filter_map(|r| if let Record::Exec(e) = r { Some(e) } else { None }).collect();
     assert_eq!(execs.len(), 2);
     let leader = execs[0].pid;
     assert_eq!(execs[1].pid, leader);
@@ -305,24 +215,10 @@ fn cluster_environment_size_matches_the_reference() {
     let key = spawnscope_format::EnvKey::from_bytes([5; 16]);
     let t = import_paths(
         &[fixture("cluster_env.log")],
-        &ImportOptions {
-            capture_env: true,
-            env_key: Some(key.clone()),
-            ..Default::default()
-        },
+        &ImportOptions { capture_env: true, env_key: Some(key.clone()), ..Default::default() },
     )
     .unwrap();
-    let e = t
-        .records
-        .iter()
-        .find_map(|r| {
-            if let Record::Exec(e) = r {
-                Some(e)
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let e = t.records.iter().find_map(|r| if let Record::Exec(e) = r { Some(e) } else { None }).unwrap();
     // The reference file the log was recorded with, when this machine has it.
     let text = std::fs::read_to_string("/work/shared/reference/cluster-env/envs.txt").ok();
     assert_eq!((e.env_count, e.env_bytes), (184, 27_750));
@@ -346,52 +242,27 @@ fn host_facts_come_from_options() {
 }
 
 fn import_text(text: &str) -> Result<Imported, ImportError> {
-    import(
-        vec![LogInput::from_bytes(
-            "test.log",
-            None,
-            text.as_bytes().to_vec(),
-        )],
-        &ImportOptions::default(),
-    )
+    import(vec![LogInput::from_bytes("test.log", None, text.as_bytes().to_vec())], &ImportOptions::default())
 }
 
 #[test]
 fn malformed_lines_name_their_line_number() {
     let good = "10 1700000000.000001 fork() = 11 <0.000100>\n";
-    let e = import_text(&format!("{good}{good}this is not strace\n"))
-        .unwrap_err()
-        .to_string();
+    let e = import_text(&format!("{good}{good}this is not strace\n")).unwrap_err().to_string();
     assert_eq!(
         e,
         "test.log: line 3: expected a syscall like \"execve(...) = 0\", \"+++ exited with N +++\" or \"<... NAME resumed>\""
     );
-    let e = import_text(&format!(
-        "{good}10 1700000000.1 execve(\"/bin/x\", [\"x\" = 0\n"
-    ))
-    .unwrap_err()
-    .to_string();
+    let e = import_text(&format!("{good}10 1700000000.1 execve(\"/bin/x\", [\"x\" = 0\n")).unwrap_err().to_string();
     assert!(e.starts_with("test.log: line 2: execve: "), "{e}");
-    let e = import_text("10 1700000000.1 clone(child_stack=NULL, flags=CLONE_NONSENSE) = 5\n")
-        .unwrap_err()
-        .to_string();
+    let e = import_text("10 1700000000.1 clone(child_stack=NULL, flags=CLONE_NONSENSE) = 5\n").unwrap_err().to_string();
     assert_eq!(e, "test.log: line 1: unknown clone flag \"CLONE_NONSENSE\"");
-    let e = import_text("10 1.0 vfork( <unfinished ...>\n10 1.1 <... vfork resumed>) = what\n")
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        e,
-        "test.log: line 1: vfork (resumed on line 2): bad result \"what\""
-    );
-    let e = import_text("{\"kind\":\"header\",\"format\":\"spawnscope-trace\"}\n")
-        .unwrap_err()
-        .to_string();
+    let e = import_text("10 1.0 vfork( <unfinished ...>\n10 1.1 <... vfork resumed>) = what\n").unwrap_err().to_string();
+    assert_eq!(e, "test.log: line 1: vfork (resumed on line 2): bad result \"what\"");
+    let e = import_text("{\"kind\":\"header\",\"format\":\"spawnscope-trace\"}\n").unwrap_err().to_string();
     assert!(e.starts_with("test.log: line 1: "), "{e}");
     let e = import_text("\u{0}\u{1}binary").unwrap_err().to_string();
-    assert_eq!(
-        e,
-        "test.log: line 1: binary data (NUL byte): not an strace log"
-    );
+    assert_eq!(e, "test.log: line 1: binary data (NUL byte): not an strace log");
     let e = import_text("").unwrap_err().to_string();
     assert!(e.starts_with("test.log: no strace output"), "{e}");
 }
@@ -434,10 +305,11 @@ fn exit_group_without_exit_line_still_ends_the_process() {
 
 #[test]
 fn failed_clone_has_no_child() {
-    let t = import_text("10 1700000000.000001 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource temporarily unavailable) <0.000005>\n").unwrap();
-    let Record::Spawn(s) = &t.records[0] else {
-        panic!("{:?}", t.records)
-    };
+    let t = import_text(
+        "10 1700000000.000001 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource temporarily unavailable) <0.000005>\n",
+    )
+    .unwrap();
+    let Record::Spawn(s) = &t.records[0] else { panic!("{:?}", t.records) };
     assert_eq!((s.child, s.result, s.ptrace_event), (None, 11, None));
 }
 
@@ -452,24 +324,11 @@ fn thread_parent_threads_counted_for_processes_seen_from_start() {
         "10 1700000000.000006 fork() = 13\n",
     ))
     .unwrap();
-    let spawns: Vec<_> = t
-        .records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Spawn(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let spawns: Vec<_> = t.records.iter().filter_map(|r| if let Record::Spawn(s) = r { Some(s) } else { None }).collect();
     assert_eq!(spawns.len(), 3);
     assert!(spawns[0].thread);
     // The fork from thread 11 belongs to process 10, which had 2 threads then.
-    assert_eq!(
-        (spawns[1].pid, spawns[1].tid, spawns[1].parent_threads),
-        (10, 11, Some(2))
-    );
+    assert_eq!((spawns[1].pid, spawns[1].tid, spawns[1].parent_threads), (10, 11, Some(2)));
     assert_eq!(spawns[2].parent_threads, Some(1));
     let thread_exit = t.records.iter().find_map(|r| match r {
         Record::Exit(e) if e.tid == 11 => Some(e),
@@ -498,32 +357,14 @@ fn strace_4_formats() {
         "4200  1500000000.002000 +++ exited with 0 +++\n",
     ))
     .unwrap();
-    assert!(
-        t.notes
-            .iter()
-            .any(|n| n.starts_with("4 exec(s) show only an environment count")),
-        "{:?}",
-        t.notes
-    );
+    assert!(t.notes.iter().any(|n| n.starts_with("4 exec(s) show only an environment count")), "{:?}", t.notes);
     let a = analyze(&t);
     let got: Vec<(CodePath, usize, String)> = a
         .spawns
         .iter()
-        .map(|s| {
-            (
-                s.code_path,
-                s.exec.as_ref().unwrap().failed_attempts.len(),
-                s.executable().to_string(),
-            )
-        })
+        .map(|s| (s.code_path, s.exec.as_ref().unwrap().failed_attempts.len(), s.executable().to_string()))
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            (CodePath::ForkExec, 1, "cc".to_string()),
-            (CodePath::VforkSyscall, 0, "sh".to_string())
-        ]
-    );
+    assert_eq!(got, vec![(CodePath::ForkExec, 1, "cc".to_string()), (CodePath::VforkSyscall, 0, "sh".to_string())]);
     assert_eq!(a.spawns[0].exec.as_ref().unwrap().env_count, 21);
     assert_eq!(a.spawns[0].latency_ns, Some(320_000));
 }
@@ -551,11 +392,7 @@ fn multithreaded_exit_group_and_killed_with_core() {
         .collect();
     assert_eq!(
         exits,
-        vec![
-            (52, 52, None, Some(11), true, false),
-            (50, 51, Some(1), None, false, true),
-            (50, 50, Some(1), None, false, false),
-        ]
+        vec![(52, 52, None, Some(11), true, false), (50, 51, Some(1), None, false, true), (50, 50, Some(1), None, false, false),]
     );
     assert_eq!(t.exit_code, Some(1));
     let a = analyze(&t);
@@ -573,34 +410,20 @@ fn time_of_day_stamps_cross_midnight() {
     ))
     .unwrap();
     assert_eq!(t.end_t, 3_000_000);
-    let Record::Exit(e) = &t.records.iter().find(|r| r.kind() == "exit").unwrap() else {
-        unreachable!()
-    };
+    let Record::Exit(e) = &t.records.iter().find(|r| r.kind() == "exit").unwrap() else { unreachable!() };
     assert_eq!(e.t, 2_000_000);
 }
 
 #[test]
 fn strace_output_to_stderr_without_f_is_pid_0_with_a_note() {
-    let t = import_text("1700000000.1 execve(\"/bin/true\", [\"true\"], 0x7ffd /* 3 vars */) = 0\n+++ exited with 0 +++\n").unwrap();
-    assert!(
-        t.notes.iter().any(|n| n.contains("recorded as pid 0")),
-        "{:?}",
-        t.notes
-    );
+    let t =
+        import_text("1700000000.1 execve(\"/bin/true\", [\"true\"], 0x7ffd /* 3 vars */) = 0\n+++ exited with 0 +++\n").unwrap();
+    assert!(t.notes.iter().any(|n| n.contains("recorded as pid 0")), "{:?}", t.notes);
     assert_eq!(t.exit_code, Some(0));
     // With `strace -p PID`, the attach message names the process.
-    let t = import_text(
-        "strace: Process 4321 attached\n1700000000.1 fork() = 4322\n+++ exited with 0 +++\n",
-    )
-    .unwrap();
-    assert!(
-        t.notes.iter().all(|n| !n.contains("pid 0")),
-        "{:?}",
-        t.notes
-    );
-    assert!(
-        matches!(&t.records.iter().find(|r| r.kind() == "spawn"), Some(Record::Spawn(s)) if s.pid == 4321)
-    );
+    let t = import_text("strace: Process 4321 attached\n1700000000.1 fork() = 4322\n+++ exited with 0 +++\n").unwrap();
+    assert!(t.notes.iter().all(|n| !n.contains("pid 0")), "{:?}", t.notes);
+    assert!(matches!(&t.records.iter().find(|r| r.kind() == "spawn"), Some(Record::Spawn(s)) if s.pid == 4321));
 }
 
 /// The fork event time: a fork-style child exists once the parent returns; a
@@ -609,16 +432,7 @@ fn strace_output_to_stderr_without_f_is_pid_0_with_a_note() {
 fn fork_event_time_is_inferred_per_style() {
     let spawn_of = |text: &str| -> spawnscope_format::SpawnEvent {
         let t = import_text(text).unwrap();
-        t.records
-            .into_iter()
-            .find_map(|r| {
-                if let Record::Spawn(s) = r {
-                    Some(s)
-                } else {
-                    None
-                }
-            })
-            .unwrap()
+        t.records.into_iter().find_map(|r| if let Record::Spawn(s) = r { Some(s) } else { None }).unwrap()
     };
     // Filtered log: nothing of the vfork child before its exec.
     let s = spawn_of(concat!(
@@ -626,10 +440,7 @@ fn fork_event_time_is_inferred_per_style() {
         "2 1700000000.000900 execve(\"/bin/true\", [\"true\"], []) = 0 <0.000050>\n",
         "1 1700000000.001000 <... vfork resumed>) = 2 <0.001000>\n",
     ));
-    assert_eq!(
-        (s.t_entry, s.t_event, s.t_resume),
-        (Some(0), 0, Some(1_000_000))
-    );
+    assert_eq!((s.t_entry, s.t_event, s.t_resume), (Some(0), 0, Some(1_000_000)));
     // Full log: the child's first call dates its creation.
     let s = spawn_of(concat!(
         "1 1700000000.000000 vfork( <unfinished ...>\n",
@@ -655,12 +466,6 @@ fn exec_only_logs_say_the_spawns_are_missing() {
         "12 1700000000.000003 execve(\"/bin/true\", [\"true\"], []) = 0\n",
     ))
     .unwrap();
-    assert!(
-        t.notes
-            .iter()
-            .any(|n| n.starts_with("2 task(s) appear without the clone that created them")),
-        "{:?}",
-        t.notes
-    );
+    assert!(t.notes.iter().any(|n| n.starts_with("2 task(s) appear without the clone that created them")), "{:?}", t.notes);
     assert_eq!(t.header.command, vec!["sh"]);
 }

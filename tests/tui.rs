@@ -163,7 +163,8 @@ fn process_running(argv: &[&str]) -> bool {
 fn run_live_then_the_view_stays_when_the_target_ends() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.jsonl");
-    let cmd = session_cmd(&format!("run -o {} -- sh -c 'printf OUT%s 42; printf ERR%s 42 >&2; /bin/true; exit 3'", quote(&trace)));
+    let cmd =
+        session_cmd(&format!("run -o {} -- sh -c 'printf OUT%s 42; printf ERR%s 42 >&2; /bin/true; exit 3'", quote(&trace)));
     let Some(t) = Tmux::start("runend", &cmd, 100, 30) else { return };
     let s = t.wait_for("finished, exit 3");
     assert!(s.contains("target output →") && s.contains("t.jsonl.out"), "{s}");
@@ -294,13 +295,8 @@ fn view_of_a_missing_or_bad_trace_is_an_input_error() {
 fn run_without_a_terminal_records_and_prints_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("r.jsonl");
-    let out = spawnscope()
-        .arg("run")
-        .arg("-o")
-        .arg(&trace)
-        .args(["--", "sh", "-c", "echo hi; /bin/true; exit 4"])
-        .output()
-        .unwrap();
+    let out =
+        spawnscope().arg("run").arg("-o").arg(&trace).args(["--", "sh", "-c", "echo hi; /bin/true; exit 4"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains("hi\n"), "target output mixed into the report:\n{text}");

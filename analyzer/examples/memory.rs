@@ -70,8 +70,8 @@ fn main() {
     for sp in &a.spawns {
         if let Some(e) = &sp.exec {
             exec_strings += s(&e.path) + vs(&e.argv, e.argv.capacity());
-            failed += e.failed_attempts.capacity() * size_of::<ExecAttempt>()
-                + e.failed_attempts.iter().map(attempt).sum::<usize>();
+            failed +=
+                e.failed_attempts.capacity() * size_of::<ExecAttempt>() + e.failed_attempts.iter().map(attempt).sum::<usize>();
         }
     }
     rows.push(("spawns: exec path + argv strings", exec_strings, a.spawns.len()));

@@ -23,11 +23,8 @@ fn kind_of(line: &[u8]) -> Option<&[u8]> {
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: parse-cost TRACE");
-    let lines: Vec<Vec<u8>> = std::io::BufReader::new(std::fs::File::open(&path).unwrap())
-        .split(b'\n')
-        .skip(1)
-        .map(Result::unwrap)
-        .collect();
+    let lines: Vec<Vec<u8>> =
+        std::io::BufReader::new(std::fs::File::open(&path).unwrap()).split(b'\n').skip(1).map(Result::unwrap).collect();
     let t = Instant::now();
     let c = cpu();
     let mut n = 0;

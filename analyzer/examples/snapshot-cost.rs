@@ -57,7 +57,15 @@ fn records(i: i32, t: u64) -> [Record; 3] {
             parent_threads: Some(4),
             stack_id: None,
         }),
-        Record::Exit(ExitEvent { pid: child, tid: child, code: Some(0), signal: None, core_dumped: false, thread: false, t: t + 900_000 }),
+        Record::Exit(ExitEvent {
+            pid: child,
+            tid: child,
+            code: Some(0),
+            signal: None,
+            core_dumped: false,
+            thread: false,
+            t: t + 900_000,
+        }),
     ]
 }
 
@@ -105,5 +113,10 @@ fn main() {
         std::hint::black_box(mirror.spawns.len());
     }
     let into = (cpu() - c) / 20.0;
-    println!("per refresh (CPU time): current() {:.1} ms, snapshot() {:.1} ms, snapshot_into() {:.1} ms", cur * 1e3, snap * 1e3, into * 1e3);
+    println!(
+        "per refresh (CPU time): current() {:.1} ms, snapshot() {:.1} ms, snapshot_into() {:.1} ms",
+        cur * 1e3,
+        snap * 1e3,
+        into * 1e3
+    );
 }

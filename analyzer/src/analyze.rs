@@ -10,9 +10,7 @@
 
 use std::collections::HashMap;
 
-use spawnscope_format::{
-    ExecEvent, ExitEvent, Header, Nanos, Record, SocketpairEvent, SpawnEvent, TracerMode,
-};
+use spawnscope_format::{ExecEvent, ExitEvent, Header, Nanos, Record, SocketpairEvent, SpawnEvent, TracerMode};
 
 use crate::classify::{self, BasePath};
 use crate::model::*;
@@ -333,9 +331,7 @@ impl Analyzer {
         };
         let parent_threads = ev.parent_threads.or_else(|| {
             let p = &self.a.processes[parent];
-            self.proc_state[parent]
-                .threads_known
-                .then(|| 1 + p.threads_created.saturating_sub(p.threads_exited))
+            self.proc_state[parent].threads_known.then(|| 1 + p.threads_created.saturating_sub(p.threads_exited))
         });
         let base = classify::base_path(&ev, socketpair_line.is_some());
         self.a.spawns.push(Spawn {
@@ -383,14 +379,7 @@ impl Analyzer {
 
     /// The process for a spawn's child: a provisional process of that pid if
     /// it is plausibly this child, else a new one.
-    fn child_for(
-        &mut self,
-        pid: i32,
-        parent: usize,
-        si: usize,
-        ev: &SpawnEvent,
-        parent_seen_before: Option<Nanos>,
-    ) -> usize {
+    fn child_for(&mut self, pid: i32, parent: usize, si: usize, ev: &SpawnEvent, parent_seen_before: Option<Nanos>) -> usize {
         let t0 = ev.t_entry.unwrap_or(ev.t_event);
         let adopt = self.by_pid.get(&pid).copied().filter(|&c| {
             let st = self.proc_state[c];
@@ -399,12 +388,7 @@ impl Analyzer {
                 Some(entry) => st.first_seen >= entry,
                 None => st.first_seen >= parent_seen_before.unwrap_or(0),
             };
-            st.provisional
-                && p.spawn.is_none()
-                && p.parent.is_none()
-                && c != parent
-                && timely
-                && !self.is_ancestor(c, parent)
+            st.provisional && p.spawn.is_none() && p.parent.is_none() && c != parent && timely && !self.is_ancestor(c, parent)
         });
         let c = match adopt {
             Some(c) => {
@@ -612,13 +596,7 @@ impl Analyzer {
             t_start: t,
             threads_exited: 0,
         });
-        self.proc_state.push(ProcState {
-            provisional,
-            first_seen: t,
-            last_seen: t,
-            threads_known: false,
-            named: false,
-        });
+        self.proc_state.push(ProcState { provisional, first_seen: t, last_seen: t, threads_known: false, named: false });
         self.by_pid.insert(pid, idx);
         idx
     }
@@ -631,8 +609,7 @@ impl Analyzer {
             s.code_path = match st.base {
                 BasePath::Known(c) => c,
                 BasePath::PlainFork => {
-                    let exited =
-                        s.child.and_then(|c| a.processes.get(c)).is_some_and(|p| p.exit.is_some());
+                    let exited = s.child.and_then(|c| a.processes.get(c)).is_some_and(|p| p.exit.is_some());
                     if s.exec.is_some() {
                         CodePath::ForkExec
                     } else if last || exited {

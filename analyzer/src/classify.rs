@@ -10,9 +10,7 @@
 //! (`library/std/src/sys/process/unix/unix.rs`: socketpair(AF_UNIX,
 //! SOCK_SEQPACKET|SOCK_CLOEXEC), then `fork()`).
 
-use spawnscope_format::flags::{
-    AF_UNIX, CLONE_THREAD, CLONE_VFORK, CLONE_VM, SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_TYPE_MASK,
-};
+use spawnscope_format::flags::{AF_UNIX, CLONE_THREAD, CLONE_VFORK, CLONE_VM, SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_TYPE_MASK};
 use spawnscope_format::{CloneSyscall, PtraceEvent, SocketpairEvent, SpawnEvent};
 
 use crate::model::{CodePath, SpawnStyle};
@@ -91,9 +89,7 @@ pub fn base_path(ev: &SpawnEvent, socketpair: bool) -> BasePath {
             }
             BasePath::Known(match ev.syscall {
                 CloneSyscall::Vfork => CodePath::VforkSyscall,
-                CloneSyscall::Clone | CloneSyscall::Clone3 if ev.stack != 0 => {
-                    CodePath::GlibcPosixSpawn
-                }
+                CloneSyscall::Clone | CloneSyscall::Clone3 if ev.stack != 0 => CodePath::GlibcPosixSpawn,
                 CloneSyscall::Clone => CodePath::CloneVforkNoStack,
                 _ => CodePath::Unknown,
             })
@@ -115,14 +111,11 @@ pub fn base_path(ev: &SpawnEvent, socketpair: bool) -> BasePath {
 /// no stack, SIGCHLD, and no flags beyond the tid/pidfd bookkeeping ones
 /// (a namespace or CLONE_FILES clone is something else: unknown).
 fn plain_fork(ev: &SpawnEvent) -> bool {
-    const BOOKKEEPING: u64 =
-        CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_PIDFD;
+    const BOOKKEEPING: u64 = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_PIDFD;
     match ev.syscall {
         CloneSyscall::Fork => true,
         CloneSyscall::Vfork => false,
-        CloneSyscall::Clone | CloneSyscall::Clone3 => {
-            ev.stack == 0 && ev.exit_signal == SIGCHLD && ev.flags & !BOOKKEEPING == 0
-        }
+        CloneSyscall::Clone | CloneSyscall::Clone3 => ev.stack == 0 && ev.exit_signal == SIGCHLD && ev.flags & !BOOKKEEPING == 0,
     }
 }
 
@@ -163,10 +156,7 @@ mod tests {
         assert_eq!(base_path(&ev(CloneSyscall::Vfork, vmvf, 0), false), k(CodePath::VforkSyscall));
         assert_eq!(base_path(&ev(CloneSyscall::Clone, glibc_fork, 0), false), BasePath::PlainFork);
         assert_eq!(base_path(&ev(CloneSyscall::Fork, 0, 0), false), BasePath::PlainFork);
-        assert_eq!(
-            base_path(&ev(CloneSyscall::Clone, glibc_fork, 0), true),
-            k(CodePath::RustStdForkFallback)
-        );
+        assert_eq!(base_path(&ev(CloneSyscall::Clone, glibc_fork, 0), true), k(CodePath::RustStdForkFallback));
         // A vfork-style clone after the socketpair is not the Rust fallback, and
         // not a clean posix_spawn either: unknown.
         assert_eq!(base_path(&ev(CloneSyscall::Clone3, vmvf, 0x7f00), true), k(CodePath::Unknown));

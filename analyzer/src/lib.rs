@@ -28,9 +28,9 @@ mod findings;
 mod lifetimes;
 pub mod many;
 mod model;
+pub mod origin;
 mod proportion;
 mod select;
-pub mod origin;
 mod stats;
 mod thresholds;
 pub mod units;
@@ -42,8 +42,8 @@ use spawnscope_format::ReadError;
 
 pub use analyze::{Analyzer, EVENTS_MODE_NOTE};
 pub use findings::{Rule, RULES};
-pub use model::*;
 pub use lifetimes::{failed_children, longest_processes, FailedExits};
+pub use model::*;
 pub use proportion::{blocked_ns, blocked_totals};
 pub use select::{Selection, SelectionError};
 pub use stats::{attempt_ns, basename, bucket_of, group_by, GroupBy};
@@ -77,8 +77,7 @@ pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<A
         ReadError::Open { .. } | ReadError::IsDirectory { .. } => AnalyzeError::Open(e),
         source => AnalyzeError::Read { path: path.to_path_buf(), source },
     })?;
-    analyze_trace(reader, thresholds)
-        .map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
+    analyze_trace(reader, thresholds).map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
 }
 
 /// Analyses a trace from any reader.
@@ -92,7 +91,10 @@ const BATCH: usize = 4096;
 /// Parses on a second thread while this one analyses: JSON parsing is about
 /// half of the work, so on two cores the wall time is close to the larger
 /// half instead of the sum. Memory stays bounded by a few batches in flight.
-fn analyze_trace<R: BufRead + Send>(mut reader: spawnscope_format::TraceReader<R>, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
+fn analyze_trace<R: BufRead + Send>(
+    mut reader: spawnscope_format::TraceReader<R>,
+    thresholds: &Thresholds,
+) -> Result<Analysis, ReadError> {
     let mut an = Analyzer::new(reader.header().clone(), thresholds.clone());
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u64, spawnscope_format::Record)>>(8);
     std::thread::scope(|s| {

@@ -179,10 +179,8 @@ impl Merged {
             if let Some(v) = lat {
                 m.histogram.add(v);
             }
-            let (failed, failed_ns, env) = sp
-                .exec
-                .as_ref()
-                .map_or((0, 0, 0), |e| (e.failed_attempts.len() as u64, e.failed_ns, e.env_bytes));
+            let (failed, failed_ns, env) =
+                sp.exec.as_ref().map_or((0, 0, 0), |e| (e.failed_attempts.len() as u64, e.failed_ns, e.env_bytes));
             for (map, key) in [(&mut m.executables, sp.executable()), (&mut m.by_code_path, sp.code_path.as_str())] {
                 let g = map.entry(key.to_string()).or_default();
                 g.count += 1;
@@ -531,7 +529,8 @@ pub fn analyze_many(inputs: &[PathBuf], thresholds: &Thresholds, opts: &Options)
         match r {
             Some(Ok(d)) => {
                 total.merge(&d.totals);
-                let h = by_host.entry(d.host.clone()).or_insert_with(|| HostAnalysis { host: d.host.clone(), ..Default::default() });
+                let h =
+                    by_host.entry(d.host.clone()).or_insert_with(|| HostAnalysis { host: d.host.clone(), ..Default::default() });
                 h.merged.merge(&d.totals);
                 h.traces.push(d);
             }
@@ -565,7 +564,11 @@ mod tests {
         let (mut a, mut b) = (Histogram::default(), Histogram::default());
         for (i, &v) in values.iter().enumerate() {
             whole.add(v);
-            if i % 3 == 0 { a.add(v) } else { b.add(v) }
+            if i % 3 == 0 {
+                a.add(v)
+            } else {
+                b.add(v)
+            }
         }
         a.merge(&b);
         assert_eq!(a, whole);

@@ -27,10 +27,8 @@ pub fn blocked_ns(s: &Spawn) -> Option<Nanos> {
 /// (union, sum) of the spawns' blocked intervals: the wall time during which
 /// at least one parent thread was blocked, and the thread time.
 pub fn blocked_totals(spawns: &[Spawn]) -> (Nanos, Nanos) {
-    let iv: Vec<(Nanos, Nanos)> = spawns
-        .iter()
-        .filter_map(|s| blocked_ns(s).map(|b| (s.t_start, s.t_start.saturating_add(b))))
-        .collect();
+    let iv: Vec<(Nanos, Nanos)> =
+        spawns.iter().filter_map(|s| blocked_ns(s).map(|b| (s.t_start, s.t_start.saturating_add(b)))).collect();
     let total = iv.iter().fold(0u64, |acc, (a, b)| acc.saturating_add(b - a));
     (union_len(iv), total)
 }

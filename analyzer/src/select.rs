@@ -124,9 +124,10 @@ impl Selection {
 
     fn matches(&self, s: &Spawn, roots: &HashSet<usize>, all: &HashSet<usize>) -> bool {
         if let Some(pat) = &self.exe {
-            let hit = s.exec.as_ref().is_some_and(|e| {
-                e.path.contains(pat.as_str()) || e.chain.iter().any(|c| c.contains(pat.as_str()))
-            });
+            let hit = s
+                .exec
+                .as_ref()
+                .is_some_and(|e| e.path.contains(pat.as_str()) || e.chain.iter().any(|c| c.contains(pat.as_str())));
             if !hit {
                 return false;
             }
@@ -151,8 +152,7 @@ impl Selection {
             return a.clone();
         }
         let (roots, pids) = self.pid_processes(a);
-        let kept_spawns: Vec<usize> =
-            a.spawns.iter().filter(|s| self.matches(s, &roots, &pids)).map(|s| s.index).collect();
+        let kept_spawns: Vec<usize> = a.spawns.iter().filter(|s| self.matches(s, &roots, &pids)).map(|s| s.index).collect();
         let mut keep_proc = vec![false; a.processes.len()];
         for &i in &pids {
             keep_proc[i] = true;

@@ -74,8 +74,7 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 4] =
-        [GroupBy::Style, GroupBy::CodePath, GroupBy::Executable, GroupBy::Parent];
+    pub const ALL: [GroupBy; 4] = [GroupBy::Style, GroupBy::CodePath, GroupBy::Executable, GroupBy::Parent];
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Style => "style",

@@ -99,8 +99,7 @@ impl Thresholds {
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Thresholds, ConfigError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
         Self::parse(&text, &format!("{shown}: "))
     }
 
@@ -117,9 +116,7 @@ impl Thresholds {
         }
         let table = match value.remove("thresholds") {
             Some(toml::Value::Table(t)) if value.is_empty() => t,
-            Some(toml::Value::Table(_)) => {
-                return Err(invalid("keys both at the top level and in [thresholds]".into()))
-            }
+            Some(toml::Value::Table(_)) => return Err(invalid("keys both at the top level and in [thresholds]".into())),
             Some(_) => return Err(invalid("`thresholds` must be a table".into())),
             None => value,
         };

@@ -153,7 +153,10 @@ fn sh_c_exec_is_a_chain_in_either_line_order() {
     for recs in [first, last] {
         let a = analyze(&recs, Thresholds::default());
         let e = a.spawns[0].exec.as_ref().unwrap();
-        assert_eq!((e.path.as_str(), e.chain.clone(), e.failed_attempts.len()), ("/usr/bin/prog", vec!["/bin/sh".to_string()], 1));
+        assert_eq!(
+            (e.path.as_str(), e.chain.clone(), e.failed_attempts.len()),
+            ("/usr/bin/prog", vec!["/bin/sh".to_string()], 1)
+        );
     }
 }
 
@@ -236,10 +239,7 @@ fn selections() {
     assert_eq!(a.summary.failed_exec_attempts, 2);
     assert_eq!(b.summary.failed_exec_attempts, 0);
     assert_eq!(b.summary.spawns, 2);
-    assert_eq!(
-        Selection { subtree: true, ..Selection::default() }.validate(),
-        Err(SelectionError::SubtreeWithoutPid)
-    );
+    assert_eq!(Selection { subtree: true, ..Selection::default() }.validate(), Err(SelectionError::SubtreeWithoutPid));
     assert!(Selection { since_ns: Some(5), until_ns: Some(5), ..Selection::default() }.validate().is_err());
     assert_eq!(Selection::parse_seconds("1.5"), Ok(1_500_000_000));
     assert!(Selection::parse_seconds("-1").is_err());

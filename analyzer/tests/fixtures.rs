@@ -111,7 +111,11 @@ fn rust_fork_fallback() {
     assert!(f.message.contains("1 of 2: likely PATH set on the Command"), "{}", f.message);
     assert!(f.message.contains("0 variables against its parent's 30"), "{}", f.message);
     // The other: nothing in the trace decides; pre_exec is listed first.
-    assert!(f.message.contains("1 of 2: the trace cannot tell which of these forced it, most common first: (1) a pre_exec() closure"), "{}", f.message);
+    assert!(
+        f.message.contains("1 of 2: the trace cannot tell which of these forced it, most common first: (1) a pre_exec() closure"),
+        "{}",
+        f.message
+    );
     assert!(f.message.contains("ruled out: glibc older than 2.24 (glibc 2.36 >= 2.24); current_dir() (glibc 2.36 has posix_spawn_file_actions_addchdir_np"), "{}", f.message);
     assert!(f.advice.starts_with("Most likely PATH set on the Command"), "{}", f.advice);
     // Forks from a small parent cost little here: a note, not a warning.
@@ -124,22 +128,56 @@ fn rust_fork_fallback() {
 fn socketpair_then_other_call_is_not_the_fallback() {
     use spawnscope_format::*;
     let mut an = Analyzer::new(Header::new(vec![], TracerMode::Seccomp), Thresholds::default());
-    let sp = |t| Record::Socketpair(SocketpairEvent {
-        pid: 1, tid: 1, domain: 1, socket_type: 5 | 0o2000000, protocol: 0, fds: Some([3, 4]), result: 0, t,
-    });
-    let fork = |child, t| Record::Spawn(SpawnEvent {
-        pid: 1, tid: 1, child: Some(child), syscall: CloneSyscall::Clone, flags: 0x0120_0000,
-        exit_signal: 17, stack: 0, clone_args: None, ptrace_event: Some(PtraceEvent::Fork),
-        thread: false, result: 0, t_entry: Some(t), t_event: t + 10, t_resume: Some(t + 20),
-        parent_mem: None, parent_threads: None, stack_id: None,
-    });
+    let sp = |t| {
+        Record::Socketpair(SocketpairEvent {
+            pid: 1,
+            tid: 1,
+            domain: 1,
+            socket_type: 5 | 0o2000000,
+            protocol: 0,
+            fds: Some([3, 4]),
+            result: 0,
+            t,
+        })
+    };
+    let fork = |child, t| {
+        Record::Spawn(SpawnEvent {
+            pid: 1,
+            tid: 1,
+            child: Some(child),
+            syscall: CloneSyscall::Clone,
+            flags: 0x0120_0000,
+            exit_signal: 17,
+            stack: 0,
+            clone_args: None,
+            ptrace_event: Some(PtraceEvent::Fork),
+            thread: false,
+            result: 0,
+            t_entry: Some(t),
+            t_event: t + 10,
+            t_resume: Some(t + 20),
+            parent_mem: None,
+            parent_threads: None,
+            stack_id: None,
+        })
+    };
     an.push(2, &sp(100));
     an.push(3, &Record::Pipe(PipeEvent { pid: 1, tid: 1, flags: 0, fds: Some([5, 6]), result: 0, t: 150 }));
     an.push(4, &fork(2, 200));
     // Another thread's socketpair does not count for thread 1.
-    an.push(5, &Record::Socketpair(SocketpairEvent {
-        pid: 1, tid: 9, domain: 1, socket_type: 5 | 0o2000000, protocol: 0, fds: Some([3, 4]), result: 0, t: 250,
-    }));
+    an.push(
+        5,
+        &Record::Socketpair(SocketpairEvent {
+            pid: 1,
+            tid: 9,
+            domain: 1,
+            socket_type: 5 | 0o2000000,
+            protocol: 0,
+            fds: Some([3, 4]),
+            result: 0,
+            t: 250,
+        }),
+    );
     an.push(6, &fork(3, 300));
     an.push(7, &sp(400));
     an.push(8, &fork(4, 500));
@@ -264,14 +302,9 @@ fn pid_reuse_makes_new_processes() {
     let kids: Vec<&Process> = a.processes.iter().filter(|p| p.pid == 9100).collect();
     assert_eq!(kids.len(), 3);
     // Each spawn has its own child process with the right exec and exit.
-    let execs: Vec<Option<&str>> =
-        a.spawns.iter().map(|s| s.exec.as_ref().map(|e| e.path.as_str())).collect();
+    let execs: Vec<Option<&str>> = a.spawns.iter().map(|s| s.exec.as_ref().map(|e| e.path.as_str())).collect();
     assert_eq!(execs, vec![Some("/bin/true"), Some("/bin/false"), None]);
-    let codes: Vec<Option<i32>> = a
-        .spawns
-        .iter()
-        .map(|s| a.processes[s.child.unwrap()].exit.and_then(|e| e.code))
-        .collect();
+    let codes: Vec<Option<i32>> = a.spawns.iter().map(|s| a.processes[s.child.unwrap()].exit.and_then(|e| e.code)).collect();
     assert_eq!(codes, vec![Some(0), Some(1), Some(3)]);
     assert_eq!(paths(&a), vec!["fork-exec", "glibc-posix-spawn", "fork-no-exec"]);
     let mut children: Vec<usize> = a.spawns.iter().map(|s| s.child.unwrap()).collect();
@@ -365,16 +398,17 @@ fn incomplete_trace_warns_and_keeps_what_is_there() {
 fn group_by_every_key() {
     let a = analyze("python-subprocess.jsonl");
     let g = group_by(&a, GroupBy::CodePath);
-    assert_eq!(g.iter().map(|g| (g.key.as_str(), g.count)).collect::<Vec<_>>(),
-        vec![("fork-exec", 1), ("fork-no-exec", 1), ("vfork-syscall", 1)]);
+    assert_eq!(
+        g.iter().map(|g| (g.key.as_str(), g.count)).collect::<Vec<_>>(),
+        vec![("fork-exec", 1), ("fork-no-exec", 1), ("vfork-syscall", 1)]
+    );
     let g = group_by(&a, GroupBy::Style);
     assert_eq!(g[0].key, "fork");
     assert_eq!(g[0].count, 2);
     assert_eq!(g[0].styles["fork"], 2);
     assert_eq!(g[0].spawns, vec![1, 2]);
     let g = group_by(&a, GroupBy::Executable);
-    assert_eq!(g.iter().map(|g| (g.key.as_str(), g.count)).collect::<Vec<_>>(),
-        vec![("/bin/echo", 2), ("(no exec)", 1)]);
+    assert_eq!(g.iter().map(|g| (g.key.as_str(), g.count)).collect::<Vec<_>>(), vec![("/bin/echo", 2), ("(no exec)", 1)]);
     let g = group_by(&a, GroupBy::Parent);
     assert_eq!(g.len(), 1);
     assert_eq!(g[0].key, "python3[6000]");
@@ -414,19 +448,50 @@ fn streaming_snapshots_match_the_final_analysis() {
 fn undecided_fork_is_unknown_until_the_child_execs() {
     use spawnscope_format::*;
     let mut an = Analyzer::new(Header::new(vec![], TracerMode::Seccomp), Thresholds::default());
-    an.push(2, &Record::Spawn(SpawnEvent {
-        pid: 1, tid: 1, child: Some(2), syscall: CloneSyscall::Clone, flags: 0x0120_0000,
-        exit_signal: 17, stack: 0, clone_args: None, ptrace_event: Some(PtraceEvent::Fork),
-        thread: false, result: 0, t_entry: Some(10), t_event: 20, t_resume: Some(30),
-        parent_mem: None, parent_threads: None, stack_id: None,
-    }));
+    an.push(
+        2,
+        &Record::Spawn(SpawnEvent {
+            pid: 1,
+            tid: 1,
+            child: Some(2),
+            syscall: CloneSyscall::Clone,
+            flags: 0x0120_0000,
+            exit_signal: 17,
+            stack: 0,
+            clone_args: None,
+            ptrace_event: Some(PtraceEvent::Fork),
+            thread: false,
+            result: 0,
+            t_entry: Some(10),
+            t_event: 20,
+            t_resume: Some(30),
+            parent_mem: None,
+            parent_threads: None,
+            stack_id: None,
+        }),
+    );
     assert_eq!(an.current().spawns[0].code_path, CodePath::Unknown);
     assert_eq!(an.current().spawns[0].in_flight, 0);
-    an.push(3, &Record::Exec(ExecEvent {
-        pid: 2, tid: 2, syscall: ExecSyscall::Execve, path: "/bin/sh".into(), dirfd: None,
-        at_flags: None, argv: vec!["sh".into()], argv_truncated: false, env_count: 1,
-        env_bytes: 10, env_hash: "0".into(), env: None, result: 0, t_entry: Some(40), t_exit: 50,
-    }));
+    an.push(
+        3,
+        &Record::Exec(ExecEvent {
+            pid: 2,
+            tid: 2,
+            syscall: ExecSyscall::Execve,
+            path: "/bin/sh".into(),
+            dirfd: None,
+            at_flags: None,
+            argv: vec!["sh".into()],
+            argv_truncated: false,
+            env_count: 1,
+            env_bytes: 10,
+            env_hash: "0".into(),
+            env: None,
+            result: 0,
+            t_entry: Some(40),
+            t_exit: 50,
+        }),
+    );
     let a = an.current();
     assert_eq!(a.spawns[0].code_path, CodePath::ForkExec);
     assert_eq!(a.spawns[0].latency_ns, Some(40));

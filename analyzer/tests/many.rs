@@ -116,7 +116,11 @@ fn a_corrupt_file_is_skipped_with_its_error_and_the_rest_still_report() {
     assert_eq!(skipped[0].0, empty_dir);
     assert!(skipped[0].1.ends_with("no trace files (*.jsonl, *.jsonl.zst) in this directory"), "{}", skipped[0].1);
     assert_eq!(skipped[1].0, dir.path().join("bad.jsonl"));
-    assert!(skipped[1].1.starts_with(&format!("{}: line 3: malformed event: ", dir.path().join("bad.jsonl").display())), "{}", skipped[1].1);
+    assert!(
+        skipped[1].1.starts_with(&format!("{}: line 3: malformed event: ", dir.path().join("bad.jsonl").display())),
+        "{}",
+        skipped[1].1
+    );
     assert_eq!(skipped[2].0, missing);
     assert!(skipped[2].1.contains("No such file or directory"), "{}", skipped[2].1);
     assert_eq!(skipped[3].0, invalid("future-version.jsonl"));

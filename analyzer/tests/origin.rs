@@ -19,7 +19,10 @@ fn spawn(pid: i32, child: i32, t: u64, vfork: bool, stack: Option<u32>) -> Strin
 }
 
 fn exec(pid: i32, t: u64) -> String {
-    format!(r#"{{"kind":"exec","pid":{pid},"tid":{pid},"syscall":"execve","path":"/bin/true","argv":["true"],"env_count":1,"env_bytes":10,"env_hash":"0","result":0,"t_entry":{t},"t_exit":{}}}"#, t + 500)
+    format!(
+        r#"{{"kind":"exec","pid":{pid},"tid":{pid},"syscall":"execve","path":"/bin/true","argv":["true"],"env_count":1,"env_bytes":10,"env_hash":"0","result":0,"t_entry":{t},"t_exit":{}}}"#,
+        t + 500
+    )
 }
 
 fn analyze(lines: &[String]) -> Analysis {
@@ -47,7 +50,11 @@ fn trace() -> Vec<String> {
     }
     let mut t = 1_000_000;
     // Two spawns through the same stack, one through each of the others, one without a stack.
-    for (i, (vfork, stack)) in [(true, Some(1)), (true, Some(1)), (false, Some(2)), (true, Some(3)), (false, Some(4)), (false, None)].into_iter().enumerate() {
+    for (i, (vfork, stack)) in
+        [(true, Some(1)), (true, Some(1)), (false, Some(2)), (true, Some(3)), (false, Some(4)), (false, None)]
+            .into_iter()
+            .enumerate()
+    {
         let child = 101 + i as i32;
         l.push(exec(child, t + 5_000));
         l.push(spawn(100, child, t, vfork, stack));
@@ -81,10 +88,16 @@ fn origins_resolve_after_late_symbols() {
     assert_eq!(a.spawns[0].origin, a.spawns[1].origin, "one origin per distinct stack");
     assert_eq!(a.origins.list.len(), 4);
     let o0 = o(0).unwrap();
-    assert_eq!((o0.api.as_str(), o0.runtime, o0.library.as_str()), ("std::process::Command::status", Runtime::Rust, "/usr/lib/x86_64-linux-gnu/libc.so.6"));
+    assert_eq!(
+        (o0.api.as_str(), o0.runtime, o0.library.as_str()),
+        ("std::process::Command::status", Runtime::Rust, "/usr/lib/x86_64-linux-gnu/libc.so.6")
+    );
     assert_eq!(o0.call_site.as_ref().unwrap().label(), "myapp::jobs::run (src/jobs.rs:42)");
     assert_eq!(o(2).unwrap().call_site.as_ref().unwrap().function, "myapp::sandbox::spawn_restricted");
-    assert_eq!(o(3).unwrap().call_site_note.as_deref(), Some("the stack ends inside ld-musl-x86_64.so.1: no unwind tables in /lib/ld-musl-x86_64.so.1"));
+    assert_eq!(
+        o(3).unwrap().call_site_note.as_deref(),
+        Some("the stack ends inside ld-musl-x86_64.so.1: no unwind tables in /lib/ld-musl-x86_64.so.1")
+    );
     assert_eq!(o(4).unwrap().runtime, Runtime::Node);
     assert!(o(5).is_none());
     assert_eq!(a.origins.spawns_without, 1);
@@ -189,7 +202,8 @@ fn advice_speaks_the_runtime_of_the_stack() {
     let mut t = 1_000_000;
     for child in 101..104 {
         l.push(exec(child, t + 5_000));
-        let s = spawn(100, child, t, false, Some(4)).replace(r#""stack_id""#, r#""parent_mem":{"rss_kb":614400,"pte_kb":1200},"stack_id""#);
+        let s = spawn(100, child, t, false, Some(4))
+            .replace(r#""stack_id""#, r#""parent_mem":{"rss_kb":614400,"pte_kb":1200},"stack_id""#);
         l.push(s);
         t += 100_000;
     }

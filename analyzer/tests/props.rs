@@ -29,7 +29,14 @@ fn flags() -> impl Strategy<Value = u64> {
 fn spawn() -> impl Strategy<Value = Record> {
     (
         (pid(), pid(), proptest::option::of(pid()), 0..4u8, flags(), 0..40u32, prop_oneof![Just(0u64), any::<u64>()]),
-        (proptest::option::of(0..3u8), any::<bool>(), prop_oneof![Just(0), 1..15i32], proptest::option::of(time()), time(), proptest::option::of(time())),
+        (
+            proptest::option::of(0..3u8),
+            any::<bool>(),
+            prop_oneof![Just(0), 1..15i32],
+            proptest::option::of(time()),
+            time(),
+            proptest::option::of(time()),
+        ),
         (proptest::option::of((any::<u64>(), any::<u64>())), proptest::option::of(0..8u32)),
     )
         .prop_map(|((pid, tid, child, sc, flags, sig, stack), (ev, thread, result, te, tv, tr), (mem, threads))| {
@@ -92,13 +99,24 @@ fn other() -> impl Strategy<Value = Record> {
     prop_oneof![
         (pid(), pid(), 0..3i32, prop_oneof![Just(5 | 0o2000000), Just(1), any::<i32>()], prop_oneof![Just(0), Just(24)], time())
             .prop_map(|(pid, tid, domain, socket_type, result, t)| Record::Socketpair(SocketpairEvent {
-                pid, tid, domain, socket_type, protocol: 0, fds: None, result, t,
+                pid,
+                tid,
+                domain,
+                socket_type,
+                protocol: 0,
+                fds: None,
+                result,
+                t,
             })),
         (pid(), pid(), time()).prop_map(|(pid, tid, t)| Record::Pipe(PipeEvent { pid, tid, flags: 0, fds: None, result: 0, t })),
         (pid(), pid(), any::<bool>(), proptest::option::of(any::<i32>()), time()).prop_map(|(pid, tid, thread, code, t)| {
             Record::Exit(ExitEvent { pid, tid, code, signal: None, core_dumped: false, thread, t })
         }),
-        (proptest::option::of(pid()), time()).prop_map(|(pid, t)| Record::Warning(WarningEvent { pid, message: "lost \u{7}".into(), t })),
+        (proptest::option::of(pid()), time()).prop_map(|(pid, t)| Record::Warning(WarningEvent {
+            pid,
+            message: "lost \u{7}".into(),
+            t
+        })),
         time().prop_map(|t| Record::End(End { t, exit_code: Some(0), counts: Default::default() })),
         Just(Record::Unknown),
     ]

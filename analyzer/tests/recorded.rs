@@ -7,9 +7,8 @@
 use spawnscope_analyzer::*;
 
 fn analyze(name: &str) -> Analysis {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/traces/valid")
-        .join(format!("recorded-{name}.jsonl"));
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/valid").join(format!("recorded-{name}.jsonl"));
     analyze_path(&path, &Thresholds::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -103,7 +102,11 @@ fn fallback_cause_env_path_is_a_candidate_not_a_verdict() {
     let f = ss002("cmd-env-path");
     assert_eq!(f.numbers["cause_not_visible"], 1.0);
     assert_eq!(f.numbers["candidate_path_on_command"], 1.0);
-    assert!(f.message.contains("the trace cannot tell which of these forced it, most common first: (1) a pre_exec() closure"), "{}", f.message);
+    assert!(
+        f.message.contains("the trace cannot tell which of these forced it, most common first: (1) a pre_exec() closure"),
+        "{}",
+        f.message
+    );
     assert!(f.message.contains("(2) PATH set on the Command"), "{}", f.message);
     assert!(f.message.contains("std::env::set_var"), "{}", f.message);
 }
@@ -179,7 +182,11 @@ fn shells_and_perl_fork() {
         "perl-system",
         0,
         &["SS003"],
-        &[BASH_TRUE, ("clone", "fork", "fork-exec", false, "/usr/bin/true", 8, true), ("clone", "fork", "fork-exec", false, "/bin/sh", 0, true)],
+        &[
+            BASH_TRUE,
+            ("clone", "fork", "fork-exec", false, "/usr/bin/true", 8, true),
+            ("clone", "fork", "fork-exec", false, "/bin/sh", 0, true),
+        ],
     );
 }
 

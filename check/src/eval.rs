@@ -8,9 +8,7 @@ use spawnscope_format::{escape, TracerMode};
 use spawnscope_units::{duration as format_duration, percentile};
 
 use crate::policy::{Origin, Policy, Rule};
-use crate::report::{
-    format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS,
-};
+use crate::report::{format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS};
 
 /// Checks `analysis` against every rule of `policy`.
 ///
@@ -58,16 +56,11 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
 
     let mut warnings: Vec<String> = analysis.warnings.iter().map(|w| escape(w).into_owned()).collect();
     if !analysis.complete && !warnings.iter().any(|w| w.contains("incomplete")) {
-        warnings.push(
-            "trace is incomplete (no end line): the recording was cut short; counts are lower bounds"
-                .into(),
-        );
+        warnings.push("trace is incomplete (no end line): the recording was cut short; counts are lower bounds".into());
     }
     if policy.is_empty() {
-        warnings.push(format!(
-            "no rules to check: give rules as flags (e.g. --deny-style fork) or in {}",
-            crate::POLICY_FILE_NAME
-        ));
+        warnings
+            .push(format!("no rules to check: give rules as flags (e.g. --deny-style fork) or in {}", crate::POLICY_FILE_NAME));
     }
     CheckReport {
         source: String::new(),
@@ -137,11 +130,7 @@ fn command_exit(code: i32, allowed: bool) -> RuleResult {
         limit: 0,
         unit: Unit::ExitCode,
         bound: Bound::Equal,
-        message: if ok {
-            "the command exited 0".into()
-        } else {
-            format!("the command failed with exit code {code}")
-        },
+        message: if ok { "the command exited 0".into() } else { format!("the command failed with exit code {code}") },
         note: (!ok).then(|| {
             if allowed {
                 "allowed by allow-command-failure".into()
@@ -186,11 +175,7 @@ fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
         .collect();
     let n = bad.len() as u64;
     let mut r = result(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
-    r.message = format!(
-        "{n} {}-style {} (at most 0)",
-        style.as_str(),
-        if n == 1 { "spawn" } else { "spawns" }
-    );
+    r.message = format!("{n} {}-style {} (at most 0)", style.as_str(), if n == 1 { "spawn" } else { "spawns" });
     r
 }
 
@@ -314,10 +299,7 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
                 .into(),
         );
     } else if r.status == Status::Fail {
-        r.note = Some(
-            "failed attempts are usually a PATH search: spawn by absolute path, or keep PATH short"
-                .into(),
-        );
+        r.note = Some("failed attempts are usually a PATH search: spawn by absolute path, or keep PATH short".into());
     }
     r
 }
@@ -337,7 +319,16 @@ fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
     }
     bad.sort_by_key(|x| std::cmp::Reverse(x.0));
     let offenders = bad.into_iter().map(|(_, o)| o).collect();
-    result(&Rule::MaxEnvBytes(limit), origin, max, limit, Unit::Bytes, Bound::AtMost, "of environment in the largest exec", offenders)
+    result(
+        &Rule::MaxEnvBytes(limit),
+        origin,
+        max,
+        limit,
+        Unit::Bytes,
+        Bound::AtMost,
+        "of environment in the largest exec",
+        offenders,
+    )
 }
 
 /// Whether a finding matches a pattern (`all`, its id, or its name).
@@ -363,10 +354,8 @@ fn deny_finding(a: &Analysis, policy: &Policy, pattern: &str, origin: Origin) ->
     let n = hits.len() as u64;
     let mut r = result(&rule, origin, n, 0, Unit::Findings, Bound::AtMost, "", offenders);
     if r.status == Status::Fail {
-        let lines: Vec<String> = hits
-            .iter()
-            .map(|f| format!("{} {} ({}): {}", f.id, f.name, f.severity.as_str(), escape(&f.message)))
-            .collect();
+        let lines: Vec<String> =
+            hits.iter().map(|f| format!("{} {} ({}): {}", f.id, f.name, f.severity.as_str(), escape(&f.message))).collect();
         r.note = Some(lines.join("\n"));
     }
     if !policy.allowed_findings().is_empty() {
@@ -389,12 +378,8 @@ fn allowed_f(f: &Finding, allowed: &[&str]) -> bool {
 
 fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResult {
     let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
-    let bad: Vec<Offender> = a
-        .spawns
-        .iter()
-        .filter(|s| !allowed.contains(&s.code_path))
-        .map(|s| spawn_offender(s, style_detail(s)))
-        .collect();
+    let bad: Vec<Offender> =
+        a.spawns.iter().filter(|s| !allowed.contains(&s.code_path)).map(|s| spawn_offender(s, style_detail(s))).collect();
     let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
     let rule = Rule::RequireCodePath(allowed[0]);
     let n = bad.len() as u64;
@@ -405,8 +390,12 @@ fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResul
 }
 
 fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
-    let bad: Vec<Offender> =
-        a.spawns.iter().filter(|s| s.code_path == c).map(|s| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s)))).collect();
+    let bad: Vec<Offender> = a
+        .spawns
+        .iter()
+        .filter(|s| s.code_path == c)
+        .map(|s| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s))))
+        .collect();
     let n = bad.len() as u64;
     let what = format!("via {}", c.as_str());
     result(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)
@@ -448,4 +437,3 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
     }
     r
 }
-

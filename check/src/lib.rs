@@ -37,20 +37,16 @@ pub mod output;
 mod policy;
 mod policy_file;
 mod report;
-mod scope;
 mod run;
+mod scope;
 mod units;
 
 pub use error::Error;
 pub use eval::{evaluate, exe_matches, finding_matches};
 pub use output::{render, write_report, Format};
-pub use policy::{
-    parse_code_path, parse_exe_limit, parse_finding_pattern, parse_style, Origin, Policy, PolicyRule, Rule,
-};
+pub use policy::{parse_code_path, parse_exe_limit, parse_finding_pattern, parse_style, Origin, Policy, PolicyRule, Rule};
 pub use policy_file::{find_policy_file, POLICY_FILE_NAME};
-pub use report::{
-    format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS,
-};
+pub use report::{format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS};
 pub use run::{analyze_trace, check_trace};
 pub use spawnscope_units::{duration as format_duration, parse_duration};
 pub use units::quote_argv;

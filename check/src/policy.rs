@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use spawnscope_analyzer::{CodePath, SpawnStyle, Thresholds};
 
-use spawnscope_units::{duration as format_duration, parse_duration};
 use crate::Error;
+use spawnscope_units::{duration as format_duration, parse_duration};
 
 /// One rule. Counts and styles are exact; [`Rule::MaxSpawnP99`] is a
 /// duration measured under tracing, so it is advisory unless
@@ -79,9 +79,7 @@ impl Rule {
         match self {
             Rule::MaxSpawns { exe, .. } => format!("max-spawns/{exe:?}"),
             Rule::MinSpawns { exe, .. } => format!("min-spawns/{exe:?}"),
-            Rule::MaxFailedExecAttempts(_) | Rule::MaxEnvBytes(_) | Rule::MaxSpawnP99(_) => {
-                self.name().into()
-            }
+            Rule::MaxFailedExecAttempts(_) | Rule::MaxEnvBytes(_) | Rule::MaxSpawnP99(_) => self.name().into(),
             Rule::DenyStyle(s) => format!("deny-style/{}", s.as_str()),
             Rule::DenyFinding(p) => format!("deny-finding/{p}"),
             Rule::RequireCodePath(c) => format!("require-code-path/{}", c.as_str()),
@@ -334,25 +332,17 @@ pub fn parse_finding_pattern(s: &str) -> Result<String, String> {
         return Ok(r.name.into());
     }
     let known: Vec<String> = spawnscope_analyzer::RULES.iter().map(|r| format!("{} {}", r.id, r.name)).collect();
-    Err(format!(
-        "unknown finding \"{}\": expected all or one of {}",
-        spawnscope_format::escape(s),
-        known.join(", ")
-    ))
+    Err(format!("unknown finding \"{}\": expected all or one of {}", spawnscope_format::escape(s), known.join(", ")))
 }
 
 /// Parses `EXE=N` (e.g. `git=10`, `/usr/bin/git=10`).
 pub fn parse_exe_limit(s: &str) -> Result<(String, u64), String> {
-    let (exe, n) = s
-        .rsplit_once('=')
-        .ok_or_else(|| format!("expected EXE=N (e.g. git=10), got \"{}\"", spawnscope_format::escape(s)))?;
+    let (exe, n) =
+        s.rsplit_once('=').ok_or_else(|| format!("expected EXE=N (e.g. git=10), got \"{}\"", spawnscope_format::escape(s)))?;
     if exe.is_empty() {
         return Err(format!("expected EXE=N (e.g. git=10), got {:?}: no executable", s));
     }
-    let n: u64 = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("expected EXE=N (e.g. git=10), got {s:?}: {n:?} is not a count"))?;
+    let n: u64 = n.trim().parse().map_err(|_| format!("expected EXE=N (e.g. git=10), got {s:?}: {n:?} is not a count"))?;
     Ok((exe.to_string(), n))
 }
 

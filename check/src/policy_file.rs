@@ -27,8 +27,8 @@ use spawnscope_analyzer::Thresholds;
 use toml::Spanned;
 
 use crate::policy::{parse_code_path, parse_finding_pattern, parse_style, Origin, Policy, Rule};
-use spawnscope_units::parse_duration;
 use crate::Error;
+use spawnscope_units::parse_duration;
 
 /// File name looked for in the current directory and at the git root.
 pub const POLICY_FILE_NAME: &str = "spawnscope.toml";
@@ -94,8 +94,7 @@ impl Policy {
     /// Reads a policy file. Errors name the file, line and column.
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::PolicyRead { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::PolicyRead { path: path.to_path_buf(), source })?;
         Policy::from_toml_str(&text, path)
     }
 
@@ -106,8 +105,7 @@ impl Policy {
             let (line, column) = span.map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             Error::Policy { path: path.to_path_buf(), line, column, message }
         };
-        let raw: RawFile =
-            toml::from_str(text).map_err(|e| err(e.span(), clean_message(e.message())))?;
+        let raw: RawFile = toml::from_str(text).map_err(|e| err(e.span(), clean_message(e.message())))?;
         let mut p = Policy::new();
         p.file = Some(path.to_path_buf());
         if let Some(t) = raw.thresholds {

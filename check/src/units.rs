@@ -24,9 +24,7 @@ pub fn quote_argv(argv: &[String]) -> String {
 
 fn quote_arg(a: &str) -> String {
     let e = escape(a);
-    let plain = !e.is_empty()
-        && e.chars().all(|c| c.is_alphanumeric() || "-_./:=+,@%^".contains(c))
-        && e.as_ref() == a;
+    let plain = !e.is_empty() && e.chars().all(|c| c.is_alphanumeric() || "-_./:=+,@%^".contains(c)) && e.as_ref() == a;
     if plain {
         e.into_owned()
     } else {

@@ -25,7 +25,11 @@ fn deny_style_at_scopes_to_code_and_names_the_call_site() {
     let r = evaluate(&deny_fork(None), &a);
     let d = rule(&r, "deny-style");
     assert_eq!((d.status, d.measured), (Status::Fail, 2));
-    assert!(d.offenders[0].detail.ends_with("at myapp::sandbox::spawn_restricted (src/sandbox.rs:17)"), "{}", d.offenders[0].detail);
+    assert!(
+        d.offenders[0].detail.ends_with("at myapp::sandbox::spawn_restricted (src/sandbox.rs:17)"),
+        "{}",
+        d.offenders[0].detail
+    );
     // myapp::jobs::cleanup calls spawn_restricted: in scope.
     let r = evaluate(&deny_fork(Some("myapp::jobs")), &a);
     let d = rule(&r, "deny-style");

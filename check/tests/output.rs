@@ -11,19 +11,17 @@ use spawnscope_check::*;
 fn report() -> CheckReport {
     let a = trace()
         .spawn(SpawnStyle::Vfork, CodePath::GlibcPosixSpawn, "/usr/bin/cc", &["cc", "-c", "a.c"])
-        .spawn(SpawnStyle::Fork, CodePath::RustStdForkFallback, "/usr/bin/printf", &["printf", "\x1b]0;pwned\x07\n::error::forged"])
+        .spawn(
+            SpawnStyle::Fork,
+            CodePath::RustStdForkFallback,
+            "/usr/bin/printf",
+            &["printf", "\x1b]0;pwned\x07\n::error::forged"],
+        )
         .spawn(SpawnStyle::Fork, CodePath::ForkExec, "/bin/sh", &["sh", "-c", "echo <hi> & 'bye'"])
         .latency(9_000_000)
         .done();
-    let file = Policy::from_toml_str(
-        "[check]\ndeny-style = [\"fork\"]\nmax-spawns = 10\n",
-        "spawnscope.toml",
-    )
-    .unwrap();
-    let flags = Policy::new()
-        .max_spawn_p99("5ms")
-        .unwrap()
-        .max_failed_exec_attempts(0);
+    let file = Policy::from_toml_str("[check]\ndeny-style = [\"fork\"]\nmax-spawns = 10\n", "spawnscope.toml").unwrap();
+    let flags = Policy::new().max_spawn_p99("5ms").unwrap().max_failed_exec_attempts(0);
     let mut a = a;
     a.header.tracer.mode = spawnscope_format::TracerMode::Events;
     let mut r = evaluate(&file.merge(flags), &a);
@@ -49,7 +47,10 @@ fn no_control_characters_in_any_format() {
     }
     // No forged workflow command: every line starting with :: is ours.
     for line in render(&report(), Format::Github).lines().filter(|l| l.starts_with("::")) {
-        assert!(line.starts_with("::error file=") || line.starts_with("::warning title=") || line.starts_with("::error title="), "{line}");
+        assert!(
+            line.starts_with("::error file=") || line.starts_with("::warning title=") || line.starts_with("::error title="),
+            "{line}"
+        );
     }
 }
 
@@ -78,18 +79,14 @@ fn parse_junit(xml: &str) -> (Vec<(String, String)>, Vec<Case>) {
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testsuite" => {
                 for a in e.attributes() {
                     let a = a.unwrap();
-                    suite_attrs.push((
-                        String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
-                        a.unescape_value().unwrap().into_owned(),
-                    ));
+                    suite_attrs
+                        .push((String::from_utf8(a.key.as_ref().to_vec()).unwrap(), a.unescape_value().unwrap().into_owned()));
                 }
             }
             Event::Start(e) if e.name().as_ref() == b"testcase" => {
                 cases.push(Case { name: attr(&e, "name").unwrap(), outcome: None, body: String::new() });
             }
-            Event::Start(e) | Event::Empty(e)
-                if matches!(e.name().as_ref(), b"failure" | b"skipped" | b"system-out") =>
-            {
+            Event::Start(e) | Event::Empty(e) if matches!(e.name().as_ref(), b"failure" | b"skipped" | b"system-out") => {
                 inside = true;
                 let kind = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
                 let msg = attr(&e, "message").unwrap_or_default();
@@ -121,7 +118,11 @@ fn junit_parses_back() {
     assert_eq!(cases[0].outcome, None);
     let (kind, msg) = cases[1].outcome.clone().unwrap();
     assert_eq!((kind.as_str(), msg.as_str()), ("failure", "2 fork-style spawns (at most 0)"));
-    assert!(cases[1].body.contains("pid 1002 (parent 100): sh -c 'echo <hi> & '\\''bye'\\''': fork via fork-exec"), "{}", cases[1].body);
+    assert!(
+        cases[1].body.contains("pid 1002 (parent 100): sh -c 'echo <hi> & '\\''bye'\\''': fork via fork-exec"),
+        "{}",
+        cases[1].body
+    );
     assert!(cases[1].body.contains("[spawnscope.toml:2]"), "{}", cases[1].body);
     assert_eq!(cases[2].outcome, None);
     assert_eq!(cases[3].outcome.as_ref().unwrap().0, "system-out");

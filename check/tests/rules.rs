@@ -151,7 +151,11 @@ fn deny_finding_by_id_name_or_all() {
 
 #[test]
 fn allow_finding_exempts_from_deny() {
-    let a = trace().spawns(1, "/bin/sh").finding("SS003", "path-search", vec![0]).finding("SS001", "fork-large-parent", vec![0]).done();
+    let a = trace()
+        .spawns(1, "/bin/sh")
+        .finding("SS003", "path-search", vec![0])
+        .finding("SS001", "fork-large-parent", vec![0])
+        .done();
     let p = Policy::new().deny_finding("all").unwrap().allow_finding("path-search").unwrap();
     let r = only(&p, &a);
     assert_eq!((r.status, r.measured), (Status::Fail, 1));

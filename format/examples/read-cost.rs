@@ -110,9 +110,5 @@ fn main() {
     println!("  serde_json syntax      {}", rate(syntax));
     println!("  serde_json typed       {}  ({ok} parsed)", rate(typed_s));
     println!("  TraceReader            {}  ({m} records)", rate(reader));
-    println!(
-        "  ratio TraceReader / serde_json typed {:.2}, / serde_json syntax {:.2}",
-        reader / typed_s,
-        reader / syntax
-    );
+    println!("  ratio TraceReader / serde_json typed {:.2}, / serde_json syntax {:.2}", reader / typed_s, reader / syntax);
 }

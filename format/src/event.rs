@@ -62,11 +62,7 @@ impl Record {
             Record::Exit(e) => Some(e.t),
             Record::Warning(e) => Some(e.t),
             Record::End(e) => Some(e.t),
-            Record::Header(_)
-            | Record::Module(_)
-            | Record::Stack(_)
-            | Record::Symbols(_)
-            | Record::Unknown => None,
+            Record::Header(_) | Record::Module(_) | Record::Stack(_) | Record::Symbols(_) | Record::Unknown => None,
         }
     }
 }

@@ -133,10 +133,7 @@ pub struct NameParts {
 impl NameParts {
     /// The values for this process now.
     pub fn current() -> NameParts {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         NameParts { host: hostname(), pid: std::process::id(), time: utc_stamp(secs) }
     }
 }
@@ -166,9 +163,7 @@ pub fn expand_placeholders(name: &str, parts: &NameParts) -> Result<String, Outp
             Some('p') => out.push_str(&parts.pid.to_string()),
             Some('t') => out.push_str(&parts.time),
             Some('%') => out.push('%'),
-            Some(other) => {
-                return Err(bad(format!("unknown placeholder %{other} (known: %h host, %p pid, %t time, %% a %)")))
-            }
+            Some(other) => return Err(bad(format!("unknown placeholder %{other} (known: %h host, %p pid, %t time, %% a %)"))),
             None => return Err(bad("ends with a lone % (write %% for a %)".into())),
         }
     }
@@ -200,8 +195,7 @@ pub fn utc_stamp(secs: u64) -> String {
 }
 
 fn safe_component(s: &str) -> String {
-    let s: String =
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    let s: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
     match s.as_str() {
         "" | "." | ".." => "unknown-host".to_string(),
         _ => s,
@@ -393,6 +387,9 @@ mod tests {
         assert_eq!(expand_placeholders("x-%h", &p).unwrap(), "x-.._etc");
         p.host = "..".into();
         assert_eq!(expand_placeholders("x-%h", &p).unwrap(), "x-unknown-host");
-        assert_eq!(expand_placeholders("50%", &p).unwrap_err().to_string(), "output name \"50%\": ends with a lone % (write %% for a %)");
+        assert_eq!(
+            expand_placeholders("50%", &p).unwrap_err().to_string(),
+            "output name \"50%\": ends with a lone % (write %% for a %)"
+        );
     }
 }

@@ -137,26 +137,23 @@ impl<R: BufRead> TraceReader<R> {
             done: false,
             warnings: Vec::new(),
         };
-        let at = match r.read_line()? {
+        let complete = match r.read_line()? {
             None => return Err(ReadError::Empty),
-            Some((_, at)) => at,
+            Some(c) => c,
         };
-        if let Line::Buffered(n) = at {
-            // The header is parsed from `buf` like any copied line.
-            let avail = r.inner.fill_buf().map_err(|source| ReadError::Io { line: 1, source })?;
-            r.buf.extend_from_slice(&avail[..n]);
-            r.inner.consume(n);
-        }
+        let _ = complete;
         let text = String::from_utf8_lossy(&r.buf);
-        let value: serde_json::Value = serde_json::from_str(text.trim_end())
-            .map_err(|e| ReadError::NotATrace { detail: short(&e.to_string()) })?;
+        let value: serde_json::Value =
+            serde_json::from_str(text.trim_end()).map_err(|e| ReadError::NotATrace { detail: short(&e.to_string()) })?;
         if value.get("format").and_then(|v| v.as_str()) != Some(FORMAT_NAME) {
             return Err(ReadError::NotATrace { detail: "no \"format\" field of that value".into() });
         }
         let version = value.get("format_version").and_then(|v| v.as_str()).unwrap_or("");
-        let major: u32 = version.split('.').next().and_then(|m| m.parse().ok()).ok_or_else(|| {
-            ReadError::NotATrace { detail: format!("bad format_version {version:?}") }
-        })?;
+        let major: u32 = version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .ok_or_else(|| ReadError::NotATrace { detail: format!("bad format_version {version:?}") })?;
         if major > FORMAT_MAJOR {
             return Err(ReadError::NewerVersion { found: version.to_string() });
         }
@@ -206,40 +203,16 @@ impl<R: BufRead> TraceReader<R> {
                 }
             };
             let line = self.line;
-            let (complete, at) = complete;
-            let outcome = {
-                let bytes = match at {
-                    Line::Copied => trim_newline(&self.buf),
-                    // Still in the buffer: fill_buf returns it again without reading.
-                    Line::Buffered(n) => match self.inner.fill_buf() {
-                        Ok(avail) => trim_newline(&avail[..n]),
-                        Err(source) => {
-                            self.done = true;
-                            return Err(ReadError::Io { line, source });
-                        }
-                    },
-                };
-                if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                    Outcome::Blank
-                } else if self.ended {
-                    Outcome::AfterEnd
-                } else {
-                    Outcome::Parsed(parse_record(bytes))
-                }
-            };
-            if let Line::Buffered(n) = at {
-                self.inner.consume(n);
+            let bytes = trim_newline(&self.buf);
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
             }
-            let parsed = match outcome {
-                Outcome::Blank => continue,
-                Outcome::AfterEnd => {
-                    self.warnings.push(ReadWarning::DataAfterEnd { line });
-                    self.done = true;
-                    return Ok(None);
-                }
-                Outcome::Parsed(p) => p,
-            };
-            match parsed {
+            if self.ended {
+                self.warnings.push(ReadWarning::DataAfterEnd { line });
+                self.done = true;
+                return Ok(None);
+            }
+            match parse_record(bytes) {
                 Ok(Record::Unknown) => self.warnings.push(ReadWarning::UnknownKind { line }),
                 Ok(Record::Header(_)) => {
                     self.done = true;
@@ -266,11 +239,10 @@ impl<R: BufRead> TraceReader<R> {
         }
     }
 
-    /// Finds the next line, bounded by [`MAX_LINE`]: left in the inner
-    /// reader's buffer when it is whole there (the common case: no copy), else
-    /// copied into `self.buf`. Returns whether it ends with a newline (false:
-    /// a last line without one) and where it is; `None` at end of file.
-    fn read_line(&mut self) -> Result<Option<(bool, Line)>, ReadError> {
+    /// Reads one line into `self.buf`, bounded by [`MAX_LINE`]. Returns
+    /// `Some(true)` for a newline-terminated line, `Some(false)` for a last line
+    /// without newline, `None` at end of file.
+    fn read_line(&mut self) -> Result<Option<bool>, ReadError> {
         self.buf.clear();
         self.line += 1;
         let line = self.line;
@@ -283,16 +255,9 @@ impl<R: BufRead> TraceReader<R> {
                 Err(source) => return Err(ReadError::Io { line, source }),
             };
             if avail.is_empty() {
-                return Ok(if self.buf.is_empty() { None } else { Some((false, Line::Copied)) });
+                return Ok(if self.buf.is_empty() { None } else { Some(false) });
             }
-            let newline = memchr::memchr(b'\n', avail);
-            if let (Some(i), true) = (newline, self.buf.is_empty()) {
-                if i + 1 > MAX_LINE {
-                    return Err(ReadError::LineTooLong { line });
-                }
-                return Ok(Some((true, Line::Buffered(i + 1))));
-            }
-            let (take, found) = match newline {
+            let (take, found) = match avail.iter().position(|&b| b == b'\n') {
                 Some(i) => (i + 1, true),
                 None => (avail.len(), false),
             };
@@ -303,26 +268,10 @@ impl<R: BufRead> TraceReader<R> {
             self.buf.extend_from_slice(&avail[..take]);
             self.inner.consume(take);
             if found {
-                return Ok(Some((true, Line::Copied)));
+                return Ok(Some(true));
             }
         }
     }
-}
-
-/// Where [`TraceReader::read_line`] left the line.
-#[derive(Clone, Copy)]
-enum Line {
-    /// The first `n` bytes of the inner reader's buffer (not yet consumed).
-    Buffered(usize),
-    /// In `self.buf`.
-    Copied,
-}
-
-/// What a line turned out to be (decided before the buffer is consumed).
-enum Outcome {
-    Blank,
-    AfterEnd,
-    Parsed(Result<Record, serde_json::Error>),
 }
 
 impl<R: BufRead> Iterator for TraceReader<R> {
@@ -384,10 +333,7 @@ mod tests {
         assert_eq!(parse_record(line).unwrap(), parse_record(line2).unwrap());
         // A bad value: the Record path's error message.
         let bad = br#"{"kind":"exit","pid":"x","tid":1,"t":5}"#;
-        assert_eq!(
-            parse_record(bad).unwrap_err().to_string(),
-            serde_json::from_slice::<Record>(bad).unwrap_err().to_string()
-        );
+        assert_eq!(parse_record(bad).unwrap_err().to_string(), serde_json::from_slice::<Record>(bad).unwrap_err().to_string());
     }
 }
 

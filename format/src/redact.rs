@@ -118,8 +118,8 @@ impl Redactor {
     /// masked, or only its first capture group when it has one
     /// (`--redact 'key=(\S+)'` keeps `key=`).
     pub fn with_pattern(mut self, pattern: &str) -> Result<Redactor, RedactError> {
-        let re = Regex::new(pattern)
-            .map_err(|e| RedactError::BadPattern { pattern: pattern.to_string(), source: Box::new(e) })?;
+        let re =
+            Regex::new(pattern).map_err(|e| RedactError::BadPattern { pattern: pattern.to_string(), source: Box::new(e) })?;
         self.custom.push(re);
         Ok(self)
     }
@@ -302,10 +302,45 @@ fn words(name: &str) -> Vec<String> {
 /// Whether an option or variable name names a secret value.
 pub fn names_secret(name: &str) -> bool {
     const ABOUT: &[&str] = &[
-        "file", "files", "path", "dir", "directory", "fd", "stdin", "env", "var", "cmd", "command", "prompt",
-        "helper", "url", "uri", "endpoint", "type", "mode", "method", "id", "name", "length", "len", "min", "max",
-        "limit", "count", "size", "ttl", "timeout", "expiry", "expires", "lifetime", "required", "policy", "hash",
-        "enabled", "disabled", "store",
+        "file",
+        "files",
+        "path",
+        "dir",
+        "directory",
+        "fd",
+        "stdin",
+        "env",
+        "var",
+        "cmd",
+        "command",
+        "prompt",
+        "helper",
+        "url",
+        "uri",
+        "endpoint",
+        "type",
+        "mode",
+        "method",
+        "id",
+        "name",
+        "length",
+        "len",
+        "min",
+        "max",
+        "limit",
+        "count",
+        "size",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expires",
+        "lifetime",
+        "required",
+        "policy",
+        "hash",
+        "enabled",
+        "disabled",
+        "store",
     ];
     const NOT: &[&str] = &["no", "skip", "disable", "without", "allow", "ask", "max", "num", "min"];
     const KEY_KINDS: &[&str] = &["api", "access", "private", "secret", "signing", "encryption", "master", "session"];
@@ -409,8 +444,7 @@ fn redact_builtin(s: &mut String) -> usize {
         });
         n += replace(&r.option_value, s, &|c| {
             let name = c[2].trim_start_matches('-');
-            (names_secret(name) && &c[4] != MASK && !is_long_option(&c[4]))
-                .then(|| format!("{}{}{}{MASK}", &c[1], &c[2], &c[3]))
+            (names_secret(name) && &c[4] != MASK && !is_long_option(&c[4])).then(|| format!("{}{}{}{MASK}", &c[1], &c[2], &c[3]))
         });
     }
     n
@@ -518,8 +552,7 @@ pub fn redact_trace<R: std::io::BufRead, W: std::io::Write>(
         writer.write_record(&rec)?;
         sum.lines += 1;
     }
-    sum.unknown_dropped =
-        reader.warnings().iter().filter(|w| matches!(w, crate::ReadWarning::UnknownKind { .. })).count() as u64;
+    sum.unknown_dropped = reader.warnings().iter().filter(|w| matches!(w, crate::ReadWarning::UnknownKind { .. })).count() as u64;
     writer.flush()?;
     Ok(sum)
 }
@@ -537,16 +570,51 @@ mod tests {
     #[test]
     fn secret_names() {
         for yes in [
-            "password", "passwd", "db-password", "DB_PASSWORD", "token", "GITHUB_TOKEN", "id-token", "secret",
-            "client_secret", "api-key", "apikey", "API_KEY", "AWS_SECRET_ACCESS_KEY", "storepass", "keypass", "passin",
-            "auth", "oauth-token", "Djavax.net.ssl.keyStorePassword", "accessToken", "credentials", "cookie", "pass",
+            "password",
+            "passwd",
+            "db-password",
+            "DB_PASSWORD",
+            "token",
+            "GITHUB_TOKEN",
+            "id-token",
+            "secret",
+            "client_secret",
+            "api-key",
+            "apikey",
+            "API_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "storepass",
+            "keypass",
+            "passin",
+            "auth",
+            "oauth-token",
+            "Djavax.net.ssl.keyStorePassword",
+            "accessToken",
+            "credentials",
+            "cookie",
+            "pass",
         ] {
             assert!(names_secret(yes), "{yes}");
         }
         for no in [
-            "password-file", "token-url", "max-tokens", "tokens", "no-password", "password-stdin", "tokenizer",
-            "author", "bypass", "key", "keyfile", "PASSWORD_FILE", "user", "output", "pwd-dir", "auth-type",
-            "compass", "max-token",
+            "password-file",
+            "token-url",
+            "max-tokens",
+            "tokens",
+            "no-password",
+            "password-stdin",
+            "tokenizer",
+            "author",
+            "bypass",
+            "key",
+            "keyfile",
+            "PASSWORD_FILE",
+            "user",
+            "output",
+            "pwd-dir",
+            "auth-type",
+            "compass",
+            "max-token",
         ] {
             assert!(!names_secret(no), "{no}");
         }

@@ -59,8 +59,7 @@ fn truncated_last_line_keeps_everything_before_it() {
         warnings,
         vec![
             "line 3: cut short, ignored (recording interrupted)".to_string(),
-            "trace is incomplete (no end line after line 2): the recording was cut short; analysing what is there"
-                .to_string(),
+            "trace is incomplete (no end line after line 2): the recording was cut short; analysing what is there".to_string(),
         ]
     );
 }
@@ -77,10 +76,7 @@ fn missing_end_line_warns_incomplete() {
 fn unknown_kind_is_skipped_with_line_number() {
     let (recs, warnings) = read_file("unknown-kind.jsonl").unwrap();
     assert_eq!(recs.iter().map(Record::kind).collect::<Vec<_>>(), ["exit", "end"]);
-    assert_eq!(
-        warnings,
-        vec!["line 2: unknown event kind, skipped (written by a newer spawnscope?)".to_string()]
-    );
+    assert_eq!(warnings, vec!["line 2: unknown event kind, skipped (written by a newer spawnscope?)".to_string()]);
 }
 
 #[test]
@@ -180,15 +176,7 @@ fn sample_records() -> Vec<Record> {
         }),
         Record::Pipe(PipeEvent { pid: 100, tid: 100, flags: 0o2000000, fds: Some([5, 6]), result: 0, t: 6 }),
         Record::Warning(WarningEvent { pid: Some(7), message: "lost".into(), t: 7 }),
-        Record::Exit(ExitEvent {
-            pid: 102,
-            tid: 102,
-            code: None,
-            signal: Some(9),
-            core_dumped: false,
-            thread: false,
-            t: 95,
-        }),
+        Record::Exit(ExitEvent { pid: 102, tid: 102, code: None, signal: Some(9), core_dumped: false, thread: false, t: 95 }),
     ]
 }
 

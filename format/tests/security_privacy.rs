@@ -129,15 +129,24 @@ fn new_header_fields_round_trip_and_old_traces_still_read() {
 #[test]
 fn redact_trace_scrubs_argv_and_env_and_passes_everything_else_through() {
     let text = concat!(
-        r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.1","tool_version":"0","command":["sh","-c","deploy --token s3cr3t-tok"],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp","capture_env":true}}"#, "\n",
-        r#"{"kind":"module","id":0,"path":"/usr/lib/libc.so.6","type":"file","build_id":"ab"}"#, "\n",
-        r#"{"kind":"stack","id":0,"frames":[[0,1234],[0,5678]],"end":"complete"}"#, "\n",
-        r#"{"kind":"spawn","pid":1,"tid":1,"child":2,"syscall":"clone3","flags":16640,"exit_signal":17,"ptrace_event":"vfork","thread":false,"t_entry":1,"t_event":2,"t_resume":3,"stack_id":0}"#, "\n",
-        r#"{"kind":"exec","pid":2,"tid":2,"syscall":"execve","path":"/bin/prog","argv":["prog","--password","hunter2","https://user:pw@host"],"env_count":1,"env_bytes":7,"env_hash":"0123456789abcdef","env":["A_TOKEN=x"],"result":0,"t_entry":4,"t_exit":5}"#, "\n",
-        r#"{"kind":"future-kind","x":"hunter2"}"#, "\n",
-        r#"{"kind":"symbols","module":0,"offset":1234,"frames":[{"function":"posix_spawn"}]}"#, "\n",
-        r#"{"kind":"exit","pid":2,"tid":2,"code":0,"t":6}"#, "\n",
-        r#"{"kind":"end","t":7,"exit_code":0,"counts":{"exec":1,"exit":1,"module":1,"spawn":1,"stack":1,"symbols":1}}"#, "\n",
+        r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.1","tool_version":"0","command":["sh","-c","deploy --token s3cr3t-tok"],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp","capture_env":true}}"#,
+        "\n",
+        r#"{"kind":"module","id":0,"path":"/usr/lib/libc.so.6","type":"file","build_id":"ab"}"#,
+        "\n",
+        r#"{"kind":"stack","id":0,"frames":[[0,1234],[0,5678]],"end":"complete"}"#,
+        "\n",
+        r#"{"kind":"spawn","pid":1,"tid":1,"child":2,"syscall":"clone3","flags":16640,"exit_signal":17,"ptrace_event":"vfork","thread":false,"t_entry":1,"t_event":2,"t_resume":3,"stack_id":0}"#,
+        "\n",
+        r#"{"kind":"exec","pid":2,"tid":2,"syscall":"execve","path":"/bin/prog","argv":["prog","--password","hunter2","https://user:pw@host"],"env_count":1,"env_bytes":7,"env_hash":"0123456789abcdef","env":["A_TOKEN=x"],"result":0,"t_entry":4,"t_exit":5}"#,
+        "\n",
+        r#"{"kind":"future-kind","x":"hunter2"}"#,
+        "\n",
+        r#"{"kind":"symbols","module":0,"offset":1234,"frames":[{"function":"posix_spawn"}]}"#,
+        "\n",
+        r#"{"kind":"exit","pid":2,"tid":2,"code":0,"t":6}"#,
+        "\n",
+        r#"{"kind":"end","t":7,"exit_code":0,"counts":{"exec":1,"exit":1,"module":1,"spawn":1,"stack":1,"symbols":1}}"#,
+        "\n",
     );
     let reader = TraceReader::new(text.as_bytes()).unwrap();
     let mut buf = Vec::new();

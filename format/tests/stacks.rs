@@ -63,13 +63,7 @@ fn syms(module: u32, offset: u64, frames: Vec<SymbolFrame>) -> SymbolsRecord {
 }
 
 fn f(name: &str, line: Option<u32>, inlined: bool) -> SymbolFrame {
-    SymbolFrame {
-        function: Some(name.into()),
-        file: line.map(|_| "app.c".into()),
-        line,
-        column: None,
-        inlined,
-    }
+    SymbolFrame { function: Some(name.into()), file: line.map(|_| "app.c".into()), line, column: None, inlined }
 }
 
 fn trace() -> Vec<u8> {
@@ -122,11 +116,14 @@ fn stack_records_round_trip() {
 fn wire_shape_is_compact_and_documented() {
     let text = String::from_utf8(trace()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines[3],
-        r#"{"kind":"stack","id":5,"frames":[[1,1011257],[1,1010317],[2,4660],[9,66]],"end":"complete"}"#
+    assert_eq!(lines[3], r#"{"kind":"stack","id":5,"frames":[[1,1011257],[1,1010317],[2,4660],[9,66]],"end":"complete"}"#);
+    assert!(
+        lines[1].starts_with(
+            r#"{"kind":"module","id":1,"path":"/usr/lib/x86_64-linux-gnu/libc.so.6","type":"file","build_id":"0123abcd""#
+        ),
+        "{}",
+        lines[1]
     );
-    assert!(lines[1].starts_with(r#"{"kind":"module","id":1,"path":"/usr/lib/x86_64-linux-gnu/libc.so.6","type":"file","build_id":"0123abcd""#), "{}", lines[1]);
     assert!(lines[4].ends_with(r#""stack_id":5}"#), "{}", lines[4]);
     assert!(lines[6].contains(r#""frames":[]"#), "{}", lines[6]);
 }
@@ -197,7 +194,8 @@ fn version_1_0_traces_without_stacks_still_read() {
 
 #[test]
 fn unknown_enum_values_from_a_newer_minor_version_are_tolerated() {
-    let m: Record = serde_json::from_str(r#"{"kind":"module","id":3,"path":"x","type":"wasm","unwind":"sframe","future":1}"#).unwrap();
+    let m: Record =
+        serde_json::from_str(r#"{"kind":"module","id":3,"path":"x","type":"wasm","unwind":"sframe","future":1}"#).unwrap();
     match m {
         Record::Module(m) => {
             assert_eq!(m.module_type, ModuleType::Other);

@@ -21,13 +21,9 @@ impl Ballast {
     /// ordinary heap memory under the common THP=madvise setting; with huge
     /// pages a fork would copy 512 times fewer entries.
     pub fn new(bytes: u64) -> Result<Ballast, LabError> {
-        let len = usize::try_from(bytes)
-            .map_err(|_| LabError::InvalidArgument(format!("--rss {bytes} too large")))?;
+        let len = usize::try_from(bytes).map_err(|_| LabError::InvalidArgument(format!("--rss {bytes} too large")))?;
         if len == 0 {
-            return Ok(Ballast {
-                ptr: std::ptr::null_mut(),
-                len: 0,
-            });
+            return Ok(Ballast { ptr: std::ptr::null_mut(), len: 0 });
         }
         // Touching more than is available would summon the OOM killer.
         if let Some(avail) = available_memory() {
@@ -51,10 +47,7 @@ impl Ballast {
             )
         };
         if ptr == libc::MAP_FAILED {
-            return Err(LabError::Ballast {
-                bytes,
-                source: std::io::Error::last_os_error(),
-            });
+            return Err(LabError::Ballast { bytes, source: std::io::Error::last_os_error() });
         }
         // SAFETY: advice on our own mapping; failure only means THP may be used.
         unsafe { libc::madvise(ptr, len, libc::MADV_NOHUGEPAGE) };
@@ -102,12 +95,7 @@ pub fn self_memory() -> (Option<u64>, Option<u64>) {
 
 fn status_kib(text: &str, key: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with(key))?;
-    let kib: u64 = line[key.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
+    let kib: u64 = line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kib * 1024)
 }
 
@@ -130,13 +118,7 @@ mod tests {
         let (after, pte) = self_memory();
         assert_eq!(b.len(), 64 << 20);
         // Other test threads allocate too; the ballast alone adds 64 MiB.
-        assert!(
-            after.unwrap() >= before.unwrap() + (60 << 20),
-            "{before:?} -> {after:?}"
-        );
-        assert!(
-            pte.unwrap() >= 100 * 1024,
-            "page tables of 64 MiB of 4 KiB pages: {pte:?}"
-        );
+        assert!(after.unwrap() >= before.unwrap() + (60 << 20), "{before:?} -> {after:?}");
+        assert!(pte.unwrap() >= 100 * 1024, "page tables of 64 MiB of 4 KiB pages: {pte:?}");
     }
 }

@@ -27,15 +27,8 @@ pub const SYNTHETIC_VALUE_LEN: usize = 140;
 /// Reads `KEY=VALUE` lines. A line without `=` or with an empty key is an
 /// error naming the file and line.
 pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, LabError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_env_text(&text).map_err(|(line, msg)| LabError::EnvFile {
-        path: path.to_path_buf(),
-        line,
-        msg,
-    })
+    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io { path: path.to_path_buf(), source })?;
+    parse_env_text(&text).map_err(|(line, msg)| LabError::EnvFile { path: path.to_path_buf(), line, msg })
 }
 
 /// Parses `KEY=VALUE` lines; the error is (1-based line, message).
@@ -46,9 +39,7 @@ pub fn parse_env_text(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
             continue;
         }
         match line.split_once('=') {
-            Some((k, v)) if !k.is_empty() && !k.contains('\0') && !v.contains('\0') => {
-                vars.push((k.to_string(), v.to_string()))
-            }
+            Some((k, v)) if !k.is_empty() && !k.contains('\0') && !v.contains('\0') => vars.push((k.to_string(), v.to_string())),
             Some(_) => return Err((i + 1, "empty variable name or NUL byte".into())),
             None => return Err((i + 1, "expected KEY=VALUE".into())),
         }
@@ -63,10 +54,8 @@ pub fn parse_env_text(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
 pub fn synthetic_vars(n: usize) -> Vec<(String, String)> {
     (0..n)
         .map(|i| {
-            let fill: String = std::iter::repeat("spawnscope-lab-padding/")
-                .flat_map(|s| s.chars())
-                .take(SYNTHETIC_VALUE_LEN)
-                .collect();
+            let fill: String =
+                std::iter::repeat("spawnscope-lab-padding/").flat_map(|s| s.chars()).take(SYNTHETIC_VALUE_LEN).collect();
             (format!("SPAWNSCOPE_LAB_{i:05}"), fill)
         })
         .collect()
@@ -75,14 +64,7 @@ pub fn synthetic_vars(n: usize) -> Vec<(String, String)> {
 /// The variables the children get: the process's environment after
 /// applying `source`.
 pub fn resolve(source: &EnvSource) -> Result<Vec<(String, String)>, LabError> {
-    let inherited = || {
-        std::env::vars_os().map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
-    };
+    let inherited = || std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
     Ok(match source {
         EnvSource::Inherit => inherited().collect(),
         EnvSource::File(p) => read_env_file(p)?,
@@ -93,10 +75,7 @@ pub fn resolve(source: &EnvSource) -> Result<Vec<(String, String)>, LabError> {
 /// Count and bytes (`KEY=VALUE` plus the NUL, as the kernel copies them) of
 /// a set of variables.
 pub fn env_size(vars: &[(String, String)]) -> (usize, usize) {
-    (
-        vars.len(),
-        vars.iter().map(|(k, v)| k.len() + v.len() + 2).sum(),
-    )
+    (vars.len(), vars.iter().map(|(k, v)| k.len() + v.len() + 2).sum())
 }
 
 /// Makes `vars` the process's whole environment, so that posix_spawnp's PATH
@@ -123,14 +102,7 @@ mod tests {
     #[test]
     fn parses_lines_and_skips_empty_ones() {
         let v = parse_env_text("A=1\n\nB=x=y\nC=\n").unwrap();
-        assert_eq!(
-            v,
-            vec![
-                ("A".into(), "1".into()),
-                ("B".into(), "x=y".into()),
-                ("C".into(), "".into())
-            ]
-        );
+        assert_eq!(v, vec![("A".into(), "1".into()), ("B".into(), "x=y".into()), ("C".into(), "".into())]);
         assert_eq!(env_size(&v), (3, 4 + 6 + 3));
     }
 
@@ -155,8 +127,7 @@ mod tests {
     #[test]
     fn reference_cluster_env_parses_when_present() {
         // A copy of shared/reference/cluster-env/envs.txt lives in fixtures/env/.
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/env/cluster-envs.txt");
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/env/cluster-envs.txt");
         assert!(p.exists(), "missing reference data");
         let v = read_env_file(&p).unwrap();
         assert_eq!(env_size(&v), (184, 27_750));

@@ -49,10 +49,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use ballast::{self_memory, Ballast};
-pub use env::{
-    env_size, install as install_env, parse_env_text, read_env_file, synthetic_vars, EnvSource,
-    SYNTHETIC_VALUE_LEN,
-};
+pub use env::{env_size, install as install_env, parse_env_text, read_env_file, synthetic_vars, EnvSource, SYNTHETIC_VALUE_LEN};
 pub use render::{scenarios_json, to_json, tracer_pid, write_scenarios, write_text};
 pub use scenario::{demo_scenarios, scenario, Scenario};
 pub use size::{parse_size, size_arg};
@@ -74,12 +71,7 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order of the docs.
-    pub const ALL: [Method; 4] = [
-        Method::PosixSpawn,
-        Method::Fork,
-        Method::Vfork,
-        Method::RustStd,
-    ];
+    pub const ALL: [Method; 4] = [Method::PosixSpawn, Method::Fork, Method::Vfork, Method::RustStd];
 
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -193,9 +185,7 @@ impl LabConfig {
             return bad(&format!("--env-vars must be at most {MAX_ENV_VARS}"));
         }
         if self.method == Method::Vfork && !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
-            return Err(LabError::Unsupported(
-                "--method vfork is implemented for x86_64 Linux only".into(),
-            ));
+            return Err(LabError::Unsupported("--method vfork is implemented for x86_64 Linux only".into()));
         }
         Ok(())
     }
@@ -203,12 +193,7 @@ impl LabConfig {
     /// The `spawnscope lab` arguments that reproduce this configuration
     /// (defaults left out; `--count` always given).
     pub fn to_args(&self) -> Vec<String> {
-        let mut a: Vec<String> = vec![
-            "--method".into(),
-            self.method.name().into(),
-            "--count".into(),
-            self.count.to_string(),
-        ];
+        let mut a: Vec<String> = vec!["--method".into(), self.method.name().into(), "--count".into(), self.count.to_string()];
         let mut push = |k: &str, v: Option<String>| {
             a.push(k.to_string());
             a.extend(v);
@@ -288,31 +273,17 @@ pub enum LabError {
     #[error("{0}")]
     Unsupported(String),
     #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}:{line}: {msg} (the file needs one KEY=VALUE per line)", path.display())]
-    EnvFile {
-        path: PathBuf,
-        line: usize,
-        msg: String,
-    },
+    EnvFile { path: PathBuf, line: usize, msg: String },
     #[error("no executable `true` in PATH ({path}); set PATH or drop --env-file's PATH")]
     ProgramNotFound { path: String },
     #[error("cannot map {} of ballast: {source} (try a smaller --rss)", spawnscope_units::bytes(*bytes))]
     Ballast { bytes: u64, source: std::io::Error },
     #[error("{method} spawn failed: {source}")]
-    Spawn {
-        method: Method,
-        source: std::io::Error,
-    },
+    Spawn { method: Method, source: std::io::Error },
     #[error("child {pid} ({program}) failed: {status}")]
-    ChildFailed {
-        pid: i32,
-        program: String,
-        status: String,
-    },
+    ChildFailed { pid: i32, program: String, status: String },
 }
 
 /// The program every lab run spawns.
@@ -371,12 +342,7 @@ fn prepare_children(config: &LabConfig) -> Result<Children, LabError> {
     if config.path_prepend > 0 {
         prepend_path(&mut vars, config.path_prepend);
     }
-    let path = vars
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| DEFAULT_PATH.to_string());
+    let path = vars.iter().rev().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).unwrap_or_else(|| DEFAULT_PATH.to_string());
     let changes_process_env = config.env != EnvSource::Inherit || config.path_prepend > 0;
     let command_env = if config.env_per_command {
         Some((matches!(config.env, EnvSource::File(_)), vars.clone()))
@@ -422,8 +388,7 @@ fn prepare_children(config: &LabConfig) -> Result<Children, LabError> {
 /// spawn call times of each thread.
 fn spawn_on_threads(config: &LabConfig, spec: &spawn::TargetSpec) -> Vec<Result<Vec<Duration>, LabError>> {
     let threads = config.threads as u64;
-    let per_thread: Vec<u64> =
-        (0..threads).map(|i| config.count / threads + u64::from(i < config.count % threads)).collect();
+    let per_thread: Vec<u64> = (0..threads).map(|i| config.count / threads + u64::from(i < config.count % threads)).collect();
     if config.threads == 1 {
         return vec![spawn_many(config.method, spec, per_thread[0])];
     }
@@ -451,9 +416,7 @@ fn spawn_many(method: Method, spec: &spawn::TargetSpec, n: u64) -> Result<Vec<Du
 /// Puts `n` directories that do not exist in front of PATH, like the many
 /// module directories of an HPC job's PATH.
 fn prepend_path(vars: &mut Vec<(String, String)>, n: usize) {
-    let extra: Vec<String> = (0..n)
-        .map(|i| format!("/nonexistent/spawnscope-lab/{i}"))
-        .collect();
+    let extra: Vec<String> = (0..n).map(|i| format!("/nonexistent/spawnscope-lab/{i}")).collect();
     let extra = extra.join(":");
     match vars.iter_mut().rev().find(|(k, _)| k == "PATH") {
         Some((_, v)) => *v = format!("{extra}:{v}"),

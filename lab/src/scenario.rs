@@ -29,11 +29,7 @@ impl Scenario {
 /// under `spawnscope record` (seccomp mode); most of it is touching the
 /// 512 MiB ballast twice and the 20 forks from it.
 pub fn demo_scenarios() -> Vec<Scenario> {
-    let c = |method, count| LabConfig {
-        method,
-        count,
-        ..LabConfig::default()
-    };
+    let c = |method, count| LabConfig { method, count, ..LabConfig::default() };
     vec![
         Scenario {
             id: "baseline",

@@ -53,16 +53,9 @@ pub(crate) struct TargetSpec {
 
 impl TargetSpec {
     pub(crate) fn prepare(&self) -> Result<Target, LabError> {
-        let cs = |s: &str| {
-            CString::new(s).map_err(|_| LabError::InvalidArgument(format!("NUL byte in {s:?}")))
-        };
-        let candidates: Vec<CString> = self
-            .candidates
-            .iter()
-            .map(|c| cs(c))
-            .collect::<Result<_, _>>()?;
-        let mut candidate_ptrs: Vec<*const c_char> =
-            candidates.iter().map(|c| c.as_ptr()).collect();
+        let cs = |s: &str| CString::new(s).map_err(|_| LabError::InvalidArgument(format!("NUL byte in {s:?}")));
+        let candidates: Vec<CString> = self.candidates.iter().map(|c| cs(c)).collect::<Result<_, _>>()?;
+        let mut candidate_ptrs: Vec<*const c_char> = candidates.iter().map(|c| c.as_ptr()).collect();
         candidate_ptrs.push(std::ptr::null());
         let argv0 = cs(&self.program)?;
         let argv_ptrs = vec![argv0.as_ptr(), std::ptr::null()];
@@ -103,10 +96,7 @@ fn posix_spawn(t: &Target) -> Result<Duration, LabError> {
     let rc = unsafe { spawn(&mut pid, t.program.as_ptr(), std::ptr::null(), std::ptr::null(), argv, envp) };
     let took = start.elapsed();
     if rc != 0 {
-        return Err(LabError::Spawn {
-            method: Method::PosixSpawn,
-            source: std::io::Error::from_raw_os_error(rc),
-        });
+        return Err(LabError::Spawn { method: Method::PosixSpawn, source: std::io::Error::from_raw_os_error(rc) });
     }
     wait(pid, None, t)?;
     Ok(took)
@@ -128,10 +118,7 @@ fn fork_exec(t: &Target) -> Result<Duration, LabError> {
     }
     let took = start.elapsed();
     if pid < 0 {
-        return Err(LabError::Spawn {
-            method: Method::Fork,
-            source: std::io::Error::last_os_error(),
-        });
+        return Err(LabError::Spawn { method: Method::Fork, source: std::io::Error::last_os_error() });
     }
     wait(pid, None, t)?;
     Ok(took)
@@ -193,10 +180,7 @@ fn vfork_exec(t: &Target) -> Result<Duration, LabError> {
     }
     let took = start.elapsed();
     if ret < 0 {
-        return Err(LabError::Spawn {
-            method: Method::Vfork,
-            source: std::io::Error::from_raw_os_error(-ret as i32),
-        });
+        return Err(LabError::Spawn { method: Method::Vfork, source: std::io::Error::from_raw_os_error(-ret as i32) });
     }
     wait(ret as libc::pid_t, Some(child_errno), t)?;
     Ok(took)
@@ -204,9 +188,7 @@ fn vfork_exec(t: &Target) -> Result<Duration, LabError> {
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 fn vfork_exec(_t: &Target) -> Result<Duration, LabError> {
-    Err(LabError::Unsupported(
-        "--method vfork is implemented for x86_64 Linux only".into(),
-    ))
+    Err(LabError::Unsupported("--method vfork is implemented for x86_64 Linux only".into()))
 }
 
 fn rust_std(t: &Target) -> Result<Duration, LabError> {
@@ -228,20 +210,10 @@ fn rust_std(t: &Target) -> Result<Duration, LabError> {
     }
     let spawned = cmd.spawn();
     let took = start.elapsed();
-    let mut child = spawned.map_err(|source| LabError::Spawn {
-        method: Method::RustStd,
-        source,
-    })?;
-    let status = child.wait().map_err(|source| LabError::Spawn {
-        method: Method::RustStd,
-        source,
-    })?;
+    let mut child = spawned.map_err(|source| LabError::Spawn { method: Method::RustStd, source })?;
+    let status = child.wait().map_err(|source| LabError::Spawn { method: Method::RustStd, source })?;
     if !status.success() {
-        return Err(LabError::ChildFailed {
-            pid: child.id() as i32,
-            program: name(t),
-            status: status.to_string(),
-        });
+        return Err(LabError::ChildFailed { pid: child.id() as i32, program: name(t), status: status.to_string() });
     }
     Ok(took)
 }
@@ -261,11 +233,7 @@ fn wait(pid: libc::pid_t, child_errno: Option<i32>, t: &Target) -> Result<(), La
         }
         let e = std::io::Error::last_os_error();
         if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(LabError::ChildFailed {
-                pid,
-                program: name(t),
-                status: format!("waitpid failed: {e}"),
-            });
+            return Err(LabError::ChildFailed { pid, program: name(t), status: format!("waitpid failed: {e}") });
         }
     }
     if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
@@ -275,10 +243,7 @@ fn wait(pid: libc::pid_t, child_errno: Option<i32>, t: &Target) -> Result<(), La
         let code = libc::WEXITSTATUS(status);
         match child_errno {
             Some(e) if code == 127 && e != 0 => {
-                format!(
-                    "exit status 127 (exec failed: {})",
-                    std::io::Error::from_raw_os_error(e)
-                )
+                format!("exit status 127 (exec failed: {})", std::io::Error::from_raw_os_error(e))
             }
             _ if code == 127 => "exit status 127 (exec failed)".to_string(),
             _ => format!("exit status {code}"),
@@ -288,9 +253,5 @@ fn wait(pid: libc::pid_t, child_errno: Option<i32>, t: &Target) -> Result<(), La
     } else {
         format!("wait status {status:#x}")
     };
-    Err(LabError::ChildFailed {
-        pid,
-        program: name(t),
-        status,
-    })
+    Err(LabError::ChildFailed { pid, program: name(t), status })
 }

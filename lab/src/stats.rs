@@ -17,21 +17,14 @@ pub struct Stats {
 impl Stats {
     /// Computes the statistics (nearest-rank percentiles). Empty input gives zeros.
     pub fn from_durations(d: &[Duration]) -> Stats {
-        let mut ns: Vec<u64> = d
-            .iter()
-            .map(|d| d.as_nanos().min(u64::MAX as u128) as u64)
-            .collect();
+        let mut ns: Vec<u64> = d.iter().map(|d| d.as_nanos().min(u64::MAX as u128) as u64).collect();
         if ns.is_empty() {
             return Stats::default();
         }
         ns.sort_unstable();
         let n = ns.len();
         let rank = |pct: u32| spawnscope_units::percentile(&ns, pct).unwrap_or(0);
-        let median = if n % 2 == 1 {
-            ns[n / 2]
-        } else {
-            (ns[n / 2 - 1] + ns[n / 2]) / 2
-        };
+        let median = if n % 2 == 1 { ns[n / 2] } else { (ns[n / 2 - 1] + ns[n / 2]) / 2 };
         Stats {
             count: n,
             mean_ns: (ns.iter().map(|&v| v as u128).sum::<u128>() / n as u128) as u64,
@@ -55,10 +48,7 @@ mod tests {
     #[test]
     fn odd_and_even_medians() {
         let s = Stats::from_durations(&ms(&[5, 1, 3]));
-        assert_eq!(
-            (s.median_ns, s.min_ns, s.max_ns, s.mean_ns),
-            (3_000_000, 1_000_000, 5_000_000, 3_000_000)
-        );
+        assert_eq!((s.median_ns, s.min_ns, s.max_ns, s.mean_ns), (3_000_000, 1_000_000, 5_000_000, 3_000_000));
         let s = Stats::from_durations(&ms(&[4, 1, 3, 2]));
         assert_eq!(s.median_ns, 2_500_000);
     }

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Int32Builder, ListBuilder, StringBuilder, TimestampNanosecondBuilder, UInt32Builder,
-    UInt64Builder,
+    BooleanBuilder, Int32Builder, ListBuilder, StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
@@ -57,12 +56,41 @@ fn batch(names: &[&str], cols: Vec<(ArrayRef, bool)>) -> Result<RecordBatch, Arr
 
 /// Columns of the spawns table, in order.
 pub const SPAWNS_COLUMNS: &[&str] = &[
-    "trace_id", "host", "spawn_index", "parent_pid", "parent_tid", "child_pid", "parent_process",
-    "child_process", "syscall", "flags", "exit_signal", "style", "code_path", "ptrace_event",
-    "style_mismatch", "socketpair", "exec_path", "executable", "exec_success", "failed_attempts",
-    "failed_ns", "env_count", "env_bytes", "t_start_ns", "t_done_ns", "start_time", "latency_ns",
-    "parent_blocked_ns", "clone_ns", "parent_rss_kb", "parent_pte_kb", "parent_threads", "in_flight",
-    "from_event", "line",
+    "trace_id",
+    "host",
+    "spawn_index",
+    "parent_pid",
+    "parent_tid",
+    "child_pid",
+    "parent_process",
+    "child_process",
+    "syscall",
+    "flags",
+    "exit_signal",
+    "style",
+    "code_path",
+    "ptrace_event",
+    "style_mismatch",
+    "socketpair",
+    "exec_path",
+    "executable",
+    "exec_success",
+    "failed_attempts",
+    "failed_ns",
+    "env_count",
+    "env_bytes",
+    "t_start_ns",
+    "t_done_ns",
+    "start_time",
+    "latency_ns",
+    "parent_blocked_ns",
+    "clone_ns",
+    "parent_rss_kb",
+    "parent_pte_kb",
+    "parent_threads",
+    "in_flight",
+    "from_event",
+    "line",
 ];
 
 #[derive(Default)]
@@ -199,8 +227,23 @@ impl Table for Spawns {
 
 /// Columns of the execs table, in order.
 pub const EXECS_COLUMNS: &[&str] = &[
-    "trace_id", "host", "process", "pid", "tid", "attempt", "spawn_index", "path", "argv", "env_count",
-    "env_bytes", "result", "success", "t_entry_ns", "t_exit_ns", "duration_ns", "exit_time",
+    "trace_id",
+    "host",
+    "process",
+    "pid",
+    "tid",
+    "attempt",
+    "spawn_index",
+    "path",
+    "argv",
+    "env_count",
+    "env_bytes",
+    "result",
+    "success",
+    "t_entry_ns",
+    "t_exit_ns",
+    "duration_ns",
+    "exit_time",
 ];
 
 #[derive(Default)]
@@ -277,9 +320,22 @@ impl Table for Execs {
 
 /// Columns of the processes table, in order.
 pub const PROCESSES_COLUMNS: &[&str] = &[
-    "trace_id", "host", "process", "pid", "parent_process", "parent_pid", "spawn_index", "name",
-    "exec_attempts", "children", "threads_created", "threads_exited", "t_start_ns", "t_exit_ns",
-    "exit_code", "exit_signal",
+    "trace_id",
+    "host",
+    "process",
+    "pid",
+    "parent_process",
+    "parent_pid",
+    "spawn_index",
+    "name",
+    "exec_attempts",
+    "children",
+    "threads_created",
+    "threads_exited",
+    "t_start_ns",
+    "t_exit_ns",
+    "exit_code",
+    "exit_signal",
 ];
 
 #[derive(Default)]
@@ -350,9 +406,27 @@ impl Table for Processes {
 
 /// Columns of the traces table, in order.
 pub const TRACES_COLUMNS: &[&str] = &[
-    "trace_id", "host", "file", "command", "cwd", "start_time", "duration_ns", "complete", "exit_code",
-    "tracer_mode", "kernel_release", "glibc_version", "arch", "cpus", "memory_bytes", "spawns", "threads",
-    "processes", "exec_attempts", "failed_exec_attempts", "failed_clones",
+    "trace_id",
+    "host",
+    "file",
+    "command",
+    "cwd",
+    "start_time",
+    "duration_ns",
+    "complete",
+    "exit_code",
+    "tracer_mode",
+    "kernel_release",
+    "glibc_version",
+    "arch",
+    "cpus",
+    "memory_bytes",
+    "spawns",
+    "threads",
+    "processes",
+    "exec_attempts",
+    "failed_exec_attempts",
+    "failed_clones",
 ];
 
 #[derive(Default)]

@@ -21,8 +21,7 @@ fn value(unit: Unit, v: Option<f64>) -> String {
 }
 
 fn stat(s: &Option<LatencyStats>, f: fn(&LatencyStats) -> u64) -> String {
-    s.as_ref()
-        .map_or_else(|| "-".to_string(), |s| fmt::duration(f(s)))
+    s.as_ref().map_or_else(|| "-".to_string(), |s| fmt::duration(f(s)))
 }
 
 fn esc(s: &str) -> String {
@@ -32,15 +31,8 @@ fn esc(s: &str) -> String {
 /// Aligned columns: the first left-aligned, the rest right-aligned.
 fn table(out: &mut String, rows: &[Vec<String>]) {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
     for r in rows {
         let mut line = String::from(" ");
         for (c, cell) in r.iter().enumerate() {
@@ -60,14 +52,7 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
 
 fn value_rows(rows: &[ValueRow]) -> Vec<Vec<String>> {
     let mut t = vec![vec![String::new(), "A".into(), "B".into(), "B/A".into()]];
-    t.extend(rows.iter().map(|r| {
-        vec![
-            esc(&r.name),
-            value(r.unit, r.a),
-            value(r.unit, r.b),
-            fmt::ratio(r.ratio),
-        ]
-    }));
+    t.extend(rows.iter().map(|r| vec![esc(&r.name), value(r.unit, r.a), value(r.unit, r.b), fmt::ratio(r.ratio)]));
     t
 }
 
@@ -77,41 +62,22 @@ fn side_line(tag: &str, s: &spawnscope_analyzer::diff::Side) -> String {
         None => format!("{} mode", esc(&s.tracer_mode)),
     };
     let cut = if s.complete { "" } else { ", incomplete" };
-    format!(
-        "{tag}  {}  ({how}{cut}): {}",
-        esc(&s.label),
-        esc(&s.command.join(" "))
-    )
+    format!("{tag}  {}  ({how}{cut}): {}", esc(&s.label), esc(&s.command.join(" ")))
 }
 
 fn latency_block(d: &Diff) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let all = &d.latency[0];
     let mut main = vec![vec![String::new(), "A".into(), "B".into(), "B/A".into()]];
-    let count =
-        |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
-    main.push(vec![
-        "count".into(),
-        count(&all.a),
-        count(&all.b),
-        String::new(),
-    ]);
+    let count = |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
+    main.push(vec!["count".into(), count(&all.a), count(&all.b), String::new()]);
     for (name, f, r) in [
-        (
-            "p50",
-            (|s: &LatencyStats| s.p50) as fn(&LatencyStats) -> u64,
-            all.ratio_p50,
-        ),
+        ("p50", (|s: &LatencyStats| s.p50) as fn(&LatencyStats) -> u64, all.ratio_p50),
         ("p90", |s| s.p90, all.ratio_p90),
         ("p99", |s| s.p99, all.ratio_p99),
         ("mean", |s| s.mean, all.ratio_mean),
         ("max", |s| s.max, None),
     ] {
-        main.push(vec![
-            name.into(),
-            stat(&all.a, f),
-            stat(&all.b, f),
-            fmt::ratio(r),
-        ]);
+        main.push(vec![name.into(), stat(&all.a, f), stat(&all.b, f), fmt::ratio(r)]);
     }
     let mut groups = vec![vec![
         String::new(),
@@ -125,16 +91,8 @@ fn latency_block(d: &Diff) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
         "B/A".into(),
     ]];
     for r in d.latency.iter().skip(1) {
-        let n =
-            |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
-        let DistRow {
-            name,
-            a,
-            b,
-            ratio_p50,
-            ratio_p99,
-            ..
-        } = r;
+        let n = |s: &Option<LatencyStats>| s.as_ref().map_or("0".to_string(), |s| s.count.to_string());
+        let DistRow { name, a, b, ratio_p50, ratio_p99, .. } = r;
         groups.push(vec![
             esc(name),
             n(a),
@@ -244,8 +202,7 @@ fn md_table(o: &mut String, rows: &[Vec<String>]) {
         let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
         let _ = writeln!(o, "| {} |", cells.join(" | "));
         if i == 0 {
-            let seps: Vec<&str> =
-                r.iter().enumerate().map(|(c, h)| if c == 0 || h == "why" { "---" } else { "--:" }).collect();
+            let seps: Vec<&str> = r.iter().enumerate().map(|(c, h)| if c == 0 || h == "why" { "---" } else { "--:" }).collect();
             let _ = writeln!(o, "| {} |", seps.join(" | "));
         }
     }

@@ -87,7 +87,10 @@ impl<'a> Report<'a> {
             groups,
             processes: Seq(&a.processes, end, ProcessView::new),
             spawns: Seq(&a.spawns, &a.origins, |s, o| SpawnView { origin: o.of(s), ..SpawnView::from(s) }),
-            findings: Seq(&a.findings, a, |f, a| FindingView { call_sites: crate::callsites::finding_sites(a, f), ..FindingView::new(f, a.summary.recording_ns) }),
+            findings: Seq(&a.findings, a, |f, a| FindingView {
+                call_sites: crate::callsites::finding_sites(a, f),
+                ..FindingView::new(f, a.summary.recording_ns)
+            }),
             call_sites: crate::callsites::json(a),
             warnings: &a.warnings,
             thresholds: &a.thresholds,

@@ -181,10 +181,8 @@ pub fn recording_line(a: &Analysis) -> String {
 /// "4 in 1.11 s (3.6/s): fork 3 · vfork 1 · vm 0 — 2 threads, 5 processes, at most 1 in flight"
 pub fn spawns_line(a: &Analysis) -> String {
     let s = &a.summary;
-    let styles: Vec<String> = SpawnStyle::ALL
-        .iter()
-        .map(|st| format!("{} {}", st.as_str(), s.styles.get(st.as_str()).copied().unwrap_or(0)))
-        .collect();
+    let styles: Vec<String> =
+        SpawnStyle::ALL.iter().map(|st| format!("{} {}", st.as_str(), s.styles.get(st.as_str()).copied().unwrap_or(0))).collect();
     let mut line = format!(
         "{} in {} ({:.1}/s): {} — {} threads, {} processes, at most {} in flight",
         s.spawns,
@@ -238,26 +236,11 @@ pub fn latency_note(a: &Analysis) -> String {
 /// Latency table: all spawns, each style and code path present, then the
 /// clone cost and the parent-blocked time.
 pub fn latency_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&[
-        ("", false),
-        ("count", true),
-        ("min", true),
-        ("p50", true),
-        ("p90", true),
-        ("p99", true),
-        ("max", true),
-    ]);
+    let mut t =
+        Table::new(&[("", false), ("count", true), ("min", true), ("p50", true), ("p90", true), ("p99", true), ("max", true)]);
     let mut add = |name: String, l: &LatencyStats| {
         if l.count > 0 {
-            t.row(vec![
-                name,
-                l.count.to_string(),
-                fmt_ns(l.min),
-                fmt_ns(l.p50),
-                fmt_ns(l.p90),
-                fmt_ns(l.p99),
-                fmt_ns(l.max),
-            ]);
+            t.row(vec![name, l.count.to_string(), fmt_ns(l.min), fmt_ns(l.p50), fmt_ns(l.p90), fmt_ns(l.p99), fmt_ns(l.max)]);
         }
     };
     add("all spawns".into(), &a.summary.latency);
@@ -287,11 +270,7 @@ pub fn histogram(l: &LatencyStats, bar_width: usize) -> Vec<(String, usize, u64)
     (first..=last)
         .map(|i| {
             let n = l.buckets[i];
-            let label = format!(
-                "{} – {}",
-                fmt_ns(LatencyStats::bucket_floor(i)),
-                fmt_ns(LatencyStats::bucket_floor(i + 1))
-            );
+            let label = format!("{} – {}", fmt_ns(LatencyStats::bucket_floor(i)), fmt_ns(LatencyStats::bucket_floor(i + 1)));
             let bar = if n == 0 { 0 } else { ((n as f64 / max as f64) * bar_width as f64).ceil() as usize };
             (label, bar, n)
         })
@@ -300,8 +279,7 @@ pub fn histogram(l: &LatencyStats, bar_width: usize) -> Vec<(String, usize, u64)
 
 /// The style mix of a group: "fork 3, vfork 1".
 pub fn style_mix(styles: &std::collections::BTreeMap<String, u64>) -> String {
-    let v: Vec<String> =
-        styles.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k} {n}")).collect();
+    let v: Vec<String> = styles.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k} {n}")).collect();
     if v.is_empty() {
         "-".into()
     } else {

@@ -25,14 +25,18 @@ fn findings_name_their_call_sites() {
     let a = analyze("mixed.jsonl");
     let text = render(&a, Format::Text, &Options::default());
     // The finding, its wrapped lines joined.
-    let ss001 = text.lines().skip_while(|l| !l.trim_start().starts_with("SS001")).take(12).map(str::trim).collect::<Vec<_>>().join(" ");
+    let ss001 =
+        text.lines().skip_while(|l| !l.trim_start().starts_with("SS001")).take(12).map(str::trim).collect::<Vec<_>>().join(" ");
     assert!(
         ss001.contains("Where: 2 at myapp::sandbox::spawn_restricted (src/sandbox.rs:17) via std::process::Command::status"),
         "{ss001}"
     );
     let md = render(&a, Format::Markdown, &Options::default());
     assert!(md.contains("### Call sites"), "{md}");
-    assert!(md.contains("*Where:* 2 at myapp::sandbox::spawn\\_restricted (src/sandbox.rs:17) via std::process::Command::status"), "{md}");
+    assert!(
+        md.contains("*Where:* 2 at myapp::sandbox::spawn\\_restricted (src/sandbox.rs:17) via std::process::Command::status"),
+        "{md}"
+    );
     assert!(md.contains("| myapp::jobs::run (src/jobs.rs:42) | 3 |"), "{md}");
 }
 

@@ -19,9 +19,7 @@ fn old_glibc_rust_fallback_from_a_big_parent_is_the_verdict() {
     // A: posix_spawn, 245 µs per spawn. B: the Rust fork fallback from a
     // 5 GiB parent, 2.107 ms per spawn (8.6x), most of it in the clone call.
     let a = laptop().posix_spawn(10, 245_000, 40_000, 0).analysis();
-    let b = cluster()
-        .rust_fallback(10, 2_107_000, 1_800_000, 5 << 20)
-        .analysis();
+    let b = cluster().rust_fallback(10, 2_107_000, 1_800_000, 5 << 20).analysis();
     let d = diff(&a, &b, ("laptop.jsonl", "cluster.jsonl"));
     assert_eq!(
         d.verdict,
@@ -35,18 +33,11 @@ fn old_glibc_rust_fallback_from_a_big_parent_is_the_verdict() {
     assert!((share - 1_760_000.0 / 1_862_000.0).abs() < 1e-9, "{share}");
     let glibc = d.hosts.iter().find(|h| h.fact == "glibc").unwrap();
     assert!(glibc.differs);
-    assert_eq!(
-        (glibc.a.as_deref(), glibc.b.as_deref()),
-        (Some("2.35"), Some("2.17"))
-    );
+    assert_eq!((glibc.a.as_deref(), glibc.b.as_deref()), (Some("2.35"), Some("2.17")));
     let all = &d.latency[0];
     assert_eq!(all.a.as_ref().unwrap().p50, 245_000);
     assert!((all.ratio_p50.unwrap() - 2_107_000.0 / 245_000.0).abs() < 1e-9);
-    let rss = d
-        .parent_rss
-        .iter()
-        .find(|r| r.name == "parent RSS (max)")
-        .unwrap();
+    let rss = d.parent_rss.iter().find(|r| r.name == "parent RSS (max)").unwrap();
     assert_eq!((rss.a, rss.b), (None, Some((5u64 << 30) as f64)));
 }
 
@@ -59,31 +50,23 @@ fn path_search_ranks_first_when_it_explains_the_difference() {
     assert_eq!(d.factors[0].id, "path-search");
     assert_eq!(d.factors[0].delta_ns, 120_000);
     assert_eq!(d.factors[0].share, Some(1.0));
-    assert!(d.verdict.starts_with("B is 1.6x slower per spawn (mean 320 µs vs 200 µs); B makes 12.0 failed exec attempts per spawn (A: 0.0)"), "{}", d.verdict);
-    let failed = d
-        .path_search
-        .iter()
-        .find(|r| r.name == "failed exec attempts")
-        .unwrap();
+    assert!(
+        d.verdict.starts_with(
+            "B is 1.6x slower per spawn (mean 320 µs vs 200 µs); B makes 12.0 failed exec attempts per spawn (A: 0.0)"
+        ),
+        "{}",
+        d.verdict
+    );
+    let failed = d.path_search.iter().find(|r| r.name == "failed exec attempts").unwrap();
     assert_eq!((failed.a, failed.b), (Some(0.0), Some(60.0)));
 }
 
 #[test]
 fn faster_b_and_environment_sizes() {
-    let a = laptop()
-        .env_bytes(27_750)
-        .posix_spawn(4, 400_000, 40_000, 0)
-        .analysis();
-    let b = laptop()
-        .env_bytes(2_000)
-        .posix_spawn(4, 200_000, 40_000, 0)
-        .analysis();
+    let a = laptop().env_bytes(27_750).posix_spawn(4, 400_000, 40_000, 0).analysis();
+    let b = laptop().env_bytes(2_000).posix_spawn(4, 200_000, 40_000, 0).analysis();
     let d = diff(&a, &b, ("a", "b"));
-    assert!(
-        d.verdict.starts_with("B is 2.0x faster per spawn"),
-        "{}",
-        d.verdict
-    );
+    assert!(d.verdict.starts_with("B is 2.0x faster per spawn"), "{}", d.verdict);
     let env = d.env.iter().find(|r| r.name == "bytes (max)").unwrap();
     assert_eq!((env.a, env.b), (Some(27_750.0), Some(2_000.0)));
     // The slower part (the rest, here) is ranked by how much it gained.
@@ -102,89 +85,42 @@ fn same_traces_are_equal_and_spawn_counts_compared() {
 #[test]
 fn text_markdown_and_json_renderings() {
     let a = laptop().posix_spawn(3, 245_000, 40_000, 0).analysis();
-    let b = cluster()
-        .rust_fallback(3, 2_107_000, 1_800_000, 5 << 20)
-        .analysis();
+    let b = cluster().rust_fallback(3, 2_107_000, 1_800_000, 5 << 20).analysis();
     let d = diff(&a, &b, ("a.jsonl", "b\x1b[2J.jsonl"));
     let text = render_text(&d);
-    assert!(
-        text.contains("Verdict\n  B is 8.6x slower per spawn"),
-        "{text}"
-    );
-    assert!(
-        text.contains("b\\x1b[2J.jsonl"),
-        "the label must be escaped: {text}"
-    );
+    assert!(text.contains("Verdict\n  B is 8.6x slower per spawn"), "{text}");
+    assert!(text.contains("b\\x1b[2J.jsonl"), "the label must be escaped: {text}");
     assert!(!text.contains('\x1b'));
-    assert!(
-        text.lines()
-            .all(|l| l.chars().count() <= 100 || l.starts_with("  B is") || l.starts_with("     ")),
-        "{text}"
-    );
+    assert!(text.lines().all(|l| l.chars().count() <= 100 || l.starts_with("  B is") || l.starts_with("     ")), "{text}");
     let md = render_markdown(&d);
     assert!(md.contains("| glibc | 2.35 | 2.17 | **differs** |"), "{md}");
     assert!(md.contains("**Verdict:** B is 8.6x slower"));
-    assert!(
-        md.contains("| part | A | B | B-A | share | why |\n| --- | --: | --: | --: | --: | --- |"),
-        "{md}"
-    );
+    assert!(md.contains("| part | A | B | B-A | share | why |\n| --- | --: | --: | --: | --: | --- |"), "{md}");
     let json: serde_json::Value = serde_json::to_value(&d).unwrap();
     assert_eq!(json["factors"][0]["id"], "clone");
     assert_eq!(json["b"]["label"], "b\x1b[2J.jsonl");
-    assert!(json["verdict"]
-        .as_str()
-        .unwrap()
-        .starts_with("B is 8.6x slower"));
+    assert!(json["verdict"].as_str().unwrap().starts_with("B is 8.6x slower"));
 }
 
 #[test]
 fn strace_import_against_recording_is_flagged() {
     use spawnscope_strace::{import_paths, ImportOptions};
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/strace/rust_spawns.log");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/strace/rust_spawns.log");
     let t = import_paths(&[path], &ImportOptions::default()).unwrap();
-    let bytes = t
-        .write(spawnscope_format::TraceWriter::new(Vec::new()))
-        .unwrap();
-    let b = spawnscope_analyzer::analyze_reader(
-        &bytes[..],
-        &spawnscope_analyzer::Thresholds::default(),
-    )
-    .unwrap();
+    let bytes = t.write(spawnscope_format::TraceWriter::new(Vec::new())).unwrap();
+    let b = spawnscope_analyzer::analyze_reader(&bytes[..], &spawnscope_analyzer::Thresholds::default()).unwrap();
     let a = laptop().posix_spawn(3, 245_000, 40_000, 0).analysis();
     let d = diff(&a, &b, ("a", "b"));
-    assert!(
-        d.notes
-            .iter()
-            .any(|n| n.contains("A was recorded in seccomp mode and B imported from strace")),
-        "{:?}",
-        d.notes
-    );
-    assert!(
-        d.notes
-            .iter()
-            .any(|n| n.contains("B's glibc version is unknown")),
-        "{:?}",
-        d.notes
-    );
+    assert!(d.notes.iter().any(|n| n.contains("A was recorded in seccomp mode and B imported from strace")), "{:?}", d.notes);
+    assert!(d.notes.iter().any(|n| n.contains("B's glibc version is unknown")), "{:?}", d.notes);
     let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
     assert!(rest.b_ns > rest.a_ns);
-    assert!(
-        rest.message
-            .ends_with("; B was recorded with strace, which stops every child at every syscall"),
-        "{}",
-        rest.message
-    );
+    assert!(rest.message.ends_with("; B was recorded with strace, which stops every child at every syscall"), "{}", rest.message);
     // Turned around, strace's stops explain why A is the slower side.
     let d = diff(&b, &a, ("b", "a"));
     assert!(d.verdict.contains("faster per spawn"), "{}", d.verdict);
     let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
-    assert!(
-        rest.message
-            .ends_with("; A was recorded with strace, which stops every child at every syscall"),
-        "{}",
-        rest.message
-    );
+    assert!(rest.message.ends_with("; A was recorded with strace, which stops every child at every syscall"), "{}", rest.message);
     // Two imports: no side is singled out.
     let d = diff(&b, &b, ("b", "b"));
     let rest = d.factors.iter().find(|f| f.id == "rest").unwrap();
@@ -207,19 +143,8 @@ fn recorded_fork_from_a_1gib_parent_against_posix_spawn() {
     top.sort_unstable();
     assert_eq!(top, vec!["clone", "exec"], "{:?}", d.factors);
     let clone = d.factors.iter().find(|f| f.id == "clone").unwrap();
-    assert!(
-        clone
-            .message
-            .starts_with("B spawns fork-style 100% of the time (A: 0%)"),
-        "{}",
-        clone.message
-    );
+    assert!(clone.message.starts_with("B spawns fork-style 100% of the time (A: 0%)"), "{}", clone.message);
     assert!(clone.message.contains("GiB RSS"), "{}", clone.message);
     let exec = d.factors.iter().find(|f| f.id == "exec").unwrap();
-    assert!(
-        exec.message
-            .contains("exec first frees the copy of the parent's address space"),
-        "{}",
-        exec.message
-    );
+    assert!(exec.message.contains("exec first frees the copy of the parent's address space"), "{}", exec.message);
 }

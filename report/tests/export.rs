@@ -15,14 +15,8 @@ fn root() -> PathBuf {
 }
 
 fn strace_analysis(name: &str) -> Analysis {
-    let t = import_paths(
-        &[root().join("fixtures/strace").join(name)],
-        &ImportOptions::default(),
-    )
-    .unwrap();
-    let bytes = t
-        .write(spawnscope_format::TraceWriter::new(Vec::new()))
-        .unwrap();
+    let t = import_paths(&[root().join("fixtures/strace").join(name)], &ImportOptions::default()).unwrap();
+    let bytes = t.write(spawnscope_format::TraceWriter::new(Vec::new())).unwrap();
     analyze_reader(&bytes[..], &Thresholds::default()).unwrap()
 }
 
@@ -34,10 +28,7 @@ fn chrome_json(a: &Analysis) -> Value {
 
 /// Checks what chrome://tracing and Perfetto need; returns the events.
 fn validate_chrome(doc: &Value) -> Vec<Value> {
-    let events = doc["traceEvents"]
-        .as_array()
-        .expect("traceEvents array")
-        .clone();
+    let events = doc["traceEvents"].as_array().expect("traceEvents array").clone();
     let mut open: HashMap<(i64, i64), Vec<(String, f64)>> = HashMap::new();
     let mut flows: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let mut slices: HashMap<(i64, i64), Vec<(f64, f64)>> = HashMap::new();
@@ -55,22 +46,13 @@ fn validate_chrome(doc: &Value) -> Vec<Value> {
                 assert!(dur >= 0.0, "{e}");
                 slices.entry((pid, tid)).or_default().push((ts, ts + dur));
             }
-            "B" => open
-                .entry((pid, tid))
-                .or_default()
-                .push((e["name"].to_string(), ts)),
+            "B" => open.entry((pid, tid)).or_default().push((e["name"].to_string(), ts)),
             "E" => {
-                let (_, start) = open
-                    .get_mut(&(pid, tid))
-                    .and_then(Vec::pop)
-                    .expect("E without B");
+                let (_, start) = open.get_mut(&(pid, tid)).and_then(Vec::pop).expect("E without B");
                 assert!(ts >= start);
             }
             "i" | "I" => assert!(matches!(e["s"].as_str(), Some("t" | "p" | "g")), "{e}"),
-            "s" | "f" => flows
-                .entry(e["id"].as_u64().expect("flow id"))
-                .or_default()
-                .push(ph.to_string()),
+            "s" | "f" => flows.entry(e["id"].as_u64().expect("flow id")).or_default().push(ph.to_string()),
             "M" => assert!(e["args"].is_object(), "{e}"),
             other => panic!("unexpected phase {other}"),
         }
@@ -81,21 +63,14 @@ fn validate_chrome(doc: &Value) -> Vec<Value> {
     }
     // Slices on one thread nest or follow each other, never overlap partly.
     for (track, mut v) in slices {
-        v.sort_by(|x, y| {
-            x.0.partial_cmp(&y.0)
-                .unwrap()
-                .then(y.1.partial_cmp(&x.1).unwrap())
-        });
+        v.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap().then(y.1.partial_cmp(&x.1).unwrap()));
         let mut stack: Vec<(f64, f64)> = Vec::new();
         for (s, e) in v {
             while stack.last().is_some_and(|&(_, pe)| pe <= s + 1e-6) {
                 stack.pop();
             }
             if let Some(&(_, pe)) = stack.last() {
-                assert!(
-                    e <= pe + 1e-6,
-                    "partial overlap on {track:?}: [{s}, {e}] in [.., {pe}]"
-                );
+                assert!(e <= pe + 1e-6, "partial overlap on {track:?}: [{s}, {e}] in [.., {pe}]");
             }
             stack.push((s, e));
         }
@@ -109,44 +84,26 @@ fn chrome_export_of_spawn_all() {
     let doc = chrome_json(&a);
     let events = validate_chrome(&doc);
     let named = |ph: &str, prefix: &str| {
-        events
-            .iter()
-            .filter(|e| e["ph"] == ph && e["name"].as_str().unwrap().starts_with(prefix))
-            .count()
+        events.iter().filter(|e| e["ph"] == ph && e["name"].as_str().unwrap().starts_with(prefix)).count()
     };
     assert_eq!(named("X", "spawn ("), a.spawns.len());
     assert_eq!(named("i", "exec failed: ENOENT"), 2);
     assert_eq!(named("M", "process_name"), a.processes.len());
-    assert_eq!(
-        events.iter().filter(|e| e["ph"] == "s").count(),
-        a.spawns.len()
-    );
+    assert_eq!(events.iter().filter(|e| e["ph"] == "s").count(), a.spawns.len());
     // One track per process, named after the program.
-    let names: Vec<&str> = events
-        .iter()
-        .filter(|e| e["name"] == "process_name")
-        .map(|e| e["args"]["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        events.iter().filter(|e| e["name"] == "process_name").map(|e| e["args"]["name"].as_str().unwrap()).collect();
     assert!(names.iter().any(|n| n.starts_with("echo [")), "{names:?}");
     // The vfork spawn slice spans clone entry to the child's exec.
-    let s = a
-        .spawns
-        .iter()
-        .find(|s| s.syscall == spawnscope_format::CloneSyscall::Vfork)
-        .unwrap();
-    let ev = events
-        .iter()
-        .find(|e| e["ph"] == "X" && e["pid"] == s.child_pid && e["cat"] == "spawn")
-        .unwrap();
+    let s = a.spawns.iter().find(|s| s.syscall == spawnscope_format::CloneSyscall::Vfork).unwrap();
+    let ev = events.iter().find(|e| e["ph"] == "X" && e["pid"] == s.child_pid && e["cat"] == "spawn").unwrap();
     assert_eq!(ev["name"], "spawn (vfork, vfork() syscall)");
     assert!((ev["dur"].as_f64().unwrap() - s.latency_ns.unwrap() as f64 / 1000.0).abs() < 1e-6);
     assert_eq!(doc["otherData"]["source"], "strace");
     // Every thread track is named.
     for e in events.iter().filter(|e| e["ph"] != "M") {
         assert!(
-            events.iter().any(|m| m["name"] == "thread_name"
-                && m["pid"] == e["pid"]
-                && m["tid"] == e["tid"]),
+            events.iter().any(|m| m["name"] == "thread_name" && m["pid"] == e["pid"] && m["tid"] == e["tid"]),
             "no thread_name for {e}"
         );
     }
@@ -156,11 +113,7 @@ fn chrome_export_of_spawn_all() {
 fn chrome_export_gives_reused_pids_their_own_track() {
     let a = common::analyze_file(&root().join("fixtures/traces/valid/pid-reuse.jsonl"));
     let events = validate_chrome(&chrome_json(&a));
-    let pids: Vec<i64> = events
-        .iter()
-        .filter(|e| e["name"] == "process_name")
-        .map(|e| e["pid"].as_i64().unwrap())
-        .collect();
+    let pids: Vec<i64> = events.iter().filter(|e| e["name"] == "process_name").map(|e| e["pid"].as_i64().unwrap()).collect();
     let mut dedup = pids.clone();
     dedup.sort_unstable();
     dedup.dedup();
@@ -204,10 +157,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
             (false, c) => cell.push(c),
         }
     }
-    assert!(
-        !quoted && cell.is_empty() && row.is_empty(),
-        "CSV must end with a newline"
-    );
+    assert!(!quoted && cell.is_empty() && row.is_empty(), "CSV must end with a newline");
     rows
 }
 
@@ -218,13 +168,7 @@ fn csv_has_one_row_per_spawn_and_parses_back() {
     export(&a, ExportFormat::Csv, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     let rows = parse_csv(&text);
-    assert_eq!(
-        rows[0],
-        csv::COLUMNS
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(rows[0], csv::COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     assert_eq!(rows.len(), a.spawns.len() + 1);
     let col = |name: &str| csv::COLUMNS.iter().position(|c| *c == name).unwrap();
     for (r, s) in rows[1..].iter().zip(&a.spawns) {
@@ -237,25 +181,17 @@ fn csv_has_one_row_per_spawn_and_parses_back() {
     let echo = rows.iter().find(|r| r[col("exe")] == "/bin/echo").unwrap();
     assert_eq!(echo[col("failed_attempts")], "1");
     assert_eq!(echo[col("failed_paths")], "/nonexistent/echo");
-    assert_eq!(
-        echo[col("flags")],
-        "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID"
-    );
+    assert_eq!(echo[col("flags")], "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID");
     // argv with a newline, quote, backslash and ESC: escaped, then quoted.
     assert_eq!(echo[col("argv")], "echo a\\nb\\tc\"d\\\\e\\x1b[2J\u{fffd}");
     assert!(!text.contains('\x1b'));
-    let posix = rows
-        .iter()
-        .filter(|r| r[col("code_path")] == "glibc-posix-spawn")
-        .count();
+    let posix = rows.iter().filter(|r| r[col("code_path")] == "glibc-posix-spawn").count();
     assert_eq!(posix, 2);
 }
 
 #[test]
 fn csv_of_rust_fallback_shows_parent_memory() {
-    let a = common::TraceBuilder::new("h", "2.17", "3.10", 4)
-        .rust_fallback(2, 1_000_000, 800_000, 4 << 20)
-        .analysis();
+    let a = common::TraceBuilder::new("h", "2.17", "3.10", 4).rust_fallback(2, 1_000_000, 800_000, 4 << 20).analysis();
     let mut out = Vec::new();
     csv::write(&a, &mut out).unwrap();
     let rows = parse_csv(&String::from_utf8(out).unwrap());

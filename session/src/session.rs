@@ -52,8 +52,7 @@ impl TraceFile {
     /// Creates (truncates) the trace file; call before starting anything.
     pub fn create(path: &Path) -> Result<TraceFile, SessionError> {
         let existed = std::fs::symlink_metadata(path).is_ok();
-        let sink =
-            FileSink::create(path).map_err(|source| SessionError::Create { path: path.to_path_buf(), source })?;
+        let sink = FileSink::create(path).map_err(|source| SessionError::Create { path: path.to_path_buf(), source })?;
         Ok(TraceFile { path: path.to_path_buf(), sink, existed })
     }
 

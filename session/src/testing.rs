@@ -162,13 +162,8 @@ impl Recorder {
         };
         let exe = std::env::current_exe()
             .map_err(|source| Error::Io { what: "testing::record: cannot find the test binary".into(), source })?;
-        let argv: Vec<OsString> = vec![
-            exe.into_os_string(),
-            name.clone().into(),
-            "--exact".into(),
-            "--nocapture".into(),
-            "--test-threads=1".into(),
-        ];
+        let argv: Vec<OsString> =
+            vec![exe.into_os_string(), name.clone().into(), "--exact".into(), "--nocapture".into(), "--test-threads=1".into()];
         let mut opts = RecordOptions::new(argv);
         opts.env.push((CHILD_ENV.into(), Some(name.clone().into())));
         self.apply(&mut opts, true);
@@ -217,15 +212,9 @@ impl Recorder {
         // them: a fresh thread keeps the test thread's other children out.
         let thresholds = self.policy.thresholds.clone().unwrap_or_default();
         let recorded = std::thread::scope(|s| {
-            s.spawn(|| record_and_analyze(&opts, path, &thresholds))
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            s.spawn(|| record_and_analyze(&opts, path, &thresholds)).join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         })?;
-        Ok(Recording {
-            exit_code: recorded.outcome.exit_code,
-            analysis: recorded.analysis,
-            trace: self.keep.clone(),
-        })
+        Ok(Recording { exit_code: recorded.outcome.exit_code, analysis: recorded.analysis, trace: self.keep.clone() })
     }
 }
 
@@ -318,8 +307,7 @@ impl Recording {
     #[track_caller]
     fn assert_rules_allow_empty(&self, name: &str, what: &str, policy: Policy) -> &Self {
         let report = self.check(&policy);
-        let failed: Vec<_> =
-            report.results.iter().filter(|r| r.status == Status::Fail && r.rule != "command-exit").collect();
+        let failed: Vec<_> = report.results.iter().filter(|r| r.status == Status::Fail && r.rule != "command-exit").collect();
         if failed.is_empty() {
             return self;
         }

@@ -127,12 +127,7 @@ fn nothing_spawned_is_not_a_vacuous_pass() {
 
 #[test]
 fn record_outside_a_test_thread_is_an_error() {
-    let e = std::thread::Builder::new()
-        .name("main".into())
-        .spawn(|| record(|| {}).map(|_| ()))
-        .unwrap()
-        .join()
-        .unwrap()
-        .unwrap_err();
+    let e =
+        std::thread::Builder::new().name("main".into()).spawn(|| record(|| {}).map(|_| ())).unwrap().join().unwrap().unwrap_err();
     assert!(e.to_string().contains("must be called from a #[test] function"), "{e}");
 }

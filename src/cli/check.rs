@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use spawnscope_check::{
-    parse_code_path, parse_duration, parse_exe_limit, parse_finding_pattern, parse_style, CheckReport, CodePath,
-    Format, Origin, Policy, Rule, SpawnStyle,
+    parse_code_path, parse_duration, parse_exe_limit, parse_finding_pattern, parse_style, CheckReport, CodePath, Format, Origin,
+    Policy, Rule, SpawnStyle,
 };
 
 use super::common::exit_error;
@@ -192,9 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let report = match (&args.trace, args.command.is_empty()) {
         (Some(trace), true) => spawnscope_check::check_trace(trace, &policy)?,
         (None, false) => record_and_check(&args, &policy)?,
-        (None, true) => {
-            return Err(exit_error(2, "nothing to check: give a trace file, or a command after `--` (see --help)"))
-        }
+        (None, true) => return Err(exit_error(2, "nothing to check: give a trace file, or a command after `--` (see --help)")),
         (Some(_), false) => return Err(exit_error(2, "give a trace file or `-- CMD`, not both")),
     };
     print(&report, format, args.report_file.as_deref())?;
@@ -206,8 +204,7 @@ fn print(report: &CheckReport, format: Format, file: Option<&std::path::Path>) -
     let mut out = stdout.lock();
     if let Some(path) = file {
         let mut f = spawnscope_format::create_output(path, spawnscope_format::Existing::Replace)?;
-        spawnscope_check::write_report(report, format, &mut f)
-            .with_context(|| format!("writing {}", path.display()))?;
+        spawnscope_check::write_report(report, format, &mut f).with_context(|| format!("writing {}", path.display()))?;
         if format != Format::Text {
             spawnscope_check::write_report(report, Format::Text, &mut out)?;
         }
@@ -220,8 +217,8 @@ fn print(report: &CheckReport, format: Format, file: Option<&std::path::Path>) -
 
 #[cfg(target_os = "linux")]
 fn record_and_check(args: &Args, policy: &Policy) -> anyhow::Result<CheckReport> {
-    use spawnscope_tracer::{Control, ModeRequest, RecordOptions};
     use super::record::Mode;
+    use spawnscope_tracer::{Control, ModeRequest, RecordOptions};
 
     let mut opts = RecordOptions::new(args.command.clone());
     opts.mode = match args.mode {

@@ -24,9 +24,7 @@ pub fn exit_error(code: i32, message: impl Into<String>) -> anyhow::Error {
 
 /// Exit code for an error: its own if it has one, else 2 (usage/input error).
 pub fn exit_code_for(e: &anyhow::Error) -> i32 {
-    e.chain()
-        .find_map(|c| c.downcast_ref::<ExitError>().map(|x| x.code))
-        .unwrap_or(2)
+    e.chain().find_map(|c| c.downcast_ref::<ExitError>().map(|x| x.code)).unwrap_or(2)
 }
 
 /// The error and its causes on one line, without control characters.
@@ -78,10 +76,7 @@ mod one_line_tests {
 
 /// Whether the error is a broken pipe on stdout (`spawnscope report | head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// Rust ignores SIGPIPE; a CLI that prints reports should not, but we handle
@@ -119,8 +114,6 @@ pub fn output_name(given: &std::path::Path) -> anyhow::Result<std::path::PathBuf
     if !text.contains('%') {
         return Ok(given.to_path_buf());
     }
-    let name = spawnscope_format::expand_placeholders(text, &NameParts::current())
-        .map_err(|e| exit_error(2, e.to_string()))?;
+    let name = spawnscope_format::expand_placeholders(text, &NameParts::current()).map_err(|e| exit_error(2, e.to_string()))?;
     Ok(std::path::PathBuf::from(name))
 }
-

@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use spawnscope_analyzer::{analyze_path, Thresholds};
 use spawnscope_analyzer::diff::diff;
+use spawnscope_analyzer::{analyze_path, Thresholds};
 use spawnscope_report::diff::{render_markdown, render_text};
 
 /// Arguments of `spawnscope diff`.
@@ -38,17 +38,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let b = analyze_path(&args.b, &t)?;
     for (tag, an) in [("A", &a), ("B", &b)] {
         for w in &an.warnings {
-            eprintln!(
-                "spawnscope: warning: {tag}: {}",
-                spawnscope_format::escape(w)
-            );
+            eprintln!("spawnscope: warning: {tag}: {}", spawnscope_format::escape(w));
         }
     }
-    let d = diff(
-        &a,
-        &b,
-        (&args.a.display().to_string(), &args.b.display().to_string()),
-    );
+    let d = diff(&a, &b, (&args.a.display().to_string(), &args.b.display().to_string()));
     let text = match args.format.as_str() {
         "markdown" => render_markdown(&d),
         "json" => serde_json::to_string_pretty(&d)? + "\n",

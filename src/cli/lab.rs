@@ -71,14 +71,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Some(id) => match spawnscope_lab::scenario(id) {
             Some(s) => s.config,
             None => {
-                let ids: Vec<&str> = spawnscope_lab::demo_scenarios()
-                    .iter()
-                    .map(|s| s.id)
-                    .collect();
-                return Err(super::common::exit_error(
-                    2,
-                    format!("unknown scenario {id:?}; known: {}", ids.join(", ")),
-                ));
+                let ids: Vec<&str> = spawnscope_lab::demo_scenarios().iter().map(|s| s.id).collect();
+                return Err(super::common::exit_error(2, format!("unknown scenario {id:?}; known: {}", ids.join(", "))));
             }
         },
         None => config_from(&args)?,
@@ -109,11 +103,7 @@ fn config_from(a: &Args) -> anyhow::Result<LabConfig> {
         (None, None) => EnvSource::Inherit,
     };
     Ok(LabConfig {
-        method: a
-            .method
-            .as_deref()
-            .and_then(Method::parse)
-            .unwrap_or(d.method),
+        method: a.method.as_deref().and_then(Method::parse).unwrap_or(d.method),
         count: a.count.unwrap_or(d.count),
         rss_bytes,
         env,

@@ -239,8 +239,10 @@ mod imp {
         if args.trace.pid.is_some() && !args.quiet {
             let how = match args.trace.mode {
                 Mode::Syscall => "syscall mode: every syscall of every thread stops twice (slow)",
-                _ => "events mode: fork/exec/exit only (no failed exec attempts, no socketpair/pipe); \
-                      a seccomp filter cannot be added to a running process",
+                _ => {
+                    "events mode: fork/exec/exit only (no failed exec attempts, no socketpair/pipe); \
+                      a seccomp filter cannot be added to a running process"
+                }
             };
             eprintln!("spawnscope: attaching in {how}; Ctrl-C detaches and leaves it running");
         }

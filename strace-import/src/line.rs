@@ -58,9 +58,7 @@ pub(crate) struct Line<'a> {
 /// the text before it and N.
 pub(crate) fn split_attach_message(line: &str) -> Option<(&str, i32)> {
     let t = line.trim_end();
-    let head = t
-        .strip_suffix(" attached")
-        .or_else(|| t.strip_suffix(" detached"))?;
+    let head = t.strip_suffix(" attached").or_else(|| t.strip_suffix(" detached"))?;
     let digits = head.len() - head.bytes().rev().take_while(u8::is_ascii_digit).count();
     let n: i32 = head[digits..].parse().ok()?;
     let before = head[..digits].strip_suffix("Process ")?;
@@ -74,29 +72,16 @@ pub(crate) fn parse_line(raw: &str) -> Result<Line<'_>, String> {
     let mut pid = None;
     let mut stamp = None;
     if s.trim().is_empty() {
-        return Ok(Line {
-            pid,
-            stamp,
-            body: Body::Ignore,
-        });
+        return Ok(Line { pid, stamp, body: Body::Ignore });
     }
     if let Some(rest) = s.strip_prefix("[pid ") {
         let end = rest.find(']').ok_or("unclosed \"[pid\"")?;
-        pid = Some(
-            rest[..end]
-                .trim()
-                .parse::<i32>()
-                .map_err(|_| "bad pid in \"[pid N]\"")?,
-        );
+        pid = Some(rest[..end].trim().parse::<i32>().map_err(|_| "bad pid in \"[pid N]\"")?);
         s = rest[end + 1..].trim_start();
     } else {
         let tok_len = s.bytes().take_while(u8::is_ascii_digit).count();
         if tok_len > 0 && s[tok_len..].starts_with([' ', '\t']) {
-            pid = Some(
-                s[..tok_len]
-                    .parse::<i32>()
-                    .map_err(|_| "pid out of range")?,
-            );
+            pid = Some(s[..tok_len].parse::<i32>().map_err(|_| "pid out of range")?);
             s = s[tok_len..].trim_start();
         }
     }
@@ -116,11 +101,7 @@ pub(crate) fn parse_line(raw: &str) -> Result<Line<'_>, String> {
 }
 
 fn parse_stamp(tok: &str) -> Option<Stamp> {
-    if tok.is_empty()
-        || !tok
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b':')
-    {
+    if tok.is_empty() || !tok.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b':') {
         return None;
     }
     let (whole, frac) = match tok.split_once('.') {
@@ -130,11 +111,7 @@ fn parse_stamp(tok: &str) -> Option<Stamp> {
     if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 {
         return None;
     }
-    let frac_ns: u64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse::<u64>().ok()? * 10u64.pow(9 - frac.len() as u32)
-    };
+    let frac_ns: u64 = if frac.is_empty() { 0 } else { frac.parse::<u64>().ok()? * 10u64.pow(9 - frac.len() as u32) };
     if whole.contains(':') {
         let parts: Vec<&str> = whole.split(':').collect();
         if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 2) {
@@ -146,14 +123,10 @@ fn parse_stamp(tok: &str) -> Option<Stamp> {
         if h > 23 || m > 59 || sec > 60 {
             return None;
         }
-        Some(Stamp::TimeOfDay(
-            ((h * 60 + m) * 60 + sec) * 1_000_000_000 + frac_ns,
-        ))
+        Some(Stamp::TimeOfDay(((h * 60 + m) * 60 + sec) * 1_000_000_000 + frac_ns))
     } else if !frac.is_empty() {
         let secs: u64 = whole.parse().ok()?;
-        Some(Stamp::Unix(
-            secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)?,
-        ))
+        Some(Stamp::Unix(secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)?))
     } else {
         None
     }
@@ -167,28 +140,17 @@ fn parse_body(s: &str) -> Result<Body<'_>, String> {
     if let Some(inner) = s.strip_prefix("+++ ") {
         let inner = inner.strip_suffix(" +++").ok_or("unclosed \"+++\" line")?;
         if let Some(n) = inner.strip_prefix("exited with ") {
-            return n
-                .trim()
-                .parse()
-                .map(Body::Exited)
-                .map_err(|_| "bad exit code".to_string());
+            return n.trim().parse().map(Body::Exited).map_err(|_| "bad exit code".to_string());
         }
         if let Some(sig) = inner.strip_prefix("killed by ") {
             let (sig, core) = match sig.strip_suffix(" (core dumped)") {
                 Some(s) => (s, true),
                 None => (sig, false),
             };
-            return Ok(Body::Killed {
-                signal: sig.trim(),
-                core,
-            });
+            return Ok(Body::Killed { signal: sig.trim(), core });
         }
         if let Some(p) = inner.strip_prefix("superseded by execve in pid ") {
-            return p
-                .trim()
-                .parse()
-                .map(Body::Superseded)
-                .map_err(|_| "bad pid".to_string());
+            return p.trim().parse().map(Body::Superseded).map_err(|_| "bad pid".to_string());
         }
         return Ok(Body::Ignore);
     }
@@ -202,62 +164,35 @@ fn parse_body(s: &str) -> Result<Body<'_>, String> {
         return Ok(Body::SummaryStart);
     }
     if let Some(rest) = s.strip_prefix("<... ") {
-        let end = rest
-            .find(" resumed>")
-            .ok_or("expected \"<... NAME resumed>\"")?;
+        let end = rest.find(" resumed>").ok_or("expected \"<... NAME resumed>\"")?;
         let name = &rest[..end];
         if name.is_empty() || !name.bytes().all(is_name_byte) {
             return Err("bad syscall name in \"<... resumed>\"".into());
         }
-        return Ok(Body::Resumed {
-            name,
-            rest: &rest[end + " resumed>".len()..],
-        });
+        return Ok(Body::Resumed { name, rest: &rest[end + " resumed>".len()..] });
     }
     let name_len = s.bytes().take_while(|&b| is_name_byte(b)).count();
     if name_len == 0 || !s[name_len..].starts_with('(') {
-        return Err(
-            "expected a syscall like \"execve(...) = 0\", \"+++ exited with N +++\" \
+        return Err("expected a syscall like \"execve(...) = 0\", \"+++ exited with N +++\" \
                     or \"<... NAME resumed>\""
-                .into(),
-        );
+            .into());
     }
     let name = &s[..name_len];
     let t = s.trim_end();
     if let Some(text) = t.strip_suffix("<unfinished ...>") {
-        return Ok(Body::Call {
-            name,
-            text: text.trim_end(),
-            unfinished: true,
-            pid_changed: None,
-        });
+        return Ok(Body::Call { name, text: text.trim_end(), unfinished: true, pid_changed: None });
     }
     if t.ends_with(" ...>") {
         if let Some(pos) = t.rfind("<pid changed to ") {
-            let n = t
-                .get(pos + "<pid changed to ".len()..t.len() - " ...>".len())
-                .unwrap_or("")
-                .trim();
-            let n: i32 = n
-                .parse()
-                .map_err(|_| "bad pid in \"<pid changed to N ...>\"")?;
-            return Ok(Body::Call {
-                name,
-                text: t[..pos].trim_end(),
-                unfinished: true,
-                pid_changed: Some(n),
-            });
+            let n = t.get(pos + "<pid changed to ".len()..t.len() - " ...>".len()).unwrap_or("").trim();
+            let n: i32 = n.parse().map_err(|_| "bad pid in \"<pid changed to N ...>\"")?;
+            return Ok(Body::Call { name, text: t[..pos].trim_end(), unfinished: true, pid_changed: Some(n) });
         }
     }
     if !t.contains('=') {
         return Err("syscall line without \"= result\" and not <unfinished ...>".into());
     }
-    Ok(Body::Call {
-        name,
-        text: t,
-        unfinished: false,
-        pid_changed: None,
-    })
+    Ok(Body::Call { name, text: t, unfinished: false, pid_changed: None })
 }
 
 #[cfg(test)]
@@ -266,37 +201,20 @@ mod tests {
 
     #[test]
     fn pid_and_unix_stamp() {
-        let l = parse_line("9266  1795766722.396586 clone(child_stack=NULL) = 9267 <0.000315>")
-            .unwrap();
+        let l = parse_line("9266  1795766722.396586 clone(child_stack=NULL) = 9267 <0.000315>").unwrap();
         assert_eq!(l.pid, Some(9266));
         assert_eq!(l.stamp, Some(Stamp::Unix(1_795_766_722_396_586_000)));
-        assert!(matches!(
-            l.body,
-            Body::Call {
-                name: "clone",
-                unfinished: false,
-                ..
-            }
-        ));
+        assert!(matches!(l.body, Body::Call { name: "clone", unfinished: false, .. }));
     }
 
     #[test]
     fn stderr_pid_prefix_and_time_of_day() {
-        let l = parse_line("[pid  9472] 08:05:44.838367 execve(\"/bin/true\", [\"true\"], 0x7ffe /* 2 vars */ <unfinished ...>").unwrap();
+        let l = parse_line("[pid  9472] 08:05:44.838367 execve(\"/bin/true\", [\"true\"], 0x7ffe /* 2 vars */ <unfinished ...>")
+            .unwrap();
         assert_eq!(l.pid, Some(9472));
-        assert_eq!(
-            l.stamp,
-            Some(Stamp::TimeOfDay(
-                (8 * 3600 + 5 * 60 + 44) * 1_000_000_000 + 838_367_000
-            ))
-        );
+        assert_eq!(l.stamp, Some(Stamp::TimeOfDay((8 * 3600 + 5 * 60 + 44) * 1_000_000_000 + 838_367_000)));
         match l.body {
-            Body::Call {
-                name,
-                text,
-                unfinished,
-                ..
-            } => {
+            Body::Call { name, text, unfinished, .. } => {
                 assert_eq!(name, "execve");
                 assert!(unfinished);
                 assert!(text.ends_with("/* 2 vars */"));
@@ -314,55 +232,24 @@ mod tests {
 
     #[test]
     fn exits_signals_resumes() {
+        assert_eq!(parse_line("9 1.5 +++ exited with 3 +++").unwrap().body, Body::Exited(3));
         assert_eq!(
-            parse_line("9 1.5 +++ exited with 3 +++").unwrap().body,
-            Body::Exited(3)
+            parse_line("9 +++ killed by SIGSEGV (core dumped) +++").unwrap().body,
+            Body::Killed { signal: "SIGSEGV", core: true }
         );
+        assert_eq!(parse_line("11233 1.0 +++ superseded by execve in pid 11234 +++").unwrap().body, Body::Superseded(11234));
+        assert_eq!(parse_line("9 --- SIGCHLD {si_signo=SIGCHLD} ---").unwrap().body, Body::Signal);
         assert_eq!(
-            parse_line("9 +++ killed by SIGSEGV (core dumped) +++")
-                .unwrap()
-                .body,
-            Body::Killed {
-                signal: "SIGSEGV",
-                core: true
-            }
+            parse_line("9 1.0 <... clone3 resumed>) = 9408 <0.010128>").unwrap().body,
+            Body::Resumed { name: "clone3", rest: ") = 9408 <0.010128>" }
         );
-        assert_eq!(
-            parse_line("11233 1.0 +++ superseded by execve in pid 11234 +++")
-                .unwrap()
-                .body,
-            Body::Superseded(11234)
-        );
-        assert_eq!(
-            parse_line("9 --- SIGCHLD {si_signo=SIGCHLD} ---")
-                .unwrap()
-                .body,
-            Body::Signal
-        );
-        assert_eq!(
-            parse_line("9 1.0 <... clone3 resumed>) = 9408 <0.010128>")
-                .unwrap()
-                .body,
-            Body::Resumed {
-                name: "clone3",
-                rest: ") = 9408 <0.010128>"
-            }
-        );
-        assert_eq!(
-            parse_line("strace: Process 9472 attached").unwrap().body,
-            Body::Ignore
-        );
-        assert_eq!(
-            parse_line("Process 9472 detached").unwrap().body,
-            Body::Ignore
-        );
+        assert_eq!(parse_line("strace: Process 9472 attached").unwrap().body, Body::Ignore);
+        assert_eq!(parse_line("Process 9472 detached").unwrap().body, Body::Ignore);
     }
 
     #[test]
     fn pid_changed_marker() {
-        let l =
-            parse_line("11234 1.0 execve(\"/bin/true\", [\"true\"], [] <pid changed to 11233 ...>")
-                .unwrap();
+        let l = parse_line("11234 1.0 execve(\"/bin/true\", [\"true\"], [] <pid changed to 11233 ...>").unwrap();
         assert_eq!(
             l.body,
             Body::Call {
@@ -381,10 +268,7 @@ mod tests {
             Some(("clone3({flags=CLONE_VM}, 88", 9472))
         );
         assert_eq!(split_attach_message("execve(\"Process 12\")"), None);
-        assert_eq!(
-            split_attach_message("execve(\"Process 12 attached\") = 0"),
-            None
-        );
+        assert_eq!(split_attach_message("execve(\"Process 12 attached\") = 0"), None);
     }
 
     #[test]

@@ -16,10 +16,7 @@ pub(crate) fn errno_number(name: &str) -> Option<i32> {
 
 /// Clone flag bit for a `CLONE_*` name.
 pub(crate) fn clone_flag(name: &str) -> Option<u64> {
-    flags::CLONE_FLAGS
-        .iter()
-        .find(|(_, n)| *n == name)
-        .map(|&(b, _)| b)
+    flags::CLONE_FLAGS.iter().find(|(_, n)| *n == name).map(|&(b, _)| b)
 }
 
 /// Address family number for `AF_UNIX` etc.
@@ -129,10 +126,7 @@ mod tests {
         assert_eq!(errno_number("EOPNOTSUPP"), Some(95));
         assert_eq!(errno_number("EWHAT"), None);
         assert_eq!(clone_flag("CLONE_VFORK"), Some(0x4000));
-        assert_eq!(
-            parse_bits("SOCK_SEQPACKET|SOCK_CLOEXEC", socket_type_part),
-            Some(5 | 0o2000000)
-        );
+        assert_eq!(parse_bits("SOCK_SEQPACKET|SOCK_CLOEXEC", socket_type_part), Some(5 | 0o2000000));
         assert_eq!(parse_bits("O_CLOEXEC|0x8", open_flag), Some(0o2000000 | 8));
         assert_eq!(parse_bits("O_BOGUS", open_flag), None);
     }

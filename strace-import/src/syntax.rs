@@ -49,9 +49,7 @@ fn skip_string(s: &[u8], i: usize) -> Option<usize> {
 /// Index just past `*/` of the comment starting at `s[i..i+2] == "/*"`.
 fn skip_comment(s: &[u8], i: usize) -> Option<usize> {
     let rest = &s[i + 2..];
-    rest.windows(2)
-        .position(|w| w == b"*/")
-        .map(|p| i + 2 + p + 2)
+    rest.windows(2).position(|w| w == b"*/").map(|p| i + 2 + p + 2)
 }
 
 /// Splits at commas outside strings, comments and brackets; trims each part.
@@ -166,14 +164,8 @@ pub(crate) fn parse_cstring(tok: &str) -> Option<CString> {
     }
     let rest = std::str::from_utf8(&b[i..]).ok()?.trim();
     match rest {
-        "" => Some(CString {
-            bytes: out,
-            truncated: false,
-        }),
-        "..." => Some(CString {
-            bytes: out,
-            truncated: true,
-        }),
+        "" => Some(CString { bytes: out, truncated: false }),
+        "..." => Some(CString { bytes: out, truncated: true }),
         _ => None,
     }
 }
@@ -283,17 +275,8 @@ mod tests {
 
     #[test]
     fn split_respects_strings_brackets_and_comments() {
-        let parts = split_top(r#""/bin/a,b", ["x, y", "z"], 0x7ff /* 2, vars */, {a=1, b=[2, 3]}"#)
-            .unwrap();
-        assert_eq!(
-            parts,
-            vec![
-                r#""/bin/a,b""#,
-                r#"["x, y", "z"]"#,
-                "0x7ff /* 2, vars */",
-                "{a=1, b=[2, 3]}"
-            ]
-        );
+        let parts = split_top(r#""/bin/a,b", ["x, y", "z"], 0x7ff /* 2, vars */, {a=1, b=[2, 3]}"#).unwrap();
+        assert_eq!(parts, vec![r#""/bin/a,b""#, r#"["x, y", "z"]"#, "0x7ff /* 2, vars */", "{a=1, b=[2, 3]}"]);
         assert_eq!(split_top("").unwrap(), Vec::<&str>::new());
         assert_eq!(split_top("[1, 2"), None);
         assert_eq!(split_top(r#""open"#), None);
@@ -304,10 +287,7 @@ mod tests {
         assert_eq!(array_inner(r#"["a", "b"]"#), Some(r#""a", "b""#));
         assert_eq!(array_inner("[/* 20 vars */]"), Some("/* 20 vars */"));
         assert_eq!(array_inner("[1] x"), None);
-        assert_eq!(
-            struct_inner("{flags=CLONE_VM, stack=0x10}"),
-            Some("flags=CLONE_VM, stack=0x10")
-        );
+        assert_eq!(struct_inner("{flags=CLONE_VM, stack=0x10}"), Some("flags=CLONE_VM, stack=0x10"));
         assert_eq!(comment_text("0x7ffd /* 184 vars */"), Some("184 vars"));
         assert_eq!(parse_int("0x9000"), Some(0x9000));
         assert_eq!(parse_int("-100"), Some(-100));

@@ -21,10 +21,7 @@ impl Rng {
 
 fn import_bytes(bytes: Vec<u8>) {
     // Ok or a clean error: both fine; a panic fails the test.
-    let _ = import(
-        vec![LogInput::from_bytes("fuzz.log", None, bytes)],
-        &ImportOptions::default(),
-    );
+    let _ = import(vec![LogInput::from_bytes("fuzz.log", None, bytes)], &ImportOptions::default());
 }
 
 const TOKENS: &[&str] = &[
@@ -113,12 +110,7 @@ fn random_strace_syntax_never_panics() {
 fn mutated_real_logs_never_panic() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/strace");
     let mut rng = Rng(0xfeed_0bad_cafe_0002);
-    for name in [
-        "spawn_all.log",
-        "spawn_all-stderr.log",
-        "thread_exec.log",
-        "rust_spawns.log",
-    ] {
+    for name in ["spawn_all.log", "spawn_all-stderr.log", "thread_exec.log", "rust_spawns.log"] {
         let text = std::fs::read(dir.join(name)).unwrap();
         let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
         for _ in 0..600 {

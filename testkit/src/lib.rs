@@ -41,9 +41,10 @@ pub const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 /// The full path of `name` in [`SYSTEM_DIRS`], if it is an executable file there.
 pub fn find_tool(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    SYSTEM_DIRS.iter().map(|d| PathBuf::from(d).join(name)).find(|p| {
-        std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
-    })
+    SYSTEM_DIRS
+        .iter()
+        .map(|d| PathBuf::from(d).join(name))
+        .find(|p| std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false))
 }
 
 /// Whether the test can use `name`. Missing: panics with `needs <name>`
@@ -221,9 +222,8 @@ mod tests {
     #[test]
     fn command_past_its_time_is_killed_and_fails() {
         let t0 = std::time::Instant::now();
-        let r = std::panic::catch_unwind(|| {
-            output_with_timeout(Command::new(tool("sleep")).arg("30"), Duration::from_millis(200))
-        });
+        let r =
+            std::panic::catch_unwind(|| output_with_timeout(Command::new(tool("sleep")).arg("30"), Duration::from_millis(200)));
         assert!(r.is_err(), "a timeout is a failure");
         assert!(t0.elapsed() < Duration::from_secs(5), "killed, not waited for");
     }

@@ -66,7 +66,9 @@ pub enum Traced {
     Exec(ExecSyscall),
     Socketpair,
     /// pipe (false) or pipe2 (true).
-    Pipe { two: bool },
+    Pipe {
+        two: bool,
+    },
 }
 
 /// Classifies a syscall number.
@@ -100,11 +102,9 @@ pub fn clone_args_from_regs(sys: CloneSyscall, args: &[u64; 6]) -> (u64, u32, u6
     match sys {
         CloneSyscall::Clone => (args[0] & !0xff, (args[0] & 0xff) as u32, args[1]),
         CloneSyscall::Fork => (0, libc::SIGCHLD as u32, 0),
-        CloneSyscall::Vfork => (
-            spawnscope_format::flags::CLONE_VM | spawnscope_format::flags::CLONE_VFORK,
-            libc::SIGCHLD as u32,
-            0,
-        ),
+        CloneSyscall::Vfork => {
+            (spawnscope_format::flags::CLONE_VM | spawnscope_format::flags::CLONE_VFORK, libc::SIGCHLD as u32, 0)
+        }
         CloneSyscall::Clone3 => (0, 0, 0),
     }
 }

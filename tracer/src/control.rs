@@ -218,4 +218,3 @@ extern "C" fn on_signal(sig: libc::c_int) {
         }
     }
 }
-

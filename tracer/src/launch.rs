@@ -44,8 +44,7 @@ fn cstring(b: &[u8]) -> Result<CString, TraceError> {
 
 /// The environment the target gets.
 fn target_env(opts: &RecordOptions) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> =
-        if opts.env_clear { Vec::new() } else { std::env::vars_os().collect() };
+    let mut env: Vec<(OsString, OsString)> = if opts.env_clear { Vec::new() } else { std::env::vars_os().collect() };
     for (k, v) in &opts.env {
         env.retain(|(ek, _)| ek != k);
         if let Some(v) = v {
@@ -298,10 +297,7 @@ mod tests {
     #[test]
     fn resolve_like_execvp() {
         assert!(resolve(OsStr::new("sh"), Some(OsStr::new("/nonexistent:/bin:/usr/bin"))).is_ok());
-        assert!(matches!(
-            resolve(OsStr::new("no-such-program-xyz"), None),
-            Err(TraceError::NotFound { .. })
-        ));
+        assert!(matches!(resolve(OsStr::new("no-such-program-xyz"), None), Err(TraceError::NotFound { .. })));
         assert!(matches!(resolve(OsStr::new("/etc/passwd"), None), Err(TraceError::NotExecutable { .. })));
         assert!(matches!(resolve(OsStr::new("/"), None), Err(TraceError::NotExecutable { .. })));
         assert!(matches!(resolve(OsStr::new("/no/such"), None), Err(TraceError::NotFound { .. })));

@@ -90,8 +90,8 @@ pub use engine::task::{StopOrder, STOP_ORDER_VAR};
 pub use host::{has_clone3, host_facts};
 pub use signal::Sig;
 pub use sink::FileSink;
-pub use stack::{StackStats, DEFAULT_DEPTH as DEFAULT_STACK_DEPTH};
 pub use spawnscope_format::{Record, TracerMode};
+pub use stack::{StackStats, DEFAULT_DEPTH as DEFAULT_STACK_DEPTH};
 
 /// Which tracer mode to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -137,9 +137,7 @@ pub fn peek_data(tid: Tid, addr: u64) -> Result<u64, Errno> {
     // PEEKDATA returns the word itself, so -1 is ambiguous: check errno.
     Errno::clear();
     // SAFETY: PEEKDATA reads the tracee, not our memory; data is unused.
-    let r = unsafe {
-        libc::ptrace(PTRACE_PEEKDATA, tid, addr as *mut libc::c_void, std::ptr::null_mut::<libc::c_void>())
-    };
+    let r = unsafe { libc::ptrace(PTRACE_PEEKDATA, tid, addr as *mut libc::c_void, std::ptr::null_mut::<libc::c_void>()) };
     if r == -1 && Errno::last_raw() != 0 {
         return Err(Errno::last());
     }
@@ -151,9 +149,18 @@ pub fn peek_data(tid: Tid, addr: u64) -> Result<u64, Errno> {
 pub enum SyscallOp {
     /// Not a syscall stop (e.g. a fork event stop).
     None,
-    Entry { nr: u64, args: [u64; 6] },
-    Exit { rval: i64, is_error: bool },
-    Seccomp { nr: u64, args: [u64; 6] },
+    Entry {
+        nr: u64,
+        args: [u64; 6],
+    },
+    Exit {
+        rval: i64,
+        is_error: bool,
+    },
+    Seccomp {
+        nr: u64,
+        args: [u64; 6],
+    },
 }
 
 /// PTRACE_GET_SYSCALL_INFO's answer: the stop and the syscall ABI in use.

@@ -153,7 +153,9 @@ fn probe_in_child() -> bool {
     let mut status = 0;
     loop {
         // SAFETY: valid out pointer; waits for our own child only.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0x4000_0000 /* __WALL */) };
+        let r = unsafe {
+            libc::waitpid(pid, &mut status, 0x4000_0000 /* __WALL */)
+        };
         if r == pid {
             break;
         }

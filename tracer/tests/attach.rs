@@ -90,7 +90,8 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
     // 4 threads spawning /bin/true in a loop: every thread must be attached
     // (spawns come from all of them) and the process must run on afterwards.
     need!("gcc");
-    let mut target = Target(Command::new(fixture("threads_spawner")).args(["4", "1000000"]).stdout(Stdio::null()).spawn().unwrap());
+    let mut target =
+        Target(Command::new(fixture("threads_spawner")).args(["4", "1000000"]).stdout(Stdio::null()).spawn().unwrap());
     for &(mode, info) in &[(ModeRequest::Auto, true), (ModeRequest::Syscall, true), (ModeRequest::Syscall, false)] {
         let (outcome, recs) = attach(target.0.id(), mode, info, 40);
         let expected = if mode == ModeRequest::Syscall { TracerMode::Syscall } else { TracerMode::Events };
@@ -100,10 +101,8 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
         let Some(Record::Header(h)) = recs.first() else { panic!() };
         assert_eq!(h.tracer.attached_pid, Some(target.0.id() as i32));
         assert!(h.command.is_empty());
-        let tids: std::collections::HashSet<i32> = recs
-            .iter()
-            .filter_map(|r| if let Record::Spawn(s) = r { (!s.thread).then_some(s.tid) } else { None })
-            .collect();
+        let tids: std::collections::HashSet<i32> =
+            recs.iter().filter_map(|r| if let Record::Spawn(s) = r { (!s.thread).then_some(s.tid) } else { None }).collect();
         assert!(tids.len() >= 2, "{mode:?}: spawns from several threads: {tids:?}");
         assert!(recs.iter().any(|r| matches!(r, Record::Warning(w) if w.message.contains("detached"))));
         let (state, tracer) = settled(target.0.id());

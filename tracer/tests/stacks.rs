@@ -195,7 +195,21 @@ fn stripped_binary_gives_offsets_and_says_so() {
 fn gdb_names(bin: &str, mode: &str) -> Vec<String> {
     let out = testkit_output(
         Command::new(tool("gdb"))
-            .args(["-nx", "-batch", "-ex", "set pagination off", "-ex", "catch syscall clone clone3 fork vfork", "-ex", "run", "-ex", "bt", "--args", bin, mode])
+            .args([
+                "-nx",
+                "-batch",
+                "-ex",
+                "set pagination off",
+                "-ex",
+                "catch syscall clone clone3 fork vfork",
+                "-ex",
+                "run",
+                "-ex",
+                "bt",
+                "--args",
+                bin,
+                mode,
+            ])
             .env("PATH", SYSTEM_PATH),
     );
     let text = String::from_utf8_lossy(&out.stdout);
@@ -232,7 +246,9 @@ fn c_stacks_match_gdb() {
         let got: Vec<String> = names(&stacks[0]).iter().map(|s| s.to_string()).collect();
         // gdb names glibc's exported aliases differently in a few places
         // (`clone3` vs `__GI___clone3`): compare without the __GI_ prefix.
-        let norm = |v: &[String]| v.iter().map(|s| s.trim_start_matches("__GI_").trim_start_matches('_').to_string()).collect::<Vec<_>>();
+        let norm = |v: &[String]| {
+            v.iter().map(|s| s.trim_start_matches("__GI_").trim_start_matches('_').to_string()).collect::<Vec<_>>()
+        };
         let (got, mut want) = (norm(&got), norm(&want));
         if mode == "system" {
             // Known difference: glibc's static do_system is inlined into
@@ -270,7 +286,10 @@ fn rust_command_stacks_name_status_and_call_site() {
         assert_eq!(trace.outcome.exit_code, Some(0), "{mode}");
         let frames = &stacks[0];
         let n = names(frames);
-        let api = n.iter().position(|f| *f == "<std::process::Command>::status").unwrap_or_else(|| panic!("{mode}: no Command::status in {n:?}"));
+        let api = n
+            .iter()
+            .position(|f| *f == "<std::process::Command>::status")
+            .unwrap_or_else(|| panic!("{mode}: no Command::status in {n:?}"));
         let s = n.iter().position(|f| *f == site).unwrap_or_else(|| panic!("{mode}: no {site} in {n:?}"));
         assert!(n.iter().position(|f| f.contains(libc_api)).is_some_and(|l| l < api), "{mode}: {libc_api} below the API: {n:?}");
         assert_eq!(s, api + 1, "{mode}: the call site is the caller of Command::status: {n:?}");
@@ -320,12 +339,8 @@ fn musl_static_walk_ends_in_libc_without_unwind_tables_and_says_so() {
         return;
     }
     let bin = out_dir().join("musl_spawns");
-    let st = Command::new(tool("musl-gcc"))
-        .args(["-static", "-O2", "-g", "-o"])
-        .arg(&bin)
-        .arg(src("c_spawns.c"))
-        .status()
-        .unwrap();
+    let st =
+        Command::new(tool("musl-gcc")).args(["-static", "-O2", "-g", "-o"]).arg(&bin).arg(src("c_spawns.c")).status().unwrap();
     assert!(st.success());
     let (trace, stacks) = stacks_of(ModeRequest::Seccomp, &[bin.to_str().unwrap(), "posix_spawn"]);
     let frames = &stacks[0];
@@ -364,9 +379,16 @@ fn code_loaded_by_dlopen_after_the_first_spawn_is_walked() {
     let (_, stacks) = stacks_of(ModeRequest::Seccomp, &[main.to_str().unwrap(), lib.to_str().unwrap()]);
     assert_eq!(stacks.len(), 2, "system's spawn, then the library's");
     let frames = &stacks[1];
-    let s = frames.iter().position(|f| f.function.as_deref() == Some("spawn_from_lib")).unwrap_or_else(|| panic!("{:?}", names(frames)));
+    let s = frames
+        .iter()
+        .position(|f| f.function.as_deref() == Some("spawn_from_lib"))
+        .unwrap_or_else(|| panic!("{:?}", names(frames)));
     assert!(frames[s].module.ends_with("libspawner.so"), "{:?}", frames[s]);
     assert_eq!(frames[s].line, Some(site_line("dlopen_lib.c", "lib")));
     // (main tail-calls the library function: its frame is gone, as in gdb.)
-    assert!(names(frames)[s + 1..].iter().any(|f| f.contains("libc_start_call_main")), "the walk goes on past the library: {:?}", names(frames));
+    assert!(
+        names(frames)[s + 1..].iter().any(|f| f.contains("libc_start_call_main")),
+        "the walk goes on past the library: {:?}",
+        names(frames)
+    );
 }

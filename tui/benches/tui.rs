@@ -82,7 +82,14 @@ fn main() {
     let t_first = t2.elapsed();
     let open = t0.elapsed();
     let open_cpu = process_cpu() - c0;
-    println!("open: read+analyse {} ({spawns} spawns) + app tables {} + first frame {} = {} wall, {} CPU in 2 threads (target <= 2 s)", ms(t_load), ms(t_app), ms(t_first), ms(open), ms(open_cpu));
+    println!(
+        "open: read+analyse {} ({spawns} spawns) + app tables {} + first frame {} = {} wall, {} CPU in 2 threads (target <= 2 s)",
+        ms(t_load),
+        ms(t_app),
+        ms(t_first),
+        ms(open),
+        ms(open_cpu)
+    );
 
     let mut worst = Duration::ZERO;
     for view in View::ALL {
@@ -100,7 +107,13 @@ fn main() {
         let mean = t.elapsed() / frames;
         let cpu = (thread_cpu() - c) / frames;
         worst = worst.max(max);
-        println!("frame {:<12} mean {:>8} (CPU {:>8}) max {:>8}  (key + redraw, 120x40)", view.title(), ms(mean), ms(cpu), ms(max));
+        println!(
+            "frame {:<12} mean {:>8} (CPU {:>8}) max {:>8}  (key + redraw, 120x40)",
+            view.title(),
+            ms(mean),
+            ms(cpu),
+            ms(max)
+        );
     }
     println!("worst frame {} (target <= 16 ms)", ms(worst));
 

@@ -229,7 +229,12 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
             }
             let _ = match (e.code, e.signal) {
                 (Some(c), _) => write!(text, "exit code {c}"),
-                (None, Some(s)) => write!(text, "killed by {}{}", spawnscope_format::names::signal_label(s), if e.core_dumped { " (core dumped)" } else { "" }),
+                (None, Some(s)) => write!(
+                    text,
+                    "killed by {}{}",
+                    spawnscope_format::names::signal_label(s),
+                    if e.core_dumped { " (core dumped)" } else { "" }
+                ),
                 _ => write!(text, "exited"),
             };
             e.pid
@@ -245,9 +250,7 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
             };
             0
         }
-        Record::Header(_) | Record::Module(_) | Record::Stack(_) | Record::Symbols(_) | Record::Unknown => {
-            return None
-        }
+        Record::Header(_) | Record::Module(_) | Record::Stack(_) | Record::Symbols(_) | Record::Unknown => return None,
     };
     if text.len() > TEXT_MAX {
         let cut = (0..=TEXT_MAX - 3).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
@@ -274,7 +277,10 @@ mod tests {
     #[test]
     fn filter_is_case_insensitive_and_narrows() {
         let mut log = EventLog::default();
-        log.push(2, &Record::Exit(ExitEvent { pid: 7, tid: 7, code: Some(3), signal: None, core_dumped: false, thread: false, t: 5 }));
+        log.push(
+            2,
+            &Record::Exit(ExitEvent { pid: 7, tid: 7, code: Some(3), signal: None, core_dumped: false, thread: false, t: 5 }),
+        );
         log.push(3, &Record::Warning(WarningEvent { pid: Some(8), message: "Lost \x1b[31mTask".into(), t: 6 }));
         assert_eq!(log.rows[1].text.as_ref(), "Lost \\x1b[31mTask");
         let all = || 0..log.len() as u32;

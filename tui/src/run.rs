@@ -136,7 +136,8 @@ impl TerminalInput {
                 Err(TryRecvError::Disconnected) => {
                     if !self.ended {
                         self.ended = true;
-                        self.pending.push_back(Input::Action(Action::RecorderFailed("the recorder stopped without a result".into())));
+                        self.pending
+                            .push_back(Input::Action(Action::RecorderFailed("the recorder stopped without a result".into())));
                     }
                     self.live = None;
                     break;

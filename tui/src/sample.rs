@@ -49,7 +49,18 @@ impl Gen {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn spawn(&mut self, pid: i32, child: i32, syscall: CloneSyscall, flags: u64, stack: u64, ev: PtraceEvent, clone_ns: Nanos, blocked_ns: Nanos, rss_kb: Option<u64>) -> (Nanos, Nanos) {
+    fn spawn(
+        &mut self,
+        pid: i32,
+        child: i32,
+        syscall: CloneSyscall,
+        flags: u64,
+        stack: u64,
+        ev: PtraceEvent,
+        clone_ns: Nanos,
+        blocked_ns: Nanos,
+        rss_kb: Option<u64>,
+    ) -> (Nanos, Nanos) {
         let t_entry = self.at(2_000);
         let t_event = t_entry + clone_ns * self.scale;
         let t_resume = t_entry + blocked_ns * self.scale;
@@ -100,7 +111,15 @@ impl Gen {
 
     fn exit(&mut self, pid: i32, code: i32, dt: Nanos) {
         let t = self.at(dt);
-        self.out.push(Record::Exit(ExitEvent { pid, tid: pid, code: Some(code), signal: None, core_dumped: false, thread: false, t }));
+        self.out.push(Record::Exit(ExitEvent {
+            pid,
+            tid: pid,
+            code: Some(code),
+            signal: None,
+            core_dumped: false,
+            thread: false,
+            t,
+        }));
     }
 }
 
@@ -111,9 +130,23 @@ pub fn records(scale: u64) -> Vec<Record> {
     // A worker thread.
     let t = g.at(5_000);
     g.out.push(Record::Spawn(SpawnEvent {
-        pid: 100, tid: 100, child: Some(101), syscall: CloneSyscall::Clone3, flags: THREAD_FLAGS, exit_signal: 0,
-        stack: 0x7f00_0000_0000, clone_args: None, ptrace_event: Some(PtraceEvent::Clone), thread: true, result: 0,
-        t_entry: Some(t), t_event: t + 9_000, t_resume: Some(t + 12_000), parent_mem: None, parent_threads: Some(1), stack_id: None,
+        pid: 100,
+        tid: 100,
+        child: Some(101),
+        syscall: CloneSyscall::Clone3,
+        flags: THREAD_FLAGS,
+        exit_signal: 0,
+        stack: 0x7f00_0000_0000,
+        clone_args: None,
+        ptrace_event: Some(PtraceEvent::Clone),
+        thread: true,
+        result: 0,
+        t_entry: Some(t),
+        t_event: t + 9_000,
+        t_resume: Some(t + 12_000),
+        parent_mem: None,
+        parent_threads: Some(1),
+        stack_id: None,
     }));
     // posix_spawn of `true`: the vfork child execs before the parent resumes.
     for (i, child) in (110..116).enumerate() {
@@ -130,7 +163,17 @@ pub fn records(scale: u64) -> Vec<Record> {
     }
     // fork() from a parent with 1 GiB RSS, then exec gcc.
     for (i, child) in (120..123).enumerate() {
-        g.spawn(100, child, CloneSyscall::Clone, FORK_FLAGS, 0, PtraceEvent::Fork, 15_000_000 + 1_000_000 * i as u64, 15_200_000, Some(1 << 20));
+        g.spawn(
+            100,
+            child,
+            CloneSyscall::Clone,
+            FORK_FLAGS,
+            0,
+            PtraceEvent::Fork,
+            15_000_000 + 1_000_000 * i as u64,
+            15_200_000,
+            Some(1 << 20),
+        );
         g.t += 15_300_000 * scale;
         g.exec(child, "/usr/bin/gcc", &["gcc", "-c", &format!("unit{i}.c")], 0, 60_000);
         g.exit(child, 0, 2_000_000);
@@ -139,7 +182,14 @@ pub fn records(scale: u64) -> Vec<Record> {
     for child in 130..132 {
         let t = g.at(3_000);
         g.out.push(Record::Socketpair(SocketpairEvent {
-            pid: 100, tid: 100, domain: 1, socket_type: 5 | 0o2000000, protocol: 0, fds: Some([5, 6]), result: 0, t,
+            pid: 100,
+            tid: 100,
+            domain: 1,
+            socket_type: 5 | 0o2000000,
+            protocol: 0,
+            fds: Some([5, 6]),
+            result: 0,
+            t,
         }));
         g.spawn(100, child, CloneSyscall::Clone, FORK_FLAGS, 0, PtraceEvent::Fork, 15_000_000, 15_100_000, Some(1 << 20));
         g.t += 15_200_000 * scale;
@@ -226,7 +276,15 @@ pub fn write_large(w: impl Write, events: usize) -> Result<usize, WriteError> {
         round += 1;
     }
     let t = span * round as u64 + 1_000;
-    tw.write_record(&Record::Exit(ExitEvent { pid: 100, tid: 100, code: Some(0), signal: None, core_dumped: false, thread: false, t }))?;
+    tw.write_record(&Record::Exit(ExitEvent {
+        pid: 100,
+        tid: 100,
+        code: Some(0),
+        signal: None,
+        core_dumped: false,
+        thread: false,
+        t,
+    }))?;
     tw.finish(t + 1_000, Some(0))?;
     Ok(written + 1)
 }

@@ -22,8 +22,10 @@ pub fn sample_analysis(scale: u64, glibc: &str) -> (Analysis, EventLog) {
         feed.push_owned(line, rec);
     }
     let mut a = feed.finish();
-    let forks: Vec<usize> = a.spawns.iter().filter(|s| s.parent_mem.is_some_and(|m| m.rss_kb > 1 << 19)).map(|s| s.index).collect();
-    let searches: Vec<usize> = a.spawns.iter().filter(|s| s.exec.as_ref().is_some_and(|e| !e.failed_attempts.is_empty())).map(|s| s.index).collect();
+    let forks: Vec<usize> =
+        a.spawns.iter().filter(|s| s.parent_mem.is_some_and(|m| m.rss_kb > 1 << 19)).map(|s| s.index).collect();
+    let searches: Vec<usize> =
+        a.spawns.iter().filter(|s| s.exec.as_ref().is_some_and(|e| !e.failed_attempts.is_empty())).map(|s| s.index).collect();
     a.findings = vec![
         Finding {
             id: "SS001",

@@ -13,8 +13,8 @@
 mod rows;
 mod verdict;
 
-use serde::Serialize;
 use crate::{Analysis, LatencyStats};
+use serde::Serialize;
 
 use spawnscope_units as fmt;
 
@@ -67,13 +67,7 @@ impl ValueRow {
             (Some(a), Some(b)) if a > 0.0 && b > 0.0 => Some(b / a),
             _ => None,
         };
-        ValueRow {
-            name: name.into(),
-            unit,
-            a,
-            b,
-            ratio,
-        }
+        ValueRow { name: name.into(), unit, a, b, ratio }
     }
     fn counts(name: impl Into<String>, a: u64, b: u64) -> ValueRow {
         ValueRow::new(name, Unit::Count, Some(a as f64), Some(b as f64))

@@ -19,12 +19,7 @@ pub(super) fn hosts(a: &Analysis, b: &Analysis) -> Vec<FactRow> {
     let (ha, hb) = (&a.header.host, &b.header.host);
     let row = |fact, x: Option<String>, y: Option<String>| {
         let differs = x.is_some() && y.is_some() && x != y;
-        FactRow {
-            fact,
-            a: x,
-            b: y,
-            differs,
-        }
+        FactRow { fact, a: x, b: y, differs }
     };
     let recorded = |an: &Analysis| {
         let m = an.header.tracer.mode.as_str();
@@ -36,27 +31,11 @@ pub(super) fn hosts(a: &Analysis, b: &Analysis) -> Vec<FactRow> {
     vec![
         row("hostname", ha.hostname.clone(), hb.hostname.clone()),
         row("glibc", ha.glibc_version.clone(), hb.glibc_version.clone()),
-        row(
-            "kernel",
-            ha.kernel_release.clone(),
-            hb.kernel_release.clone(),
-        ),
-        row(
-            "cpus",
-            ha.cpus.map(|c| c.to_string()),
-            hb.cpus.map(|c| c.to_string()),
-        ),
-        row(
-            "memory",
-            ha.memory_bytes.map(fmt::bytes),
-            hb.memory_bytes.map(fmt::bytes),
-        ),
+        row("kernel", ha.kernel_release.clone(), hb.kernel_release.clone()),
+        row("cpus", ha.cpus.map(|c| c.to_string()), hb.cpus.map(|c| c.to_string())),
+        row("memory", ha.memory_bytes.map(fmt::bytes), hb.memory_bytes.map(fmt::bytes)),
         row("arch", ha.arch.clone(), hb.arch.clone()),
-        row(
-            "clone3",
-            ha.clone3.map(|c| c.to_string()),
-            hb.clone3.map(|c| c.to_string()),
-        ),
+        row("clone3", ha.clone3.map(|c| c.to_string()), hb.clone3.map(|c| c.to_string())),
         row("recorded by", recorded(a), recorded(b)),
     ]
 }
@@ -69,65 +48,35 @@ pub(super) fn count_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
         ValueRow::counts("processes", sa.processes, sb.processes),
     ];
     if sa.failed_clones + sb.failed_clones > 0 {
-        rows.push(ValueRow::counts(
-            "failed clone calls",
-            sa.failed_clones,
-            sb.failed_clones,
-        ));
+        rows.push(ValueRow::counts("failed clone calls", sa.failed_clones, sb.failed_clones));
     }
     let get = |m: &std::collections::BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
     for st in SpawnStyle::ALL {
-        rows.push(ValueRow::counts(
-            format!("{}-style", st.as_str()),
-            get(&sa.styles, st.as_str()),
-            get(&sb.styles, st.as_str()),
-        ));
+        rows.push(ValueRow::counts(format!("{}-style", st.as_str()), get(&sa.styles, st.as_str()), get(&sb.styles, st.as_str())));
     }
     for cp in CodePath::ALL {
-        let (x, y) = (
-            get(&sa.code_paths, cp.as_str()),
-            get(&sb.code_paths, cp.as_str()),
-        );
+        let (x, y) = (get(&sa.code_paths, cp.as_str()), get(&sb.code_paths, cp.as_str()));
         if x + y > 0 {
             rows.push(ValueRow::counts(cp.label(), x, y));
         }
     }
-    let secs =
-        |s: &crate::Summary| (s.duration_ns > 0).then_some(s.duration_ns as f64);
-    rows.push(ValueRow::new(
-        "recording length",
-        Unit::Nanos,
-        secs(sa),
-        secs(sb),
-    ));
-    rows.push(ValueRow::new(
-        "spawns per second",
-        Unit::PerSecond,
-        Some(sa.spawn_rate),
-        Some(sb.spawn_rate),
-    ));
+    let secs = |s: &crate::Summary| (s.duration_ns > 0).then_some(s.duration_ns as f64);
+    rows.push(ValueRow::new("recording length", Unit::Nanos, secs(sa), secs(sb)));
+    rows.push(ValueRow::new("spawns per second", Unit::PerSecond, Some(sa.spawn_rate), Some(sb.spawn_rate)));
     rows
 }
 
 pub(super) fn latency_rows(a: &Analysis, b: &Analysis) -> Vec<DistRow> {
-    let mut rows = vec![DistRow::new(
-        "all spawns",
-        Some(a.summary.latency.clone()),
-        Some(b.summary.latency.clone()),
-    )];
+    let mut rows = vec![DistRow::new("all spawns", Some(a.summary.latency.clone()), Some(b.summary.latency.clone()))];
     for by in [GroupBy::Style, GroupBy::CodePath] {
         let (ga, gb) = (group_by(a, by), group_by(b, by));
         let mut keys: Vec<String> = ga.iter().chain(gb.iter()).map(|g| g.key.clone()).collect();
         keys.sort();
         keys.dedup();
         for k in keys {
-            let find = |gs: &[crate::Group]| {
-                gs.iter().find(|g| g.key == k).map(|g| g.latency.clone())
-            };
+            let find = |gs: &[crate::Group]| gs.iter().find(|g| g.key == k).map(|g| g.latency.clone());
             let name = match by {
-                GroupBy::CodePath => {
-                    CodePath::from_name(&k).map_or(k.clone(), |c| c.label().to_string())
-                }
+                GroupBy::CodePath => CodePath::from_name(&k).map_or(k.clone(), |c| c.label().to_string()),
                 _ => format!("{k}-style"),
             };
             rows.push(DistRow::new(name, find(&ga), find(&gb)));
@@ -137,16 +86,8 @@ pub(super) fn latency_rows(a: &Analysis, b: &Analysis) -> Vec<DistRow> {
         let mut v: Vec<u64> = an.spawns.iter().filter_map(f).collect();
         (!v.is_empty()).then(|| LatencyStats::from_values(&mut v))
     };
-    rows.push(DistRow::new(
-        "parent blocked",
-        dist(a, |s| s.parent_blocked_ns),
-        dist(b, |s| s.parent_blocked_ns),
-    ));
-    rows.push(DistRow::new(
-        "clone call (entry → event)",
-        dist(a, |s| s.clone_ns),
-        dist(b, |s| s.clone_ns),
-    ));
+    rows.push(DistRow::new("parent blocked", dist(a, |s| s.parent_blocked_ns), dist(b, |s| s.parent_blocked_ns)));
+    rows.push(DistRow::new("clone call (entry → event)", dist(a, |s| s.clone_ns), dist(b, |s| s.clone_ns)));
     rows
 }
 
@@ -157,28 +98,15 @@ pub(super) fn per_spawn(n: u64, d: u64) -> Option<f64> {
 pub(super) fn path_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (sa, sb) = (&a.summary, &b.summary);
     vec![
-        ValueRow::counts(
-            "failed exec attempts",
-            sa.failed_exec_attempts,
-            sb.failed_exec_attempts,
-        ),
-        ValueRow::counts(
-            "spawns that searched PATH",
-            sa.path_search_spawns,
-            sb.path_search_spawns,
-        ),
+        ValueRow::counts("failed exec attempts", sa.failed_exec_attempts, sb.failed_exec_attempts),
+        ValueRow::counts("spawns that searched PATH", sa.path_search_spawns, sb.path_search_spawns),
         ValueRow::new(
             "failed attempts per spawn",
             Unit::Fraction,
             per_spawn(sa.failed_exec_attempts, sa.spawns),
             per_spawn(sb.failed_exec_attempts, sb.spawns),
         ),
-        ValueRow::new(
-            "time in failed attempts",
-            Unit::Nanos,
-            Some(sa.failed_exec_ns as f64),
-            Some(sb.failed_exec_ns as f64),
-        ),
+        ValueRow::new("time in failed attempts", Unit::Nanos, Some(sa.failed_exec_ns as f64), Some(sb.failed_exec_ns as f64)),
     ]
 }
 
@@ -186,43 +114,23 @@ pub(super) fn env_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (sa, sb) = (&a.summary, &b.summary);
     vec![
         ValueRow::counts("variables (max)", sa.env_count_max, sb.env_count_max),
-        ValueRow::new(
-            "bytes (max)",
-            Unit::Bytes,
-            Some(sa.env_bytes_max as f64),
-            Some(sb.env_bytes_max as f64),
-        ),
-        ValueRow::new(
-            "bytes (mean per exec)",
-            Unit::Bytes,
-            Some(sa.env_bytes_mean as f64),
-            Some(sb.env_bytes_mean as f64),
-        ),
-        ValueRow::new(
-            "bytes copied in total",
-            Unit::Bytes,
-            Some(sa.env_bytes_total as f64),
-            Some(sb.env_bytes_total as f64),
-        ),
+        ValueRow::new("bytes (max)", Unit::Bytes, Some(sa.env_bytes_max as f64), Some(sb.env_bytes_max as f64)),
+        ValueRow::new("bytes (mean per exec)", Unit::Bytes, Some(sa.env_bytes_mean as f64), Some(sb.env_bytes_mean as f64)),
+        ValueRow::new("bytes copied in total", Unit::Bytes, Some(sa.env_bytes_total as f64), Some(sb.env_bytes_total as f64)),
     ]
 }
 
 /// RSS of the parent at fork-style spawns, KiB.
 pub(super) fn fork_rss(a: &Analysis) -> Vec<u64> {
-    let mut v: Vec<u64> = a
-        .spawns
-        .iter()
-        .filter(|s| s.style == SpawnStyle::Fork)
-        .filter_map(|s| s.parent_mem.map(|m| m.rss_kb))
-        .collect();
+    let mut v: Vec<u64> =
+        a.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).filter_map(|s| s.parent_mem.map(|m| m.rss_kb)).collect();
     v.sort_unstable();
     v
 }
 
 pub(super) fn rss_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (ra, rb) = (fork_rss(a), fork_rss(b));
-    let kib =
-        |v: &[u64], f: fn(&[u64]) -> u64| (!v.is_empty()).then(|| f(v).saturating_mul(1024) as f64);
+    let kib = |v: &[u64], f: fn(&[u64]) -> u64| (!v.is_empty()).then(|| f(v).saturating_mul(1024) as f64);
     let pte = |an: &Analysis| {
         an.spawns
             .iter()
@@ -231,28 +139,9 @@ pub(super) fn rss_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
             .max()
     };
     vec![
-        ValueRow::counts(
-            "fork-style spawns with parent RSS",
-            ra.len() as u64,
-            rb.len() as u64,
-        ),
-        ValueRow::new(
-            "parent RSS (median)",
-            Unit::Bytes,
-            kib(&ra, |v| v[v.len() / 2]),
-            kib(&rb, |v| v[v.len() / 2]),
-        ),
-        ValueRow::new(
-            "parent RSS (max)",
-            Unit::Bytes,
-            kib(&ra, |v| v[v.len() - 1]),
-            kib(&rb, |v| v[v.len() - 1]),
-        ),
-        ValueRow::new(
-            "parent page tables (max)",
-            Unit::Bytes,
-            pte(a).map(|x| x as f64),
-            pte(b).map(|x| x as f64),
-        ),
+        ValueRow::counts("fork-style spawns with parent RSS", ra.len() as u64, rb.len() as u64),
+        ValueRow::new("parent RSS (median)", Unit::Bytes, kib(&ra, |v| v[v.len() / 2]), kib(&rb, |v| v[v.len() / 2])),
+        ValueRow::new("parent RSS (max)", Unit::Bytes, kib(&ra, |v| v[v.len() - 1]), kib(&rb, |v| v[v.len() - 1])),
+        ValueRow::new("parent page tables (max)", Unit::Bytes, pte(a).map(|x| x as f64), pte(b).map(|x| x as f64)),
     ]
 }

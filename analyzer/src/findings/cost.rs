@@ -19,21 +19,15 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
     let t = &a.thresholds;
     let large = |s: &&Spawn| {
         s.style == SpawnStyle::Fork
-            && s.parent_mem.is_some_and(|m| {
-                m.rss_kb >= t.fork_parent_rss_mib.saturating_mul(1024) || m.pte_kb >= t.fork_parent_pte_kib
-            })
+            && s.parent_mem
+                .is_some_and(|m| m.rss_kb >= t.fork_parent_rss_mib.saturating_mul(1024) || m.pte_kb >= t.fork_parent_pte_kib)
     };
     let ev: Vec<&Spawn> = a.spawns.iter().filter(large).collect();
     if ev.is_empty() {
         return None;
     }
     // What a vfork-style spawn costs here, if the trace has some.
-    let mut vf: Vec<Nanos> = a
-        .spawns
-        .iter()
-        .filter(|s| s.style == SpawnStyle::Vfork)
-        .filter_map(|s| s.clone_ns)
-        .collect();
+    let mut vf: Vec<Nanos> = a.spawns.iter().filter(|s| s.style == SpawnStyle::Vfork).filter_map(|s| s.clone_ns).collect();
     vf.sort_unstable();
     let baseline = vf.get(vf.len() / 2).copied().unwrap_or(VFORK_CLONE_NS);
     let mut clone_total: Nanos = 0;
@@ -51,8 +45,8 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
             }
             None => {
                 estimated += 1;
-                extra_total = extra_total
-                    .saturating_add((m.rss_kb as f64 / (1024.0 * 1024.0) * t.fork_ms_per_gib * 1e6) as Nanos);
+                extra_total =
+                    extra_total.saturating_add((m.rss_kb as f64 / (1024.0 * 1024.0) * t.fork_ms_per_gib * 1e6) as Nanos);
             }
         }
     }
@@ -97,7 +91,10 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
         advice.push(x.to_string());
     }
     if paths.contains(&CodePath::ForkNoExec) {
-        advice.push("For worker processes that never exec, fork them before the parent grows, or use a spawn/forkserver start method.".to_string());
+        advice.push(
+            "For worker processes that never exec, fork them before the parent grows, or use a spawn/forkserver start method."
+                .to_string(),
+        );
     }
     advice.push("Reference: on a 128-core cluster node 10,000 fork-style spawns took 5.9 s from a 1 GiB parent and 25.4 s from 5 GiB, vfork-style ~1.3 s from either.".to_string());
     let mut f = finding("SS001", severity, message, advice.join(" "));
@@ -115,9 +112,7 @@ pub fn fork_large_parent(a: &Analysis) -> Option<Finding> {
 }
 
 fn parent_is(a: &Analysis, s: &Spawn, prefix: &str) -> bool {
-    s.parent
-        .and_then(|p| a.processes.get(p))
-        .is_some_and(|p| basename(&p.name).starts_with(prefix))
+    s.parent.and_then(|p| a.processes.get(p)).is_some_and(|p| basename(&p.name).starts_with(prefix))
 }
 
 fn plural(n: u64) -> &'static str {
@@ -131,11 +126,7 @@ fn plural(n: u64) -> &'static str {
 /// SS003: PATH search.
 pub fn path_search(a: &Analysis) -> Option<Finding> {
     let t = &a.thresholds;
-    let ev: Vec<&Spawn> = a
-        .spawns
-        .iter()
-        .filter(|s| s.exec.as_ref().is_some_and(|e| !e.failed_attempts.is_empty()))
-        .collect();
+    let ev: Vec<&Spawn> = a.spawns.iter().filter(|s| s.exec.as_ref().is_some_and(|e| !e.failed_attempts.is_empty())).collect();
     let failed: u64 = sat_sum(ev.iter().map(|s| failed_of(s)));
     if ev.is_empty() || failed < t.path_search_failed {
         return None;
@@ -160,12 +151,7 @@ pub fn path_search(a: &Analysis) -> Option<Finding> {
     let descr: Vec<String> = ranked
         .iter()
         .map(|(name, (n, f, dirs, _))| {
-            format!(
-                "{name} ({n} spawn{}, {} failed each, tried {})",
-                plural(*n),
-                fmt_avg(*f, *n),
-                list(dirs, 4)
-            )
+            format!("{name} ({n} spawn{}, {} failed each, tried {})", plural(*n), fmt_avg(*f, *n), list(dirs, 4))
         })
         .collect();
     let found: Vec<String> = ranked.iter().filter_map(|(_, v)| v.3.clone()).take(3).collect();
@@ -224,11 +210,7 @@ pub fn large_env(a: &Analysis) -> Option<Finding> {
     let ev: Vec<&Spawn> = a
         .spawns
         .iter()
-        .filter(|s| {
-            s.exec
-                .as_ref()
-                .is_some_and(|e| e.success && (e.env_count > t.env_vars || e.env_bytes > t.env_bytes))
-        })
+        .filter(|s| s.exec.as_ref().is_some_and(|e| e.success && (e.env_count > t.env_vars || e.env_bytes > t.env_bytes)))
         .collect();
     if ev.is_empty() {
         return None;
@@ -269,8 +251,7 @@ pub fn serial_spawns(a: &Analysis) -> Option<Finding> {
     for s in &a.spawns {
         by_thread.entry((s.parent, s.parent_tid)).or_default().push(s);
     }
-    let ((parent, tid), spawns) =
-        by_thread.into_iter().max_by_key(|(k, v)| (v.len(), std::cmp::Reverse(k.1)))?;
+    let ((parent, tid), spawns) = by_thread.into_iter().max_by_key(|(k, v)| (v.len(), std::cmp::Reverse(k.1)))?;
     let n = spawns.len() as u64;
     if n < t.serial_spawns || (n as f64) < t.serial_share * total as f64 {
         return None;
@@ -278,10 +259,7 @@ pub fn serial_spawns(a: &Analysis) -> Option<Finding> {
     // One at a time: a spawn starts after the previous one of this thread finished.
     let mut sorted = spawns.clone();
     sorted.sort_by_key(|s| s.t_start);
-    let overlapping = sorted
-        .windows(2)
-        .filter(|w| w[0].t_done.is_none_or(|d| d > w[1].t_start))
-        .count() as u64;
+    let overlapping = sorted.windows(2).filter(|w| w[0].t_done.is_none_or(|d| d > w[1].t_start)).count() as u64;
     if overlapping * 10 > n {
         return None;
     }
@@ -320,8 +298,7 @@ pub fn serial_spawns(a: &Analysis) -> Option<Finding> {
 
 /// SS009: children that never managed to exec.
 pub fn exec_failed(a: &Analysis) -> Option<Finding> {
-    let ev: Vec<&Spawn> =
-        a.spawns.iter().filter(|s| s.exec.as_ref().is_some_and(|e| !e.success)).collect();
+    let ev: Vec<&Spawn> = a.spawns.iter().filter(|s| s.exec.as_ref().is_some_and(|e| !e.success)).collect();
     if ev.is_empty() {
         return None;
     }
@@ -340,12 +317,9 @@ pub fn exec_failed(a: &Analysis) -> Option<Finding> {
         })
         .collect();
     let n = ev.len() as u64;
-    let message = format!(
-        "{n} spawn{} never exec'd successfully: {}",
-        plural(n),
-        list(&descr, 5)
-    );
-    let advice = "Check the program names and PATH: each failed spawn still pays for the clone and every exec attempt.".to_string();
+    let message = format!("{n} spawn{} never exec'd successfully: {}", plural(n), list(&descr, 5));
+    let advice =
+        "Check the program names and PATH: each failed spawn still pays for the clone and every exec attempt.".to_string();
     let mut f = finding("SS009", Severity::Info, message, advice);
     f.numbers = BTreeMap::from([("spawns".to_string(), n as f64)]);
     f.evidence = ev.iter().map(|s| s.index).collect();

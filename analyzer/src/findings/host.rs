@@ -13,8 +13,7 @@ pub fn old_glibc(a: &Analysis) -> Option<Finding> {
         return None;
     }
     let v = a.header.host.glibc_version.clone().unwrap_or_default();
-    let forks: Vec<usize> =
-        a.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).map(|s| s.index).collect();
+    let forks: Vec<usize> = a.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).map(|s| s.index).collect();
     let rust = a.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).count();
     let message = format!(
         "the host's glibc {v} is older than 2.24: Rust's Command never uses posix_spawn here (every spawn forks), and glibc's own posix_spawn cannot report exec errors; {} fork-style spawn{} in this trace{}",

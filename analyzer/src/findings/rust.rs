@@ -54,7 +54,9 @@ impl Cause {
         match self {
             Cause::OldGlibc => "glibc older than 2.24",
             Cause::PreExec => "a pre_exec() closure",
-            Cause::PathOnCommand => "PATH set on the Command (env(\"PATH\", ..), env_clear() or env_remove(\"PATH\")) with a bare program name",
+            Cause::PathOnCommand => {
+                "PATH set on the Command (env(\"PATH\", ..), env_clear() or env_remove(\"PATH\")) with a bare program name"
+            }
             Cause::Credentials => "uid(), gid() or groups()",
             Cause::CurrentDir => "current_dir()",
             Cause::Nightly => "nightly-only create_pidfd(true) or chroot()",
@@ -120,14 +122,20 @@ pub(crate) struct Facts {
 pub(crate) fn judge(f: &Facts) -> Vec<(Cause, Verdict)> {
     use Verdict::*;
     let std_at_least = |v: (u32, u32)| f.rustc.is_none_or(|r| r >= v);
-    let rustc_note = if f.rustc.is_none() { " (assuming a Rust std from 2019 or later; the trace does not say which)" } else { "" };
+    let rustc_note =
+        if f.rustc.is_none() { " (assuming a Rust std from 2019 or later; the trace does not say which)" } else { "" };
     let mut out = Vec::new();
     out.push((
         Cause::OldGlibc,
         match f.glibc {
-            Some(v) if v < (2, 24) => Certain(format!("host glibc {} is older than 2.24: std never uses posix_spawn there", f.glibc_text)),
+            Some(v) if v < (2, 24) => {
+                Certain(format!("host glibc {} is older than 2.24: std never uses posix_spawn there", f.glibc_text))
+            }
             Some(_) => Excluded(format!("glibc {} >= 2.24", f.glibc_text)),
-            None => Possible("the trace does not record the glibc version; std also forks when it cannot read it (static or non-glibc builds)".into()),
+            None => Possible(
+                "the trace does not record the glibc version; std also forks when it cannot read it (static or non-glibc builds)"
+                    .into(),
+            ),
         },
     ));
     out.push((Cause::PreExec, Possible("a closure leaves nothing in the trace".into())));
@@ -159,7 +167,10 @@ pub(crate) fn judge(f: &Facts) -> Vec<(Cause, Verdict)> {
             "glibc {} has posix_spawn_file_actions_addchdir_np, which std >= 1.34 uses{rustc_note}",
             f.glibc_text
         )),
-        (Some(_), true) => Possible(format!("glibc {} < 2.29 cannot chdir in posix_spawn; a directory change leaves nothing in the trace", f.glibc_text)),
+        (Some(_), true) => Possible(format!(
+            "glibc {} < 2.29 cannot chdir in posix_spawn; a directory change leaves nothing in the trace",
+            f.glibc_text
+        )),
         (None, true) => Possible("possible if the host's glibc is older than 2.29 (not recorded)".into()),
     };
     out.push((Cause::CurrentDir, cwd));
@@ -176,8 +187,7 @@ pub(crate) fn judge(f: &Facts) -> Vec<(Cause, Verdict)> {
 }
 
 pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
-    let ev: Vec<&Spawn> =
-        a.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).collect();
+    let ev: Vec<&Spawn> = a.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).collect();
     if ev.is_empty() {
         return None;
     }
@@ -252,9 +262,8 @@ pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
     let clone: Nanos = sat_sum(ev.iter().filter_map(|s| s.clone_ns));
     let baseline = vfork_clone_baseline(a);
     let extra: Nanos = sat_sum(ev.iter().filter_map(|s| s.clone_ns).map(|c| c.saturating_sub(baseline)));
-    let large = ev.iter().any(|s| {
-        s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib.saturating_mul(1024))
-    });
+    let large =
+        ev.iter().any(|s| s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib.saturating_mul(1024)));
     let message = format!(
         "{n} spawn{} used Rust std's fork+exec fallback instead of posix_spawn (socketpair(AF_UNIX, SOCK_SEQPACKET) then fork; programs: {}), {} from clone entry to exec (measured under tracing). Cause: {}",
         if n == 1 { "" } else { "s" },
@@ -350,8 +359,7 @@ fn programs(ev: &[&Spawn]) -> Vec<String> {
 /// Median clone time of the trace's vfork-style spawns, else 0.1 ms
 /// (posix_spawn's clone measured on the reference machine).
 fn vfork_clone_baseline(a: &Analysis) -> Nanos {
-    let mut vf: Vec<Nanos> =
-        a.spawns.iter().filter(|s| s.style == SpawnStyle::Vfork).filter_map(|s| s.clone_ns).collect();
+    let mut vf: Vec<Nanos> = a.spawns.iter().filter(|s| s.style == SpawnStyle::Vfork).filter_map(|s| s.clone_ns).collect();
     vf.sort_unstable();
     vf.get(vf.len() / 2).copied().unwrap_or(100_000)
 }

@@ -22,11 +22,15 @@ pub fn concurrent_spawning(rt: Option<Runtime>) -> &'static str {
     match rt {
         Some(Runtime::Rust) | None => "e.g. tokio::task::spawn_blocking or a small thread pool",
         Some(Runtime::Cpython) => "e.g. a concurrent.futures.ThreadPoolExecutor, or asyncio.create_subprocess_exec",
-        Some(Runtime::Node | Runtime::Libuv) => "e.g. child_process.spawn with callbacks instead of spawnSync/execSync, or worker_threads",
+        Some(Runtime::Node | Runtime::Libuv) => {
+            "e.g. child_process.spawn with callbacks instead of spawnSync/execSync, or worker_threads"
+        }
         Some(Runtime::Java) => "e.g. an ExecutorService starting the ProcessBuilders",
         Some(Runtime::Go) => "e.g. one goroutine per exec.Cmd",
         Some(Runtime::Perl | Runtime::Ruby) => "e.g. start the children without waiting (fork/exec or spawn) and reap them later",
-        Some(Runtime::Bash | Runtime::Zsh | Runtime::Dash) => "e.g. run independent commands in the background with & and wait, or xargs -P",
+        Some(Runtime::Bash | Runtime::Zsh | Runtime::Dash) => {
+            "e.g. run independent commands in the background with & and wait, or xargs -P"
+        }
         Some(_) => "e.g. a small pool of threads calling posix_spawn",
     }
 }

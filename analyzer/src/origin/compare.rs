@@ -70,8 +70,7 @@ fn side(s: &CallSite) -> SiteSide {
 /// spawns first), then those only in `b`. Empty when neither has stacks.
 pub fn compare_sites(a: &Analysis, b: &Analysis) -> Vec<SiteDiff> {
     let (sa, sb) = (call_sites(a), call_sites(b));
-    let mut out: Vec<SiteDiff> =
-        sa.iter().map(|s| SiteDiff { label: s.label.clone(), a: Some(side(s)), b: None }).collect();
+    let mut out: Vec<SiteDiff> = sa.iter().map(|s| SiteDiff { label: s.label.clone(), a: Some(side(s)), b: None }).collect();
     for s in &sb {
         match out.iter_mut().find(|d| d.label == s.label) {
             Some(d) => d.b = Some(side(s)),

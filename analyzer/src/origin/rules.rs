@@ -22,7 +22,8 @@ pub(super) fn module_runtime(path: &str) -> Option<Runtime> {
     if path.contains("musl") {
         return Some(Runtime::Musl);
     }
-    let so = |prefix: &str| base == prefix || base.starts_with(&format!("{prefix}.so")) || base.starts_with(&format!("{prefix}-"));
+    let so =
+        |prefix: &str| base == prefix || base.starts_with(&format!("{prefix}.so")) || base.starts_with(&format!("{prefix}-"));
     if so("libc") || so("libpthread") || base.starts_with("ld-linux") || so("libdl") {
         return Some(Runtime::Glibc);
     }
@@ -57,8 +58,7 @@ pub(super) fn module_runtime(path: &str) -> Option<Runtime> {
 
 /// `name`, or `name` followed by a version (`python3`, `python3.11`, `perl5.36.0`).
 fn is_versioned(base: &str, name: &str) -> bool {
-    base.strip_prefix(name)
-        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == 'd' || c == 'm'))
+    base.strip_prefix(name).is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == 'd' || c == 'm'))
 }
 
 /// The runtime a function belongs to by its name alone (code linked into the
@@ -116,11 +116,40 @@ pub(super) fn file_runtime(file: &str) -> Option<Runtime> {
 /// C library functions on spawn stacks, under the names symbolizers give them
 /// (glibc's and musl's), for programs that link libc statically.
 const LIBC_NAMES: &[&str] = &[
-    "clone", "clone3", "__clone", "__clone_internal", "__GI___clone_internal", "__spawni", "__spawnix",
-    "posix_spawn", "posix_spawnp", "__posix_spawn", "__posix_spawnp", "__GI___posix_spawn", "arch_fork", "_Fork",
-    "__GI__Fork", "__libc_fork", "fork", "vfork", "__vfork", "__libc_vfork", "system", "__libc_system", "do_system",
-    "popen", "_IO_new_popen", "_IO_new_proc_open", "_IO_proc_open", "pthread_create", "__pthread_create_2_1",
-    "create_thread", "start_thread", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
+    "clone",
+    "clone3",
+    "__clone",
+    "__clone_internal",
+    "__GI___clone_internal",
+    "__spawni",
+    "__spawnix",
+    "posix_spawn",
+    "posix_spawnp",
+    "__posix_spawn",
+    "__posix_spawnp",
+    "__GI___posix_spawn",
+    "arch_fork",
+    "_Fork",
+    "__GI__Fork",
+    "__libc_fork",
+    "fork",
+    "vfork",
+    "__vfork",
+    "__libc_vfork",
+    "system",
+    "__libc_system",
+    "do_system",
+    "popen",
+    "_IO_new_popen",
+    "_IO_new_proc_open",
+    "_IO_proc_open",
+    "pthread_create",
+    "__pthread_create_2_1",
+    "create_thread",
+    "start_thread",
+    "__libc_start_main",
+    "__libc_start_main_impl",
+    "__libc_start_call_main",
 ];
 
 /// Strips what symbolizers add to a Rust name: the `::h0123456789abcdef`
@@ -243,7 +272,11 @@ pub(super) fn api_of(name: &str) -> Option<Api> {
     let api = |runtime, kind| Some(Api { runtime, kind });
     let path = rust_path(name);
     // Rust std and the async runtimes built on it.
-    if let Some(m) = path.strip_prefix("std::process::Command::").or_else(|| path.strip_prefix("tokio::process::Command::")).or_else(|| path.strip_prefix("async_process::Command::")) {
+    if let Some(m) = path
+        .strip_prefix("std::process::Command::")
+        .or_else(|| path.strip_prefix("tokio::process::Command::"))
+        .or_else(|| path.strip_prefix("async_process::Command::"))
+    {
         if matches!(m, "spawn" | "status" | "output") {
             return api(Runtime::Rust, ApiKind::Process);
         }
@@ -298,7 +331,12 @@ pub(super) fn api_of(name: &str) -> Option<Api> {
         }
         "Perl_pp_fork" => return api(Runtime::Perl, ApiKind::Fork),
         // Ruby.
-        "rb_f_system" | "rb_f_spawn" | "rb_f_backquote" | "rb_io_s_popen" | "rb_spawn_process" | "rb_fork_async_signal_safe"
+        "rb_f_system"
+        | "rb_f_spawn"
+        | "rb_f_backquote"
+        | "rb_io_s_popen"
+        | "rb_spawn_process"
+        | "rb_fork_async_signal_safe"
         | "pipe_open" => return api(Runtime::Ruby, ApiKind::Process),
         "rb_f_fork" | "rb_fork_ruby" | "rb_proc__fork" => return api(Runtime::Ruby, ApiKind::Fork),
         // Shells: bash's make_child, zsh's zfork, dash's forkshell / vforkexec.
@@ -330,7 +368,17 @@ pub(super) fn is_rust_do_fork(name: &str) -> bool {
 /// stack include one, the real call site is a line of a script, which the
 /// native stack does not show.
 pub(super) fn is_interpreter(rt: Runtime) -> bool {
-    matches!(rt, Runtime::Cpython | Runtime::Node | Runtime::Java | Runtime::Perl | Runtime::Ruby | Runtime::Bash | Runtime::Zsh | Runtime::Dash)
+    matches!(
+        rt,
+        Runtime::Cpython
+            | Runtime::Node
+            | Runtime::Java
+            | Runtime::Perl
+            | Runtime::Ruby
+            | Runtime::Bash
+            | Runtime::Zsh
+            | Runtime::Dash
+    )
 }
 
 #[cfg(test)]
@@ -346,11 +394,20 @@ mod tests {
         assert_eq!(c_name("system@@GLIBC_2.2.5"), "system");
         assert_eq!(rust_path("std::process::Command::status::h0123456789abcdef"), "std::process::Command::status");
         assert_eq!(rust_path("std::thread::functions::spawn<fn(), ()>"), "std::thread::functions::spawn");
-        assert_eq!(rust_path("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"), "alloc::boxed::Box<F,A>::call_once");
+        assert_eq!(
+            rust_path("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"),
+            "alloc::boxed::Box<F,A>::call_once"
+        );
         // As blazesym demangles them (from a real recording).
         assert_eq!(rust_path("<std::process::Command>::status"), "std::process::Command::status");
-        assert_eq!(rust_path("<std::sys::process::unix::common::Command>::posix_spawn"), "std::sys::process::unix::common::Command::posix_spawn");
-        assert_eq!(rust_path("std::panicking::catch_unwind::<i32, &dyn core::ops::function::Fn<(), Output = i32>>"), "std::panicking::catch_unwind");
+        assert_eq!(
+            rust_path("<std::sys::process::unix::common::Command>::posix_spawn"),
+            "std::sys::process::unix::common::Command::posix_spawn"
+        );
+        assert_eq!(
+            rust_path("std::panicking::catch_unwind::<i32, &dyn core::ops::function::Fn<(), Output = i32>>"),
+            "std::panicking::catch_unwind"
+        );
         assert_eq!(rust_path("<&dyn core::ops::function::Fn<(), Output = i32> + core::marker::Sync as core::ops::function::FnOnce<()>>::call_once"), "&dyn core::ops::function::Fn<(), Output = i32> + core::marker::Sync::call_once");
         assert_eq!(rust_path("<myapp::Job as core::ops::Drop>::drop"), "myapp::Job::drop");
         assert_eq!(rust_path("myapp::run"), "myapp::run");

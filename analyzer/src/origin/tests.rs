@@ -79,17 +79,25 @@ fn c_glibc() {
 
 #[test]
 fn rust_std() {
-    let o = check("rs_status", "std::process::Command::status", "rust", "libc.so.6", Some("rs_spawn::run_status (rs_spawn.rs:5)"));
+    let o =
+        check("rs_status", "std::process::Command::status", "rust", "libc.so.6", Some("rs_spawn::run_status (rs_spawn.rs:5)"));
     assert!(o.leading_has("posix_spawnp"));
     assert!(!o.leading_has("do_fork"));
     check("rs_output", "std::process::Command::output", "rust", "libc.so.6", Some("rs_spawn::run_output (rs_spawn.rs:8)"));
     check("rs_spawn", "std::process::Command::spawn", "rust", "libc.so.6", Some("rs_spawn::run_spawn (rs_spawn.rs:11)"));
     // pre_exec forces std's fork fallback: the stack shows do_fork.
-    let o = check("rs_pre_exec", "std::process::Command::status", "rust", "libc.so.6", Some("rs_spawn::run_pre_exec (rs_spawn.rs:16)"));
+    let o = check(
+        "rs_pre_exec",
+        "std::process::Command::status",
+        "rust",
+        "libc.so.6",
+        Some("rs_spawn::run_pre_exec (rs_spawn.rs:16)"),
+    );
     assert!(o.leading_has("do_fork"));
     assert!(o.leading_has("fork"));
     check("rs_thread", "std::process::Command::status", "rust", "libc.so.6", Some("rs_spawn::run_status (rs_spawn.rs:5)"));
-    let o = check("rs_thread_create", "std::thread::functions::spawn", "rust", "libc.so.6", Some("rs_spawn::main (rs_spawn.rs:24)"));
+    let o =
+        check("rs_thread_create", "std::thread::functions::spawn", "rust", "libc.so.6", Some("rs_spawn::main (rs_spawn.rs:24)"));
     assert_eq!(o.api_kind, Some(ApiKind::Thread));
 }
 
@@ -169,7 +177,17 @@ fn go_os_exec() {
     );
     assert_eq!((o.api.as_str(), o.runtime, o.library.as_str()), ("os/exec.(*Cmd).Run", Runtime::Go, app));
     assert_eq!(o.call_site.unwrap().function, "main.runJob");
-    let t = classify(&[f("runtime.clone", app), f("runtime.newosproc", app), f("runtime.newm1", app), f("runtime.newm", app), f("runtime.startm", app), f("runtime.schedule", app)], None);
+    let t = classify(
+        &[
+            f("runtime.clone", app),
+            f("runtime.newosproc", app),
+            f("runtime.newm1", app),
+            f("runtime.newm", app),
+            f("runtime.startm", app),
+            f("runtime.schedule", app),
+        ],
+        None,
+    );
     assert_eq!((t.api.as_str(), t.api_kind), ("runtime.newm", Some(ApiKind::Thread)));
     assert_eq!(t.call_site_note.as_deref(), Some("the stack ends inside gocmd"));
     assert_eq!(t.site_label(), "(stack ends in gocmd)");
@@ -179,14 +197,34 @@ fn go_os_exec() {
 fn ruby_zsh_libuv_static_stripped() {
     let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
     let ruby = "/usr/lib/libruby-3.1.so.3.1";
-    let o = classify(&[f("__libc_vfork", libc), f("retry_fork_async_signal_safe", ruby), f("rb_fork_async_signal_safe", ruby), f("rb_spawn_process", ruby), f("rb_f_system", ruby), f("vm_call_cfunc_with_frame", ruby), f("??", "[jit]")], None);
+    let o = classify(
+        &[
+            f("__libc_vfork", libc),
+            f("retry_fork_async_signal_safe", ruby),
+            f("rb_fork_async_signal_safe", ruby),
+            f("rb_spawn_process", ruby),
+            f("rb_f_system", ruby),
+            f("vm_call_cfunc_with_frame", ruby),
+            f("??", "[jit]"),
+        ],
+        None,
+    );
     assert_eq!((o.api.as_str(), o.runtime, o.site_label().as_str()), ("rb_f_system", Runtime::Ruby, "(Ruby code)"));
     let zsh = "/usr/bin/zsh";
     let o = classify(&[f("__libc_fork", libc), f("zfork", zsh), f("execcmd_exec", zsh), f("main", zsh)], None);
     assert_eq!((o.api.as_str(), o.runtime), ("zfork", Runtime::Zsh));
     // A C program on libuv: libuv.so is the runtime, the caller is the call site.
     let uv = "/usr/lib/x86_64-linux-gnu/libuv.so.1";
-    let o = classify(&[f("__libc_fork", libc), f("uv__spawn_and_init_child_fork", uv), f("uv_spawn", uv), f("start_worker", "/app/srv"), f("main", "/app/srv")], None);
+    let o = classify(
+        &[
+            f("__libc_fork", libc),
+            f("uv__spawn_and_init_child_fork", uv),
+            f("uv_spawn", uv),
+            f("start_worker", "/app/srv"),
+            f("main", "/app/srv"),
+        ],
+        None,
+    );
     assert_eq!((o.api.as_str(), o.runtime, o.call_site.unwrap().function.as_str()), ("uv_spawn", Runtime::Libuv, "start_worker"));
     // glibc linked statically: recognised by name and source file.
     let app = "/app/static";
@@ -198,7 +236,10 @@ fn ruby_zsh_libuv_static_stripped() {
     let o = classify(&[f("clone3", app), spawni, f("__posix_spawn", app), inl, f("_IO_new_popen", app), f("run", app)], None);
     assert_eq!((o.api.as_str(), o.runtime, o.call_site.unwrap().function.as_str()), ("_IO_new_popen", Runtime::Libc, "run"));
     // A stripped program: the call site is a module and offset, and says why.
-    let o = classify(&[f("__libc_fork", libc), Frame::new("??", "/usr/local/bin/tool", 0x1a2b), f("??", "/usr/local/bin/tool")], None);
+    let o = classify(
+        &[f("__libc_fork", libc), Frame::new("??", "/usr/local/bin/tool", 0x1a2b), f("??", "/usr/local/bin/tool")],
+        None,
+    );
     assert_eq!(o.call_site.as_ref().map(Frame::label).as_deref(), Some("tool+0x1a2b"));
     assert!(o.call_site_note.unwrap().contains("stripped"));
 }
@@ -214,17 +255,36 @@ fn jit_and_embedded_interpreters() {
     // Python embedded in a C program: the C `main` below the interpreter is not
     // the call site, the Python code is.
     let py = "/usr/lib/libpython3.11.so.1.0";
-    let o = classify(&[f("__libc_fork", libc), f("os_fork_impl", py), f("_PyEval_EvalFrameDefault", py), f("PyRun_SimpleString", py), f("main", "/app/embed")], None);
+    let o = classify(
+        &[
+            f("__libc_fork", libc),
+            f("os_fork_impl", py),
+            f("_PyEval_EvalFrameDefault", py),
+            f("PyRun_SimpleString", py),
+            f("main", "/app/embed"),
+        ],
+        None,
+    );
     assert_eq!((o.api.as_str(), o.runtime, o.call_site.is_none()), ("os_fork_impl", Runtime::Cpython, true));
     // A C extension that forks is the call site, even inside a Python process.
-    let o = classify(&[f("__libc_fork", libc), f("ext_run", "/site-packages/ext.cpython-311-x86_64-linux-gnu.so"), f("_PyEval_EvalFrameDefault", py)], None);
+    let o = classify(
+        &[
+            f("__libc_fork", libc),
+            f("ext_run", "/site-packages/ext.cpython-311-x86_64-linux-gnu.so"),
+            f("_PyEval_EvalFrameDefault", py),
+        ],
+        None,
+    );
     assert_eq!(o.call_site.unwrap().function, "ext_run");
     // A raw syscall in the program's own code: the program is the API and the call site.
     let o = classify(&[f("my_clone", "/app/raw"), f("main", "/app/raw")], None);
     assert_eq!((o.api.as_str(), o.runtime, o.call_site.unwrap().function.as_str()), ("my_clone", Runtime::Unknown, "my_clone"));
     // Nothing captured.
     let o = classify(&[], Some("registers could not be read"));
-    assert_eq!((o.api.as_str(), o.library.as_str(), o.call_site_note.as_deref()), ("unknown", "", Some("registers could not be read")));
+    assert_eq!(
+        (o.api.as_str(), o.library.as_str(), o.call_site_note.as_deref()),
+        ("unknown", "", Some("registers could not be read"))
+    );
     assert_eq!(o.site_label(), "(no frames)");
 }
 

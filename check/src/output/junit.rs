@@ -35,17 +35,10 @@ pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
         }
         let body = xml(&body.join("\n"));
         match res.status {
-            Status::Fail => writeln!(
-                w,
-                r#"      <failure type="{}" message="{}">{body}</failure>"#,
-                xml(&res.rule),
-                xml(&res.message)
-            )?,
-            Status::Skip => writeln!(
-                w,
-                r#"      <skipped message="{}"/>"#,
-                xml(res.note.as_deref().unwrap_or(&res.message))
-            )?,
+            Status::Fail => {
+                writeln!(w, r#"      <failure type="{}" message="{}">{body}</failure>"#, xml(&res.rule), xml(&res.message))?
+            }
+            Status::Skip => writeln!(w, r#"      <skipped message="{}"/>"#, xml(res.note.as_deref().unwrap_or(&res.message)))?,
             Status::Warn => writeln!(w, "      <system-out>warning: {body}</system-out>")?,
             Status::Pass => {}
         }

@@ -40,10 +40,7 @@ pub fn trace() -> Build {
         spawn: None,
         children: vec![],
         // spawnscope's own start of the command: a PATH search that must not count.
-        execs: vec![
-            attempt("/usr/local/bin/make", &["make", "-j2"], 2, 900),
-            attempt("/usr/bin/make", &["make", "-j2"], 0, 900),
-        ],
+        execs: vec![attempt("/usr/local/bin/make", &["make", "-j2"], 2, 900), attempt("/usr/bin/make", &["make", "-j2"], 0, 900)],
         name: "/usr/bin/make".into(),
         threads_created: 0,
         exit: None,
@@ -153,8 +150,10 @@ impl Build {
     pub fn path_search(mut self, misses: &[&str]) -> Build {
         let s = self.a.spawns.last_mut().expect("a spawn first");
         let exec = s.exec.as_mut().unwrap();
-        let failed: Vec<ExecAttempt> =
-            misses.iter().map(|m| attempt(m, &exec.argv.iter().map(String::as_str).collect::<Vec<_>>(), 2, exec.env_bytes)).collect();
+        let failed: Vec<ExecAttempt> = misses
+            .iter()
+            .map(|m| attempt(m, &exec.argv.iter().map(String::as_str).collect::<Vec<_>>(), 2, exec.env_bytes))
+            .collect();
         exec.failed_attempts = failed.clone();
         let p = &mut self.a.processes[s.child.unwrap()];
         let ok = p.execs.pop().unwrap();
@@ -213,7 +212,9 @@ impl Build {
     pub fn incomplete(mut self) -> Build {
         self.a.complete = false;
         self.a.summary.exit_code = None;
-        self.a.warnings.push("trace is incomplete (no end line after line 7): the recording was cut short; analysing what is there".into());
+        self.a
+            .warnings
+            .push("trace is incomplete (no end line after line 7): the recording was cut short; analysing what is there".into());
         self
     }
 

@@ -61,25 +61,13 @@ fn track_pids(a: &Analysis) -> Vec<i64> {
     let mut seen: HashMap<i32, ()> = HashMap::new();
     a.processes
         .iter()
-        .map(|p| {
-            if seen.insert(p.pid, ()).is_none() {
-                i64::from(p.pid)
-            } else {
-                1_000_000_000 + p.index as i64
-            }
-        })
+        .map(|p| if seen.insert(p.pid, ()).is_none() { i64::from(p.pid) } else { 1_000_000_000 + p.index as i64 })
         .collect()
 }
 
 /// All events of the trace, metadata first.
 pub fn events(a: &Analysis) -> Vec<TraceEvent> {
-    let end = a.summary.duration_ns.max(
-        a.processes
-            .iter()
-            .filter_map(|p| p.exit.map(|e| e.t))
-            .max()
-            .unwrap_or(0),
-    );
+    let end = a.summary.duration_ns.max(a.processes.iter().filter_map(|p| p.exit.map(|e| e.t)).max().unwrap_or(0));
     let tracks = track_pids(a);
     let mut out = Vec::new();
     for p in &a.processes {
@@ -90,35 +78,19 @@ pub fn events(a: &Analysis) -> Vec<TraceEvent> {
             format!("{} [{}, reused pid]", basename(&p.name), p.pid)
         };
         out.push(meta("process_name", pid, pid, json!({ "name": label })));
-        out.push(meta(
-            "process_sort_index",
-            pid,
-            pid,
-            json!({ "sort_index": p.index }),
-        ));
+        out.push(meta("process_sort_index", pid, pid, json!({ "sort_index": p.index })));
         process_events(a, p, pid, end, &mut out);
     }
     for s in &a.spawns {
         spawn_events(a, s, &tracks, end, &mut out);
     }
     // Name every thread track: the main thread by the program, others by tid.
-    let mut threads: Vec<(i64, i64)> = out
-        .iter()
-        .filter(|e| e.ph != "M")
-        .map(|e| (e.pid, e.tid))
-        .collect();
+    let mut threads: Vec<(i64, i64)> = out.iter().filter(|e| e.ph != "M").map(|e| (e.pid, e.tid)).collect();
     threads.sort_unstable();
     threads.dedup();
     for (pid, tid) in threads {
-        let main = a
-            .processes
-            .iter()
-            .any(|p| tracks[p.index] == pid && i64::from(p.pid) == tid);
-        let name = if main {
-            "main".to_string()
-        } else {
-            format!("thread {tid}")
-        };
+        let main = a.processes.iter().any(|p| tracks[p.index] == pid && i64::from(p.pid) == tid);
+        let name = if main { "main".to_string() } else { format!("thread {tid}") };
         out.push(meta("thread_name", pid, tid, json!({ "name": name })));
     }
     out
@@ -140,15 +112,7 @@ fn meta(name: &str, pid: i64, tid: i64, a: Value) -> TraceEvent {
     }
 }
 
-fn slice(
-    name: String,
-    cat: &'static str,
-    start: u64,
-    end: u64,
-    pid: i64,
-    tid: i64,
-    a: Value,
-) -> TraceEvent {
+fn slice(name: String, cat: &'static str, start: u64, end: u64, pid: i64, tid: i64, a: Value) -> TraceEvent {
     TraceEvent {
         name,
         cat,
@@ -170,10 +134,7 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
     let exit_t = p.exit.map_or(end, |e| e.t);
     let main = i64::from(p.pid);
     // Where the image part starts: after the spawn phase, or at the first sight.
-    let spawn_done = p
-        .spawn
-        .and_then(|i| a.spawns.get(i))
-        .map(|s| s.t_done.unwrap_or(exit_t));
+    let spawn_done = p.spawn.and_then(|i| a.spawns.get(i)).map(|s| s.t_done.unwrap_or(exit_t));
     let mut start = spawn_done.unwrap_or(p.t_start);
     let mut name = match p.spawn {
         // Before its first exec a spawned child is still its parent's copy.
@@ -186,8 +147,7 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
     });
     for e in &p.execs {
         if e.result != 0 {
-            let errno =
-                flags::errno_name(e.result).map_or_else(|| e.result.to_string(), str::to_string);
+            let errno = flags::errno_name(e.result).map_or_else(|| e.result.to_string(), str::to_string);
             out.push(TraceEvent {
                 name: format!("exec failed: {errno}"),
                 cat: "exec",
@@ -210,15 +170,7 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
         }
         if let Some((n, path)) = name.take() {
             if e.t_exit > start {
-                out.push(slice(
-                    n,
-                    "process",
-                    start,
-                    e.t_exit,
-                    pid,
-                    main,
-                    json!({ "path": path }),
-                ));
+                out.push(slice(n, "process", start, e.t_exit, pid, main, json!({ "path": path })));
             }
         }
         start = start.max(e.t_exit);
@@ -228,10 +180,7 @@ fn process_events(a: &Analysis, p: &Process, pid: i64, end: u64, out: &mut Vec<T
         let last = p.execs.iter().rev().find(|e| e.result == 0);
         let mut a = json!({ "path": path });
         if let (Some(l), Value::Object(m)) = (last, &mut a) {
-            m.insert(
-                "argv".into(),
-                json!(l.argv.iter().take(32).collect::<Vec<_>>()),
-            );
+            m.insert("argv".into(), json!(l.argv.iter().take(32).collect::<Vec<_>>()));
             m.insert("env_count".into(), json!(l.env_count));
             m.insert("env_bytes".into(), json!(l.env_bytes));
         }
@@ -273,9 +222,7 @@ fn spawn_events(a: &Analysis, s: &Spawn, tracks: &[i64], end: u64, out: &mut Vec
         "origin": crate::callsites::chrome_origin(a, s),
     });
     let name = format!("spawn ({}, {})", s.style.as_str(), s.code_path.label());
-    out.push(slice(
-        name, "spawn", s.t_start, done, child_pid, child_tid, info,
-    ));
+    out.push(slice(name, "spawn", s.t_start, done, child_pid, child_tid, info));
     if let Some(b) = s.parent_blocked_ns {
         let name = format!("{} (parent blocked)", s.syscall.as_str());
         out.push(slice(
@@ -289,10 +236,7 @@ fn spawn_events(a: &Analysis, s: &Spawn, tracks: &[i64], end: u64, out: &mut Vec
         ));
     }
     let id = s.index as u64 + 1;
-    for (ph, pid, tid, bp) in [
-        ("s", parent_pid, parent_tid, None),
-        ("f", child_pid, child_tid, Some("e")),
-    ] {
+    for (ph, pid, tid, bp) in [("s", parent_pid, parent_tid, None), ("f", child_pid, child_tid, Some("e"))] {
         out.push(TraceEvent {
             name: "spawn".into(),
             cat: "spawn",

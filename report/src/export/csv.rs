@@ -57,10 +57,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 /// The cells of one spawn, in [`COLUMNS`] order (not yet quoted).
 pub fn row(a: &Analysis, s: &Spawn) -> Vec<String> {
     let exec = s.exec.as_ref();
-    let parent_name = s
-        .parent
-        .and_then(|p| a.processes.get(p))
-        .map(|p| basename(&p.name).to_string());
+    let parent_name = s.parent.and_then(|p| a.processes.get(p)).map(|p| basename(&p.name).to_string());
     vec![
         s.index.to_string(),
         s.t_start.to_string(),
@@ -82,15 +79,7 @@ pub fn row(a: &Analysis, s: &Spawn) -> Vec<String> {
         opt(exec.map(|e| e.success)),
         exec.map_or(0, |e| e.failed_attempts.len()).to_string(),
         escape(
-            &exec
-                .map(|e| {
-                    e.failed_attempts
-                        .iter()
-                        .map(|f| f.path.as_str())
-                        .collect::<Vec<_>>()
-                        .join(":")
-                })
-                .unwrap_or_default(),
+            &exec.map(|e| e.failed_attempts.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(":")).unwrap_or_default(),
         )
         .into_owned(),
         exec.map_or(0, |e| e.failed_ns).to_string(),

@@ -44,14 +44,7 @@ impl TraceBuilder {
             t_entry: Some(0),
             t_exit: 100_000,
         })];
-        TraceBuilder {
-            header,
-            recs,
-            t: 1_000_000,
-            next_pid: 2000,
-            root,
-            env_bytes: 2_000,
-        }
+        TraceBuilder { header, recs, t: 1_000_000, next_pid: 2000, root, env_bytes: 2_000 }
     }
 
     pub fn env_bytes(mut self, b: u64) -> Self {
@@ -96,13 +89,11 @@ impl TraceBuilder {
         let exec_start = t + latency_ns - 50_000;
         let mut at = exec_start - failed as u64 * 10_000;
         for i in 0..failed {
-            self.recs
-                .push(self.exec(child, &format!("/missing{i}/true"), 2, at, at + 10_000));
+            self.recs.push(self.exec(child, &format!("/missing{i}/true"), 2, at, at + 10_000));
             at += 10_000;
         }
         self.recs.push(Record::Spawn(ev));
-        self.recs
-            .push(self.exec(child, "/usr/bin/true", 0, exec_start, t + latency_ns));
+        self.recs.push(self.exec(child, "/usr/bin/true", 0, exec_start, t + latency_ns));
         self.recs.push(Record::Exit(ExitEvent {
             pid: child,
             tid: child,
@@ -118,12 +109,7 @@ impl TraceBuilder {
     /// glibc posix_spawn: clone3(CLONE_VM|CLONE_VFORK) on its own stack.
     pub fn posix_spawn(mut self, n: usize, latency_ns: u64, clone_ns: u64, failed: usize) -> Self {
         for _ in 0..n {
-            let ev = spawn_event(
-                CloneSyscall::Clone3,
-                flags::CLONE_VM | flags::CLONE_VFORK,
-                0x7f00_0000,
-                None,
-            );
+            let ev = spawn_event(CloneSyscall::Clone3, flags::CLONE_VM | flags::CLONE_VFORK, 0x7f00_0000, None);
             self.spawn(ev, latency_ns, clone_ns, failed);
         }
         self
@@ -142,10 +128,7 @@ impl TraceBuilder {
                 result: 0,
                 t: self.t - 5_000,
             }));
-            let mem = MemInfo {
-                rss_kb,
-                pte_kb: rss_kb / 512,
-            };
+            let mem = MemInfo { rss_kb, pte_kb: rss_kb / 512 };
             let ev = spawn_event(CloneSyscall::Clone, 0x0120_0000, 0, Some(mem));
             self.spawn(ev, latency_ns, clone_ns, 0);
         }
@@ -176,11 +159,7 @@ impl TraceBuilder {
 }
 
 fn spawn_event(syscall: CloneSyscall, fl: u64, stack: u64, mem: Option<MemInfo>) -> SpawnEvent {
-    let ptrace_event = Some(if fl & flags::CLONE_VFORK != 0 {
-        PtraceEvent::Vfork
-    } else {
-        PtraceEvent::Fork
-    });
+    let ptrace_event = Some(if fl & flags::CLONE_VFORK != 0 { PtraceEvent::Vfork } else { PtraceEvent::Fork });
     SpawnEvent {
         pid: 0,
         tid: 0,

@@ -60,7 +60,14 @@ impl Engine<'_> {
         spawn
     }
 
-    pub(super) fn exec_from_args(&mut self, tid: Tid, pid: i32, sys: ExecSyscall, args: &[u64; 6], t: Nanos) -> Option<ExecEvent> {
+    pub(super) fn exec_from_args(
+        &mut self,
+        tid: Tid,
+        pid: i32,
+        sys: ExecSyscall,
+        args: &[u64; 6],
+        t: Nanos,
+    ) -> Option<ExecEvent> {
         let (path_at, argv_at, envp_at) = match sys {
             ExecSyscall::Execve => (args[0], args[1], args[2]),
             ExecSyscall::Execveat => (args[1], args[2], args[3]),

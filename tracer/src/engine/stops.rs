@@ -101,9 +101,7 @@ impl Engine<'_> {
         if self.setup.use_info {
             let info = ptrace::get_syscall_info(tid).ok()?;
             return match info.op {
-                SyscallOp::Entry { nr, args } => {
-                    Some(SyscallRegs { hint: Hint::Entry, nr, args, ret: 0, arch: info.arch })
-                }
+                SyscallOp::Entry { nr, args } => Some(SyscallRegs { hint: Hint::Entry, nr, args, ret: 0, arch: info.arch }),
                 SyscallOp::Exit { rval, .. } => {
                     Some(SyscallRegs { hint: Hint::Exit, nr: 0, args: [0; 6], ret: rval, arch: info.arch })
                 }

@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn parses_file_anon_and_deleted_lines() {
-        let m = parse_line("7f1c2a428000-7f1c2a57d000 r-xp 00026000 08:01 1835241                    /usr/lib/x86_64-linux-gnu/libc.so.6").unwrap();
+        let m = parse_line(
+            "7f1c2a428000-7f1c2a57d000 r-xp 00026000 08:01 1835241                    /usr/lib/x86_64-linux-gnu/libc.so.6",
+        )
+        .unwrap();
         assert_eq!((m.start, m.end, m.offset, m.dev, m.inode), (0x7f1c2a428000, 0x7f1c2a57d000, 0x26000, (8, 1), 1835241));
         assert_eq!(m.path, "/usr/lib/x86_64-linux-gnu/libc.so.6");
         assert!(m.is_file() && !m.deleted);

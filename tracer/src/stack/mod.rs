@@ -216,7 +216,9 @@ impl Stacks {
                 let r = p.region(addr)?;
                 let (key, offset) = match &r.code {
                     Code::File(f) => (ModuleKey::File { path: f.path.clone(), dev: r.dev, inode: r.inode }, r.file_offset(addr)),
-                    Code::Opaque(path) => (ModuleKey::File { path: path.clone(), dev: r.dev, inode: r.inode }, r.file_offset(addr)),
+                    Code::Opaque(path) => {
+                        (ModuleKey::File { path: path.clone(), dev: r.dev, inode: r.inode }, r.file_offset(addr))
+                    }
                     Code::Vdso => (ModuleKey::Vdso, addr - r.start),
                     Code::Jit => (ModuleKey::Jit, addr),
                 };
@@ -235,9 +237,10 @@ impl Stacks {
             frames.push(RawFrame(id, offset));
         }
         match (walk.end, &last_module) {
-            (StackEnd::NoUnwindInfo, Some(Code::File(f))) => {
-                notes.push(format!("walk ended in {}: no unwind entry for this code (built without unwind tables, e.g. musl's libc)", f.path))
-            }
+            (StackEnd::NoUnwindInfo, Some(Code::File(f))) => notes.push(format!(
+                "walk ended in {}: no unwind entry for this code (built without unwind tables, e.g. musl's libc)",
+                f.path
+            )),
             (StackEnd::NoUnwindInfo, Some(Code::Opaque(p))) => notes.push(format!("walk ended in {p}: file could not be read")),
             (StackEnd::StackRead, _) => notes.push("walk ended: stack memory could not be read".into()),
             (StackEnd::DepthLimit, _) => notes.push(format!("cut at {} frames (--stack-depth)", self.depth)),
@@ -328,7 +331,6 @@ impl Stacks {
         self.module_files.get(&module).map(|f| f.open_path.clone())
     }
 
-
     /// Waits for the symbolizer and returns the remaining `symbols` records.
     pub fn finish(&mut self) -> Vec<Record> {
         match &mut self.symbolizer {
@@ -355,7 +357,5 @@ fn has_debug_file(build_id: &str) -> bool {
         return false;
     }
     let (dir, rest) = build_id.split_at(2);
-    ["/usr/lib/debug", "/lib/debug"]
-        .iter()
-        .any(|d| std::path::Path::new(&format!("{d}/.build-id/{dir}/{rest}.debug")).exists())
+    ["/usr/lib/debug", "/lib/debug"].iter().any(|d| std::path::Path::new(&format!("{d}/.build-id/{dir}/{rest}.debug")).exists())
 }

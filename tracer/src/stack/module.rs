@@ -186,7 +186,11 @@ impl ModuleFile {
         let eh_frame = EhFrame::new(&eh.bytes[..], LittleEndian);
         if let Some(hdr) = &self.eh_frame_hdr {
             let bases = bases.clone().set_eh_frame_hdr(hdr.svma.start);
-            if let Some(table) = EhFrameHdr::new(&hdr.bytes[..], LittleEndian).parse(&bases, 8).ok().and_then(|p| p.table().map(|t| t.fde_for_address(&eh_frame, &bases, svma, EhFrame::cie_from_offset).is_ok())) {
+            if let Some(table) = EhFrameHdr::new(&hdr.bytes[..], LittleEndian)
+                .parse(&bases, 8)
+                .ok()
+                .and_then(|p| p.table().map(|t| t.fde_for_address(&eh_frame, &bases, svma, EhFrame::cie_from_offset).is_ok()))
+            {
                 return Some(table);
             }
         }

@@ -149,12 +149,7 @@ fn frames_of(sym: &Sym<'_>) -> Vec<SymbolFrame> {
     if sym.code_info.is_none() && !inside {
         return Vec::new();
     }
-    let mut out: Vec<SymbolFrame> = sym
-        .inlined
-        .iter()
-        .rev()
-        .map(|f| frame(Some(&f.name), f.code_info.as_ref(), true))
-        .collect();
+    let mut out: Vec<SymbolFrame> = sym.inlined.iter().rev().map(|f| frame(Some(&f.name), f.code_info.as_ref(), true)).collect();
     out.push(frame(Some(&sym.name), sym.code_info.as_deref(), false));
     out
 }

@@ -266,7 +266,12 @@ impl ProcessUnwind {
                 }
             }
             if next.is_none() {
-                match self.unwinder.unwind_frame(FrameAddress::from_instruction_pointer(regs.ip), &mut fr, &mut self.cache, &mut read) {
+                match self.unwinder.unwind_frame(
+                    FrameAddress::from_instruction_pointer(regs.ip),
+                    &mut fr,
+                    &mut self.cache,
+                    &mut read,
+                ) {
                     Ok(Some(ra)) => {
                         next = Some(ra);
                         fr.set_ip(ra);

@@ -30,12 +30,8 @@ macro_rules! need {
 pub const LIMIT: Duration = Duration::from_secs(60);
 
 /// (mode, use syscall info): the configurations every exact test runs in.
-pub const CONFIGS: &[(ModeRequest, bool)] = &[
-    (ModeRequest::Seccomp, true),
-    (ModeRequest::Seccomp, false),
-    (ModeRequest::Syscall, true),
-    (ModeRequest::Syscall, false),
-];
+pub const CONFIGS: &[(ModeRequest, bool)] =
+    &[(ModeRequest::Seccomp, true), (ModeRequest::Seccomp, false), (ModeRequest::Syscall, true), (ModeRequest::Syscall, false)];
 
 pub fn opts(mode: ModeRequest, info: bool, argv: &[&str]) -> RecordOptions {
     let mut o = RecordOptions::new(argv.iter().copied()).mode(mode);
@@ -149,12 +145,17 @@ impl Trace {
             .filter_map(|r| match r {
                 Record::Spawn(s) => Some(format!(
                     "spawn {:?} flags={:#x} sig={} thread={} event={:?} result={} stack={}",
-                    s.syscall, s.flags, s.exit_signal, s.thread, s.ptrace_event, s.result, s.stack != 0
+                    s.syscall,
+                    s.flags,
+                    s.exit_signal,
+                    s.thread,
+                    s.ptrace_event,
+                    s.result,
+                    s.stack != 0
                 )),
-                Record::Exec(e) => Some(format!(
-                    "exec {:?} {} {:?} env={} result={}",
-                    e.syscall, e.path, e.argv, e.env_count, e.result
-                )),
+                Record::Exec(e) => {
+                    Some(format!("exec {:?} {} {:?} env={} result={}", e.syscall, e.path, e.argv, e.env_count, e.result))
+                }
                 Record::Socketpair(s) => Some(format!("socketpair {} {} {} {:?}", s.domain, s.socket_type, s.protocol, s.fds)),
                 Record::Pipe(p) => Some(format!("pipe {} {:?}", p.flags, p.fds)),
                 Record::Exit(e) => Some(format!("exit {:?} {:?} thread={}", e.code, e.signal, e.thread)),

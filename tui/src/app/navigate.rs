@@ -152,11 +152,17 @@ impl App {
             }
             View::Executables => {
                 let g = self.exes.selected(t)?;
-                Detail::new(format!("executable {}, slowest first", crate::fmt::safe(&g.key, 40)), spawns(t.slowest_first(&g.spawns)))
+                Detail::new(
+                    format!("executable {}, slowest first", crate::fmt::safe(&g.key, 40)),
+                    spawns(t.slowest_first(&g.spawns)),
+                )
             }
             View::CallSites => {
                 let s = self.sites.selected()?;
-                Detail::new(format!("call site {}, slowest first", crate::fmt::safe(&s.label, 60)), spawns(t.slowest_first(&s.spawns)))
+                Detail::new(
+                    format!("call site {}, slowest first", crate::fmt::safe(&s.label, 60)),
+                    spawns(t.slowest_first(&s.spawns)),
+                )
             }
             View::Tree => {
                 let row = self.tree.selected()?;

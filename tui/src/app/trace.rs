@@ -101,7 +101,11 @@ impl Trace {
                 (style, code, exe.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             })
         } else {
-            (group_by(&analysis, GroupBy::Style), group_by(&analysis, GroupBy::CodePath), group_by(&analysis, GroupBy::Executable))
+            (
+                group_by(&analysis, GroupBy::Style),
+                group_by(&analysis, GroupBy::CodePath),
+                group_by(&analysis, GroupBy::Executable),
+            )
         };
         let process_by_pid = analysis.processes.iter().map(|p| (p.pid, p.index)).collect();
         let roots = analysis.roots().map(|p| p.index).collect();

@@ -83,7 +83,13 @@ impl TreeState {
                     Child::One(c) => items.push(Item::Process(c, depth + 1)),
                     Child::Group(g) => {
                         let gi = self.groups.len() as u32;
-                        let row = |process: usize, depth: u32, group: Option<u32>, in_group: Option<u32>| TreeRow { process, depth, has_children: group.is_some(), group, in_group };
+                        let row = |process: usize, depth: u32, group: Option<u32>, in_group: Option<u32>| TreeRow {
+                            process,
+                            depth,
+                            has_children: group.is_some(),
+                            group,
+                            in_group,
+                        };
                         let mut rows = vec![row(g.members[0], depth + 1, Some(gi), None)];
                         if self.open_groups.contains(&(g.parent, g.key.clone())) {
                             rows.extend(g.members.iter().map(|&m| row(m, depth + 2, None, Some(gi))));
@@ -174,7 +180,8 @@ impl TreeState {
     /// is collapsed already, expands every node instead (groups stay closed).
     pub fn collapse_all(&mut self, t: &Trace, page: usize) {
         let procs = &t.analysis.processes;
-        let all_folded = self.open_groups.is_empty() && procs.iter().all(|p| p.children.is_empty() || self.collapsed.contains(&p.index));
+        let all_folded =
+            self.open_groups.is_empty() && procs.iter().all(|p| p.children.is_empty() || self.collapsed.contains(&p.index));
         if all_folded {
             self.collapsed.clear();
         } else {

@@ -4,7 +4,6 @@
 //! of the slower half instead of the sum; measured, the halves are about
 //! even this way round).
 
-
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -35,8 +34,7 @@ impl Loaded {
         let pids: std::collections::HashSet<i32> = self.analysis.processes.iter().map(|p| p.pid).collect();
         let (since, until) = (sel.since_ns.unwrap_or(0), sel.until_ns.unwrap_or(u64::MAX));
         self.events.retain(|r| {
-            (pids.contains(&r.pid) || r.child.is_some_and(|c| pids.contains(&c)))
-                && r.t.is_none_or(|t| t >= since && t < until)
+            (pids.contains(&r.pid) || r.child.is_some_and(|c| pids.contains(&c))) && r.t.is_none_or(|t| t >= since && t < until)
         });
         self
     }

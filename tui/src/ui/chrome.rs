@@ -23,7 +23,8 @@ impl Widget for TabBar<'_> {
                 continue;
             }
             let text = format!(" {} {} ", i + 1, v.title());
-            let style = if *v == app.view { theme::selected().add_modifier(ratatui::style::Modifier::BOLD) } else { Style::new() };
+            let style =
+                if *v == app.view { theme::selected().add_modifier(ratatui::style::Modifier::BOLD) } else { Style::new() };
             spans.push(Span::styled(text, style));
         }
         let used: usize = spans.iter().map(|s| s.width()).sum();
@@ -86,11 +87,27 @@ impl Widget for StatusBar<'_> {
         } else {
             match app.view {
                 View::Overview => &[("j/k", "finding"), ("Enter", "details"), ("tab/1-5", "views"), ("?", "help"), ("q", "quit")],
-                View::Latency => &[("j/k", "group"), ("g", "group by"), ("space", "pin"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
-                View::Executables => &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
-                View::Tree => &[("j/k", "move"), ("h/l", "fold"), ("space", "toggle"), ("c", "fold all"), ("Enter", "details"), ("?", "help"), ("q", "quit")],
-                View::Events => &[("j/k", "move"), ("/", "filter"), ("Enter", "details"), ("Esc", "clear"), ("?", "help"), ("q", "quit")],
-                View::CallSites => &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")],
+                View::Latency => {
+                    &[("j/k", "group"), ("g", "group by"), ("space", "pin"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")]
+                }
+                View::Executables => {
+                    &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")]
+                }
+                View::Tree => &[
+                    ("j/k", "move"),
+                    ("h/l", "fold"),
+                    ("space", "toggle"),
+                    ("c", "fold all"),
+                    ("Enter", "details"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                View::Events => {
+                    &[("j/k", "move"), ("/", "filter"), ("Enter", "details"), ("Esc", "clear"), ("?", "help"), ("q", "quit")]
+                }
+                View::CallSites => {
+                    &[("j/k", "move"), ("s", "sort"), ("r", "reverse"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")]
+                }
             }
         };
         let mut spans = Vec::new();

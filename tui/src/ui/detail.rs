@@ -43,9 +43,15 @@ fn spawn_lines(a: &Analysis, s: &Spawn) -> Vec<Line<'static>> {
         ]),
         section("Clone call"),
         kv("syscall", s.syscall.as_str()),
-        kv("flags", format!("{} ({:#x})", if s.flags == 0 { "none".to_string() } else { clone_flag_names(s.flags).join("|") }, s.flags)),
+        kv(
+            "flags",
+            format!("{} ({:#x})", if s.flags == 0 { "none".to_string() } else { clone_flag_names(s.flags).join("|") }, s.flags),
+        ),
         kv("exit signal", if s.exit_signal == 17 { "SIGCHLD (17)".to_string() } else { s.exit_signal.to_string() }),
-        kv("child stack", if s.stack == 0 { "none (shares or copies the parent's)".to_string() } else { format!("{:#x}", s.stack) }),
+        kv(
+            "child stack",
+            if s.stack == 0 { "none (shares or copies the parent's)".to_string() } else { format!("{:#x}", s.stack) },
+        ),
     ];
     let ev = s.ptrace_event.map(|e| format!("{e:?}").to_lowercase()).unwrap_or_else(|| "not seen".into());
     l.push(kv("ptrace event", if s.style_mismatch { format!("{ev}  ⚠ disagrees with the flags") } else { ev }));
@@ -120,7 +126,10 @@ impl Widget for DetailPane<'_> {
             }
             Subject::Process(i) => {
                 if let Some(p) = a.processes.get(i) {
-                    lines.push(Line::styled(format!("process {} (not spawned by a traced process: the root)", p.pid), theme::title()));
+                    lines.push(Line::styled(
+                        format!("process {} (not spawned by a traced process: the root)", p.pid),
+                        theme::title(),
+                    ));
                     lines.extend(process_lines(p));
                 }
             }

@@ -36,7 +36,8 @@ impl Widget for EventsView<'_> {
             Some(_) => format!("Events ({} of {} match)", fmt::count(n as u64), fmt::count(app.log.len() as u64)),
             None => format!("Events ({})", fmt::count(n as u64)),
         };
-        let title = Line::from(vec![Span::styled(title, theme::title()), Span::styled(" · durations under tracing", theme::dim())]);
+        let title =
+            Line::from(vec![Span::styled(title, theme::title()), Span::styled(" · durations under tracing", theme::dim())]);
         let block = Block::bordered().title(title);
         let inner = block.inner(area);
         block.render(area, buf);
@@ -53,18 +54,20 @@ impl Widget for EventsView<'_> {
                     Cell::from(r.line.to_string()),
                     Cell::from(secs(r.t)),
                     Cell::from(r.pid.to_string()),
-                    Cell::from(Span::styled(if r.kind == "socketpair" { "sockpair" } else { r.kind }, Style::new().fg(kind_color(r.kind)))),
+                    Cell::from(Span::styled(
+                        if r.kind == "socketpair" { "sockpair" } else { r.kind },
+                        Style::new().fg(kind_color(r.kind)),
+                    )),
                     Cell::from(r.text.as_ref()),
                 ])
             })
             .collect();
         let header = Row::new(vec!["line", "time s", "pid", "kind", "event"]).style(theme::header());
-        let widths = [Constraint::Length(6), Constraint::Length(9), Constraint::Length(6), Constraint::Length(8), Constraint::Min(10)];
+        let widths =
+            [Constraint::Length(6), Constraint::Length(9), Constraint::Length(6), Constraint::Length(8), Constraint::Min(10)];
         let sel = ev.scroll.selected.checked_sub(offset).filter(|_| n > 0);
         let mut state = TableState::new().with_selected(sel);
-        let table = Table::new(rows, widths)
-            .header(header)
-            .row_highlight_style(theme::selected());
+        let table = Table::new(rows, widths).header(header).row_highlight_style(theme::selected());
         StatefulWidget::render(table, table_area, buf, &mut state);
         if n == 0 {
             let msg = if ev.matches.is_some() { "no event matches the filter" } else { "no events yet" };

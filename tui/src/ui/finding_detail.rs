@@ -135,7 +135,10 @@ fn evidence(app: &App, f: &Finding, width: usize) -> Vec<Line<'static>> {
         return l;
     }
     l.push(Line::from(vec![
-        Span::styled(format!("Evidence: {} spawn{}, slowest first", fmt::count(n as u64), if n == 1 { "" } else { "s" }), theme::header()),
+        Span::styled(
+            format!("Evidence: {} spawn{}, slowest first", fmt::count(n as u64), if n == 1 { "" } else { "s" }),
+            theme::header(),
+        ),
         Span::styled("  (Enter: step through them)", theme::dim()),
     ]));
     for &i in app.trace.slowest_first(&f.evidence).iter().take(EVIDENCE_SHOWN) {

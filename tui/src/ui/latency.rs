@@ -31,7 +31,13 @@ pub fn key_label(g: Grouping, key: &str) -> String {
 
 fn hist_title(grouping: Grouping, g: &Group) -> String {
     let l = &g.latency;
-    format!("{} · {} · p50 {} · p99 {}", fmt::clip(&key_label(grouping, &g.key), 28), fmt::count(g.count), fmt::dur(l.p50), fmt::dur(l.p99))
+    format!(
+        "{} · {} · p50 {} · p99 {}",
+        fmt::clip(&key_label(grouping, &g.key), 28),
+        fmt::count(g.count),
+        fmt::dur(l.p50),
+        fmt::dur(l.p99)
+    )
 }
 
 impl<'a> Widget for LatencyView<'a> {
@@ -54,7 +60,9 @@ impl<'a> Widget for LatencyView<'a> {
         if let Some(c) = &app.compare {
             let key = left.map(|g| g.key.as_str()).unwrap_or("");
             let b = c.groups(grouping).iter().find(|g| g.key == key);
-            let fmt_side = |g: Option<&Group>| g.map_or("none".to_string(), |g| format!("{} spawns, p50 {}", fmt::count(g.count), fmt::dur(g.latency.p50)));
+            let fmt_side = |g: Option<&Group>| {
+                g.map_or("none".to_string(), |g| format!("{} spawns, p50 {}", fmt::count(g.count), fmt::dur(g.latency.p50)))
+            };
             let title = format!("{}: A {} │ B {}", fmt::clip(&key_label(grouping, key), 24), fmt_side(left), fmt_side(b));
             let h = Histogram { title, a: left.map(|g| &g.latency), b: b.map(|g| &g.latency), color: theme::TRACE_A };
             h.render(hists, buf);
@@ -64,7 +72,12 @@ impl<'a> Widget for LatencyView<'a> {
             Block::bordered().title("no spawns").render(hists, buf);
             return;
         };
-        let one = |g: &'a Group| Histogram { title: hist_title(grouping, g), a: Some(&g.latency), b: None, color: color_of(grouping, &g.key) };
+        let one = |g: &'a Group| Histogram {
+            title: hist_title(grouping, g),
+            a: Some(&g.latency),
+            b: None,
+            color: color_of(grouping, &g.key),
+        };
         match right {
             Some(r) => {
                 let [l, rr] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(hists);
@@ -113,7 +126,18 @@ impl Widget for GroupTable<'_> {
                     })
                     .collect();
                 let header = Row::new(vec!["group", "A n", "B n", "A p50", "B p50", "B/A"]);
-                (header, vec![Constraint::Min(12), Constraint::Length(8), Constraint::Length(8), Constraint::Length(7), Constraint::Length(7), Constraint::Length(6)], rows)
+                (
+                    header,
+                    vec![
+                        Constraint::Min(12),
+                        Constraint::Length(8),
+                        Constraint::Length(8),
+                        Constraint::Length(7),
+                        Constraint::Length(7),
+                        Constraint::Length(6),
+                    ],
+                    rows,
+                )
             }
             None => {
                 let rows = shown
@@ -131,12 +155,24 @@ impl Widget for GroupTable<'_> {
                     })
                     .collect();
                 let header = Row::new(vec!["group", "spawns", "p50", "p90", "p99", "max"]);
-                (header, vec![Constraint::Min(12), Constraint::Length(8), Constraint::Length(7), Constraint::Length(7), Constraint::Length(7), Constraint::Length(7)], rows)
+                (
+                    header,
+                    vec![
+                        Constraint::Min(12),
+                        Constraint::Length(8),
+                        Constraint::Length(7),
+                        Constraint::Length(7),
+                        Constraint::Length(7),
+                        Constraint::Length(7),
+                    ],
+                    rows,
+                )
             }
         };
         let sel = app.latency.scroll.selected.checked_sub(offset).filter(|_| !groups.is_empty());
         let mut state = TableState::new().with_selected(sel);
-        let table = Table::new(rows, widths).header(header.style(theme::header())).block(block).row_highlight_style(theme::selected());
+        let table =
+            Table::new(rows, widths).header(header.style(theme::header())).block(block).row_highlight_style(theme::selected());
         StatefulWidget::render(table, area, buf, &mut state);
     }
 }

@@ -30,13 +30,9 @@ pub const UNDER_TRACING: &str = "measured under tracing (includes tracer overhea
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let live_rows = u16::from(app.live.is_some());
-    let [tabs, live, body, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(live_rows),
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [tabs, live, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(live_rows), Constraint::Min(1), Constraint::Length(1)])
+            .areas(area);
     frame.render_widget(chrome::TabBar(app), tabs);
     if app.live.is_some() {
         frame.render_widget(chrome::LiveLine(app), live);

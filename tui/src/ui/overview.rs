@@ -31,11 +31,19 @@ impl Widget for Overview<'_> {
             Layout::vertical([Constraint::Length(8), Constraint::Length(bars_h), Constraint::Min(3)]).areas(area);
         let [host, totals] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
         let [styles, codes] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(mid);
-        Paragraph::new(host_lines(app, (host.width as usize).saturating_sub(2))).block(Block::bordered().title(Span::styled("Trace", theme::title()))).render(host, buf);
-        Paragraph::new(total_lines(app, (totals.width as usize).saturating_sub(2))).block(Block::bordered().title(Span::styled("Totals", theme::title()))).render(totals, buf);
+        Paragraph::new(host_lines(app, (host.width as usize).saturating_sub(2)))
+            .block(Block::bordered().title(Span::styled("Trace", theme::title())))
+            .render(host, buf);
+        Paragraph::new(total_lines(app, (totals.width as usize).saturating_sub(2)))
+            .block(Block::bordered().title(Span::styled("Totals", theme::title())))
+            .render(totals, buf);
         let style_bars = SpawnStyle::ALL
             .iter()
-            .map(|s| Bar { label: s.as_str().to_string(), value: a.summary.styles.get(s.as_str()).copied().unwrap_or(0), color: s.color() })
+            .map(|s| Bar {
+                label: s.as_str().to_string(),
+                value: a.summary.styles.get(s.as_str()).copied().unwrap_or(0),
+                color: s.color(),
+            })
             .collect();
         Bars { title: "Spawns by style", bars: style_bars }.render(styles, buf);
         Bars { title: "Spawns by code path", bars: paths }.render(codes, buf);
@@ -45,7 +53,13 @@ impl Widget for Overview<'_> {
 
 /// `1 thread`, `3 threads`, `2 processes`.
 fn plural(n: u64, what: &str) -> String {
-    let s = if n == 1 { "" } else if what.ends_with('s') { "es" } else { "s" };
+    let s = if n == 1 {
+        ""
+    } else if what.ends_with('s') {
+        "es"
+    } else {
+        "s"
+    };
     format!("{} {what}{s}", fmt::count(n))
 }
 
@@ -82,13 +96,23 @@ fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         kv("host", host.join(" ")),
         // glibc first: it decides which spawn paths exist (posix_spawn's
         // vfork, the Rust fallback); a long kernel release is cut instead.
-        kv("glibc", format!("{}  kernel {}", fmt::safe(h.glibc_version.as_deref().unwrap_or("?"), 10), fmt::safe(h.kernel_release.as_deref().unwrap_or("?"), 40))),
+        kv(
+            "glibc",
+            format!(
+                "{}  kernel {}",
+                fmt::safe(h.glibc_version.as_deref().unwrap_or("?"), 10),
+                fmt::safe(h.kernel_release.as_deref().unwrap_or("?"), 40)
+            ),
+        ),
         kv("tracer", tracer),
         kv("command", fmt::argv(&a.header.command, 60)),
         kv("length", format!("{} · {state} · exit {exit}", fmt::dur(a.summary.duration_ns))),
     ];
     if !a.warnings.is_empty() {
-        lines.push(Line::styled(format!("⚠ {} warnings (see Events)", a.warnings.len()), Style::new().fg(ratatui::style::Color::Yellow)));
+        lines.push(Line::styled(
+            format!("⚠ {} warnings (see Events)", a.warnings.len()),
+            Style::new().fg(ratatui::style::Color::Yellow),
+        ));
     }
     lines
 }
@@ -109,15 +133,28 @@ fn total_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     vec![
         // The longest form that fits: counts are never cut.
-        kv("spawns", fit(width.saturating_sub(8), [
-            format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread")),
-            format!("{} · {} procs · {}", fmt::count(s.spawns), fmt::count(s.processes), plural(s.threads, "thread")),
-            format!("{} · {} procs · {} thr", fmt::count(s.spawns), fmt::count(s.processes), fmt::count(s.threads)),
-            format!("{} · {} p · {} t", fmt::count(s.spawns), fmt::count(s.processes), fmt::count(s.threads)),
-        ])),
+        kv(
+            "spawns",
+            fit(
+                width.saturating_sub(8),
+                [
+                    format!("{} · {} · {}", fmt::count(s.spawns), plural(s.processes, "process"), plural(s.threads, "thread")),
+                    format!("{} · {} procs · {}", fmt::count(s.spawns), fmt::count(s.processes), plural(s.threads, "thread")),
+                    format!("{} · {} procs · {} thr", fmt::count(s.spawns), fmt::count(s.processes), fmt::count(s.threads)),
+                    format!("{} · {} p · {} t", fmt::count(s.spawns), fmt::count(s.processes), fmt::count(s.threads)),
+                ],
+            ),
+        ),
         kv("execs", format!("{}{} · {failed}", fmt::count(s.exec_attempts), if wide { " attempts" } else { "" })),
         kv("env", format!("up to {} in {} vars", fmt::bytes(s.env_bytes_max), s.env_count_max)),
-        kv("latency", if l.count > 0 { format!("p50 {}  p99 {}  max {}", fmt::dur(l.p50), fmt::dur(l.p99), fmt::dur(l.max)) } else { "-".into() }),
+        kv(
+            "latency",
+            if l.count > 0 {
+                format!("p50 {}  p99 {}  max {}", fmt::dur(l.p50), fmt::dur(l.p99), fmt::dur(l.max))
+            } else {
+                "-".into()
+            },
+        ),
         Line::styled(format!("        {}", if wide { super::UNDER_TRACING } else { "measured under tracing" }), theme::dim()),
         kv("rate", format!("{:.0} spawns/s", s.spawn_rate)),
     ]
@@ -148,21 +185,26 @@ impl Widget for Findings<'_> {
             let first_w = w.saturating_sub(head.chars().count());
             let mut msg_lines = fmt::wrap_hanging(&msg, first_w.max(10), w.saturating_sub(4)).into_iter();
             let sev = Style::new().fg(f.severity.color());
-            let head_style = if sel { sev.add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED) } else { sev };
+            let head_style =
+                if sel { sev.add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED) } else { sev };
             lines.push(Line::from(vec![Span::styled(head, head_style), Span::raw(msg_lines.next().unwrap_or_default())]));
             for rest in msg_lines {
                 lines.push(Line::raw(format!("    {rest}")));
             }
             for (j, adv) in fmt::wrap(&fmt::safe(&f.advice, 600), w.saturating_sub(6)).into_iter().enumerate() {
                 let lead = if j == 0 { "    → " } else { "      " };
-                lines.push(Line::from(vec![Span::styled(lead, theme::dim()), Span::styled(adv, Style::new().fg(ratatui::style::Color::Gray))]));
+                lines.push(Line::from(vec![
+                    Span::styled(lead, theme::dim()),
+                    Span::styled(adv, Style::new().fg(ratatui::style::Color::Gray)),
+                ]));
             }
         }
         if a.findings.is_empty() {
             lines.push(Line::styled("No findings: nothing in this trace stands out as costly.", theme::dim()));
         }
         for wmsg in &a.warnings {
-            lines.push(Line::styled(format!("warning: {}", fmt::safe(wmsg, 300)), Style::new().fg(ratatui::style::Color::Yellow)));
+            lines
+                .push(Line::styled(format!("warning: {}", fmt::safe(wmsg, 300)), Style::new().fg(ratatui::style::Color::Yellow)));
         }
         let h = inner.height as usize;
         // Scroll so the selected finding's first line is on screen.

@@ -62,7 +62,8 @@ impl Widget for TreeView<'_> {
                         Cell::from(if failed > 0 { format!("{failed}✗") } else { String::new() }),
                     ]);
                 }
-                let hidden = if r.has_children && tree.is_folded(r) { format!(" (+{})", p.children.len()) } else { String::new() };
+                let hidden =
+                    if r.has_children && tree.is_folded(r) { format!(" (+{})", p.children.len()) } else { String::new() };
                 let pid = p.pid.to_string();
                 let room = label_w.saturating_sub(indent.chars().count() + 2 + pid.len() + 1 + hidden.chars().count());
                 let name = tree_label::process_label(a, p, room);
@@ -87,13 +88,12 @@ impl Widget for TreeView<'_> {
             Span::styled(" · latency under tracing · ✗ failed execs", theme::dim()),
         ]);
         let header = Row::new(vec!["pid command", "style", "latency", "ran", "PATH"]).style(theme::header());
-        let widths = [Constraint::Min(10), Constraint::Length(6), Constraint::Length(8), Constraint::Length(8), Constraint::Length(5)];
+        let widths =
+            [Constraint::Min(10), Constraint::Length(6), Constraint::Length(8), Constraint::Length(8), Constraint::Length(5)];
         let sel = tree.scroll.selected.checked_sub(offset).filter(|_| !tree.rows.is_empty());
         let mut state = TableState::new().with_selected(sel);
-        let table = Table::new(rows, widths)
-            .header(header)
-            .block(Block::bordered().title(title))
-            .row_highlight_style(theme::selected());
+        let table =
+            Table::new(rows, widths).header(header).block(Block::bordered().title(title)).row_highlight_style(theme::selected());
         StatefulWidget::render(table, area, buf, &mut state);
     }
 }
