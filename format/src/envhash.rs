@@ -123,11 +123,11 @@ impl EnvKey {
             // No OS randomness (should not happen): fall back to std's
             // randomly seeded hasher keys plus time and pid, still unknown
             // to whoever reads the trace.
-            use std::hash::{BuildHasher, Hash};
+            use std::hash::BuildHasher;
             for (i, chunk) in k.chunks_mut(8).enumerate() {
-                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-                (i, std::process::id(), std::time::SystemTime::now()).hash(&mut h);
-                chunk.copy_from_slice(&h.finish().to_le_bytes());
+                let h = std::collections::hash_map::RandomState::new()
+                    .hash_one((i, std::process::id(), std::time::SystemTime::now()));
+                chunk.copy_from_slice(&h.to_le_bytes());
             }
         }
         EnvKey(k)
