@@ -77,3 +77,37 @@ fn help_names_only_docs_that_exist() {
         }
     }
 }
+
+#[test]
+fn a_cut_trace_names_its_last_line() {
+    // Header and two events, no end line: three lines.
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.jsonl");
+    let full = std::fs::read_to_string(SAMPLE).unwrap();
+    let three: String = full.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&cut, three).unwrap();
+    let out = spawnscope().args(["report"]).arg(&cut).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("after line 3"), "{all}");
+    assert!(!all.contains("after line 4"), "{all}");
+}
+
+#[test]
+fn view_compare_checks_its_file_without_a_terminal_too() {
+    let out = spawnscope().args(["view", SAMPLE, "--compare", "/nonexistent/b.jsonl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/b.jsonl"));
+    assert!(out.stdout.is_empty(), "no report before the error");
+}
+
+#[test]
+fn record_of_a_missing_pid_says_no_such_process_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = spawnscope().current_dir(dir.path()).args(["record", "-p", "999999999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().next().unwrap_or("").contains("no such process"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no trace file left behind");
+}

@@ -193,7 +193,8 @@ impl<R: BufRead> TraceReader<R> {
                 Ok(None) => {
                     self.done = true;
                     if !self.ended {
-                        self.warnings.push(ReadWarning::Incomplete { last_line: self.line });
+                        // read_line counted a line that is not there.
+                        self.warnings.push(ReadWarning::Incomplete { last_line: self.line.saturating_sub(1) });
                     }
                     return Ok(None);
                 }

@@ -220,6 +220,12 @@ mod imp {
     }
 
     pub fn run(args: Args) -> anyhow::Result<i32> {
+        // Before anything else (no trace file is created for a typo).
+        if let Some(pid) = args.trace.pid {
+            if pid <= 0 || !Path::new(&format!("/proc/{pid}")).exists() {
+                return Err(exit_error(2, format!("no such process: {pid} (-p takes the pid of a running process)")));
+            }
+        }
         let out: PathBuf = match &args.output {
             Some(o) => crate::cli::common::output_name(o)?,
             None => crate::cli::common::default_trace_name(),

@@ -77,6 +77,11 @@ pub fn view(a: ViewArgs) -> anyhow::Result<i32> {
     let sel = a.select.selection()?;
     if !std::io::stdout().is_terminal() {
         let analysis = sel.apply(&analyze_path(&a.trace, &Thresholds::default())?);
+        // The compared trace is checked here too: a bad one is an error
+        // whether or not stdout is a terminal.
+        if let Some(c) = &a.compare {
+            analyze_path(c, &Thresholds::default())?;
+        }
         let opts = spawnscope_report::Options {
             source: Some(display(&a.trace)),
             selection: (!sel.is_empty()).then(|| sel.describe()),
