@@ -252,6 +252,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         ..ImportStats::default()
     };
     let mut records = Vec::with_capacity(p.items.len());
+    let mut stack_builder = crate::stacks::StackBuilder::default();
     let mut threads: HashMap<i32, u32> = HashMap::new();
     let mut from_start: HashSet<i32> = HashSet::new();
     let mut exited: HashSet<i32> = HashSet::new();
@@ -310,7 +311,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     t_resume: Some(rel(it.t_done)),
                     parent_mem: None,
                     parent_threads,
-                    stack_id: None,
+                    stack_id: p.stacks.get(&(it.tid, it.t_entry, it.t_done, it.file)).and_then(|l| stack_builder.intern(l)),
                 }));
                 if let Some(ch) = child {
                     if thread {
@@ -463,6 +464,11 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         })
     }));
     all.extend(records);
+    // strace -k stacks: modules and stacks before the spawns, strace's names last.
+    let had_stacks = !stack_builder.is_empty();
+    let (stack_head, stack_syms) = stack_builder.into_records();
+    all.splice(0..0, stack_head);
+    all.extend(stack_syms);
 
     let header = Header {
         format: FORMAT_NAME.to_string(),
@@ -483,7 +489,8 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
             capture_env: opts.capture_env,
             env_count: 0,
             env_bytes: 0,
-            stacks: None,
+            // strace -k walks at most 256 frames (libdw).
+            stacks: had_stacks.then_some(spawnscope_format::StackCapture { max_depth: 256 }),
         },
         source: Some("strace".to_string()),
         env_hash: Some(env_key.info()),

@@ -31,6 +31,7 @@ mod decode;
 mod line;
 mod names;
 mod parse;
+mod stacks;
 mod syntax;
 
 mod error;

@@ -76,6 +76,8 @@ pub(crate) struct Parsed {
     pub used_unknown_pid: bool,
     pub min_t: Option<u64>,
     pub max_t: u64,
+    /// `strace -k` stack lines by the call they follow (tid, entry, done, file).
+    pub stacks: HashMap<(i32, u64, u64, usize), Vec<crate::stacks::StackLine>>,
 }
 
 struct Pending {
@@ -323,6 +325,9 @@ fn parse_file(
     // Tasks alive now, and those strace announced as new ("Process N attached").
     let mut live: HashSet<i32> = HashSet::new();
     let mut attached: HashSet<i32> = HashSet::new();
+    // strace -k: the call the next ` > ` lines belong to (issue 10).
+    let mut items_mark = p.items.len();
+    let mut stack_target = None;
     while read_line(&mut *input.reader, &mut buf, &name, lineno + 1)? {
         lineno += 1;
         p.lines += 1;
@@ -337,6 +342,17 @@ fn parse_file(
             Some((f, _)) => f + raw.trim_end_matches(['\n', '\r']),
             None => raw.trim_end_matches(['\n', '\r']).to_string(),
         };
+        if p.items.len() > items_mark {
+            stack_target = p.items.last().map(|it| (it.tid, it.t_entry, it.t_done, it.file));
+        }
+        items_mark = p.items.len();
+        if let Some(sl) = crate::stacks::stack_line(&text) {
+            if let Some(k) = stack_target {
+                p.stacks.entry(k).or_default().push(sl);
+            }
+            continue;
+        }
+        stack_target = None;
         // strace writing to stderr cuts a line in two with its own message.
         if let Some((before, pid)) = split_attach_message(&text) {
             if before.trim().is_empty() {
