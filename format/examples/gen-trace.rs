@@ -98,7 +98,7 @@ impl Gen {
     }
 
     fn pid(&mut self) -> i32 {
-        loop {
+        for _ in 0..PID_MAX {
             self.next_pid += 1;
             if self.next_pid >= PID_MAX {
                 self.next_pid = 300;
@@ -108,6 +108,7 @@ impl Gen {
                 return self.next_pid;
             }
         }
+        die("every pid is in use: a process of the workload never exits (a generator bug)")
     }
 
     fn exec(&mut self, pid: i32, path: &str, argv: &[String], result: i32, big_env: bool) {
@@ -174,6 +175,7 @@ impl Gen {
                 let cc: Vec<String> = argv.iter().skip(2).cloned().collect();
                 self.exec(c, "/usr/bin/cc", &cc, 0, big_env);
                 done.extend(self.run_program(c, "cc", &cc, big_env));
+                done.push(c);
             }
             "cc" if self.rng.chance(0.5) => {
                 let a = vec!["as".to_string(), "-o".into(), "x.o".into(), "/tmp/cc.s".into()];
