@@ -229,6 +229,10 @@ fn run_many(args: &Args, t: &Thresholds) -> anyhow::Result<i32> {
     let mut inputs = vec![args.trace.clone()];
     inputs.extend(args.more_traces.iter().cloned());
     let m = spawnscope_analyzer::many::analyze_many(&inputs, t, &Default::default());
+    if m.total.traces == 0 && m.skipped.len() == 1 {
+        // One unreadable input: one line, as for a single trace.
+        return Err(exit_error(2, spawnscope_format::escape(&m.skipped[0].error)));
+    }
     for s in &m.skipped {
         eprintln!("spawnscope: skipped: {}", spawnscope_format::escape(&s.error));
     }
