@@ -148,7 +148,7 @@ fn env_echo_chains_keep_their_path_search() {
 #[test]
 fn sh_c_exec_is_a_chain() {
     let Some(bash) = tool("bash", &[]) else { return };
-    let sh = Path::new("/bin/sh").exists().then(|| "/bin/sh").unwrap_or("/usr/bin/sh");
+    let sh = if Path::new("/bin/sh").exists() { "/bin/sh" } else { "/usr/bin/sh" };
     let dir = tempfile::tempdir().unwrap();
     let script = format!("for i in 1 2 3; do {sh} -c 'exec env true'; done; exit 0");
     let v = record(dir.path(), "sh-exec", &[bash.to_str().unwrap(), "-c", &script], &[], &[]);

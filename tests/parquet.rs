@@ -22,9 +22,7 @@ fn spawnscope() -> Command {
 fn python_with_duckdb() -> Option<String> {
     let mut candidates: Vec<String> = std::env::var("SPAWNSCOPE_PYTHON").into_iter().collect();
     candidates.extend(["python3".to_string(), "/usr/bin/python3".to_string()]);
-    candidates.into_iter().find(|py| {
-        Std::new(py).args(["-c", "import duckdb"]).output().is_ok_and(|o| o.status.success())
-    })
+    candidates.into_iter().find(|py| Std::new(py).args(["-c", "import duckdb"]).output().is_ok_and(|o| o.status.success()))
 }
 
 fn require_python() -> Option<String> {
@@ -39,13 +37,7 @@ fn require_python() -> Option<String> {
 }
 
 fn export(trace: &Path, dir: &Path) -> String {
-    let out = spawnscope()
-        .arg("export")
-        .arg(trace)
-        .args(["--format", "parquet", "-o"])
-        .arg(dir)
-        .output()
-        .unwrap();
+    let out = spawnscope().arg("export").arg(trace).args(["--format", "parquet", "-o"]).arg(dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8(out.stderr).unwrap();
     // "... (trace id 0123456789abcdef) under DIR"

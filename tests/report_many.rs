@@ -2,7 +2,7 @@
 //! together by host; a bad file is named on stderr and in the report, and
 //! the rest still count (issue 15).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -15,7 +15,7 @@ fn report(args: &[&std::ffi::OsStr]) -> std::process::Output {
     Command::cargo_bin("spawnscope").unwrap().arg("report").args(args).output().unwrap()
 }
 
-fn spawns_of(trace: &PathBuf) -> u64 {
+fn spawns_of(trace: &Path) -> u64 {
     let out = report(&[trace.as_os_str(), "-f".as_ref(), "json".as_ref()]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["summary"]["spawns"].as_u64().unwrap()
@@ -46,7 +46,8 @@ fn a_directory_is_read_whole_and_the_text_groups_by_host() {
     let out = report(&[dir.as_os_str(), "--limit".as_ref(), "0".as_ref()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let n = std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "jsonl")).count();
+    let n =
+        std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "jsonl")).count();
     assert!(text.starts_with(&format!("spawnscope report: {n} traces from 3 hosts\n")), "{text}");
     for section in ["\nHosts\n", "\nCode paths\n", "\nExecutables\n", "\nFindings\n", "\nTraces\n"] {
         assert!(text.contains(section), "{section:?} missing:\n{text}");

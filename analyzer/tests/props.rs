@@ -129,7 +129,7 @@ fn record() -> impl Strategy<Value = Record> {
 fn header(mode: u8, glibc: Option<&str>) -> Header {
     let mut h = Header::new(vec!["x".into()], [TracerMode::Seccomp, TracerMode::Events, TracerMode::Syscall][mode as usize % 3]);
     h.host.glibc_version = glibc.map(str::to_string);
-    h.host.clone3 = Some(mode % 2 == 0);
+    h.host.clone3 = Some(mode.is_multiple_of(2));
     h
 }
 

@@ -69,10 +69,16 @@ impl Templates {
             Err(e) => die(&format!("template {s}: {e}")),
         };
         let (Record::Spawn(spawn), Record::Exec(exec), Record::Exit(exit), Record::Socketpair(socketpair)) = (
-            p(r#"{"kind":"spawn","pid":0,"tid":0,"child":null,"syscall":"clone3","flags":0,"exit_signal":17,"ptrace_event":null,"thread":false,"t_entry":null,"t_event":0,"t_resume":null}"#),
-            p(r#"{"kind":"exec","pid":0,"tid":0,"syscall":"execve","path":"","argv":[],"env_count":0,"env_bytes":0,"env_hash":"","result":0,"t_entry":null,"t_exit":0}"#),
+            p(
+                r#"{"kind":"spawn","pid":0,"tid":0,"child":null,"syscall":"clone3","flags":0,"exit_signal":17,"ptrace_event":null,"thread":false,"t_entry":null,"t_event":0,"t_resume":null}"#,
+            ),
+            p(
+                r#"{"kind":"exec","pid":0,"tid":0,"syscall":"execve","path":"","argv":[],"env_count":0,"env_bytes":0,"env_hash":"","result":0,"t_entry":null,"t_exit":0}"#,
+            ),
             p(r#"{"kind":"exit","pid":0,"tid":0,"code":0,"signal":null,"t":0}"#),
-            p(r#"{"kind":"socketpair","pid":0,"tid":0,"domain":1,"socket_type":524293,"protocol":0,"fds":[7,8],"result":0,"t":0}"#),
+            p(
+                r#"{"kind":"socketpair","pid":0,"tid":0,"domain":1,"socket_type":524293,"protocol":0,"fds":[7,8],"result":0,"t":0}"#,
+            ),
         ) else {
             die("templates: wrong kinds")
         };
@@ -117,14 +123,27 @@ impl Gen {
         // Exec cost varies with the binary and the page cache: 60-600 µs.
         self.t += if result == 0 { self.rng.range(60_000, 600_000) } else { self.rng.range(20_000, 80_000) };
         let mut e = self.tpl.exec.clone();
-        (e.pid, e.tid, e.path, e.argv, e.env_count, e.env_bytes) = (pid, pid, path.to_string(), argv.to_vec(), env_count, env_bytes);
+        (e.pid, e.tid, e.path, e.argv, e.env_count, e.env_bytes) =
+            (pid, pid, path.to_string(), argv.to_vec(), env_count, env_bytes);
         e.env_hash = if big_env { "9f3c0a77e1d2b645".into() } else { "0123456789abcdef".into() };
         (e.result, e.t_entry, e.t_exit) = (result, Some(t0), self.t);
         self.emit(Record::Exec(e));
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn spawn(&mut self, pid: i32, tid: i32, child: i32, syscall: CloneSyscall, flags: u64, stack: u64, ev: PtraceEvent, thread: bool, t0: u64, fork_mem: bool) {
+    fn spawn(
+        &mut self,
+        pid: i32,
+        tid: i32,
+        child: i32,
+        syscall: CloneSyscall,
+        flags: u64,
+        stack: u64,
+        ev: PtraceEvent,
+        thread: bool,
+        t0: u64,
+        fork_mem: bool,
+    ) {
         // A fork's cost grows with the parent's memory; a vfork's is flat.
         let clone = match ev {
             PtraceEvent::Fork => self.rng.range(250_000, 900_000),
@@ -188,7 +207,18 @@ impl Gen {
                 for tid in tids {
                     let t0 = self.t;
                     self.t += 40_000;
-                    self.spawn(pid, pid, tid, CloneSyscall::Clone3, THREAD_FLAGS, 0x7f00_0000_0000, PtraceEvent::Clone, true, t0, false);
+                    self.spawn(
+                        pid,
+                        pid,
+                        tid,
+                        CloneSyscall::Clone3,
+                        THREAD_FLAGS,
+                        0x7f00_0000_0000,
+                        PtraceEvent::Clone,
+                        true,
+                        t0,
+                        false,
+                    );
                 }
                 self.t += 200_000;
                 for tid in tids {
@@ -224,7 +254,15 @@ fn main() {
     }
     let out = out.unwrap_or_else(|| die("--out FILE is required"));
     let w = FileWriter::create(&out).unwrap_or_else(|e| die(&e.to_string()));
-    let mut g = Gen { tpl: Templates::new(), w, rng: Rng(seed), t: 1_000_000, next_pid: 1000, written: 0, alive: vec![false; PID_MAX as usize] };
+    let mut g = Gen {
+        tpl: Templates::new(),
+        w,
+        rng: Rng(seed),
+        t: 1_000_000,
+        next_pid: 1000,
+        written: 0,
+        alive: vec![false; PID_MAX as usize],
+    };
 
     let mut header = Header::new(vec!["./driver".into(), "--jobs".into(), "8".into()], TracerMode::Seccomp);
     header.cwd = "/build".into();
@@ -267,7 +305,7 @@ fn main() {
                 g.exit(pid, pid, false);
             }
         }
-        if job % 200 == 0 {
+        if job.is_multiple_of(200) {
             // A short-lived helper thread of the driver.
             let tid = g.pid();
             let t0 = g.t;

@@ -125,8 +125,11 @@ impl EnvKey {
             // to whoever reads the trace.
             use std::hash::BuildHasher;
             for (i, chunk) in k.chunks_mut(8).enumerate() {
-                let h = std::collections::hash_map::RandomState::new()
-                    .hash_one((i, std::process::id(), std::time::SystemTime::now()));
+                let h = std::collections::hash_map::RandomState::new().hash_one((
+                    i,
+                    std::process::id(),
+                    std::time::SystemTime::now(),
+                ));
                 chunk.copy_from_slice(&h.to_le_bytes());
             }
         }

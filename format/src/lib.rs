@@ -93,17 +93,17 @@ use std::path::Path;
 pub use envhash::{EnvHashInfo, EnvKey, EnvKeyError, EnvSummary, ENV_HASH_SCHEME, ENV_KEY_VAR};
 pub use event::*;
 pub use output::{
-    create_new_unique, create_output, default_trace_name, expand_placeholders, hostname, is_stdio, utc_stamp,
-    Existing, NameParts, OutputError,
-};
-pub use stack::{
-    ModuleRecord, ModuleType, RawFrame, ResolvedFrame, StackEnd, StackRecord, StackTable, SymbolFrame,
-    SymbolsRecord, UnwindTables,
+    create_new_unique, create_output, default_trace_name, expand_placeholders, hostname, is_stdio, utc_stamp, Existing,
+    NameParts, OutputError,
 };
 pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
 pub use redact::{
-    names_secret, redact_trace, Privacy, RedactError, RedactSummary, RedactTraceError, RedactionInfo, Redactor,
-    BUILTIN_RULES, MASK,
+    names_secret, redact_trace, Privacy, RedactError, RedactSummary, RedactTraceError, RedactionInfo, Redactor, BUILTIN_RULES,
+    MASK,
+};
+pub use stack::{
+    ModuleRecord, ModuleType, RawFrame, ResolvedFrame, StackEnd, StackRecord, StackTable, SymbolFrame, SymbolsRecord,
+    UnwindTables,
 };
 pub use write::{FileWriter, TraceWriter, WriteError};
 

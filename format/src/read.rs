@@ -321,23 +321,6 @@ fn parse_record(bytes: &[u8]) -> Result<Record, serde_json::Error> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_path_and_record_path_agree() {
-        let line = br#"{"kind":"exit","pid":1,"tid":1,"code":0,"signal":null,"t":5}"#;
-        assert!(matches!(parse_record(line), Ok(Record::Exit(_))));
-        // Another key order, spaces: the Record path, same result.
-        let line2 = br#"{ "pid":1,"tid":1,"code":0,"signal":null,"t":5, "kind": "exit"}"#;
-        assert_eq!(parse_record(line).unwrap(), parse_record(line2).unwrap());
-        // A bad value: the Record path's error message.
-        let bad = br#"{"kind":"exit","pid":"x","tid":1,"t":5}"#;
-        assert_eq!(parse_record(bad).unwrap_err().to_string(), serde_json::from_slice::<Record>(bad).unwrap_err().to_string());
-    }
-}
-
 fn trim_newline(b: &[u8]) -> &[u8] {
     let b = b.strip_suffix(b"\n").unwrap_or(b);
     b.strip_suffix(b"\r").unwrap_or(b)
@@ -370,5 +353,22 @@ fn empty_header() -> Header {
         source: None,
         env_hash: None,
         redaction: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_and_record_path_agree() {
+        let line = br#"{"kind":"exit","pid":1,"tid":1,"code":0,"signal":null,"t":5}"#;
+        assert!(matches!(parse_record(line), Ok(Record::Exit(_))));
+        // Another key order, spaces: the Record path, same result.
+        let line2 = br#"{ "pid":1,"tid":1,"code":0,"signal":null,"t":5, "kind": "exit"}"#;
+        assert_eq!(parse_record(line).unwrap(), parse_record(line2).unwrap());
+        // A bad value: the Record path's error message.
+        let bad = br#"{"kind":"exit","pid":"x","tid":1,"t":5}"#;
+        assert_eq!(parse_record(bad).unwrap_err().to_string(), serde_json::from_slice::<Record>(bad).unwrap_err().to_string());
     }
 }

@@ -60,7 +60,7 @@ fn existing_0644_file_becomes_a_0600_trace() {
     let text = fs::read_to_string(&p).unwrap();
     assert!(text.starts_with("{\"kind\":\"header\""), "{text}");
     assert!(!text.contains("old content"));
-    read_all(&text.as_bytes()[..]).unwrap();
+    read_all(text.as_bytes()).unwrap();
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub fn parse_size(s: &str) -> Result<u64, LabError> {
 /// The shortest exact form of a size for a command line (`1G`, `512M`, `4097`).
 pub fn size_arg(bytes: u64) -> String {
     for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-        if bytes != 0 && bytes % (1u64 << shift) == 0 {
+        if bytes != 0 && bytes.is_multiple_of(1u64 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

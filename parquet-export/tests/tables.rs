@@ -91,7 +91,13 @@ fn spawn_rows_carry_the_analysis_values() {
     let (_, b) = read(&s.files[0]);
     assert_eq!(strings(&b, "code_path"), a.spawns.iter().map(|s| s.code_path.as_str().to_string()).collect::<Vec<_>>());
     assert_eq!(strings(&b, "style"), a.spawns.iter().map(|s| s.style.as_str().to_string()).collect::<Vec<_>>());
-    let failed: Vec<u32> = b[0].column_by_name("failed_attempts").unwrap().as_primitive::<arrow_array::types::UInt32Type>().iter().map(|v| v.unwrap_or(0)).collect();
+    let failed: Vec<u32> = b[0]
+        .column_by_name("failed_attempts")
+        .unwrap()
+        .as_primitive::<arrow_array::types::UInt32Type>()
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
     let want: Vec<u32> = a.spawns.iter().map(|s| s.exec.as_ref().map_or(0, |e| e.failed_attempts.len() as u32)).collect();
     assert_eq!(failed, want);
     assert!(want.iter().any(|&f| f > 0), "the fixture has a PATH search");
@@ -129,6 +135,12 @@ fn a_planted_symlink_is_not_followed() {
     let link = dir.path().join("spawns").join(format!("{}.parquet", trace_id(&a)));
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     let err = export(&a, "x", dir.path()).unwrap_err().to_string();
-    assert_eq!(err, format!("{}: is a symbolic link; spawnscope never writes through a link (remove it or choose another name)", link.display()));
+    assert_eq!(
+        err,
+        format!(
+            "{}: is a symbolic link; spawnscope never writes through a link (remove it or choose another name)",
+            link.display()
+        )
+    );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
 }

@@ -30,12 +30,8 @@ struct Json<'a> {
 pub fn write_many(out: &mut dyn Write, m: &ManyAnalysis, format: Format, opts: &Options) -> io::Result<()> {
     match format {
         Format::Json => {
-            let j = Json {
-                report_version: crate::REPORT_VERSION,
-                kind: "many",
-                percentile_note: MERGED_PERCENTILE_NOTE,
-                many: m,
-            };
+            let j =
+                Json { report_version: crate::REPORT_VERSION, kind: "many", percentile_note: MERGED_PERCENTILE_NOTE, many: m };
             serde_json::to_writer_pretty(&mut *out, &j).map_err(io::Error::other)?;
             writeln!(out)
         }
@@ -150,7 +146,8 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
     let mut paths: Vec<_> = t.by_code_path.iter().collect();
     paths.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     for (k, g) in paths {
-        let (p50, p99) = if g.latency.count == 0 { ("-".into(), "-".into()) } else { (fmt_ns(g.latency.p50), fmt_ns(g.latency.p99)) };
+        let (p50, p99) =
+            if g.latency.count == 0 { ("-".into(), "-".into()) } else { (fmt_ns(g.latency.p50), fmt_ns(g.latency.p99)) };
         tb.row(vec![esc(k), g.count.to_string(), pct(g.count, t.spawns), p50, p99]);
     }
     table(&mut s, &tb);
@@ -167,7 +164,8 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
     let mut exes: Vec<_> = t.executables.iter().collect();
     exes.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     for (k, g) in exes.iter().take(opts.max_rows) {
-        let (p50, p99) = if g.latency.count == 0 { ("-".into(), "-".into()) } else { (fmt_ns(g.latency.p50), fmt_ns(g.latency.p99)) };
+        let (p50, p99) =
+            if g.latency.count == 0 { ("-".into(), "-".into()) } else { (fmt_ns(g.latency.p50), fmt_ns(g.latency.p99)) };
         tb.row(vec![esc(k), g.count.to_string(), style_mix(&g.styles), g.failed_attempts.to_string(), p50, p99]);
     }
     table(&mut s, &tb);
@@ -177,7 +175,14 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
     if t.findings.is_empty() {
         let _ = writeln!(s, "  none");
     } else {
-        let mut tb = Table::new(&[("id", false), ("name", false), ("severity", false), ("traces", true), ("evidence", true), ("example", false)]);
+        let mut tb = Table::new(&[
+            ("id", false),
+            ("name", false),
+            ("severity", false),
+            ("traces", true),
+            ("evidence", true),
+            ("example", false),
+        ]);
         for f in t.findings.values() {
             tb.row(vec![
                 f.id.to_string(),

@@ -48,32 +48,6 @@ pub fn one_line(e: &anyhow::Error) -> String {
     s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
-#[cfg(test)]
-mod one_line_tests {
-    /// An error that names its source in its message and also returns it.
-    #[derive(Debug)]
-    struct Read(std::io::Error);
-    impl std::fmt::Display for Read {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "p.toml: cannot read policy file: {}", self.0)
-        }
-    }
-    impl std::error::Error for Read {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    #[test]
-    fn one_line_does_not_repeat_a_cause_the_message_already_holds() {
-        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let e = anyhow::Error::new(Read(io()));
-        assert_eq!(super::one_line(&e), "p.toml: cannot read policy file: no such file");
-        let e = anyhow::Error::new(io()).context("reading x");
-        assert_eq!(super::one_line(&e), "reading x: no such file");
-    }
-}
-
 /// Whether the error is a broken pipe on stdout (`spawnscope report | head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -116,4 +90,30 @@ pub fn output_name(given: &std::path::Path) -> anyhow::Result<std::path::PathBuf
     }
     let name = spawnscope_format::expand_placeholders(text, &NameParts::current()).map_err(|e| exit_error(2, e.to_string()))?;
     Ok(std::path::PathBuf::from(name))
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    /// An error that names its source in its message and also returns it.
+    #[derive(Debug)]
+    struct Read(std::io::Error);
+    impl std::fmt::Display for Read {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "p.toml: cannot read policy file: {}", self.0)
+        }
+    }
+    impl std::error::Error for Read {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn one_line_does_not_repeat_a_cause_the_message_already_holds() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Read(io()));
+        assert_eq!(super::one_line(&e), "p.toml: cannot read policy file: no such file");
+        let e = anyhow::Error::new(io()).context("reading x");
+        assert_eq!(super::one_line(&e), "reading x: no such file");
+    }
 }

@@ -50,10 +50,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Some(path) => {
             let f = spawnscope_format::create_output(path, spawnscope_format::Existing::Replace)?;
             let mut out = std::io::BufWriter::new(f);
-            export(&analysis, format, &mut out)
-                .with_context(|| format!("writing {}", path.display()))?;
-            out.flush()
-                .with_context(|| format!("writing {}", path.display()))?;
+            export(&analysis, format, &mut out).with_context(|| format!("writing {}", path.display()))?;
+            out.flush().with_context(|| format!("writing {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
@@ -67,9 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 
 /// `--format parquet -o DIR`: the four tables of the trace under DIR.
 fn parquet(args: &Args) -> anyhow::Result<i32> {
-    let dir = args.output.as_ref().ok_or_else(|| {
-        super::common::exit_error(2, "--format parquet writes a directory of tables: give it with -o DIR")
-    })?;
+    let dir = args
+        .output
+        .as_ref()
+        .ok_or_else(|| super::common::exit_error(2, "--format parquet writes a directory of tables: give it with -o DIR"))?;
     let s = spawnscope_parquet::export_path(&args.trace, dir).map_err(|e| super::common::exit_error(2, e.to_string()))?;
     eprintln!(
         "spawnscope: wrote {} spawns, {} exec attempts, {} processes (trace id {}) under {}",

@@ -70,15 +70,13 @@ pub fn run(cmd: Command) -> anyhow::Result<i32> {
 }
 
 fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
-    let memory_bytes = match &a.memory {
-        Some(m) => Some(spawnscope_units::parse_size(m).map_err(|_| {
-            super::common::exit_error(
-                2,
-                format!("--memory {m:?}: expected a size like 256G or a byte count"),
-            )
-        })?),
-        None => None,
-    };
+    let memory_bytes =
+        match &a.memory {
+            Some(m) => Some(spawnscope_units::parse_size(m).map_err(|_| {
+                super::common::exit_error(2, format!("--memory {m:?}: expected a size like 256G or a byte count"))
+            })?),
+            None => None,
+        };
     let opts = ImportOptions {
         host: HostFacts {
             hostname: a.hostname.clone(),
@@ -94,26 +92,17 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     };
     if let Some(g) = &a.glibc {
         if spawnscope_format::parse_version(g).is_none() {
-            return Err(super::common::exit_error(
-                2,
-                format!("--glibc {g:?}: expected a version like 2.17"),
-            ));
+            return Err(super::common::exit_error(2, format!("--glibc {g:?}: expected a version like 2.17")));
         }
     }
     let imported = if a.logs.len() == 1 && a.logs[0].as_os_str() == "-" {
-        let stdin = strace::LogInput {
-            name: "<stdin>".to_string(),
-            pid: None,
-            reader: Box::new(std::io::stdin().lock()),
-        };
+        let stdin = strace::LogInput { name: "<stdin>".to_string(), pid: None, reader: Box::new(std::io::stdin().lock()) };
         strace::import(vec![stdin], &opts)?
     } else {
         strace::import_paths(&a.logs, &opts)?
     };
     let writer = FileWriter::create(&a.output)?;
-    imported
-        .write(writer)
-        .with_context(|| format!("writing {}", a.output.display()))?;
+    imported.write(writer).with_context(|| format!("writing {}", a.output.display()))?;
     if !a.quiet {
         let s = &imported.stats;
         eprintln!(
@@ -138,4 +127,3 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     }
     Ok(0)
 }
-

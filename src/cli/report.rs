@@ -152,9 +152,18 @@ impl ThresholdArgs {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { t.$f = v; } )* };
         }
         set!(
-            fork_parent_rss_mib, fork_parent_pte_kib, fork_high_rss_mib, fork_ms_per_gib,
-            path_search_failed, path_search_ms, env_vars, env_bytes, serial_spawns,
-            serial_share, serial_busy, impact_share
+            fork_parent_rss_mib,
+            fork_parent_pte_kib,
+            fork_high_rss_mib,
+            fork_ms_per_gib,
+            path_search_failed,
+            path_search_ms,
+            env_vars,
+            env_bytes,
+            serial_spawns,
+            serial_share,
+            serial_busy,
+            impact_share
         );
     }
 }
@@ -185,9 +194,7 @@ fn use_color(c: ColorArg) -> bool {
     match c {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
 }
 

@@ -13,8 +13,8 @@
 use std::collections::{HashMap, HashSet};
 
 use spawnscope_format::{
-    flags, ExecEvent, ExitEvent, Header, PipeEvent, PtraceEvent, Record, SocketpairEvent,
-    SpawnEvent, TracerMode, WarningEvent, FORMAT_NAME, FORMAT_VERSION,
+    flags, ExecEvent, ExitEvent, Header, PipeEvent, PtraceEvent, Record, SocketpairEvent, SpawnEvent, TracerMode, WarningEvent,
+    FORMAT_NAME, FORMAT_VERSION,
 };
 
 use super::decode::{Call, Ret};
@@ -53,13 +53,8 @@ fn resolve_unknown(p: &Parsed, created: &HashSet<i32>) -> (i32, bool) {
     if let Some(pid) = p.unknown_is {
         return (pid, true);
     }
-    let mut cands: Vec<i32> = p
-        .root_hints
-        .iter()
-        .copied()
-        .chain(p.prefixed.iter().copied())
-        .filter(|pid| !created.contains(pid))
-        .collect();
+    let mut cands: Vec<i32> =
+        p.root_hints.iter().copied().chain(p.prefixed.iter().copied()).filter(|pid| !created.contains(pid)).collect();
     cands.sort_unstable();
     cands.dedup();
     match cands.as_slice() {
@@ -123,12 +118,8 @@ fn thread_groups(p: &Parsed) -> Groups {
 
 /// Tasks no traced clone created, first seen first: the first is the root.
 fn roots_of(p: &Parsed, groups: &Groups) -> Vec<i32> {
-    let mut r: Vec<(u64, i32)> = p
-        .first_seen
-        .iter()
-        .filter(|(tid, _)| !groups.creator.contains_key(tid))
-        .map(|(&tid, &t)| (t, tid))
-        .collect();
+    let mut r: Vec<(u64, i32)> =
+        p.first_seen.iter().filter(|(tid, _)| !groups.creator.contains_key(tid)).map(|(&tid, &t)| (t, tid)).collect();
     r.sort_unstable();
     r.into_iter().map(|(_, tid)| tid).collect()
 }
@@ -165,16 +156,13 @@ fn what_the_log_lacks(p: &Parsed, l: &Lossy) -> Vec<String> {
     let Lossy { env_count_only, env_cut, untraced_children, unknown_protocol, extra_roots } = *l;
     if p.clocks.contains(&Clock::Lines) {
         notes.push(
-            "the log has no timestamps (strace without -ttt): times follow line order and latencies are meaningless"
-                .to_string(),
+            "the log has no timestamps (strace without -ttt): times follow line order and latencies are meaningless".to_string(),
         );
     } else if p.calls_without_duration > 0 {
         notes.push("the log has no durations (strace without -T): call durations come from resumed lines only".into());
     }
     if p.clocks.contains(&Clock::TimeOfDay) {
-        notes.push(
-            "the log has time-of-day stamps (-t/-tt): the start date is unknown; use -ttt".into(),
-        );
+        notes.push("the log has time-of-day stamps (-t/-tt): the start date is unknown; use -ttt".into());
     }
     if p.clocks.len() > 1 {
         notes.push("the files use different timestamp formats: their times may not line up".into());
@@ -208,15 +196,10 @@ fn what_the_log_lacks(p: &Parsed, l: &Lossy) -> Vec<String> {
         ));
     }
     if p.unfinished_at_end > 0 {
-        notes.push(format!(
-            "{} call(s) never finished before the log ended (cut short?): ignored",
-            p.unfinished_at_end
-        ));
+        notes.push(format!("{} call(s) never finished before the log ended (cut short?): ignored", p.unfinished_at_end));
     }
     if unknown_protocol > 0 {
-        notes.push(format!(
-            "{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"
-        ));
+        notes.push(format!("{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"));
     }
     notes
 }
@@ -232,8 +215,8 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     let mut notes = Vec::new();
     // The same keyed environment hash as a recording (issue 16): a random
     // key per import unless the options or SPAWNSCOPE_ENV_KEY fix it.
-    let env_key = spawnscope_format::EnvKey::for_recording(opts.env_key.as_ref())
-        .unwrap_or_else(|_| spawnscope_format::EnvKey::random());
+    let env_key =
+        spawnscope_format::EnvKey::for_recording(opts.env_key.as_ref()).unwrap_or_else(|_| spawnscope_format::EnvKey::random());
 
     assign_unknown_pid(&mut p, &mut notes);
     // Several -ff files: merge on the time each record would have been written.
@@ -246,11 +229,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     let roots = roots_of(&p, &groups);
     let root = roots.first().copied();
 
-    let mut stats = ImportStats {
-        files: p.files,
-        lines: p.lines,
-        ..ImportStats::default()
-    };
+    let mut stats = ImportStats { files: p.files, lines: p.lines, ..ImportStats::default() };
     let mut records = Vec::with_capacity(p.items.len());
     let mut stack_builder = crate::stacks::StackBuilder::default();
     let mut threads: HashMap<i32, u32> = HashMap::new();
@@ -266,10 +245,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     for it in &p.items {
         let pid = groups.tgid(it.tid);
         match &it.kind {
-            ItemKind::Call {
-                call: Call::Clone(c),
-                ret,
-            } => {
+            ItemKind::Call { call: Call::Clone(c), ret } => {
                 let child = child_of(*ret);
                 let thread = c.flags & flags::CLONE_THREAD != 0;
                 let ptrace_event = child.map(|_| {
@@ -291,9 +267,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     untraced_children += 1;
                 }
                 let t_event = creation_time(&p, it, c.flags, child);
-                let parent_threads = from_start
-                    .contains(&pid)
-                    .then(|| threads.get(&pid).copied().unwrap_or(1));
+                let parent_threads = from_start.contains(&pid).then(|| threads.get(&pid).copied().unwrap_or(1));
                 records.push(Record::Spawn(SpawnEvent {
                     pid,
                     tid: it.tid,
@@ -324,10 +298,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     }
                 }
             }
-            ItemKind::Call {
-                call: Call::Exec(e),
-                ret,
-            } => {
+            ItemKind::Call { call: Call::Exec(e), ret } => {
                 let result = ret.errno();
                 stats.execs += 1;
                 if result != 0 {
@@ -354,26 +325,13 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     env_count: e.env.count,
                     env_bytes: e.env.bytes,
                     env_hash: e.env.hash.map(|s| env_key.hash(&s)).unwrap_or_default(),
-                    env: if opts.capture_env {
-                        e.env.values.clone()
-                    } else {
-                        None
-                    },
+                    env: if opts.capture_env { e.env.values.clone() } else { None },
                     result,
                     t_entry: Some(rel(it.t_entry)),
                     t_exit: rel(it.t_done),
                 }));
             }
-            ItemKind::Call {
-                call:
-                    Call::Socketpair {
-                        domain,
-                        socket_type,
-                        protocol,
-                        fds,
-                    },
-                ret,
-            } => {
+            ItemKind::Call { call: Call::Socketpair { domain, socket_type, protocol, fds }, ret } => {
                 unknown_protocol += u64::from(*protocol < 0);
                 records.push(Record::Socketpair(SocketpairEvent {
                     pid,
@@ -386,10 +344,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     t: rel(it.t_entry),
                 }));
             }
-            ItemKind::Call {
-                call: Call::Pipe { flags, fds },
-                ret,
-            } => {
+            ItemKind::Call { call: Call::Pipe { flags, fds }, ret } => {
                 records.push(Record::Pipe(PipeEvent {
                     pid,
                     tid: it.tid,
@@ -399,10 +354,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
                     t: rel(it.t_entry),
                 }));
             }
-            ItemKind::Call {
-                call: Call::ExitGroup(code),
-                ..
-            } => {
+            ItemKind::Call { call: Call::ExitGroup(code), .. } => {
                 exit_groups.entry(pid).or_insert((*code, it.t_entry));
             }
             ItemKind::Exit { code, signal, core } => {
@@ -431,10 +383,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     }
 
     // A log cut short may show exit_group without the "+++ exited" line.
-    let mut late: Vec<(i32, (i32, u64))> = exit_groups
-        .into_iter()
-        .filter(|(pid, _)| !exited.contains(pid))
-        .collect();
+    let mut late: Vec<(i32, (i32, u64))> = exit_groups.into_iter().filter(|(pid, _)| !exited.contains(pid)).collect();
     late.sort_by_key(|&(pid, (_, t))| (t, pid));
     for (pid, (code, t)) in late {
         if Some(pid) == root {
@@ -452,17 +401,12 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
     }
     stats.processes = (stats.spawns as usize + roots.len()) as u64;
 
-    let lossy = Lossy { env_count_only, env_cut, untraced_children, unknown_protocol, extra_roots: roots.len().saturating_sub(1) };
+    let lossy =
+        Lossy { env_count_only, env_cut, untraced_children, unknown_protocol, extra_roots: roots.len().saturating_sub(1) };
     notes.extend(what_the_log_lacks(&p, &lossy));
 
     let mut all = Vec::with_capacity(records.len() + notes.len());
-    all.extend(notes.iter().map(|n| {
-        Record::Warning(WarningEvent {
-            pid: None,
-            message: n.clone(),
-            t: 0,
-        })
-    }));
+    all.extend(notes.iter().map(|n| Record::Warning(WarningEvent { pid: None, message: n.clone(), t: 0 })));
     all.extend(records);
     // strace -k stacks: modules and stacks before the spawns, strace's names last.
     let had_stacks = !stack_builder.is_empty();
@@ -476,11 +420,7 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         command: command.unwrap_or_default(),
         cwd: String::new(),
-        start_unix_ns: if p.clocks.len() == 1 && p.clocks.contains(&Clock::Unix) {
-            t0
-        } else {
-            0
-        },
+        start_unix_ns: if p.clocks.len() == 1 && p.clocks.contains(&Clock::Unix) { t0 } else { 0 },
         host: opts.host.clone(),
         tracer: spawnscope_format::TracerInfo {
             mode: TracerMode::Imported,
@@ -496,12 +436,5 @@ pub(crate) fn build(mut p: Parsed, opts: &ImportOptions) -> Imported {
         env_hash: Some(env_key.info()),
         redaction: None,
     };
-    Imported {
-        header,
-        records: all,
-        end_t: rel(p.max_t),
-        exit_code,
-        notes,
-        stats,
-    }
+    Imported { header, records: all, end_t: rel(p.max_t), exit_code, notes, stats }
 }

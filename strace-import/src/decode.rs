@@ -532,7 +532,7 @@ mod tests {
     fn exec_env_count_only_and_truncated() {
         let Call::Exec(e) = call(r#"execve("/bin/true", ["true"], 0x7ffe786879a8 /* 184 vars */) = 0"#) else { panic!() };
         assert!(e.env.count_only);
-        assert_eq!((e.env.count, e.env.bytes, e.env.hash.clone()), (184, 0, None));
+        assert_eq!((e.env.count, e.env.bytes, e.env.hash), (184, 0, None));
         let Call::Exec(e) = call(r#"execve("/bin/true", ["true"], [/* 20 vars */]) = 0"#) else { panic!() };
         assert_eq!((e.env.count, e.env.count_only), (20, true));
         let Call::Exec(e) = call(r#"execve("/bin/x", ["x", "long"...], ["A=verylong"..., ...]) = 0"#) else { panic!() };

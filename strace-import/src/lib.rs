@@ -66,21 +66,14 @@ pub struct LogInput {
 
 impl std::fmt::Debug for LogInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogInput")
-            .field("name", &self.name)
-            .field("pid", &self.pid)
-            .finish()
+        f.debug_struct("LogInput").field("name", &self.name).field("pid", &self.pid).finish()
     }
 }
 
 impl LogInput {
     /// A log held in memory (tests, pipes).
     pub fn from_bytes(name: &str, pid: Option<i32>, bytes: Vec<u8>) -> LogInput {
-        LogInput {
-            name: name.to_string(),
-            pid,
-            reader: Box::new(std::io::Cursor::new(bytes)),
-        }
+        LogInput { name: name.to_string(), pid, reader: Box::new(std::io::Cursor::new(bytes)) }
     }
 
     /// Opens a log file.
@@ -89,15 +82,8 @@ impl LogInput {
         if path.is_dir() {
             return Err(ImportError::IsDirectory { path: name });
         }
-        let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
-            path: name.clone(),
-            source,
-        })?;
-        Ok(LogInput {
-            name,
-            pid,
-            reader: Box::new(std::io::BufReader::with_capacity(256 * 1024, f)),
-        })
+        let f = std::fs::File::open(path).map_err(|source| ImportError::Io { path: name.clone(), source })?;
+        Ok(LogInput { name, pid, reader: Box::new(std::io::BufReader::with_capacity(256 * 1024, f)) })
     }
 }
 
@@ -111,9 +97,7 @@ pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, 
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            return Err(ImportError::IsDirectory {
-                path: p.display().to_string(),
-            });
+            return Err(ImportError::IsDirectory { path: p.display().to_string() });
         }
         if p.exists() {
             let pid = if paths.len() > 1 { pid_suffix(p) } else { None };
@@ -122,9 +106,7 @@ pub fn resolve_inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<i32>)>, 
         }
         let ff = ff_files(p);
         if ff.is_empty() {
-            return Err(ImportError::NotFound {
-                path: p.display().to_string(),
-            });
+            return Err(ImportError::NotFound { path: p.display().to_string() });
         }
         out.extend(ff.into_iter().map(|(f, pid)| (f, Some(pid))));
     }

@@ -18,16 +18,10 @@ pub(crate) const UNKNOWN_PID: i32 = i32::MIN;
 const RELATIVE_LIMIT_NS: u64 = 1_000_000 * 1_000_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // items are short-lived and moved, never stored in bulk
 pub(crate) enum ItemKind {
-    Call {
-        call: Call,
-        ret: Ret,
-    },
-    Exit {
-        code: Option<i32>,
-        signal: Option<i32>,
-        core: bool,
-    },
+    Call { call: Call, ret: Ret },
+    Exit { code: Option<i32>, signal: Option<i32>, core: bool },
 }
 
 /// One thing that happened, with absolute times in ns (on the log's clock).
@@ -109,11 +103,7 @@ impl FileClock {
             },
             Some(Stamp::Unix(ns)) => {
                 if self.clock.is_none() {
-                    self.clock = Some(if ns < RELATIVE_LIMIT_NS {
-                        Clock::Relative
-                    } else {
-                        Clock::Unix
-                    });
+                    self.clock = Some(if ns < RELATIVE_LIMIT_NS { Clock::Relative } else { Clock::Unix });
                 }
                 if self.clock == Some(Clock::Relative) {
                     self.rel_sum = self.rel_sum.saturating_add(ns);
@@ -138,23 +128,13 @@ impl FileClock {
 }
 
 /// Reads one line into `buf`; false at end of file.
-fn read_line(
-    r: &mut dyn BufRead,
-    buf: &mut Vec<u8>,
-    name: &str,
-    line: u64,
-) -> Result<bool, ImportError> {
+fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, line: u64) -> Result<bool, ImportError> {
     buf.clear();
     loop {
         let avail = match r.fill_buf() {
             Ok(a) => a,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(source) => {
-                return Err(ImportError::Io {
-                    path: name.to_string(),
-                    source,
-                })
-            }
+            Err(source) => return Err(ImportError::Io { path: name.to_string(), source }),
         };
         if avail.is_empty() {
             return Ok(!buf.is_empty());
@@ -167,10 +147,7 @@ fn read_line(
             return Err(ImportError::Malformed {
                 path: name.to_string(),
                 line,
-                detail: format!(
-                    "line longer than {} MiB: not an strace log?",
-                    MAX_LINE >> 20
-                ),
+                detail: format!("line longer than {} MiB: not an strace log?", MAX_LINE >> 20),
             });
         }
         buf.extend_from_slice(&avail[..take]);
@@ -191,10 +168,7 @@ fn keep_env(mut call: Call, keep: bool) -> Call {
 }
 
 pub(crate) fn parse_all(inputs: Vec<LogInput>, env_values: bool) -> Result<Parsed, ImportError> {
-    let mut p = Parsed {
-        files: inputs.len(),
-        ..Parsed::default()
-    };
+    let mut p = Parsed { files: inputs.len(), ..Parsed::default() };
     for (file, input) in inputs.into_iter().enumerate() {
         parse_file(&mut p, file, input, env_values)?;
     }
@@ -298,25 +272,11 @@ fn exit_item(tid: i32, t: u64, code: Option<i32>, signal: Option<i32>, core: boo
     Item { tid, t_entry: t, t_done: t, kind: ItemKind::Exit { code, signal, core }, file }
 }
 
-fn parse_file(
-    p: &mut Parsed,
-    file: usize,
-    mut input: LogInput,
-    env_values: bool,
-) -> Result<(), ImportError> {
+fn parse_file(p: &mut Parsed, file: usize, mut input: LogInput, env_values: bool) -> Result<(), ImportError> {
     let name = input.name.clone();
-    let malformed = |line: u64, detail: String| ImportError::Malformed {
-        path: name.clone(),
-        line,
-        detail,
-    };
+    let malformed = |line: u64, detail: String| ImportError::Malformed { path: name.clone(), line, detail };
     let mut pending: HashMap<i32, Pending> = HashMap::new();
-    let mut clock = FileClock {
-        clock: None,
-        last: 0,
-        day_offset: 0,
-        rel_sum: 0,
-    };
+    let mut clock = FileClock { clock: None, last: 0, day_offset: 0, rel_sum: 0 };
     let mut buf = Vec::new();
     let mut fragment: Option<(String, u64)> = None;
     let mut lineno = 0u64;
@@ -333,10 +293,7 @@ fn parse_file(
         p.lines += 1;
         let raw = String::from_utf8_lossy(&buf);
         if raw.contains('\0') {
-            return Err(malformed(
-                lineno,
-                "binary data (NUL byte): not an strace log".into(),
-            ));
+            return Err(malformed(lineno, "binary data (NUL byte): not an strace log".into()));
         }
         let mut text: String = match fragment.take() {
             Some((f, _)) => f + raw.trim_end_matches(['\n', '\r']),
@@ -422,8 +379,7 @@ fn parse_file(
             }
             Body::Killed { signal, core } => {
                 live.remove(&tid);
-                let sig = names::signal_number(signal)
-                    .ok_or_else(|| malformed(lineno, format!("unknown signal {signal:?}")))?;
+                let sig = names::signal_number(signal).ok_or_else(|| malformed(lineno, format!("unknown signal {signal:?}")))?;
                 p.items.push(exit_item(tid, t, None, Some(sig as i32), core, file));
             }
             // The exec itself arrives as the resumed call on this pid.
@@ -431,10 +387,7 @@ fn parse_file(
         }
     }
     if let Some((_, l)) = fragment {
-        return Err(malformed(
-            l,
-            "line cut by a strace message and never continued".into(),
-        ));
+        return Err(malformed(l, "line cut by a strace message and never continued".into()));
     }
     if !seen_any {
         return Err(ImportError::Empty { path: name });

@@ -17,7 +17,11 @@ use spawnscope_format::{ModuleRecord, ModuleType, RawFrame, Record, StackEnd, St
 /// One `strace -k` frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StackLine {
-    Frame { module: String, function: Option<String>, offset: u64 },
+    Frame {
+        module: String,
+        function: Option<String>,
+        offset: u64,
+    },
     /// ` > unexpected_backtracing_error [0x...]`: the walk failed here.
     Error,
 }
@@ -92,8 +96,7 @@ impl StackBuilder {
         let head = &mut self.head;
         let failed = end == StackEnd::Failed;
         Some(*self.stacks.entry((frames.clone(), failed)).or_insert_with(|| {
-            let note = failed
-                .then(|| "strace -k could not walk further (unexpected_backtracing_error)".to_string());
+            let note = failed.then(|| "strace -k could not walk further (unexpected_backtracing_error)".to_string());
             head.push(Record::Stack(StackRecord { id: next, frames, end, note }));
             next
         }))
@@ -132,11 +135,19 @@ mod tests {
         // Real strace 6.1 -k output of a Rust Command with pre_exec.
         assert_eq!(
             stack_line(" > /usr/lib/x86_64-linux-gnu/libc.so.6(__libc_fork+0x4b) [0xd3ecb]"),
-            Some(StackLine::Frame { module: "/usr/lib/x86_64-linux-gnu/libc.so.6".into(), function: Some("__libc_fork".into()), offset: 0xd3ecb })
+            Some(StackLine::Frame {
+                module: "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+                function: Some("__libc_fork".into()),
+                offset: 0xd3ecb
+            })
         );
         assert_eq!(
             stack_line(" > /tmp/h8/rs_spawn(<std::process::Command>::status+0x1c) [0x44e1c]"),
-            Some(StackLine::Frame { module: "/tmp/h8/rs_spawn".into(), function: Some("<std::process::Command>::status".into()), offset: 0x44e1c })
+            Some(StackLine::Frame {
+                module: "/tmp/h8/rs_spawn".into(),
+                function: Some("<std::process::Command>::status".into()),
+                offset: 0x44e1c
+            })
         );
         assert_eq!(
             stack_line(" > /usr/bin/stripped() [0x1139]"),

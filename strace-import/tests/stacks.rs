@@ -37,7 +37,14 @@ fn rust_fork_fallback_stack_from_strace_k() {
     let s = stacks("rust-pre-exec-k.strace");
     assert_eq!(
         s[0],
-        ["_Fork", "__libc_fork", "<std::sys::process::unix::common::Command>::spawn", "<std::process::Command>::status", "rs_spawn::main", "main"]
+        [
+            "_Fork",
+            "__libc_fork",
+            "<std::sys::process::unix::common::Command>::spawn",
+            "<std::process::Command>::status",
+            "rs_spawn::main",
+            "main"
+        ]
     );
 }
 

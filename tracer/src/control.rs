@@ -181,6 +181,19 @@ impl Control {
 
 static SIGNAL_CONTROL: std::sync::OnceLock<(Control, bool)> = std::sync::OnceLock::new();
 
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Only atomic loads and stores: async-signal-safe.
+    if let Some((c, attached)) = SIGNAL_CONTROL.get() {
+        if *attached {
+            c.request_detach();
+        } else if sig != libc::SIGINT && sig != libc::SIGQUIT {
+            c.forward_signal(sig);
+        } else {
+            c.interrupt();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,18 +216,5 @@ mod tests {
         c.unbind();
         assert!(c.bind());
         c.unbind();
-    }
-}
-
-extern "C" fn on_signal(sig: libc::c_int) {
-    // Only atomic loads and stores: async-signal-safe.
-    if let Some((c, attached)) = SIGNAL_CONTROL.get() {
-        if *attached {
-            c.request_detach();
-        } else if sig != libc::SIGINT && sig != libc::SIGQUIT {
-            c.forward_signal(sig);
-        } else {
-            c.interrupt();
-        }
     }
 }

@@ -197,7 +197,7 @@ fn fmt_avg(total: u64, n: u64) -> String {
     if n == 0 {
         return "0".into();
     }
-    if total % n == 0 {
+    if total.is_multiple_of(n) {
         format!("{}", total / n)
     } else {
         format!("{:.1}", total as f64 / n as f64)

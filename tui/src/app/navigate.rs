@@ -34,10 +34,8 @@ impl App {
             Action::PageDown => self.move_by(page as isize),
             Action::Home => self.move_by(isize::MIN / 2),
             Action::End => self.move_by(isize::MAX / 2),
-            Action::Enter if self.view == View::Overview => {
-                if self.findings.selected < self.trace.analysis.findings.len() {
-                    self.finding = Some(FindingPane::new(self.findings.selected));
-                }
+            Action::Enter if self.view == View::Overview && self.findings.selected < self.trace.analysis.findings.len() => {
+                self.finding = Some(FindingPane::new(self.findings.selected));
             }
             Action::Enter => self.detail = self.open_detail(),
             Action::Left if self.view == View::Tree => self.tree.left(&self.trace, page),
