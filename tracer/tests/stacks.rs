@@ -268,9 +268,21 @@ fn rustc() -> PathBuf {
 
 #[test]
 fn rust_command_stacks_name_status_and_call_site() {
-    let bin = out_dir().join("rust_spawns");
+    rust_command_stacks("rust_spawns", "-Cdebuginfo=2");
+}
+
+/// `line-tables-only` (a common release setting) has DWARF names without
+/// their path (`spawn_status`); the call site still reads
+/// `rust_spawns::spawn_status`, from the symbol table.
+#[test]
+fn rust_call_sites_keep_their_path_with_line_tables_only() {
+    rust_command_stacks("rust_spawns_lto", "-Cdebuginfo=line-tables-only");
+}
+
+fn rust_command_stacks(out: &str, debuginfo: &str) {
+    let bin = out_dir().join(out);
     let st = Command::new(rustc())
-        .args(["-O", "-g", "--edition", "2021", "-o"])
+        .args(["-O", debuginfo, "--edition", "2021", "-o"])
         .arg(&bin)
         .arg(src("rust_spawns.rs"))
         .status()

@@ -129,7 +129,8 @@ pub(crate) fn symbolize(blaze: &Blaze, job: &Job) -> Vec<SymbolsRecord> {
     let lookups: Vec<u64> = job.offsets.iter().map(|o| o.saturating_sub(1)).collect();
     let src = Source::Elf(Elf::new(&job.path));
     let results = blaze.symbolize(&src, Input::FileOffset(&lookups)).unwrap_or_default();
-    job.offsets
+    let mut records: Vec<SymbolsRecord> = job
+        .offsets
         .iter()
         .enumerate()
         .map(|(i, &offset)| {
@@ -139,7 +140,53 @@ pub(crate) fn symbolize(blaze: &Blaze, job: &Job) -> Vec<SymbolsRecord> {
             };
             SymbolsRecord { module: job.module, offset, frames }
         })
-        .collect()
+        .collect();
+    qualify_outer_frames(blaze, job, &lookups, &mut records);
+    records
+}
+
+/// With `line-tables-only` debug info (a common release setting) DWARF
+/// names a Rust function by its bare name (`run`), while the symbol table
+/// has the full path (`myapp::jobs::run`). For the outermost (not inlined)
+/// frame of each address, the symbol table's name wins when it is the same
+/// function, i.e. it ends with `::` + the DWARF name.
+fn qualify_outer_frames(blaze: &Blaze, job: &Job, lookups: &[u64], records: &mut [SymbolsRecord]) {
+    let bare: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.frames.last().is_some_and(|f| !f.inlined && f.function.as_deref().is_some_and(is_bare_name)))
+        .map(|(i, _)| i)
+        .collect();
+    if bare.is_empty() {
+        return;
+    }
+    let mut elf = Elf::new(&job.path);
+    elf.debug_syms = false;
+    let addrs: Vec<u64> = bare.iter().map(|&i| lookups[i]).collect();
+    let Ok(found) = blaze.symbolize(&Source::Elf(elf), Input::FileOffset(&addrs)) else {
+        return;
+    };
+    for (&i, sym) in bare.iter().zip(found.iter()) {
+        let Symbolized::Sym(sym) = sym else { continue };
+        if let Some(frame) = records[i].frames.last_mut() {
+            if let Some(full) = qualified(frame.function.as_deref().unwrap_or(""), &sym.name) {
+                frame.function = Some(full);
+            }
+        }
+    }
+}
+
+/// A name without a path (`run`, not `a::run` or `<T as X>::run`).
+fn is_bare_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains("::")
+}
+
+/// The symbol table's name when it is the same function as the DWARF bare
+/// name: `myapp::jobs::run` for `run`; a closure's symbol
+/// `myapp::main::{{closure}}` for DWARF's `{closure#0}` is left alone.
+fn qualified(bare: &str, symtab: &str) -> Option<String> {
+    let tail = symtab.rsplit("::").next()?;
+    (symtab.len() > bare.len() && tail == bare && symtab.ends_with(&format!("::{bare}"))).then(|| symtab.to_string())
 }
 
 /// Logical frames of one address, innermost first; empty when the symbol
@@ -168,5 +215,26 @@ fn frame(name: Option<&str>, ci: Option<&CodeInfo<'_>>, inlined: bool) -> Symbol
         line: ci.and_then(|c| c.line),
         column: ci.and_then(|c| c.column).map(u32::from),
         inlined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_table_name_qualifies_a_bare_dwarf_name() {
+        assert_eq!(qualified("run", "myapp::jobs::run").as_deref(), Some("myapp::jobs::run"));
+        assert_eq!(
+            qualified("run", "<myapp::Jobs as myapp::Runner>::run").as_deref(),
+            Some("<myapp::Jobs as myapp::Runner>::run")
+        );
+        // A different function (an alias or a neighbour) is never taken.
+        assert_eq!(qualified("run", "myapp::jobs::rerun"), None);
+        assert_eq!(qualified("run", "myapp::jobs::run_all"), None);
+        assert_eq!(qualified("run", "run"), None);
+        assert!(is_bare_name("run"));
+        assert!(!is_bare_name("myapp::run"));
+        assert!(!is_bare_name(""));
     }
 }
