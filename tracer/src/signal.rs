@@ -35,48 +35,10 @@ impl Sig {
         self.0 >= libc::SIGRTMIN() && self.0 <= libc::SIGRTMAX()
     }
 
-    /// `SIGUSR1`, `SIGRTMIN+3`, or the number for an unknown value.
+    /// `SIGUSR1`, `SIGRTMIN+3` (kernel numbering, as in traces and strace),
+    /// or `signal N`: the one signal table in `spawnscope_format::names`.
     pub fn name(self) -> String {
-        let fixed = match self.0 {
-            libc::SIGHUP => "SIGHUP",
-            libc::SIGINT => "SIGINT",
-            libc::SIGQUIT => "SIGQUIT",
-            libc::SIGILL => "SIGILL",
-            libc::SIGTRAP => "SIGTRAP",
-            libc::SIGABRT => "SIGABRT",
-            libc::SIGBUS => "SIGBUS",
-            libc::SIGFPE => "SIGFPE",
-            libc::SIGKILL => "SIGKILL",
-            libc::SIGUSR1 => "SIGUSR1",
-            libc::SIGSEGV => "SIGSEGV",
-            libc::SIGUSR2 => "SIGUSR2",
-            libc::SIGPIPE => "SIGPIPE",
-            libc::SIGALRM => "SIGALRM",
-            libc::SIGTERM => "SIGTERM",
-            libc::SIGCHLD => "SIGCHLD",
-            libc::SIGCONT => "SIGCONT",
-            libc::SIGSTOP => "SIGSTOP",
-            libc::SIGTSTP => "SIGTSTP",
-            libc::SIGTTIN => "SIGTTIN",
-            libc::SIGTTOU => "SIGTTOU",
-            libc::SIGURG => "SIGURG",
-            libc::SIGXCPU => "SIGXCPU",
-            libc::SIGXFSZ => "SIGXFSZ",
-            libc::SIGVTALRM => "SIGVTALRM",
-            libc::SIGPROF => "SIGPROF",
-            libc::SIGWINCH => "SIGWINCH",
-            libc::SIGIO => "SIGIO",
-            libc::SIGPWR => "SIGPWR",
-            libc::SIGSYS => "SIGSYS",
-            _ => "",
-        };
-        if !fixed.is_empty() {
-            fixed.to_string()
-        } else if self.is_realtime() {
-            format!("SIGRTMIN+{}", self.0 - libc::SIGRTMIN())
-        } else {
-            format!("signal {}", self.0)
-        }
+        spawnscope_format::names::signal_label(self.0)
     }
 }
 
@@ -98,9 +60,10 @@ mod tests {
 
     #[test]
     fn realtime_signals_have_names() {
-        let rt = Sig::new(libc::SIGRTMIN() + 3);
-        assert!(rt.is_realtime());
+        let rt = Sig::new(spawnscope_format::names::SIGRTMIN + 3);
+        assert!(Sig::new(libc::SIGRTMIN()).is_realtime());
         assert_eq!(rt.name(), "SIGRTMIN+3");
+        assert_eq!(Sig::new(99).name(), "signal 99");
         assert_eq!(Sig::new(libc::SIGUSR1).name(), "SIGUSR1");
         assert!(Sig::SIGSTOP.is_stopping());
         assert!(!Sig::SIGCONT.is_stopping());
