@@ -46,6 +46,11 @@ pub struct ModuleRecord {
     /// debug file (build id, debuglink) may still provide them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug_lines: Option<bool>,
+    /// The rustc version that built it (`1.95.0`, from its `.comment`
+    /// section): Rust std's spawn rules depend on it. Absent for non-Rust
+    /// code and in traces before this field (format 1.1 readers ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rustc: Option<String>,
 }
 
 /// Kind of a [`ModuleRecord`].

@@ -34,6 +34,7 @@ fn libc() -> ModuleRecord {
         stripped: Some(true),
         unwind: Some(UnwindTables::EhFrame),
         debug_lines: Some(false),
+        rustc: None,
     }
 }
 
@@ -46,6 +47,7 @@ fn app() -> ModuleRecord {
         stripped: Some(false),
         unwind: Some(UnwindTables::EhFrame),
         debug_lines: Some(true),
+        rustc: Some("1.95.0".into()),
     }
 }
 

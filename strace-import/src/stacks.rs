@@ -78,6 +78,7 @@ impl StackBuilder {
                             stripped: None,
                             unwind: None,
                             debug_lines: None,
+                            rustc: None,
                         }));
                         next
                     });

@@ -261,6 +261,12 @@ fn c_stacks_match_gdb() {
     }
 }
 
+/// `1.95.0`: the version of the toolchain's rustc.
+fn rustc_version_of_toolchain() -> String {
+    let out = Command::new(rustc()).arg("--version").output().expect("rustc --version");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1).expect("rustc X.Y.Z").to_string()
+}
+
 /// rustc of the toolchain that builds these tests (never PATH's).
 fn rustc() -> PathBuf {
     Path::new(env!("CARGO")).with_file_name("rustc")
@@ -296,6 +302,17 @@ fn rust_command_stacks(out: &str, debuginfo: &str) {
     ] {
         let (trace, stacks) = stacks_of(ModeRequest::Seccomp, &[bin, mode]);
         assert_eq!(trace.outcome.exit_code, Some(0), "{mode}");
+        // The executable's module record names the rustc that built it
+        // (SS002 applies that std's rules); libc's names none.
+        let rustc_of = |suffix: &str| {
+            trace.records.iter().find_map(|r| match r {
+                Record::Module(m) if m.path.ends_with(suffix) => Some(m.rustc.clone()),
+                _ => None,
+            })
+        };
+        let want = rustc_version_of_toolchain();
+        assert_eq!(rustc_of(&format!("/{out}")), Some(Some(want)), "{mode}");
+        assert_eq!(rustc_of("libc.so.6"), Some(None), "{mode}");
         let frames = &stacks[0];
         let n = names(frames);
         let api = n

@@ -278,6 +278,7 @@ impl Stacks {
                     stripped: Some(f.stripped),
                     unwind: Some(f.unwind),
                     debug_lines: Some(f.debug_lines),
+                    rustc: f.rustc.clone(),
                 }
             }
             Code::Opaque(path) => ModuleRecord {
@@ -288,6 +289,7 @@ impl Stacks {
                 stripped: None,
                 unwind: None,
                 debug_lines: None,
+                rustc: None,
             },
             Code::Vdso => ModuleRecord {
                 id,
@@ -297,6 +299,7 @@ impl Stacks {
                 stripped: None,
                 unwind: None,
                 debug_lines: None,
+                rustc: None,
             },
             Code::Jit => ModuleRecord {
                 id,
@@ -306,6 +309,7 @@ impl Stacks {
                 stripped: None,
                 unwind: None,
                 debug_lines: None,
+                rustc: None,
             },
         };
         out.push(Record::Module(rec));

@@ -72,6 +72,8 @@ pub(crate) struct ModuleFile {
     pub stripped: bool,
     pub unwind: UnwindTables,
     pub debug_lines: bool,
+    /// The rustc that built it (`.comment`), for Rust binaries.
+    pub rustc: Option<String>,
     pub loads: Vec<Load>,
     pub text: Option<Range<u64>>,
     pub got: Option<Range<u64>>,
@@ -127,6 +129,7 @@ impl ModuleFile {
         let build_id = obj.build_id().ok().flatten().map(hex);
         let stripped = obj.section_by_name(".symtab").is_none();
         let debug_lines = obj.section_by_name(".debug_line").is_some() || obj.section_by_name(".zdebug_line").is_some();
+        let rustc = crate::exe_info::rustc_of(&obj);
         let range = |name: &str| obj.section_by_name(name).map(|s| s.address()..s.address() + s.size());
         let text = range(".text");
         let got = range(".got");
@@ -142,6 +145,7 @@ impl ModuleFile {
             stripped,
             unwind,
             debug_lines,
+            rustc,
             loads,
             text,
             got,
