@@ -224,6 +224,10 @@ pub struct Origin {
     /// Index of the call site in `stack`.
     #[serde(skip)]
     pub call_site_index: Option<usize>,
+    /// The rustc version (`1.95.0`) that built the innermost module of the
+    /// stack built by rustc: the std whose spawn rules applied (SS002).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rustc: Option<String>,
 }
 
 impl Origin {
@@ -361,6 +365,7 @@ pub fn classify(frames: &[Frame], stack_note: Option<&str>) -> Origin {
         call_site_note: note,
         api_kind: api.map(|(_, a)| a.kind),
         call_site_index,
+        rustc: None,
     }
 }
 

@@ -81,9 +81,11 @@ impl OriginTable {
                 return Some(o.clone());
             }
         }
-        let frames: Vec<Frame> = self.table.resolve(stack_id)?.iter().map(Frame::from).collect();
+        let resolved = self.table.resolve(stack_id)?;
+        let frames: Vec<Frame> = resolved.iter().map(Frame::from).collect();
         let note = self.table.stack(stack_id).and_then(|s| s.note.as_deref());
-        let o = classify(&frames, note);
+        let mut o = classify(&frames, note);
+        o.rustc = resolved.iter().find_map(|f| self.table.module(f.module_id)?.rustc.clone());
         cache.by_stack.insert(stack_id, (self.generation, o.clone()));
         Some(o)
     }
@@ -171,7 +173,7 @@ mod tests {
         let mut t = OriginTable::new();
         for line in [
             r#"{"kind":"module","id":1,"path":"/usr/lib/x86_64-linux-gnu/libc.so.6"}"#,
-            r#"{"kind":"module","id":2,"path":"/app/myapp"}"#,
+            r#"{"kind":"module","id":2,"path":"/app/myapp","rustc":"1.48.0"}"#,
             r#"{"kind":"stack","id":5,"frames":[[1,100],[1,200],[2,300],[2,400]],"end":"complete"}"#,
         ] {
             assert!(t.add(&rec(line)));
@@ -180,6 +182,7 @@ mod tests {
         let o = t.origin(5).unwrap();
         assert_eq!(o.call_site.as_ref().map(|f| (f.module.as_str(), f.offset)), Some(("/app/myapp", 300)));
         assert_eq!(o.api, UNKNOWN_FUNCTION);
+        assert_eq!(o.rustc.as_deref(), Some("1.48.0"), "the first module built by rustc");
         for line in [
             r#"{"kind":"symbols","module":1,"offset":200,"frames":[{"function":"__posix_spawnp"}]}"#,
             r#"{"kind":"symbols","module":2,"offset":300,"frames":[{"function":"myapp::run","file":"src/main.rs","line":7,"inlined":true},{"function":"myapp::main","file":"src/main.rs","line":12}]}"#,
