@@ -85,6 +85,7 @@ pub mod names;
 mod output;
 mod read;
 mod redact;
+mod seek;
 pub mod stack;
 mod write;
 
@@ -101,6 +102,7 @@ pub use redact::{
     names_secret, redact_trace, Privacy, RedactError, RedactSummary, RedactTraceError, RedactionInfo, Redactor, BUILTIN_RULES,
     MASK,
 };
+pub use seek::{parse_line, LineReader};
 pub use stack::{
     ModuleRecord, ModuleType, RawFrame, ResolvedFrame, StackEnd, StackRecord, StackTable, SymbolFrame, SymbolsRecord,
     UnwindTables,

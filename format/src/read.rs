@@ -82,6 +82,9 @@ pub struct TraceReader<R> {
     ended: bool,
     done: bool,
     warnings: Vec<ReadWarning>,
+    /// Bytes consumed from `inner` so far, and where the last line read starts.
+    pos: u64,
+    line_start: u64,
 }
 
 impl<R> std::fmt::Debug for TraceReader<R> {
@@ -136,6 +139,8 @@ impl<R: BufRead> TraceReader<R> {
             ended: false,
             done: false,
             warnings: Vec::new(),
+            pos: 0,
+            line_start: 0,
         };
         let complete = match r.read_line()? {
             None => return Err(ReadError::Empty),
@@ -178,6 +183,13 @@ impl<R: BufRead> TraceReader<R> {
     /// Whether the end line was seen.
     pub fn is_complete(&self) -> bool {
         self.ended
+    }
+
+    /// Byte offset, in the (decompressed) stream, of the line of the record
+    /// [`TraceReader::next_record`] returned last: with
+    /// [`LineReader`](crate::LineReader) a viewer can read it again later.
+    pub fn line_offset(&self) -> u64 {
+        self.line_start
     }
 
     /// The next event with its line number; `Ok(None)` at the end of the file.
@@ -246,6 +258,7 @@ impl<R: BufRead> TraceReader<R> {
     fn read_line(&mut self) -> Result<Option<bool>, ReadError> {
         self.buf.clear();
         self.line += 1;
+        self.line_start = self.pos;
         let line = self.line;
         loop {
             let avail = match self.inner.fill_buf() {
@@ -268,6 +281,7 @@ impl<R: BufRead> TraceReader<R> {
             }
             self.buf.extend_from_slice(&avail[..take]);
             self.inner.consume(take);
+            self.pos += take as u64;
             if found {
                 return Ok(Some(true));
             }
@@ -300,7 +314,7 @@ pub fn read_all(r: impl Read) -> Result<(Header, Vec<Record>, Vec<ReadWarning>),
 /// `{"kind":"<kind>",` are parsed straight into the event struct; anything
 /// else (another key order, an unknown kind, a line that fails) takes the
 /// `Record` path, so results and error messages are the same either way.
-fn parse_record(bytes: &[u8]) -> Result<Record, serde_json::Error> {
+pub(crate) fn parse_record(bytes: &[u8]) -> Result<Record, serde_json::Error> {
     use crate::event::{ExecEvent, ExitEvent, PipeEvent, SocketpairEvent, SpawnEvent};
     const PREFIX: &[u8] = b"{\"kind\":\"";
     let kind = bytes.strip_prefix(PREFIX).and_then(|rest| {

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use spawnscope_analyzer::{analyze_path, Analysis, Thresholds};
-use spawnscope_tui::{load_trace, App};
+use spawnscope_tui::open_view;
 
 use super::common::exit_error;
 
 const KEYS_HELP: &str = "\
-Keys: tab or 1-5 switch views (Overview, Latency, Executables, Tree, Events); j/k or arrows
+Keys: tab or 1-6 switch views (Overview, Latency, Executables, Tree, Events, Call sites); j/k or arrows
 move; Enter shows the selected spawn(s); / filters events; s sorts; g regroups; ? help; q quits.
 Latencies are measured under tracing: they include the tracer's overhead.";
 
@@ -95,8 +95,8 @@ pub fn view(a: ViewArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let loaded = load_trace(&a.trace)?.select(&sel);
-    let mut app = App::new(file_name(&a.trace), loaded.analysis, loaded.events);
+    // Opens at once; the trace is read behind the first frames.
+    let mut app = open_view(&a.trace, file_name(&a.trace), &sel)?;
     if let Some(c) = &a.compare {
         app = app.with_compare(file_name(c), analyze_path(c, &Thresholds::default())?);
     }

@@ -37,5 +37,5 @@ mod tests;
 pub use action::{key_action, Action};
 pub use app::{App, Exit, LiveInfo, LiveStatus, View};
 pub use error::TuiError;
-pub use eventlog::{EventLog, EventRow};
-pub use load::{load_trace, Loaded};
+pub use eventlog::{EventLog, EventRow, RowBatch};
+pub use load::{load_trace, open_progressive, open_view, Loaded};

@@ -18,6 +18,9 @@ use crate::{ui, TuiError};
 /// Snapshots per second in live mode.
 pub const TICK: Duration = Duration::from_millis(100);
 
+/// How often a trace being read is looked at for new rows and snapshots.
+const LOAD_POLL: Duration = Duration::from_millis(20);
+
 /// What arrives from outside: terminal input, or an action (live records).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
@@ -55,6 +58,10 @@ pub fn run_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, input: &m
     let mut next_tick = Instant::now() + TICK;
     let mut dirty = true;
     loop {
+        // A trace being read: its rows and snapshots are taken as they come.
+        if app.loading.is_some() && app.poll_loading() {
+            dirty = true;
+        }
         if dirty {
             terminal.draw(|f| ui::draw(f, app)).map_err(backend_err)?;
             dirty = false;
@@ -71,7 +78,8 @@ pub fn run_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, input: &m
             }
             continue;
         }
-        match input.next(next_tick - now)? {
+        let wait = if app.loading.is_some() { (next_tick - now).min(LOAD_POLL) } else { next_tick - now };
+        match input.next(wait)? {
             Some(Input::Key(k)) => {
                 if let Some(a) = key_action(app, k) {
                     app.update(a);
@@ -172,10 +180,16 @@ impl InputSource for TerminalInput {
 }
 
 /// Shows a recorded trace (and an optional second one) until the user quits.
+/// A trace still being read ([`crate::load::open_view`]) fills in meanwhile;
+/// a damaged line in it ends the UI with its error.
 pub fn run_offline(mut app: App) -> Result<Exit, TuiError> {
     let mut guard = TerminalGuard::enter()?;
     let exit = run_loop(&mut guard.terminal, &mut app, &mut TerminalInput::new(None));
     drop(guard);
+    if let Some(e) = app.load_error.take() {
+        std::mem::forget(app);
+        return Err(e);
+    }
     // The process ends next: freeing a million-event analysis piece by piece
     // would only delay the shell prompt (about 0.5 s per million events).
     std::mem::forget(app);

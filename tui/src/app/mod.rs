@@ -5,6 +5,7 @@ mod callsites;
 mod detail;
 mod finding;
 mod live;
+mod loading;
 mod scroll;
 mod trace;
 mod tree;
@@ -89,6 +90,11 @@ pub struct App {
     /// The "kill or let finish?" question is open.
     pub prompt: bool,
     pub live: Option<Live>,
+    /// The trace is still being read behind the UI (`view`).
+    pub loading: Option<crate::load::Loading>,
+    /// Why reading the trace stopped (a damaged line): the UI ends and the
+    /// caller reports it.
+    pub load_error: Option<crate::TuiError>,
     pub exit: Option<Exit>,
 }
 
@@ -112,6 +118,8 @@ impl App {
             help: false,
             prompt: false,
             live: None,
+            loading: None,
+            load_error: None,
             exit: None,
         };
         app.derive();
@@ -135,8 +143,13 @@ impl App {
 
     /// Rows a list view can show (for paging); the draw code clamps anyway.
     pub fn page(&self) -> usize {
-        let chrome = if self.live.is_some() { 6 } else { 5 };
+        let chrome = if self.status_line() { 6 } else { 5 };
         (self.size.1 as usize).saturating_sub(chrome).max(1)
+    }
+
+    /// A line under the tabs says how the recording or the reading goes.
+    pub fn status_line(&self) -> bool {
+        self.live.is_some() || self.loading.is_some()
     }
 
     /// Recomputes view state that depends on the analysis.
@@ -210,6 +223,9 @@ impl App {
     }
 
     fn tick(&mut self) {
+        if self.loading.is_some() {
+            self.poll_loading();
+        }
         let spawns = self.trace.analysis.spawns.len();
         if let Some(l) = &mut self.live {
             if l.snapshot_due(spawns) {
@@ -234,7 +250,7 @@ impl App {
         }
         let page = self.page();
         let moved = self.log.take_changed();
-        self.events.extend(&self.log, moved, page);
+        self.events.extend(&self.log, moved, page, true);
     }
 
     fn finished(&mut self, status: LiveStatus) {

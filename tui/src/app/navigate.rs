@@ -91,7 +91,7 @@ impl App {
         let Some(pane) = self.finding else { return };
         let (w, h) = self.size;
         let width = (w as usize).saturating_sub(2);
-        let height = (h as usize).saturating_sub(if self.live.is_some() { 5 } else { 4 });
+        let height = (h as usize).saturating_sub(if self.status_line() { 5 } else { 4 });
         let lines = crate::ui::finding_detail::lines(self, pane.index, width).len();
         let n = self.trace.analysis.findings.len();
         let mut pane = pane;
@@ -172,7 +172,7 @@ impl App {
                 Detail::new(format!("process {}", t.analysis.processes[row.process].pid), vec![self.subject_of(row.process)])
             }
             View::Events => {
-                let row = &self.log.rows[self.events.row(self.events.scroll.selected)?];
+                let row = self.log.row(self.events.row(self.events.scroll.selected)?)?;
                 let pid = row.child.unwrap_or(row.pid);
                 let p = *t.process_by_pid.get(&pid)?;
                 Detail::new(format!("trace line {}", row.line), vec![self.subject_of(p)])

@@ -158,13 +158,14 @@ impl EventsState {
         self.scroll.clamp(self.len(log), page);
     }
 
-    /// Tests rows added to the log since the last call (live mode); a
-    /// selection on the last row follows the new ones.
+    /// Tests rows added to the log since the last call (live mode, or a
+    /// trace being read); with `follow`, a selection on the last row follows
+    /// the new ones.
     /// `moved`: the lowest row index that moved (a late row was inserted in
     /// time order), from [`EventLog::take_changed`].
-    pub fn extend(&mut self, log: &EventLog, moved: Option<usize>, page: usize) {
+    pub fn extend(&mut self, log: &EventLog, moved: Option<usize>, page: usize, follow: bool) {
         let before = self.matches.as_ref().map_or(self.tested, Vec::len);
-        let at_end = before == 0 || self.scroll.selected + 1 >= before;
+        let at_end = follow && (before == 0 || self.scroll.selected + 1 >= before);
         if let Some(from) = moved {
             self.tested = self.tested.min(from);
         }

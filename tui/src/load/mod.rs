@@ -1,18 +1,28 @@
 //! Opening a trace file for the UI: one streaming pass feeds both the
-//! analysis and the raw event list. A reader thread parses the lines while
-//! this thread builds the event rows and analyses (two cores: about the time
-//! of the slower half instead of the sum; measured, the halves are about
-//! even this way round).
+//! analysis and the event list. A reader thread parses the lines while a
+//! second thread analyses them and indexes the events (two cores: about the
+//! time of the slower half instead of the sum).
+//!
+//! [`load_trace`] reads the whole trace before returning. [`open_view`]
+//! returns an app at once and reads behind it ([`progressive`]): the first
+//! frame shows within milliseconds whatever the size, the views fill in as
+//! snapshots of the analysis arrive, and when the reading ends the app is
+//! the one [`load_trace`] would have made.
+
+mod progressive;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use spawnscope_analyzer::Analysis;
-use spawnscope_format::{ReadError, Record};
+use spawnscope_analyzer::{Analysis, Selection};
+use spawnscope_format::{FileReader, ReadError, Record};
 
-use crate::eventlog::EventLog;
+use crate::app::App;
+use crate::eventlog::{EventLog, RowBatch};
 use crate::feed::Feed;
 use crate::TuiError;
+
+pub use progressive::{LoadMsg, Loading, Progress};
 
 /// A trace read for viewing.
 #[derive(Debug)]
@@ -26,7 +36,7 @@ impl Loaded {
     /// The part of the trace a selection (`--exe`, `--pid`, `--since`,
     /// `--until`) keeps: its analysis, and the events of the processes it
     /// keeps within its time window.
-    pub fn select(mut self, sel: &spawnscope_analyzer::Selection) -> Loaded {
+    pub fn select(mut self, sel: &Selection) -> Loaded {
         if sel.is_empty() {
             return self;
         }
@@ -45,122 +55,117 @@ const BATCH: usize = 4096;
 /// Batches in flight: bounds the memory used by records not yet analysed.
 const IN_FLIGHT: usize = 16;
 
-enum Msg {
-    Records(Vec<(u64, Record)>),
+/// What the reader thread sends: records with the byte offset of their line.
+enum Parsed {
+    Records(Vec<(u64, u64, Record)>),
     /// The end of the file, with the reader's warnings.
     Done(Vec<String>),
     Failed(ReadError),
 }
 
-/// Reads and analyses a trace in one pass (`.zst` handled by the reader).
-pub fn load_trace(path: &Path) -> Result<Loaded, TuiError> {
-    let err = |e| TuiError::Trace { path: path.to_path_buf(), source: e };
-    let mut reader = spawnscope_format::FileReader::open(path).map_err(err)?;
-    let header = reader.header().clone();
-    let mut feed = Feed::new(header);
-    let mut events = EventLog::default();
+fn trace_err(path: &Path) -> impl Fn(ReadError) -> TuiError + '_ {
+    |e| TuiError::Trace { path: path.to_path_buf(), source: e }
+}
+
+/// The event list for `path`: an index of a plain file, rows for a
+/// compressed trace or standard input (they cannot be read again).
+fn new_log(path: &Path) -> EventLog {
+    let plain = !spawnscope_format::is_stdio(path) && !spawnscope_format::is_zstd_path(path) && path.is_file();
+    if plain {
+        EventLog::indexed(path).unwrap_or_default()
+    } else {
+        EventLog::default()
+    }
+}
+
+/// Starts the thread that parses the trace; records arrive in batches.
+fn start_reader(mut reader: FileReader) -> Result<mpsc::Receiver<Parsed>, TuiError> {
     let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
-    let parser = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("spawnscope-read".into())
         .spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             loop {
                 match reader.next_record() {
-                    Ok(Some(r)) => {
-                        batch.push(r);
-                        if batch.len() == BATCH && tx.send(Msg::Records(std::mem::take(&mut batch))).is_err() {
+                    Ok(Some((line, rec))) => {
+                        batch.push((reader.line_offset(), line, rec));
+                        if batch.len() == BATCH && tx.send(Parsed::Records(std::mem::take(&mut batch))).is_err() {
                             return;
                         }
                     }
                     Ok(None) => {
-                        let _ = tx.send(Msg::Records(batch));
-                        let _ = tx.send(Msg::Done(reader.warnings().iter().map(|w| w.to_string()).collect()));
+                        let _ = tx.send(Parsed::Records(batch));
+                        let _ = tx.send(Parsed::Done(reader.warnings().iter().map(|w| w.to_string()).collect()));
                         return;
                     }
                     Err(e) => {
-                        let _ = tx.send(Msg::Failed(e));
+                        let _ = tx.send(Parsed::Failed(e));
                         return;
                     }
                 }
             }
         })
         .map_err(TuiError::Terminal)?;
+    Ok(rx)
+}
+
+/// Reads and analyses a trace in one pass (`.zst` handled by the reader).
+pub fn load_trace(path: &Path) -> Result<Loaded, TuiError> {
+    let reader = FileReader::open(path).map_err(trace_err(path))?;
+    let mut feed = Feed::new(reader.header().clone());
+    let mut events = new_log(path);
+    let rx = start_reader(reader)?;
     let mut result = Ok(());
     for msg in rx {
         match msg {
-            Msg::Records(batch) => {
-                for (line, rec) in batch {
-                    events.push(line, &rec);
+            Parsed::Records(batch) => {
+                let mut rows = RowBatch::for_log(&events);
+                for (offset, line, rec) in batch {
+                    rows.push(offset, line, &rec);
                     feed.push_owned(line, rec);
                 }
+                events.extend(rows);
             }
-            Msg::Done(warnings) => {
+            Parsed::Done(warnings) => {
                 for w in warnings {
                     feed.warn(w);
                 }
             }
-            Msg::Failed(e) => result = Err(err(e)),
+            Parsed::Failed(e) => result = Err(trace_err(path)(e)),
         }
     }
-    let _ = parser.join();
     result?;
+    events.take_changed();
     Ok(Loaded { path: path.to_path_buf(), analysis: feed.finish(), events })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sample;
+/// Traces smaller than this (about 80,000 events, read in ~0.2 s) are read
+/// whole before the first frame.
+pub const SMALL_BYTES: u64 = 16 << 20;
 
-    #[test]
-    fn loads_every_record_and_reports_errors_with_the_path() {
-        let dir = std::env::temp_dir().join(format!("spawnscope-tui-load-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("big.jsonl");
-        let n = sample::write_large(std::fs::File::create(&path).unwrap(), 20_000).unwrap();
-        let loaded = load_trace(&path).unwrap();
-        assert_eq!(loaded.events.len(), n + 1, "every event and the end line");
-        assert!(loaded.analysis.complete);
-        assert_eq!(loaded.analysis.spawns.len() as u64, loaded.analysis.summary.spawns);
-        // A damaged line in the middle is an error naming file and line.
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut lines: Vec<&str> = text.lines().collect();
-        lines[9000] = "{\"kind\":\"exec\",";
-        let bad = dir.join("bad.jsonl");
-        std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
-        let e = load_trace(&bad).unwrap_err().to_string();
-        assert!(e.contains("bad.jsonl") && e.contains("line 9001"), "{e}");
-        // Compressed traces are read the same way.
-        let zst = dir.join("sample.jsonl.zst");
-        let mut w = spawnscope_format::FileWriter::create(&zst).unwrap();
-        w.write_header(&sample::header("laptop", "2.36")).unwrap();
-        for rec in sample::records(1).iter().filter(|r| !matches!(r, Record::End(_))) {
-            w.write_record(rec).unwrap();
-        }
-        w.finish(100_000_000, Some(0)).unwrap();
-        let z = load_trace(&zst).unwrap();
-        assert_eq!((z.analysis.spawns.len(), z.events.len()), (13, 48));
-        let e = load_trace(&dir.join("missing.jsonl")).unwrap_err().to_string();
-        assert!(e.contains("missing.jsonl"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
+/// The app for `spawnscope view`: a big trace opens at once and is read
+/// behind the first frames ([`progressive`]); a small one, standard input,
+/// or a selection (which needs the whole analysis) is read before. Errors
+/// found before the first record (no such file, not a trace) are returned
+/// here; a damaged line further on ends the UI with the same error
+/// ([`App::load_error`]).
+pub fn open_view(path: &Path, name: impl Into<String>, sel: &Selection) -> Result<App, TuiError> {
+    // A small trace is read before the first frame, as it takes a moment:
+    // its first frame is the whole view (and a test's screen is what it was).
+    let limit = if spawnscope_format::is_zstd_path(path) { SMALL_BYTES / 8 } else { SMALL_BYTES };
+    let small = std::fs::metadata(path).map_or(true, |m| !m.is_file() || m.len() < limit);
+    if !sel.is_empty() || small {
+        let loaded = load_trace(path)?.select(sel);
+        return Ok(App::new(name, loaded.analysis, loaded.events));
     }
-
-    #[test]
-    fn a_selection_cuts_the_analysis_and_the_events() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample.jsonl");
-        let all = load_trace(&path).unwrap();
-        let rows = all.events.len();
-        let sel = spawnscope_analyzer::Selection { pid: Some(130), ..Default::default() };
-        let part = load_trace(&path).unwrap().select(&sel);
-        // pid 130's own spawn (by its parent) is kept, nothing else.
-        assert_eq!(part.analysis.spawns.len(), 1);
-        assert_eq!(part.analysis.spawns[0].child_pid, 130);
-        assert!(part.events.len() < rows);
-        let pids: std::collections::HashSet<i32> = part.analysis.processes.iter().map(|p| p.pid).collect();
-        assert!(part.events.rows.iter().all(|r| pids.contains(&r.pid) || r.child.is_some_and(|c| pids.contains(&c))));
-        assert!(part.events.rows.iter().any(|r| r.pid == 130 && r.kind == "exec"));
-        // An empty selection changes nothing.
-        let same = load_trace(&path).unwrap().select(&spawnscope_analyzer::Selection::default());
-        assert_eq!(same.events.len(), rows);
-    }
+    open_progressive(path, name)
 }
+
+/// Opens `path` at once and reads it behind the first frames, whatever its
+/// size (see [`open_view`]).
+pub fn open_progressive(path: &Path, name: impl Into<String>) -> Result<App, TuiError> {
+    progressive::open(path, name.into())
+}
+
+#[cfg(test)]
+mod tests;

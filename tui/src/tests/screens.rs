@@ -107,3 +107,19 @@ fn events_mode_latencies_are_called_lower_bounds() {
     let screen = render(&app, 100, 30);
     assert!(screen.contains("events mode") && screen.contains("lower bounds"), "{screen}");
 }
+
+#[test]
+fn help_names_every_view_and_its_key() {
+    // Regression: the help listed keys 1-5 while Call sites is 6.
+    let mut app = sample_app();
+    apply(&mut app, [Action::Resize(80, 24), Action::Help]);
+    let screen = render(&app, 80, 24);
+    let views: String = screen.lines().filter(|l| l.contains("views:")).collect();
+    assert!(views.contains("1 2 3") && views.contains("4 5 6"), "{screen}");
+    for v in View::ALL {
+        assert!(views.contains(v.title()), "{} not in the help:\n{screen}", v.title());
+    }
+    for key in ["PgUp PgDn ^U ^D", "Home End G", "s  r", "space", "Ctrl-C"] {
+        assert!(screen.contains(key), "{key} not in the help:\n{screen}");
+    }
+}

@@ -68,6 +68,27 @@ impl Widget for LiveLine<'_> {
     }
 }
 
+/// A trace still being read: how far, and that the views fill in.
+pub struct LoadLine<'a>(pub &'a App);
+
+impl Widget for LoadLine<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let Some(l) = &self.0.loading else { return };
+        let p = &l.progress;
+        let mut what = format!("reading {}", fmt::count(p.events));
+        match (p.estimated_events(), p.percent()) {
+            (Some(total), Some(pct)) => what.push_str(&format!(" / ~{} events ({pct}%)", fmt::count(total.max(p.events)))),
+            _ => what.push_str(&format!(" events ({})", fmt::bytes(p.bytes))),
+        }
+        let spans = vec![
+            Span::styled(" ◌ ", Style::new().fg(Color::Yellow)),
+            Span::styled(what, theme::title()),
+            Span::styled(" · the views fill in as it reads", theme::dim()),
+        ];
+        Paragraph::new(Line::from(spans)).render(area, buf);
+    }
+}
+
 /// Key hints for the current mode.
 pub struct StatusBar<'a>(pub &'a App);
 

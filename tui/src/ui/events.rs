@@ -48,8 +48,8 @@ impl Widget for EventsView<'_> {
         let offset = ev.scroll.window(n, height);
         let rows: Vec<Row> = (offset..n.min(offset + height.max(1)))
             .filter_map(|i| ev.row(i))
-            .map(|i| {
-                let r = &app.log.rows[i];
+            .filter_map(|i| app.log.row(i))
+            .map(|r| {
                 Row::new(vec![
                     Cell::from(r.line.to_string()),
                     Cell::from(secs(r.t)),
@@ -58,7 +58,7 @@ impl Widget for EventsView<'_> {
                         if r.kind == "socketpair" { "sockpair" } else { r.kind },
                         Style::new().fg(kind_color(r.kind)),
                     )),
-                    Cell::from(r.text.as_ref()),
+                    Cell::from(r.text.to_string()),
                 ])
             })
             .collect();

@@ -15,13 +15,15 @@ pub const HEIGHT: u16 = KEYS.len() as u16 + 5;
 
 const KEYS: &[(&str, &str)] = &[
     ("tab / shift-tab", "next / previous view"),
-    ("1 2 3 4 5", "Overview, Latency, Executables, Tree, Events"),
-    ("↑ ↓  j k", "move; PgUp PgDn Home End (G) jump"),
+    ("1 2 3", "views: Overview, Latency, Executables"),
+    ("4 5 6", "views: Tree, Events, Call sites (stacks)"),
+    ("↑ ↓  j k", "move"),
+    ("PgUp PgDn ^U ^D", "page up / down; Home End G: first / last"),
     ("Enter", "a finding in full; details of the spawn(s)"),
     ("n p  ← →", "next / previous finding or spawn"),
     ("Esc", "close details or help, clear the filter"),
     ("/", "filter the events (Enter keeps, Esc clears)"),
-    ("s  r", "executables: sort column, reverse"),
+    ("s  r", "executables, call sites: sort, reverse"),
     ("g", "latency: group by style, code path, exe"),
     ("space", "latency: pin group right; tree: fold"),
     ("← →  h l", "tree: collapse / expand (groups too)"),

@@ -29,13 +29,15 @@ pub const UNDER_TRACING: &str = "measured under tracing (includes tracer overhea
 /// Renders the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let live_rows = u16::from(app.live.is_some());
+    let live_rows = u16::from(app.status_line());
     let [tabs, live, body, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(live_rows), Constraint::Min(1), Constraint::Length(1)])
             .areas(area);
     frame.render_widget(chrome::TabBar(app), tabs);
     if app.live.is_some() {
         frame.render_widget(chrome::LiveLine(app), live);
+    } else if app.loading.is_some() {
+        frame.render_widget(chrome::LoadLine(app), live);
     }
     match app.view {
         View::Overview => frame.render_widget(overview::Overview(app), body),

@@ -1,5 +1,4 @@
-//! The raw event list: one short, escaped line per trace record, kept
-//! compact so a million events fit, and a case-insensitive filter over it.
+//! One trace record as one short, escaped line of the events view.
 
 use spawnscope_format::flags::{socket_type_name, CLONE_FLAGS};
 use spawnscope_format::{Nanos, Record};
@@ -22,82 +21,29 @@ pub struct EventRow {
     pub text: Box<str>,
 }
 
-/// All records of a trace, in time order (the file's order is the order
-/// the tracer observed them: a vfork-style spawn line comes after its
-/// child's exec, which happened later).
-#[derive(Debug, Clone, Default)]
-pub struct EventLog {
-    pub rows: Vec<EventRow>,
-    /// Lowest row index that changed since [`EventLog::take_changed`]
-    /// (a late row inserted before others moves every row after it).
-    changed_from: Option<usize>,
-}
-
 /// Longest summary kept per row.
 const TEXT_MAX: usize = 160;
 
-impl EventLog {
-    /// Adds a record's row at its place in time (rows without a time go
-    /// last); equal times keep the file's order.
-    pub fn push(&mut self, line: u64, rec: &Record) {
-        let Some(row) = EventRow::of(line, rec) else { return };
-        let at = match row.t {
-            Some(t) if self.rows.last().is_some_and(|l| l.t.is_some_and(|lt| lt > t)) => {
-                // Rows are sorted by time: the first row later than this one.
-                self.rows.partition_point(|r| r.t.is_none_or(|rt| rt <= t))
-            }
-            _ => self.rows.len(),
-        };
-        if at < self.rows.len() {
-            self.changed_from = Some(self.changed_from.map_or(at, |c| c.min(at)));
-        }
-        self.rows.insert(at, row);
-    }
-
-    /// The lowest row index that moved since the last call (None: rows were
-    /// only appended).
-    pub fn take_changed(&mut self) -> Option<usize> {
-        self.changed_from.take()
-    }
-
-    /// Keeps the rows `keep` accepts.
-    pub fn retain(&mut self, keep: impl FnMut(&EventRow) -> bool) {
-        self.rows.retain(keep);
-        self.changed_from = Some(0);
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Those of `candidates` (row indices) whose kind or text contain
-    /// `needle`, ASCII case-insensitively, or whose pid (or, for a spawn, new
-    /// process) starts with it when it is a number. Every test holds for a
-    /// longer needle only if it held for its prefix, so narrowing a previous
-    /// result when the filter grows is exact, and filtering only new rows
-    /// keeps typing fast on a million rows.
-    pub fn filter(&self, needle: &str, candidates: impl Iterator<Item = u32>) -> Vec<u32> {
-        let needle = needle.to_ascii_lowercase();
-        let numeric = !needle.is_empty() && needle.bytes().all(|b| b.is_ascii_digit());
-        let mut buf = String::new();
+impl EventRow {
+    /// Whether this row passes the events filter: `needle` (lowercase) in
+    /// its kind or text, ASCII case-insensitively, or, when it is a number,
+    /// at the start of its pid or (for a spawn) its new process's pid.
+    /// Each test holds for a longer needle only if it held for its prefix,
+    /// so narrowing the previous matches when the filter grows is exact.
+    pub fn matches(&self, needle: &str, numeric: bool, buf: &mut String) -> bool {
         let mut pid_starts = |pid: i32| {
-            use std::fmt::Write as _;
             buf.clear();
             let _ = write!(buf, "{pid}");
-            buf.starts_with(&needle)
+            buf.starts_with(needle)
         };
-        candidates
-            .filter(|&i| {
-                let r = &self.rows[i as usize];
-                (numeric && (pid_starts(r.pid) || r.child.is_some_and(&mut pid_starts)))
-                    || contains_ci(r.kind, &needle)
-                    || contains_ci(&r.text, &needle)
-            })
-            .collect()
+        (numeric && (pid_starts(self.pid) || self.child.is_some_and(&mut pid_starts)))
+            || contains_ci(self.kind, needle)
+            || contains_ci(&self.text, needle)
+    }
+
+    /// Whether a record has a row (not the header, nor stack records).
+    pub fn shown(rec: &Record) -> bool {
+        !matches!(rec, Record::Header(_) | Record::Module(_) | Record::Stack(_) | Record::Symbols(_) | Record::Unknown)
     }
 }
 
@@ -263,7 +209,6 @@ fn row(line: u64, rec: &Record) -> Option<EventRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spawnscope_format::{ExitEvent, WarningEvent};
 
     #[test]
     fn flag_names_match_the_format_crate() {
@@ -272,86 +217,5 @@ mod tests {
             flag_names(&mut s, flags);
             assert_eq!(s, spawnscope_format::flags::clone_flag_names(flags).join("|"), "{flags:#x}");
         }
-    }
-
-    #[test]
-    fn filter_is_case_insensitive_and_narrows() {
-        let mut log = EventLog::default();
-        log.push(
-            2,
-            &Record::Exit(ExitEvent { pid: 7, tid: 7, code: Some(3), signal: None, core_dumped: false, thread: false, t: 5 }),
-        );
-        log.push(3, &Record::Warning(WarningEvent { pid: Some(8), message: "Lost \x1b[31mTask".into(), t: 6 }));
-        assert_eq!(log.rows[1].text.as_ref(), "Lost \\x1b[31mTask");
-        let all = || 0..log.len() as u32;
-        assert_eq!(log.filter("LOST", all()), vec![1]);
-        assert_eq!(log.filter("exit", all()), vec![0]);
-        assert_eq!(log.filter("7", all()), vec![0]);
-        let first = log.filter("t", all());
-        assert_eq!(log.filter("ta", first.into_iter()), vec![1]);
-    }
-
-    fn exec(pid: i32, path: &str, t: u64) -> Record {
-        Record::Exec(spawnscope_format::ExecEvent {
-            pid,
-            tid: pid,
-            syscall: spawnscope_format::ExecSyscall::Execve,
-            path: path.into(),
-            dirfd: None,
-            at_flags: None,
-            argv: vec![],
-            argv_truncated: false,
-            env_count: 0,
-            env_bytes: 0,
-            env_hash: String::new(),
-            env: None,
-            result: 0,
-            t_entry: Some(t),
-            t_exit: t + 1,
-        })
-    }
-
-    fn exit(pid: i32, t: u64) -> Record {
-        Record::Exit(ExitEvent { pid, tid: pid, code: Some(0), signal: None, core_dumped: false, thread: false, t })
-    }
-
-    #[test]
-    fn typing_a_pid_keeps_its_exec_and_exit_lines() {
-        // Regression (issue 12): each keystroke narrowed the previous
-        // matches, and "1" then "12" then "1234" lost pid 1234's own lines.
-        let mut log = EventLog::default();
-        log.push(2, &exec(1234, "/bin/true", 10));
-        log.push(3, &exec(99, "/bin/sh", 20));
-        log.push(4, &exit(1234, 30));
-        let mut m: Vec<u32> = (0..log.len() as u32).collect();
-        for n in ["1", "12", "123", "1234"] {
-            m = log.filter(n, m.into_iter());
-        }
-        assert_eq!(m, vec![0, 2]);
-        // A prefix matches the pids that start with it.
-        assert_eq!(log.filter("12", 0..3), vec![0, 2]);
-        assert_eq!(log.filter("9", 0..3), vec![1]);
-    }
-
-    #[test]
-    fn rows_are_in_time_order() {
-        // A vfork-style spawn line is written after the child's exec.
-        let mut log = EventLog::default();
-        log.push(2, &exec(11, "/bin/true", 500));
-        assert_eq!(log.take_changed(), None);
-        log.push(3, &exit(11, 900));
-        // Parsed from the line the tracer writes (optional fields default).
-        let text = concat!(
-            r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.0","tool_version":"0","command":[],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp"}}"#,
-            "\n",
-            r#"{"kind":"spawn","pid":10,"tid":10,"child":11,"syscall":"clone3","flags":16640,"exit_signal":17,"stack":1,"ptrace_event":"vfork","thread":false,"result":0,"t_entry":100,"t_event":150,"t_resume":600}"#,
-            "\n"
-        );
-        let spawn = spawnscope_format::read_all(text.as_bytes()).unwrap().1.remove(0);
-        log.push(4, &spawn);
-        assert_eq!(log.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![4, 2, 3]);
-        assert_eq!(log.take_changed(), Some(0));
-        // The spawn line is found by its new process's pid too.
-        assert_eq!(log.filter("11", 0..3), vec![0, 1, 2]);
     }
 }

@@ -1,0 +1,159 @@
+//! Reading a trace behind the UI: a loader thread analyses the records the
+//! reader thread parses and sends the app, over a channel, the event rows
+//! (every 50 ms) and snapshots of the analysis with their derived tables
+//! (every 250 ms at most, less often when a snapshot itself is slow, so that
+//! snapshots take at most a fifth of the loader's time). The UI thread only
+//! swaps them in: its frames stay short however big the trace.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use spawnscope_format::{FileReader, Header};
+
+use super::{new_log, start_reader, trace_err, Parsed};
+use crate::app::{App, Trace};
+use crate::eventlog::RowBatch;
+use crate::feed::Feed;
+use crate::TuiError;
+
+/// How often event rows are handed over.
+const ROWS_EVERY: Duration = Duration::from_millis(50);
+/// Least time between two snapshots of the analysis.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+/// A snapshot that took `d` waits `SLOW_FACTOR * d` for the next one.
+const SLOW_FACTOR: u32 = 4;
+
+/// How far the reading is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Records read.
+    pub events: u64,
+    /// Bytes of the file read (decompressed bytes for a `.zst` trace).
+    pub bytes: u64,
+    /// Size of the file, when the bytes read can be compared with it (not
+    /// for a compressed trace or standard input).
+    pub total_bytes: Option<u64>,
+}
+
+impl Progress {
+    /// Percent read, when known.
+    pub fn percent(&self) -> Option<u64> {
+        self.total_bytes.filter(|&t| t > 0).map(|t| (self.bytes.saturating_mul(100) / t).min(100))
+    }
+
+    /// The number of records the whole file will have, estimated from the
+    /// bytes per record so far.
+    pub fn estimated_events(&self) -> Option<u64> {
+        let total = self.total_bytes?;
+        (self.bytes > 0 && self.events > 0).then(|| (total as f64 * self.events as f64 / self.bytes as f64) as u64)
+    }
+}
+
+/// What the loader thread sends the app.
+#[derive(Debug)]
+pub enum LoadMsg {
+    /// Event rows read since the last message, and how far the reading is.
+    Rows(RowBatch, Progress),
+    /// The analysis so far, with its tables.
+    Snapshot(Box<Trace>),
+    /// The whole trace: the final analysis. Nothing follows.
+    Done(Box<Trace>),
+    /// A damaged line: the reading stopped. Nothing follows.
+    Failed(TuiError),
+}
+
+/// A trace being read behind the UI ([`App::loading`]).
+#[derive(Debug)]
+pub struct Loading {
+    pub rx: Receiver<LoadMsg>,
+    pub progress: Progress,
+    pub started: Instant,
+}
+
+/// Opens `path` (errors in its first line are returned now) and starts
+/// reading it on a loader thread; the app shows the header at once.
+pub(super) fn open(path: &Path, name: String) -> Result<App, TuiError> {
+    let reader = FileReader::open(path).map_err(trace_err(path))?;
+    let header = reader.header().clone();
+    let log = new_log(path);
+    // Offsets can be compared with the file's size only for a plain file.
+    let total_bytes = if log.is_indexed() { std::fs::metadata(path).ok().map(|m| m.len()) } else { None };
+    let rows = RowBatch::for_log(&log);
+    let parsed = start_reader(reader)?;
+    let (tx, rx) = mpsc::channel();
+    let path_buf = path.to_path_buf();
+    let loader_name = name.clone();
+    let first = Feed::new(header.clone()).snapshot();
+    std::thread::Builder::new()
+        .name("spawnscope-load".into())
+        .spawn(move || {
+            let mut l = Loader { tx, name: loader_name, rows, progress: Progress { total_bytes, ..Progress::default() } };
+            l.run(&path_buf, header, parsed);
+        })
+        .map_err(TuiError::Terminal)?;
+    let loading = Loading { rx, progress: Progress { total_bytes, ..Progress::default() }, started: Instant::now() };
+    Ok(App::loading(name, first, log, loading))
+}
+
+struct Loader {
+    tx: Sender<LoadMsg>,
+    name: String,
+    rows: RowBatch,
+    progress: Progress,
+}
+
+impl Loader {
+    /// Analyses what the reader thread parses; returns early when the app is
+    /// gone (the user quit).
+    fn run(&mut self, path: &Path, header: Header, parsed: Receiver<Parsed>) {
+        let mut feed = Feed::new(header);
+        let mut rows_sent = Instant::now();
+        let mut next_snapshot = Instant::now() + SNAPSHOT_EVERY;
+        for msg in parsed {
+            match msg {
+                Parsed::Records(batch) => {
+                    for (offset, line, rec) in batch {
+                        self.rows.push(offset, line, &rec);
+                        self.progress.events += 1;
+                        self.progress.bytes = offset;
+                        feed.push_owned(line, rec);
+                    }
+                    if rows_sent.elapsed() >= ROWS_EVERY {
+                        rows_sent = Instant::now();
+                        if !self.send_rows() {
+                            return;
+                        }
+                    }
+                    if Instant::now() >= next_snapshot {
+                        let start = Instant::now();
+                        let trace = Trace::new(self.name.clone(), feed.snapshot());
+                        if self.tx.send(LoadMsg::Snapshot(Box::new(trace))).is_err() {
+                            return;
+                        }
+                        next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(start.elapsed() * SLOW_FACTOR);
+                    }
+                }
+                Parsed::Done(warnings) => {
+                    for w in warnings {
+                        feed.warn(w);
+                    }
+                }
+                Parsed::Failed(e) => {
+                    self.send_rows();
+                    let _ = self.tx.send(LoadMsg::Failed(trace_err(path)(e)));
+                    return;
+                }
+            }
+        }
+        self.progress.bytes = self.progress.total_bytes.unwrap_or(self.progress.bytes);
+        if self.send_rows() {
+            let _ = self.tx.send(LoadMsg::Done(Box::new(Trace::new(self.name.clone(), feed.finish()))));
+        }
+    }
+
+    /// Hands the rows read so far over; false when the app is gone.
+    fn send_rows(&mut self) -> bool {
+        self.tx.send(LoadMsg::Rows(self.rows.take(), self.progress)).is_ok()
+    }
+}
