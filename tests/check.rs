@@ -121,13 +121,13 @@ fn max_failed_exec_attempts() {
 
 #[test]
 fn max_env_bytes() {
-    expect(&["--max-env-bytes", "16384", &trace("good")], 0, "PASS  max-env-bytes: 1200 bytes");
+    expect(&["--max-env-bytes", "16384", &trace("good")], 0, "PASS  max-env-bytes: 1,200 bytes");
     let r = expect(
         &["--max-env-bytes", "16384", &trace("bad")],
         1,
-        "FAIL  max-env-bytes: 70000 bytes of environment in the largest exec (at most 16384)",
+        "FAIL  max-env-bytes: 70,000 bytes of environment in the largest exec (at most 16,384)",
     );
-    assert!(r.stdout.contains("git show: 70000 bytes in 300 variables"), "{}", r.stdout);
+    assert!(r.stdout.contains("git show: 70,000 bytes in 300 variables"), "{}", r.stdout);
 }
 
 #[test]

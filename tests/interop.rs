@@ -78,7 +78,7 @@ fn import_writes_a_trace_that_reads_back() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("hint:"), "{err}");
-    assert!(err.contains("8 spawn(s), 1 thread(s), 9 exec attempt(s) (2 failed)"), "{err}");
+    assert!(err.contains("8 spawns, 1 thread, 9 exec attempts (2 failed)"), "{err}");
     let (h, recs, warnings) = read_all(std::fs::File::open(&out).unwrap()).unwrap();
     assert!(warnings.is_empty());
     assert_eq!(h.tracer.mode, TracerMode::Imported);
@@ -114,7 +114,7 @@ fn import_ff_prefix_and_notes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ff.jsonl");
     let o = ok(&["import", "strace", s(&strace_log("spawn_all-ff/trace")), "-o", s(&out)]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("from 10 file(s): 8 spawn(s)"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("from 10 files: 8 spawns"));
     let o = ok(&["import", "strace", s(&strace_log("spawn_all-plain.log")), "-o", s(&out)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("spawnscope: note: the log has no timestamps"), "{err}");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use spawnscope_analyzer::{Analysis, CodePath, Finding, Process, Spawn, SpawnStyle};
 use spawnscope_format::names::errno_label;
 use spawnscope_format::{escape, TracerMode};
-use spawnscope_units::{duration as format_duration, percentile};
+use spawnscope_units::{count, counted, duration as format_duration, percentile, plural};
 
 use crate::policy::{Origin, Policy, Rule};
 use crate::report::{format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS};
@@ -175,7 +175,7 @@ fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
         .collect();
     let n = bad.len() as u64;
     let mut r = result(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
-    r.message = format!("{n} {}-style {} (at most 0)", style.as_str(), if n == 1 { "spawn" } else { "spawns" });
+    r.message = format!("{} {}-style {} (at most 0)", count(n), style.as_str(), plural(n, "spawn", "spawns"));
     r
 }
 
@@ -200,7 +200,7 @@ fn breakdown<'a>(spawns: impl Iterator<Item = &'a Spawn>) -> String {
     let shown: Vec<String> = v.iter().take(5).map(|(e, n)| format!("{n} {}", escape(e))).collect();
     let mut s = shown.join(", ");
     if v.len() > 5 {
-        s.push_str(&format!(", {} more executables", v.len() - 5));
+        s.push_str(&format!(", {} more", counted((v.len() - 5) as u64, "executable", "executables")));
     }
     s
 }
@@ -313,7 +313,8 @@ fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
         };
         max = max.max(big.env_bytes);
         if big.env_bytes > limit {
-            let detail = format!("{} bytes in {} variables", big.env_bytes, big.env_count);
+            let detail =
+                format!("{} in {}", counted(big.env_bytes, "byte", "bytes"), counted(big.env_count, "variable", "variables"));
             bad.push((big.env_bytes, process_offender(a, p, detail)));
         }
     }
@@ -418,7 +419,7 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
         .iter()
         .map(|s| spawn_offender(s, format!("{} ({})", format_duration(s.latency_ns.unwrap_or(0)), style_detail(s))))
         .collect();
-    let what = format!("p99 spawn latency over {} spawns", lat.len());
+    let what = format!("p99 spawn latency over {}", counted(lat.len() as u64, "spawn", "spawns"));
     let mut r = result(&rule, origin, p99, limit, Unit::Nanoseconds, Bound::AtMost, &what, offenders);
     if r.status == Status::Fail && !strict {
         r.status = Status::Warn;

@@ -43,7 +43,7 @@ mod units;
 
 pub use error::Error;
 pub use eval::{evaluate, exe_matches, finding_matches};
-pub use output::{render, write_report, Format};
+pub use output::{render, write_report, write_text, Format};
 pub use policy::{parse_code_path, parse_exe_limit, parse_finding_pattern, parse_style, Origin, Policy, PolicyRule, Rule};
 pub use policy_file::{find_policy_file, POLICY_FILE_NAME};
 pub use report::{format_limit, format_value, Bound, CheckReport, Offender, RuleResult, Status, Unit, MAX_OFFENDERS};

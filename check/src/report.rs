@@ -135,9 +135,9 @@ impl CheckReport {
     }
 }
 
-/// A measured value in its unit: `3 spawns`, `4.2ms`, `70000 bytes`.
+/// A measured value in its unit: `3 spawns`, `4.2 ms`, `70,000 bytes`.
 pub fn format_value(v: u64, unit: Unit) -> String {
-    let plural = |one: &str, many: &str| format!("{v} {}", if v == 1 { one } else { many });
+    let plural = |one: &str, many: &str| spawnscope_units::counted(v, one, many);
     match unit {
         Unit::Spawns => plural("spawn", "spawns"),
         Unit::Attempts => plural("failed exec attempt", "failed exec attempts"),
@@ -152,7 +152,7 @@ pub fn format_value(v: u64, unit: Unit) -> String {
 pub fn format_limit(limit: u64, unit: Unit, bound: Bound) -> String {
     let v = match unit {
         Unit::Nanoseconds => format_duration(limit),
-        _ => limit.to_string(),
+        _ => spawnscope_units::count(limit),
     };
     match bound {
         Bound::AtMost => format!("at most {v}"),

@@ -34,6 +34,40 @@ fn text_output() {
     insta::assert_snapshot!("text", render(&report(), Format::Text));
 }
 
+/// ANSI colour codes removed.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn coloured_text_is_the_plain_text_with_colours() {
+    let r = report();
+    let mut coloured = Vec::new();
+    write_text(&r, &mut coloured, true).unwrap();
+    let coloured = String::from_utf8(coloured).unwrap();
+    let plain = render(&r, Format::Text);
+    assert_eq!(strip_ansi(&coloured), plain);
+    assert!(coloured.contains("\x1b[1;31mFAIL\x1b[0m  deny-style fork"), "{coloured}");
+    assert!(coloured.contains("\x1b[33mWARN\x1b[0m  max-spawn-p99"), "{coloured}");
+    assert!(coloured.lines().last().unwrap().starts_with("\x1b[1;31mFAIL: "), "{coloured}");
+    let mut uncoloured = Vec::new();
+    write_text(&r, &mut uncoloured, false).unwrap();
+    assert_eq!(String::from_utf8(uncoloured).unwrap(), plain);
+}
+
 #[test]
 fn github_output() {
     insta::assert_snapshot!("github", render(&report(), Format::Github));

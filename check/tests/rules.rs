@@ -133,7 +133,7 @@ fn max_env_bytes_passes_and_fails() {
     assert_eq!((r.status, r.measured), (Status::Fail, 70_000));
     assert_eq!(r.offenders_total, 1);
     assert_eq!(r.offenders[0].exe, "sh");
-    assert_eq!(r.offenders[0].detail, "70000 bytes in 3500 variables");
+    assert_eq!(r.offenders[0].detail, "70,000 bytes in 3,500 variables");
 }
 
 #[test]

@@ -145,12 +145,36 @@ fn changed_sites(d: &Diff) -> Vec<String> {
 
 /// Plain text for a terminal (fits 100 columns).
 pub fn render_text(d: &Diff) -> String {
+    render_text_with(d, false)
+}
+
+/// ANSI colours for the text diff; they never change the text itself (strip
+/// them and the plain rendering remains, alignment included).
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn title(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+}
+
+/// The text diff, with colours when `color` (section titles and the
+/// verdict bold, a host fact that differs in yellow).
+pub fn render_text_with(d: &Diff, color: bool) -> String {
+    let p = Paint(color);
     let mut o = String::new();
-    let _ = writeln!(o, "spawnscope diff");
+    let _ = writeln!(o, "{}", p.title("spawnscope diff"));
     let _ = writeln!(o, "  {}", side_line("A", &d.a));
     let _ = writeln!(o, "  {}", side_line("B", &d.b));
-    let _ = writeln!(o, "\nVerdict\n  {}", esc(&d.verdict));
-    let _ = writeln!(o, "\nWhere the time goes (mean per spawn, clone entry to the child's exec)");
+    let _ = writeln!(o, "\n{}\n  {}", p.title("Verdict"), p.wrap("1", &esc(&d.verdict)));
+    let _ = writeln!(o, "\n{}", p.title("Where the time goes (mean per spawn, clone entry to the child's exec)"));
     for (i, f) in d.factors.iter().enumerate() {
         let share = f.share.map_or(String::new(), |s| {
             if s > 1.0 {
@@ -170,21 +194,33 @@ pub fn render_text(d: &Diff) -> String {
         );
         let _ = writeln!(o, "     {}", esc(&f.message));
     }
-    let _ = writeln!(o, "\nHosts");
-    table(&mut o, &host_rows(d, "", "differs", esc));
+    let _ = writeln!(o, "\n{}", p.title("Hosts"));
+    let mut hosts = String::new();
+    table(&mut hosts, &host_rows(d, "", "differs", esc));
+    for line in hosts.lines() {
+        // The mark is the last column: colouring it moves nothing.
+        match line.strip_suffix("  differs") {
+            Some(rest) => {
+                let _ = writeln!(o, "{rest}  {}", p.wrap("33", "differs"));
+            }
+            None => {
+                let _ = writeln!(o, "{line}");
+            }
+        }
+    }
     for (title, _, rows) in tables(d) {
-        let _ = writeln!(o, "\n{title}");
+        let _ = writeln!(o, "\n{}", p.title(title));
         table(&mut o, &rows);
     }
     let sites = changed_sites(d);
     if !sites.is_empty() {
-        let _ = writeln!(o, "\nCall sites that differ");
+        let _ = writeln!(o, "\n{}", p.title("Call sites that differ"));
         for s in &sites {
             let _ = writeln!(o, "  {}", esc(s));
         }
     }
     if !d.notes.is_empty() {
-        let _ = writeln!(o, "\nNotes");
+        let _ = writeln!(o, "\n{}", p.title("Notes"));
         for n in &d.notes {
             let _ = writeln!(o, "  - {}", esc(n));
         }

@@ -103,7 +103,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
             let _ = writeln!(s, "\n### Spawns\n\n> {}\n", md_punct(crate::TRACING_NOTE));
             s.push_str(&escape_cells(crate::text::spawn_list(a, opts)).markdown());
             if a.spawns.len() > opts.max_rows {
-                let _ = writeln!(s, "\n… and {} more", a.spawns.len() - opts.max_rows);
+                let _ = writeln!(s, "\n{}", crate::text::more_spawns(a.spawns.len() - opts.max_rows));
             }
         }
     }

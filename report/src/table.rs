@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use spawnscope_analyzer::units::{fmt_bytes, fmt_ns};
 use spawnscope_analyzer::{group_by, Analysis, CodePath, GroupBy, LatencyStats, SpawnStyle};
 use spawnscope_format::{escape, Nanos, TracerMode};
+use spawnscope_units::counted;
 
 /// A table of strings with right- or left-aligned columns.
 #[derive(Debug, Default)]
@@ -184,17 +185,17 @@ pub fn spawns_line(a: &Analysis) -> String {
     let styles: Vec<String> =
         SpawnStyle::ALL.iter().map(|st| format!("{} {}", st.as_str(), s.styles.get(st.as_str()).copied().unwrap_or(0))).collect();
     let mut line = format!(
-        "{} in {} ({:.1}/s): {} — {} threads, {} processes, at most {} in flight",
+        "{} in {} ({:.1}/s): {} — {}, {}, at most {} in flight",
         s.spawns,
         fmt_ns(s.duration_ns),
         s.spawn_rate,
         styles.join(" · "),
-        s.threads,
-        s.processes,
+        counted(s.threads, "thread", "threads"),
+        counted(s.processes, "process", "processes"),
         s.max_in_flight
     );
     if s.failed_clones > 0 {
-        let _ = write!(line, ", {} failed clone calls", s.failed_clones);
+        let _ = write!(line, ", {}", counted(s.failed_clones, "failed clone call", "failed clone calls"));
     }
     line
 }
@@ -202,21 +203,21 @@ pub fn spawns_line(a: &Analysis) -> String {
 /// "12 attempts, 3 failed (1 spawn searched PATH, 105 µs) · env up to 184 variables, 27.1 KiB"
 pub fn execs_line(a: &Analysis) -> String {
     let s = &a.summary;
-    let mut line = format!("{} attempts, {} failed", s.exec_attempts, s.failed_exec_attempts);
+    let mut line = format!("{}, {} failed", counted(s.exec_attempts, "attempt", "attempts"), s.failed_exec_attempts);
     if s.failed_exec_attempts > 0 {
         let _ = write!(line, " ({} in failed attempts", fmt_ns(s.failed_exec_ns));
         if s.path_search_spawns > 0 {
-            let _ = write!(line, "; {} spawns searched PATH", s.path_search_spawns);
+            let _ = write!(line, "; {} searched PATH", counted(s.path_search_spawns, "spawn", "spawns"));
         }
         line.push(')');
     }
     if s.exec_failed_spawns > 0 {
-        let _ = write!(line, ", {} children never exec'd successfully", s.exec_failed_spawns);
+        let _ = write!(line, ", {} never exec'd successfully", counted(s.exec_failed_spawns, "child", "children"));
     }
     let _ = write!(
         line,
-        " · env up to {} variables, {} (mean {})",
-        s.env_count_max,
+        " · env up to {}, {} (mean {})",
+        counted(s.env_count_max, "variable", "variables"),
         fmt_bytes(s.env_bytes_max),
         fmt_bytes(s.env_bytes_mean)
     );

@@ -54,7 +54,9 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         section(&mut s, &p, "Spawns");
         wrap_into(&mut s, crate::TRACING_NOTE, "  ");
         s.push_str(&spawn_list(a, opts).text("  ", |h| p.dim(h)));
-        more(&mut s, a.spawns.len(), opts.max_rows);
+        if a.spawns.len() > opts.max_rows {
+            let _ = writeln!(s, "  {}", more_spawns(a.spawns.len() - opts.max_rows));
+        }
     }
     if !a.warnings.is_empty() {
         section(&mut s, &p, "Warnings");
@@ -88,7 +90,10 @@ fn write_facts(s: &mut String, p: &Paint, a: &Analysis, opts: &Options) {
         facts.insert(0, ("Selection", esc(sel)));
     }
     for (k, v) in facts {
-        let _ = writeln!(s, "{:<10} {}", p.bold(k), v);
+        // Padded outside the colour codes: the coloured report keeps the
+        // plain report's columns.
+        let pad = 10usize.saturating_sub(k.chars().count());
+        let _ = writeln!(s, "{}{} {}", p.bold(k), " ".repeat(pad), v);
     }
 }
 
@@ -168,6 +173,17 @@ fn section(s: &mut String, p: &Paint, title: &str) {
     let _ = writeln!(s, "\n{}", p.bold(title));
 }
 
+/// Under a spawn list cut at `--limit` rows: how many are left out and how
+/// to see them all.
+pub(crate) fn more_spawns(n: usize) -> String {
+    let n = n as u64;
+    format!(
+        "… and {} more {}: --limit 0 lists them all (-f json has every spawn)",
+        spawnscope_units::count(n),
+        spawnscope_units::plural(n, "spawn", "spawns")
+    )
+}
+
 fn more(s: &mut String, total: usize, shown: usize) {
     if total > shown {
         let _ = writeln!(s, "  … and {} more", total - shown);
@@ -238,7 +254,11 @@ pub(crate) fn failed_line(a: &Analysis) -> Option<String> {
         })
         .collect();
     let more = if f.len() > 6 { format!("; and {} more kinds", f.len() - 6) } else { String::new() };
-    Some(format!("{total} child process{} ended badly: {}{more}", if total == 1 { "" } else { "es" }, parts.join("; ")))
+    Some(format!(
+        "{} ended badly: {}{more}",
+        spawnscope_units::counted(total, "child process", "child processes"),
+        parts.join("; ")
+    ))
 }
 
 /// The longest-running processes: program, pid, how long, how it ended.
@@ -264,13 +284,7 @@ pub(crate) fn longest(a: &Analysis, n: usize) -> Table {
             }
             _ => esc(basename(&p.name)),
         };
-        t.row(vec![
-            cut(&cmd, 50),
-            p.pid.to_string(),
-            fmt_ns(p.duration_ns(end)),
-            format!("{:.3} s", p.t_start as f64 / 1e9),
-            exit,
-        ]);
+        t.row(vec![cut(&cmd, 50), p.pid.to_string(), fmt_ns(p.duration_ns(end)), fmt_ns(p.t_start), exit]);
     }
     t
 }

@@ -26,7 +26,7 @@ Exit codes: 0 every rule holds; 1 a rule is violated (or the command failed, unl
 
 Examples:
   spawnscope check --deny-style fork --max-failed-exec-attempts 0 -- cargo test
-  spawnscope check --max-spawns-per-exe git=20 --format junit --report-file check.xml -- make
+  spawnscope check --max-spawns-per-exe git=20 -f junit --report-file check.xml -- make
   spawnscope check --policy ci/spawnscope.toml build.jsonl")]
 pub struct Args {
     /// A recorded trace to check (.jsonl or .jsonl.zst), instead of `-- CMD`.
@@ -89,8 +89,10 @@ pub struct Args {
     no_policy: bool,
 
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
+    #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text", value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
     format: String,
+    #[command(flatten)]
+    color: super::common::ColorArgs,
     /// Write the report to FILE (a text summary still goes to stdout).
     #[arg(long, value_name = "FILE")]
     report_file: Option<PathBuf>,
@@ -166,8 +168,8 @@ impl Args {
         let base = match file {
             Some(path) => {
                 let p = Policy::from_toml_file(&path)?;
-                for n in p.thresholds.iter().flat_map(|t| &t.notes) {
-                    eprintln!("spawnscope: warning: {}: {n}", path.display());
+                if let Some(t) = &p.thresholds {
+                    super::common::warn_threshold_notes(&path, &t.notes);
                 }
                 p
             }
@@ -195,19 +197,23 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         (None, true) => return Err(exit_error(2, "nothing to check: give a trace file, or a command after `--` (see --help)")),
         (Some(_), false) => return Err(exit_error(2, "give a trace file or `-- CMD`, not both")),
     };
-    print(&report, format, args.report_file.as_deref())?;
+    print(&report, format, args.report_file.as_deref(), args.color.enabled())?;
     Ok(report.exit_code())
 }
 
-fn print(report: &CheckReport, format: Format, file: Option<&std::path::Path>) -> anyhow::Result<()> {
+/// The report in `format` to stdout, or to `file` with the text summary on
+/// stdout; text on stdout is coloured when `color`.
+fn print(report: &CheckReport, format: Format, file: Option<&std::path::Path>, color: bool) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(path) = file {
         let mut f = spawnscope_format::create_output(path, spawnscope_format::Existing::Replace)?;
         spawnscope_check::write_report(report, format, &mut f).with_context(|| format!("writing {}", path.display()))?;
         if format != Format::Text {
-            spawnscope_check::write_report(report, Format::Text, &mut out)?;
+            spawnscope_check::write_text(report, &mut out, color)?;
         }
+    } else if format == Format::Text {
+        spawnscope_check::write_text(report, &mut out, color)?;
     } else {
         spawnscope_check::write_report(report, format, &mut out)?;
     }

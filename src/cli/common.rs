@@ -1,6 +1,52 @@
-//! Shared CLI helpers: error rendering, exit codes, output names.
+//! Shared CLI helpers: error rendering, exit codes, output names, the
+//! `--color` flag, warnings on stderr.
 
 use spawnscope_format::NameParts;
+
+/// `--color auto|always|never`: the same flag, help and meaning on every
+/// subcommand that colours its text output (report, diff, check).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ColorArgs {
+    /// Colours in text output: auto = only when standard output is a terminal
+    /// and NO_COLOR is not set; never changes the text itself.
+    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub when: ColorChoice,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArgs {
+    /// Whether to colour standard output: `always`, or `auto` with stdout on
+    /// a terminal and no (non-empty) NO_COLOR (https://no-color.org).
+    pub fn enabled(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.when {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// `spawnscope: warning: MESSAGE` on stderr: the one shape of a warning.
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("spawnscope: warning: {message}");
+}
+
+/// The deprecation notes of a thresholds table read from `path` (old
+/// snake_case keys), as warnings: `report --config` and `check --policy`
+/// print them the same way.
+pub fn warn_threshold_notes(path: &std::path::Path, notes: &[String]) {
+    for n in notes {
+        warn(format_args!("{}: {}", spawnscope_format::escape(&path.display().to_string()), n));
+    }
+}
 
 /// An error that carries its own exit code (e.g. 127 for "program not found").
 #[derive(Debug)]

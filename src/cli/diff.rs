@@ -7,15 +7,15 @@ use std::path::PathBuf;
 
 use spawnscope_analyzer::diff::diff;
 use spawnscope_analyzer::{analyze_path, Thresholds};
-use spawnscope_report::diff::{render_markdown, render_text};
+use spawnscope_report::diff::{render_markdown, render_text_with};
 
 /// Arguments of `spawnscope diff`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   spawnscope diff laptop.jsonl cluster.jsonl
-  spawnscope diff before.jsonl after.jsonl --format markdown >> $GITHUB_STEP_SUMMARY
-  spawnscope diff a.jsonl b.jsonl --format json | jq .verdict
+  spawnscope diff before.jsonl after.jsonl -f markdown >> $GITHUB_STEP_SUMMARY
+  spawnscope diff a.jsonl b.jsonl -f json | jq .verdict
 
 The verdict splits the mean spawn latency into the clone call, failed exec attempts (PATH
 search), the successful exec and the rest, and ranks them by how much of the difference
@@ -28,8 +28,10 @@ pub struct Args {
     #[arg(value_name = "B")]
     b: PathBuf,
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "markdown", "json"])]
+    #[arg(long, short = 'f', value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
     format: String,
+    #[command(flatten)]
+    color: super::common::ColorArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -38,14 +40,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let b = analyze_path(&args.b, &t)?;
     for (tag, an) in [("A", &a), ("B", &b)] {
         for w in &an.warnings {
-            eprintln!("spawnscope: warning: {tag}: {}", spawnscope_format::escape(w));
+            super::common::warn(format_args!("{tag}: {}", spawnscope_format::escape(w)));
         }
     }
     let d = diff(&a, &b, (&args.a.display().to_string(), &args.b.display().to_string()));
     let text = match args.format.as_str() {
         "markdown" => render_markdown(&d),
         "json" => serde_json::to_string_pretty(&d)? + "\n",
-        _ => render_text(&d),
+        _ => render_text_with(&d, args.color.enabled()),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use spawnscope_format::{FileWriter, HostFacts};
+use spawnscope_format::{FileWriter, HostFacts, Redactor};
 use spawnscope_strace::{self as strace, ImportOptions};
+use spawnscope_units::counted;
 
 /// What to import.
 #[derive(Debug, clap::Subcommand)]
@@ -58,9 +59,27 @@ pub struct StraceArgs {
     /// Keep environment values in the trace (default: only count, bytes and hash).
     #[arg(long)]
     capture_env: bool,
+    /// Keep every argument as it was (default: mask secret-looking values such
+    /// as `--password X`, `TOKEN=X`, `https://user:X@host`, as `record` does;
+    /// see docs/reference/security.md).
+    #[arg(long)]
+    no_redact: bool,
+    /// Also mask what this regular expression matches in command lines
+    /// (repeatable; with a capture group only the group is masked).
+    #[arg(long = "redact", value_name = "REGEX", value_parser = super::record::redact_pattern)]
+    redact: Vec<String>,
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// The redactor of `--no-redact` and `--redact REGEX` (as for `record`).
+fn redactor(a: &StraceArgs) -> anyhow::Result<Redactor> {
+    let mut r = if a.no_redact { Redactor::none() } else { Redactor::new() };
+    for p in &a.redact {
+        r = r.with_pattern(p).map_err(|e| super::common::exit_error(2, e.to_string()))?;
+    }
+    Ok(r)
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<i32> {
@@ -89,6 +108,7 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
         },
         capture_env: a.capture_env,
         env_key: None,
+        redact: redactor(&a)?,
     };
     if let Some(g) = &a.glibc {
         if spawnscope_format::parse_version(g).is_none() {
@@ -105,15 +125,16 @@ fn import_strace(a: StraceArgs) -> anyhow::Result<i32> {
     imported.write(writer).with_context(|| format!("writing {}", a.output.display()))?;
     if !a.quiet {
         let s = &imported.stats;
+        let masked = if s.masked > 0 { format!(", {} masked", counted(s.masked, "value", "values")) } else { String::new() };
         eprintln!(
-            "spawnscope: imported {} line(s) from {} file(s): {} spawn(s), {} thread(s), {} exec attempt(s) ({} failed) -> {}",
-            s.lines,
-            s.files,
-            s.spawns,
-            s.threads,
-            s.execs,
+            "spawnscope: imported {} from {}: {}, {}, {} ({} failed){masked} -> {}",
+            counted(s.lines, "line", "lines"),
+            counted(s.files as u64, "file", "files"),
+            counted(s.spawns, "spawn", "spawns"),
+            counted(s.threads, "thread", "threads"),
+            counted(s.execs, "exec attempt", "exec attempts"),
             s.failed_execs,
-            a.output.display()
+            spawnscope_format::escape(&a.output.display().to_string())
         );
         for n in &imported.notes {
             eprintln!("spawnscope: note: {}", spawnscope_format::escape(n));

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 /// A `--redact` pattern that compiles.
-fn redact_pattern(s: &str) -> Result<String, String> {
+pub(crate) fn redact_pattern(s: &str) -> Result<String, String> {
     Redactor::none().with_pattern(s).map(|_| s.to_string()).map_err(|e| e.to_string())
 }
 
@@ -142,6 +142,7 @@ mod imp {
     use spawnscope_format::{escape, Record};
     use spawnscope_session::{SessionError, Tap, TraceFile};
     use spawnscope_tracer::Outcome;
+    use spawnscope_units::{count, counted};
 
     use super::{Args, Mode};
     use crate::cli::common::exit_error;
@@ -166,9 +167,9 @@ mod imp {
                 self.last = Instant::now();
                 let secs = self.start.elapsed().as_secs_f64().max(0.001);
                 eprint!(
-                    "\r\x1b[K[spawnscope] {} spawns, {} exec attempts, {:.0} spawns/s",
-                    self.spawns,
-                    self.execs,
+                    "\r\x1b[Kspawnscope: {}, {}, {:.0} spawns/s",
+                    counted(self.spawns, "spawn", "spawns"),
+                    counted(self.execs, "exec attempt", "exec attempts"),
                     self.spawns as f64 / secs
                 );
                 self.shown = true;
@@ -192,24 +193,30 @@ mod imp {
         }
     }
 
+    /// `spawnscope: 1 spawn (vfork 1, fork 0, vm 0), 0 threads, 1 exec
+    /// attempt (0 failed), seccomp mode -> t.jsonl (2.1 KiB)`.
     fn summary(o: &Outcome, path: &Path) -> String {
         let s = &o.spawns;
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let mut line = format!(
-            "spawnscope: {} spawns (vfork {}, fork {}, vm {}), {} threads, {} exec attempts ({} failed), {} mode",
-            s.total(),
-            s.vfork,
-            s.fork,
-            s.vm,
-            s.threads,
-            o.exec_attempts,
-            o.exec_failed,
+            "spawnscope: {} (vfork {}, fork {}, vm {}), {}, {} ({} failed), {} mode",
+            counted(s.total(), "spawn", "spawns"),
+            count(s.vfork),
+            count(s.fork),
+            count(s.vm),
+            counted(s.threads, "thread", "threads"),
+            counted(o.exec_attempts, "exec attempt", "exec attempts"),
+            count(o.exec_failed),
             o.mode.as_str()
         );
         if o.detached > 0 {
-            line.push_str(&format!(", detached from {} tasks", o.detached));
+            line.push_str(&format!(", detached from {}", counted(o.detached, "task", "tasks")));
         }
-        line.push_str(&format!(" -> {} ({})", escape(&path.display().to_string()), spawnscope_units::bytes(size)));
+        if spawnscope_format::is_stdio(path) {
+            line.push_str(" -> the trace went to standard output");
+        } else {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            line.push_str(&format!(" -> {} ({})", escape(&path.display().to_string()), spawnscope_units::bytes(size)));
+        }
         line
     }
 
@@ -240,7 +247,10 @@ mod imp {
             }
         }
         if args.trace.capture_env && !args.quiet {
-            eprintln!("spawnscope: warning: --capture-env stores environment values (secrets too) in {}", out.display());
+            crate::cli::common::warn(format_args!(
+                "--capture-env stores environment values (secrets too) in {}",
+                escape(&out.display().to_string())
+            ));
         }
         if args.trace.pid.is_some() && !args.quiet {
             let how = match args.trace.mode {

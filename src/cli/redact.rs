@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use spawnscope_format::{escape, is_stdio, redact_trace, FileReader, FileWriter, Redactor};
 
+use spawnscope_units::counted;
+
 use super::common::exit_error;
 
 /// Arguments of `spawnscope redact`.
@@ -57,17 +59,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     drop(writer);
     if !args.quiet {
         let mut line = format!(
-            "spawnscope: masked {} value{} in {} exec record{}",
-            sum.masked,
-            if sum.masked == 1 { "" } else { "s" },
-            sum.execs_changed,
-            if sum.execs_changed == 1 { "" } else { "s" },
+            "spawnscope: masked {} in {}",
+            counted(sum.masked, "value", "values"),
+            counted(sum.execs_changed, "exec record", "exec records"),
         );
         if sum.env_dropped > 0 {
             line.push_str(&format!(", dropped the environment values of {}", sum.env_dropped));
         }
         if sum.unknown_dropped > 0 {
-            line.push_str(&format!(", left out {} line(s) of unknown kinds", sum.unknown_dropped));
+            line.push_str(&format!(", left out {} of unknown kinds", counted(sum.unknown_dropped, "line", "lines")));
         }
         if !sum.complete {
             line.push_str(" (the input was cut short: so is the output)");

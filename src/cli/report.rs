@@ -1,6 +1,6 @@
 //! `spawnscope report`: explain a trace as text, Markdown or JSON.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -27,13 +27,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
-    /// TOML file with finding thresholds (same keys as the flags below, with
-    /// `_` instead of `-`; at the top level or in a [thresholds] table).
+    /// TOML file with finding thresholds (the keys are the flags below without
+    /// their dashes, e.g. env-vars = 150; at the top level or in a [thresholds] table).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Colours in text output: auto = only on a terminal and without NO_COLOR.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
-    pub color: ColorArg,
+    #[command(flatten)]
+    pub color: super::common::ColorArgs,
     /// List every spawn (text and markdown; JSON always lists them).
     #[arg(long)]
     pub spawns: bool,
@@ -94,14 +93,6 @@ pub enum FormatArg {
     Text,
     Json,
     Markdown,
-}
-
-/// When to colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorArg {
-    Auto,
-    Always,
-    Never,
 }
 
 /// Threshold overrides (they win over --config).
@@ -171,7 +162,11 @@ impl ThresholdArgs {
 /// Thresholds from the config file, then the flags.
 fn thresholds(args: &Args) -> anyhow::Result<Thresholds> {
     let mut t = match &args.config {
-        Some(path) => Thresholds::from_file(path).map_err(|e| exit_error(2, e.to_string()))?,
+        Some(path) => {
+            let t = Thresholds::from_file(path).map_err(|e| exit_error(2, e.to_string()))?;
+            super::common::warn_threshold_notes(path, &t.notes);
+            t
+        }
         None => Thresholds::default(),
     };
     args.thresholds.apply(&mut t);
@@ -190,14 +185,6 @@ fn thresholds(args: &Args) -> anyhow::Result<Thresholds> {
     Ok(t)
 }
 
-fn use_color(c: ColorArg) -> bool {
-    match c {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    }
-}
-
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let t = thresholds(&args)?;
     if !args.more_traces.is_empty() || args.trace.is_dir() {
@@ -214,7 +201,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         FormatArg::Markdown => Format::Markdown,
     };
     let opts = Options {
-        color: format == Format::Text && use_color(args.color),
+        color: format == Format::Text && args.color.enabled(),
         source: Some(args.trace.display().to_string()),
         list_spawns: args.spawns,
         max_rows: if args.limit == 0 { usize::MAX } else { args.limit },
@@ -252,7 +239,7 @@ fn run_many(args: &Args, t: &Thresholds) -> anyhow::Result<i32> {
         FormatArg::Markdown => Format::Markdown,
     };
     let opts = Options {
-        color: format == Format::Text && use_color(args.color),
+        color: format == Format::Text && args.color.enabled(),
         max_rows: if args.limit == 0 { usize::MAX } else { args.limit },
         ..Options::default()
     };

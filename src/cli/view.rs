@@ -153,7 +153,7 @@ fn run_workload(only: &[String]) -> anyhow::Result<i32> {
             .status()
             .with_context(|| format!("cannot run {}", exe.display()))?;
         if !status.success() {
-            eprintln!("spawnscope demo: scenario {} failed ({status})", s.id);
+            super::common::warn(format_args!("demo scenario {} failed ({status})", s.id));
             failed += 1;
         }
     }

@@ -53,6 +53,10 @@ pub struct ImportOptions {
     /// Key of the environment hash (None: `SPAWNSCOPE_ENV_KEY` if set, else
     /// random per import). Set it only in tests that compare hashes across traces.
     pub env_key: Option<spawnscope_format::EnvKey>,
+    /// Masks secrets in command lines (and captured environment values) as
+    /// `spawnscope record` does: the built-in rules by default,
+    /// `Redactor::none()` for `--no-redact`. The header says what was applied.
+    pub redact: spawnscope_format::Redactor,
 }
 
 /// One strace log to read.
@@ -176,9 +180,26 @@ pub struct ImportStats {
     pub execs: u64,
     pub failed_execs: u64,
     pub processes: u64,
+    /// Values masked in command lines by [`ImportOptions::redact`].
+    pub masked: u64,
 }
 
 impl Imported {
+    /// Applies a redactor to the header's command and every exec's argv (and
+    /// captured environment values), as the tracer does at record time; the
+    /// header's `redaction` says which rules were applied.
+    fn redact(&mut self, redactor: &spawnscope_format::Redactor) {
+        let mut header = Record::Header(self.header.clone());
+        let mut masked = redactor.apply(&mut header);
+        if let Record::Header(h) = header {
+            self.header = h;
+        }
+        for r in &mut self.records {
+            masked += redactor.apply(r);
+        }
+        self.stats.masked = masked as u64;
+    }
+
     /// Writes header, events and the end line.
     pub fn write<W: Write>(&self, mut w: TraceWriter<W>) -> Result<W, WriteError> {
         w.write_header(&self.header)?;
@@ -205,7 +226,9 @@ impl Imported {
 /// ```
 pub fn import(inputs: Vec<LogInput>, opts: &ImportOptions) -> Result<Imported, ImportError> {
     let parsed = parse::parse_all(inputs, opts.capture_env)?;
-    Ok(build::build(parsed, opts))
+    let mut imported = build::build(parsed, opts);
+    imported.redact(&opts.redact);
+    Ok(imported)
 }
 
 /// Imports the logs at `paths` (see [`resolve_inputs`]).

@@ -100,7 +100,8 @@ fn attach_to_multithreaded_spawner_follows_every_thread_and_detaches() {
         assert!(outcome.detached >= 4, "{mode:?}: detached {} tasks", outcome.detached);
         let Some(Record::Header(h)) = recs.first() else { panic!() };
         assert_eq!(h.tracer.attached_pid, Some(target.0.id() as i32));
-        assert!(h.command.is_empty());
+        // The command line read from /proc/PID/cmdline at attach.
+        assert_eq!(h.command, [fixture("threads_spawner").display().to_string(), "4".into(), "1000000".into()]);
         let tids: std::collections::HashSet<i32> =
             recs.iter().filter_map(|r| if let Record::Spawn(s) = r { (!s.thread).then_some(s.tid) } else { None }).collect();
         assert!(tids.len() >= 2, "{mode:?}: spawns from several threads: {tids:?}");

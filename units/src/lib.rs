@@ -95,6 +95,28 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// The word for `n` things: `plural(1, "thread", "threads")` is `thread`,
+/// any other count (0 included) `threads`.
+pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// A count and its noun, for prose: `1 thread`, `0 threads`,
+/// `1,234 processes` (the number as [`count`] writes it).
+///
+/// ```
+/// use spawnscope_units::counted;
+/// assert_eq!(counted(1, "warning", "warnings"), "1 warning");
+/// assert_eq!(counted(1_234, "process", "processes"), "1,234 processes");
+/// ```
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), plural(n, one, many))
+}
+
 /// Nearest-rank percentile of **sorted** values, `pct` in 0..=100: the
 /// smallest value with at least `pct`% of the values at or below it.
 /// `None` for no values.
@@ -179,6 +201,12 @@ mod tests {
         assert_eq!(ratio_of(2, 5), Some(2.5));
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
+        assert_eq!(counted(0, "thread", "threads"), "0 threads");
+        assert_eq!(counted(1, "thread", "threads"), "1 thread");
+        assert_eq!(counted(2, "process", "processes"), "2 processes");
+        assert_eq!(counted(1000, "spawn", "spawns"), "1,000 spawns");
+        assert_eq!(plural(1, "is", "are"), "is");
+        assert_eq!(plural(3, "is", "are"), "are");
     }
 
     #[test]

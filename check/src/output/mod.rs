@@ -14,6 +14,7 @@ use spawnscope_format::escape;
 
 use crate::report::{CheckReport, Offender};
 use crate::units::quote_argv;
+use spawnscope_units::{counted, plural};
 
 /// Output format of `spawnscope check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,11 +50,18 @@ impl std::str::FromStr for Format {
 /// Writes the report in a format.
 pub fn write_report(report: &CheckReport, format: Format, w: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Text => text::write(report, w),
+        Format::Text => text::write(report, w, false),
         Format::Json => json::write(report, w),
         Format::Junit => junit::write(report, w),
         Format::Github => github::write(report, w),
     }
+}
+
+/// The text report, with ANSI colours when `color` (PASS green, FAIL red,
+/// WARN yellow, SKIP dim, the verdict in its colour); without them it is
+/// exactly [`write_report`]'s text.
+pub fn write_text(report: &CheckReport, w: &mut dyn Write, color: bool) -> io::Result<()> {
+    text::write(report, w, color)
 }
 
 /// The report as a string in a format.
@@ -88,17 +96,13 @@ pub(crate) fn verdict(report: &CheckReport) -> String {
     let (fail, warn, skip) = (n(Status::Fail), n(Status::Warn), n(Status::Skip));
     let total = report.results.len();
     let mut s = if fail > 0 {
-        format!("FAIL: {fail} of {total} {} violated", if total == 1 { "rule" } else { "rules" })
+        format!("FAIL: {fail} of {} violated", counted(total as u64, "rule", "rules"))
     } else {
         let held = total - warn - skip;
-        format!(
-            "PASS: {held} of {total} {} {}",
-            if total == 1 { "rule" } else { "rules" },
-            if held == 1 { "holds" } else { "hold" }
-        )
+        format!("PASS: {held} of {} {}", counted(total as u64, "rule", "rules"), plural(held as u64, "holds", "hold"))
     };
     if warn > 0 {
-        s.push_str(&format!(", {warn} {}", if warn == 1 { "warning" } else { "warnings" }));
+        s.push_str(&format!(", {}", counted(warn as u64, "warning", "warnings")));
     }
     if skip > 0 {
         s.push_str(&format!(", {skip} skipped"));

@@ -11,15 +11,40 @@ use crate::report::{CheckReport, Status};
 /// Offenders printed per failing rule (the JSON output has up to 20).
 const SHOWN: usize = 10;
 
-pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
-    writeln!(w, "spawnscope check: {}", subject(r))?;
+/// ANSI colours for the statuses and the verdict; the text is the same
+/// with or without them (same words, same columns).
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn status(&self, status: Status, s: &str) -> String {
+        let code = match status {
+            Status::Pass => "32",
+            Status::Fail => "1;31",
+            Status::Warn => "33",
+            Status::Skip => "2",
+        };
+        self.wrap(code, s)
+    }
+}
+
+pub(super) fn write(r: &CheckReport, w: &mut dyn Write, color: bool) -> io::Result<()> {
+    let p = Paint(color);
+    writeln!(w, "{}", p.wrap("1", &format!("spawnscope check: {}", subject(r))))?;
     let mut facts = vec![crate::format_value(r.spawns, crate::Unit::Spawns)];
     if let Some(p) = &r.policy_file {
         facts.push(format!("policy: {}", escape(&p.display().to_string())));
     }
     writeln!(w, "  {}", facts.join(", "))?;
     for warning in &r.warnings {
-        writeln!(w, "warning: {warning}")?;
+        writeln!(w, "{}: {warning}", p.status(Status::Warn, "warning"))?;
     }
     for res in &r.results {
         let tag = match res.status {
@@ -28,6 +53,7 @@ pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
             Status::Warn => "WARN",
             Status::Skip => "SKIP",
         };
+        let tag = p.status(res.status, tag);
         match &res.origin {
             Origin::Builtin => writeln!(w, "{tag}  {}: {}", res.title, res.message)?,
             o => writeln!(w, "{tag}  {}: {}  [{}]", res.title, res.message, escape(&o.to_string()))?,
@@ -44,5 +70,6 @@ pub(super) fn write(r: &CheckReport, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "        ... and {} more", res.offenders_total - SHOWN.min(res.offenders.len()))?;
         }
     }
-    writeln!(w, "{}", verdict(r))
+    let status = if r.passed() { Status::Pass } else { Status::Fail };
+    writeln!(w, "{}", p.status(status, &verdict(r)))
 }

@@ -73,7 +73,8 @@ pub(crate) fn run(opts: &RecordOptions, pid: i32, observer: &mut dyn Observer) -
     let seized = seize_all(pid, mode)?;
     let setup = Setup { mode, order, use_info: opts.syscall_info, capture_env: opts.capture_env, filtered: false, root: pid };
     let mut h = header(opts, mode);
-    h.command = Vec::new();
+    // The process's command line, as it reads now (redacted like any command).
+    h.command = procfs::cmdline(pid).map(|(argv, _)| argv).unwrap_or_default();
     let mut engine = Engine::new(setup, h, observer);
     engine.privacy = privacy;
     for &tid in &seized {
