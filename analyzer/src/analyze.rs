@@ -22,7 +22,7 @@ const MAX_WARNINGS: usize = 200;
 /// Longest parent chain walked when checking that an adoption makes no cycle.
 const MAX_WALK: usize = 10_000;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 struct ProcState {
     /// Created by an event before any spawn line named it: may still be adopted.
     provisional: bool,
@@ -32,6 +32,18 @@ struct ProcState {
     threads_known: bool,
     /// Has exec'd successfully: its name is its own, not its parent's.
     named: bool,
+    /// Bounded retention: spawns it made that are not final yet.
+    open_spawns: u32,
+    /// It made a spawn (its own exec chain, if any, is closed).
+    spawned: bool,
+    /// The earliest start of the spawns it made.
+    first_spawn_t: Option<Nanos>,
+    /// Bounded retention: the spawn that created it is final.
+    creating_final: bool,
+    /// Bounded retention: its parent's name and environment when it was
+    /// created, for when the parent is gone.
+    inherit_name: Option<String>,
+    inherit_env: Option<(u64, u64, Option<u64>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +54,44 @@ struct SpawnState {
     chain_closed: bool,
     /// The spawn's call stack (`spawn.stack_id`), resolved in `derive`.
     stack_id: Option<u32>,
+    /// Bounded retention: the start of the next spawn of the same thread,
+    /// when it came before this one was final (SS005's "one at a time").
+    next_start: Option<Nanos>,
+}
+
+/// What an [`Analyzer`] keeps of the spawns and processes it has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retention {
+    /// Every spawn and process, for views that show them one by one (the
+    /// terminal UI, `report --spawns`, JSON `spawns[]`, `check`, selections).
+    #[default]
+    Full,
+    /// Bounded memory: a spawn is folded into the summary, the groups and
+    /// the findings' tallies once it is final and then dropped; a process
+    /// once it exited and its spawns are final. The analysis then has no
+    /// `spawns`, only the longest `processes`, and carries its groups in
+    /// [`Analysis::aggregate`] (see [`crate::Aggregated`] for what is exact).
+    /// A trace with call stacks is analysed with full retention (its
+    /// symbols come at the end).
+    Aggregate,
+}
+
+/// A thread's last spawn, and its end (`t_done`) once it is final.
+type LastSpawn = (usize, Option<Option<Nanos>>);
+
+/// The live part of a bounded-retention analyzer.
+#[derive(Debug)]
+struct Bounded {
+    spawns: HashMap<usize, (Spawn, SpawnState)>,
+    procs: HashMap<usize, (Process, ProcState)>,
+    n_spawns: usize,
+    n_procs: usize,
+    /// Spawns made by each live process, grouped once its name is final.
+    parent_groups: HashMap<usize, crate::aggregate::GroupAcc>,
+    /// (parent, tid) → the thread's last spawn and, once final, its end.
+    threads: HashMap<(usize, i32), LastSpawn>,
+    fold: crate::aggregate::Fold,
+    stack_warned: bool,
 }
 
 /// Builds an [`Analysis`] from trace records fed one at a time.
@@ -100,10 +150,37 @@ pub struct Analyzer {
     dirty_spawn_list: Vec<usize>,
     /// Revision handed out by the last `snapshot_into`.
     synced: Option<u64>,
+    /// Bounded retention ([`Retention::Aggregate`]): the live spawns and
+    /// processes and what the others were folded into.
+    bounded: Option<Box<Bounded>>,
 }
 
 impl Analyzer {
     pub fn new(header: Header, thresholds: Thresholds) -> Analyzer {
+        Analyzer::with_retention(header, thresholds, Retention::Full)
+    }
+
+    /// An analyzer that keeps every spawn ([`Retention::Full`], what
+    /// [`Analyzer::new`] does) or only what is still changing
+    /// ([`Retention::Aggregate`]: memory grows with what is distinct, not with
+    /// events; a trace whose header says it has call stacks is kept whole).
+    pub fn with_retention(header: Header, thresholds: Thresholds, retention: Retention) -> Analyzer {
+        let bounded = (retention == Retention::Aggregate && header.tracer.stacks.is_none()).then(|| {
+            Box::new(Bounded {
+                spawns: HashMap::new(),
+                procs: HashMap::new(),
+                n_spawns: 0,
+                n_procs: 0,
+                parent_groups: HashMap::new(),
+                threads: HashMap::new(),
+                fold: crate::aggregate::Fold::new(crate::findings::Observers::new(
+                    &header,
+                    &thresholds,
+                    crate::aggregate::EVIDENCE_CAP,
+                )),
+                stack_warned: false,
+            })
+        });
         Analyzer {
             a: Analysis {
                 header,
@@ -116,6 +193,7 @@ impl Analyzer {
                 thresholds,
                 origins: Default::default(),
                 revision: 0,
+                aggregate: None,
             },
             proc_state: Vec::new(),
             spawn_state: Vec::new(),
@@ -136,6 +214,16 @@ impl Analyzer {
             dirty_spawns: Vec::new(),
             dirty_spawn_list: Vec::new(),
             synced: None,
+            bounded,
+        }
+    }
+
+    /// The retention actually used (a trace with stacks is kept whole).
+    pub fn retention(&self) -> Retention {
+        if self.bounded.is_some() {
+            Retention::Aggregate
+        } else {
+            Retention::Full
         }
     }
 
@@ -155,7 +243,10 @@ impl Analyzer {
 
     /// Number of spawns so far (cheap).
     pub fn spawn_count(&self) -> usize {
-        self.a.spawns.len()
+        match &self.bounded {
+            Some(b) => b.n_spawns,
+            None => self.a.spawns.len(),
+        }
     }
 
     /// Adds a warning (e.g. from the trace reader) to the analysis.
@@ -266,18 +357,85 @@ impl Analyzer {
     }
 
     fn touch_proc(&mut self, i: usize) {
+        if self.bounded.is_some() {
+            return;
+        }
         mark_dirty(&mut self.dirty_procs, &mut self.dirty_proc_list, i);
     }
 
     fn touch_spawn(&mut self, i: usize) {
+        if self.bounded.is_some() {
+            return;
+        }
         mark_dirty(&mut self.dirty_spawns, &mut self.dirty_spawn_list, i);
     }
 
     /// The final analysis: children that never exec'd are `fork-no-exec`.
     pub fn finish(mut self) -> Analysis {
+        if self.bounded.is_some() {
+            return self.finish_bounded();
+        }
         let mut a = std::mem::replace(&mut self.a, placeholder());
         self.derive(&mut a, true);
         a
+    }
+
+    // ---- storage: dense vectors (full retention) or the live maps (bounded) ----
+
+    fn pr(&self, i: usize) -> Option<&Process> {
+        match &self.bounded {
+            Some(b) => b.procs.get(&i).map(|x| &x.0),
+            None => self.a.processes.get(i),
+        }
+    }
+
+    fn pr_mut(&mut self, i: usize) -> Option<&mut Process> {
+        match &mut self.bounded {
+            Some(b) => b.procs.get_mut(&i).map(|x| &mut x.0),
+            None => self.a.processes.get_mut(i),
+        }
+    }
+
+    fn ps(&self, i: usize) -> Option<&ProcState> {
+        match &self.bounded {
+            Some(b) => b.procs.get(&i).map(|x| &x.1),
+            None => self.proc_state.get(i),
+        }
+    }
+
+    fn ps_mut(&mut self, i: usize) -> Option<&mut ProcState> {
+        match &mut self.bounded {
+            Some(b) => b.procs.get_mut(&i).map(|x| &mut x.1),
+            None => self.proc_state.get_mut(i),
+        }
+    }
+
+    fn sp(&self, i: usize) -> Option<&Spawn> {
+        match &self.bounded {
+            Some(b) => b.spawns.get(&i).map(|x| &x.0),
+            None => self.a.spawns.get(i),
+        }
+    }
+
+    fn sp_mut(&mut self, i: usize) -> Option<&mut Spawn> {
+        match &mut self.bounded {
+            Some(b) => b.spawns.get_mut(&i).map(|x| &mut x.0),
+            None => self.a.spawns.get_mut(i),
+        }
+    }
+
+    fn ss_mut(&mut self, i: usize) -> Option<&mut SpawnState> {
+        match &mut self.bounded {
+            Some(b) => b.spawns.get_mut(&i).map(|x| &mut x.1),
+            None => self.spawn_state.get_mut(i),
+        }
+    }
+
+    fn ss(&self, i: usize) -> Option<&SpawnState> {
+        match &self.bounded {
+            Some(b) => b.spawns.get(&i).map(|x| &x.1),
+            None => self.spawn_state.get(i),
+        }
     }
 
     // ---- events ----
@@ -293,7 +451,7 @@ impl Analyzer {
 
     fn on_spawn(&mut self, line: u64, ev: SpawnEvent) {
         let t0 = ev.t_entry.unwrap_or(ev.t_event);
-        let parent_seen_before = self.by_pid.get(&ev.pid).map(|&p| self.proc_state[p].last_seen);
+        let parent_seen_before = self.by_pid.get(&ev.pid).and_then(|&p| self.ps(p)).map(|st| st.last_seen);
         let parent = self.live(ev.pid, t0);
         let socketpair_line = self.rust_socketpair.remove(&ev.tid);
         if ev.result != 0 {
@@ -302,11 +460,13 @@ impl Analyzer {
         }
         if classify::is_thread(&ev) {
             self.threads += 1;
-            self.a.processes[parent].threads_created += 1;
+            if let Some(p) = self.pr_mut(parent) {
+                p.threads_created += 1;
+            }
             self.touch_proc(parent);
             return;
         }
-        let si = self.a.spawns.len();
+        let si = self.spawn_count();
         let style = classify::style_of(ev.flags);
         let mismatch = classify::style_mismatch(&ev);
         if mismatch {
@@ -330,11 +490,12 @@ impl Analyzer {
             }
         };
         let parent_threads = ev.parent_threads.or_else(|| {
-            let p = &self.a.processes[parent];
-            self.proc_state[parent].threads_known.then(|| 1 + p.threads_created.saturating_sub(p.threads_exited))
+            let p = self.pr(parent)?;
+            let known = self.ps(parent).is_some_and(|st| st.threads_known);
+            known.then(|| 1 + p.threads_created.saturating_sub(p.threads_exited))
         });
         let base = classify::base_path(&ev, socketpair_line.is_some());
-        self.a.spawns.push(Spawn {
+        let spawn = Spawn {
             index: si,
             parent_pid: ev.pid,
             parent_tid: ev.tid,
@@ -362,18 +523,56 @@ impl Analyzer {
             line,
             from_event: ev.t_entry.is_none(),
             origin: None,
-        });
-        self.spawn_state.push(SpawnState { base, chain_closed: false, stack_id: ev.stack_id });
+        };
+        let state = SpawnState { base, chain_closed: false, stack_id: ev.stack_id, next_start: None };
+        match &mut self.bounded {
+            Some(b) => {
+                if ev.stack_id.is_some() && !b.stack_warned {
+                    b.stack_warned = true;
+                    self.warnings.push(format!("line {line}: call stacks are not analysed in bounded-memory mode"));
+                }
+                b.spawns.insert(si, (spawn, state));
+                b.n_spawns += 1;
+                b.fold.started(t0);
+                if let Some(st) = b.procs.get_mut(&parent).map(|x| &mut x.1) {
+                    st.open_spawns += 1;
+                }
+                self.serial_arrival(parent, ev.tid, si, t0);
+            }
+            None => {
+                self.a.spawns.push(spawn);
+                self.spawn_state.push(state);
+            }
+        }
+        // The parent made a spawn: an exec chain of its own is over.
+        let parent_first = self
+            .ps_mut(parent)
+            .map(|st| {
+                st.first_spawn_t = Some(st.first_spawn_t.map_or(t0, |f| f.min(t0)));
+                !std::mem::replace(&mut st.spawned, true)
+            })
+            .unwrap_or(false);
         // Replay what the child did before this line arrived.
         if let Some(c) = child {
-            let execs = std::mem::take(&mut self.a.processes[c].execs);
+            let execs = self.pr_mut(c).map(|p| std::mem::take(&mut p.execs)).unwrap_or_default();
             for a in &execs {
                 self.apply_exec(si, a);
             }
-            self.a.processes[c].execs = execs;
-            if let Some(exit) = self.a.processes[c].exit {
+            let exit = self.pr_mut(c).and_then(|p| {
+                p.execs = execs;
+                p.exit
+            });
+            if let Some(exit) = exit {
                 self.apply_exit(si, exit.t);
             }
+        }
+        if self.bounded.is_some() {
+            if parent_first {
+                if let Some(ps) = self.pr(parent).and_then(|p| p.spawn) {
+                    self.settle_spawn(ps);
+                }
+            }
+            self.settle_spawn(si);
         }
     }
 
@@ -382,35 +581,47 @@ impl Analyzer {
     fn child_for(&mut self, pid: i32, parent: usize, si: usize, ev: &SpawnEvent, parent_seen_before: Option<Nanos>) -> usize {
         let t0 = ev.t_entry.unwrap_or(ev.t_event);
         let adopt = self.by_pid.get(&pid).copied().filter(|&c| {
-            let st = self.proc_state[c];
-            let p = &self.a.processes[c];
+            let (Some(st), Some(p)) = (self.ps(c), self.pr(c)) else { return false };
             let timely = match ev.t_entry {
                 Some(entry) => st.first_seen >= entry,
                 None => st.first_seen >= parent_seen_before.unwrap_or(0),
             };
             st.provisional && p.spawn.is_none() && p.parent.is_none() && c != parent && timely && !self.is_ancestor(c, parent)
         });
+        let inherit = self.bounded.is_some().then(|| (self.resolved_name(parent), self.env_at(parent, t0)));
         let c = match adopt {
             Some(c) => {
-                let p = &mut self.a.processes[c];
-                p.parent = Some(parent);
-                p.spawn = Some(si);
-                p.t_start = p.t_start.min(t0);
-                let st = &mut self.proc_state[c];
-                st.provisional = false;
-                st.threads_known = true;
+                if let Some(p) = self.pr_mut(c) {
+                    p.parent = Some(parent);
+                    p.spawn = Some(si);
+                    p.t_start = p.t_start.min(t0);
+                }
+                if let Some(st) = self.ps_mut(c) {
+                    st.provisional = false;
+                    st.threads_known = true;
+                }
                 c
             }
             None => {
                 let c = self.new_process(pid, t0, false);
-                let p = &mut self.a.processes[c];
-                p.parent = Some(parent);
-                p.spawn = Some(si);
-                self.proc_state[c].threads_known = true;
+                if let Some(p) = self.pr_mut(c) {
+                    p.parent = Some(parent);
+                    p.spawn = Some(si);
+                }
+                if let Some(st) = self.ps_mut(c) {
+                    st.threads_known = true;
+                }
                 c
             }
         };
-        self.a.processes[parent].children.push(c);
+        if let Some((name, env)) = inherit {
+            if let Some(st) = self.ps_mut(c) {
+                st.inherit_name = Some(name);
+                st.inherit_env = env;
+            }
+        } else if let Some(p) = self.pr_mut(parent) {
+            p.children.push(c);
+        }
         self.touch_proc(parent);
         self.touch_proc(c);
         c
@@ -419,7 +630,11 @@ impl Analyzer {
     /// Whether `a` is `b` or an ancestor of `b` (bounded walk; a chain too
     /// long to walk counts as "yes", which only costs a missed adoption).
     fn is_ancestor(&self, a: usize, b: usize) -> bool {
-        if self.a.processes[a].children.is_empty() {
+        let leaf = match &self.bounded {
+            Some(_) => self.ps(a).is_none_or(|st| !st.spawned),
+            None => self.pr(a).is_none_or(|p| p.children.is_empty()),
+        };
+        if leaf {
             return a == b;
         }
         let mut cur = Some(b);
@@ -427,7 +642,7 @@ impl Analyzer {
             match cur {
                 None => return false,
                 Some(x) if x == a => return true,
-                Some(x) => cur = self.a.processes[x].parent,
+                Some(x) => cur = self.pr(x).and_then(|p| p.parent),
             }
         }
         true
@@ -453,17 +668,21 @@ impl Analyzer {
         };
         self.execs.add(attempt.result, attempt.t_entry, attempt.t_exit);
         self.touch_proc(c);
-        if let Some(si) = self.a.processes[c].spawn {
+        if let Some(si) = self.pr(c).and_then(|p| p.spawn) {
             self.apply_exec(si, &attempt);
         }
-        let p = &mut self.a.processes[c];
+        if attempt.result == 0 {
+            if let Some(st) = self.ps_mut(c) {
+                st.named = true;
+            }
+        }
+        let Some(p) = self.pr_mut(c) else { return };
         if p.execs.capacity() == 0 {
             // Most processes exec once: no room for four.
             p.execs.reserve_exact(1);
         }
         if attempt.result == 0 {
             p.name.clone_from(&attempt.path);
-            self.proc_state[c].named = true;
         }
         p.execs.push(attempt);
     }
@@ -475,18 +694,21 @@ impl Analyzer {
     /// child makes a spawn of its own (a shell that runs commands, then
     /// execs): what it execs after that is not part of starting it.
     fn apply_exec(&mut self, si: usize, a: &ExecAttempt) {
-        if self.spawn_state[si].chain_closed {
+        if self.ss(si).is_none_or(|st| st.chain_closed) {
             return;
         }
         let t = a.t_entry.unwrap_or(a.t_exit);
-        if let Some(c) = self.a.spawns[si].child {
+        if let Some(c) = self.sp(si).and_then(|s| s.child) {
             if self.spawned_before(c, t) {
-                self.spawn_state[si].chain_closed = true;
+                if let Some(st) = self.ss_mut(si) {
+                    st.chain_closed = true;
+                }
                 return;
             }
         }
         self.touch_spawn(si);
-        let s = &mut self.a.spawns[si];
+        let Some(s) = self.sp_mut(si) else { return };
+        let done_before = s.t_done;
         let e = s.exec.get_or_insert_with(|| SpawnExec {
             path: String::new(),
             chain: Vec::new(),
@@ -532,11 +754,17 @@ impl Analyzer {
             e.success = true;
             s.t_done = Some(a.t_exit);
             s.latency_ns = Some(a.t_exit.saturating_sub(s.t_start));
+            if let Some(b) = &mut self.bounded {
+                b.fold.ended(done_before, a.t_exit);
+            }
         }
     }
 
     /// Whether process `c` started a spawn before time `t`.
     fn spawned_before(&self, c: usize, t: Nanos) -> bool {
+        if self.bounded.is_some() {
+            return self.ps(c).and_then(|st| st.first_spawn_t).is_some_and(|f| f < t);
+        }
         self.a.processes[c]
             .children
             .iter()
@@ -546,26 +774,40 @@ impl Analyzer {
 
     fn apply_exit(&mut self, si: usize, t: Nanos) {
         self.touch_spawn(si);
-        let s = &mut self.a.spawns[si];
+        let Some(s) = self.sp_mut(si) else { return };
         if s.t_done.is_none() {
             s.t_done = Some(t);
             s.latency_ns = Some(t.saturating_sub(s.t_start));
+            if let Some(b) = &mut self.bounded {
+                b.fold.ended(None, t);
+            }
         }
     }
 
     fn on_exit(&mut self, ev: ExitEvent) {
         if ev.thread {
             let c = self.live(ev.pid, ev.t);
-            self.a.processes[c].threads_exited += 1;
+            if let Some(p) = self.pr_mut(c) {
+                p.threads_exited += 1;
+            }
             self.touch_proc(c);
             return;
         }
         let c = self.live(ev.pid, ev.t);
         self.touch_proc(c);
-        self.a.processes[c].exit = Some(ProcessExit { code: ev.code, signal: ev.signal, t: ev.t });
+        if let Some(p) = self.pr_mut(c) {
+            p.exit = Some(ProcessExit { code: ev.code, signal: ev.signal, t: ev.t });
+        }
         self.rust_socketpair.remove(&ev.tid);
-        if let Some(si) = self.a.processes[c].spawn {
+        let spawn = self.pr(c).and_then(|p| p.spawn);
+        if let Some(si) = spawn {
             self.apply_exit(si, ev.t);
+        }
+        if self.bounded.is_some() {
+            match spawn {
+                Some(si) => self.settle_spawn(si),
+                None => self.settle_process(c),
+            }
         }
     }
 
@@ -573,17 +815,21 @@ impl Analyzer {
     /// new or its last process has exited (pid reuse).
     fn live(&mut self, pid: i32, t: Nanos) -> usize {
         let idx = match self.by_pid.get(&pid) {
-            Some(&i) if self.a.processes[i].exit.is_none() => i,
+            Some(&i) if self.pr(i).is_some_and(|p| p.exit.is_none()) => i,
             _ => self.new_process(pid, t, true),
         };
-        let st = &mut self.proc_state[idx];
-        st.last_seen = st.last_seen.max(t);
+        if let Some(st) = self.ps_mut(idx) {
+            st.last_seen = st.last_seen.max(t);
+        }
         idx
     }
 
     fn new_process(&mut self, pid: i32, t: Nanos, provisional: bool) -> usize {
-        let idx = self.a.processes.len();
-        self.a.processes.push(Process {
+        let idx = match &self.bounded {
+            Some(b) => b.n_procs,
+            None => self.a.processes.len(),
+        };
+        let p = Process {
             index: idx,
             pid,
             parent: None,
@@ -595,10 +841,230 @@ impl Analyzer {
             exit: None,
             t_start: t,
             threads_exited: 0,
-        });
-        self.proc_state.push(ProcState { provisional, first_seen: t, last_seen: t, threads_known: false, named: false });
+        };
+        let st = ProcState { provisional, first_seen: t, last_seen: t, ..ProcState::default() };
+        match &mut self.bounded {
+            Some(b) => {
+                b.procs.insert(idx, (p, st));
+                b.n_procs += 1;
+            }
+            None => {
+                self.a.processes.push(p);
+                self.proc_state.push(st);
+            }
+        }
         self.by_pid.insert(pid, idx);
         idx
+    }
+
+    // ---- bounded retention ----
+
+    /// SS005: a spawn of thread `tid` of `parent` arrived; it pairs with the
+    /// thread's previous spawn (now if that one is final, else when it is).
+    fn serial_arrival(&mut self, parent: usize, tid: i32, si: usize, t0: Nanos) {
+        let Some(b) = &mut self.bounded else { return };
+        if let Some((prev, done)) = b.threads.insert((parent, tid), (si, None)) {
+            match done {
+                Some(d) => b.fold.observers.serial_pair((Some(parent), tid), d.is_none_or(|d| d > t0)),
+                None => {
+                    if let Some(x) = b.spawns.get_mut(&prev) {
+                        x.1.next_start = Some(t0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Folds spawn `si` if nothing can change it any more: its child
+    /// exited, or exec'd and made a spawn of its own (its exec chain is
+    /// over), or it has no child.
+    fn settle_spawn(&mut self, si: usize) {
+        let Some(s) = self.sp(si) else { return };
+        let settled = match s.child {
+            None => true,
+            Some(c) => match (self.pr(c), self.ps(c)) {
+                (Some(p), Some(st)) => p.exit.is_some() || (s.t_done.is_some() && st.spawned),
+                _ => true,
+            },
+        };
+        if settled {
+            self.finalize_spawn(si);
+        }
+    }
+
+    /// Folds spawn `si` into the summary, the groups and the findings'
+    /// tallies, and drops it.
+    fn finalize_spawn(&mut self, si: usize) {
+        let Some(s) = self.sp(si) else { return };
+        let parent = s.parent;
+        let child = s.child;
+        let parent_name = parent.map(|p| self.resolved_name(p));
+        let parent_env = parent.and_then(|p| self.env_at(p, s.t_start));
+        let child_env_hash = child.and_then(|c| self.pr(c)?.execs.first()?.env_hash);
+        let Some(b) = self.bounded.as_deref_mut() else { return };
+        let Some((mut s, st)) = b.spawns.remove(&si) else { return };
+        s.code_path = match st.base {
+            BasePath::Known(c) => c,
+            // Final: the child exec'd, or exited or the trace ended without.
+            BasePath::PlainFork if s.exec.is_some() => CodePath::ForkExec,
+            BasePath::PlainFork => CodePath::ForkNoExec,
+        };
+        let ctx = crate::findings::SpawnCtx {
+            parent_name: parent_name.as_deref(),
+            parent_env,
+            child_env_hash,
+            runtime: None,
+            rustc: None,
+        };
+        let acc = b.parent_groups.entry(parent.unwrap_or(usize::MAX)).or_default();
+        b.fold.spawn(&s, &ctx, acc);
+        if let (Some(ns), Some(p)) = (st.next_start, parent) {
+            b.fold.observers.serial_pair((Some(p), s.parent_tid), s.t_done.is_none_or(|d| d > ns));
+        }
+        if let Some(p) = parent {
+            if let Some(t) = b.threads.get_mut(&(p, s.parent_tid)).filter(|t| t.0 == si) {
+                t.1 = Some(s.t_done);
+            }
+            if let Some(x) = b.procs.get_mut(&p) {
+                x.1.open_spawns = x.1.open_spawns.saturating_sub(1);
+            }
+        }
+        if let Some(x) = child.and_then(|c| b.procs.get_mut(&c)) {
+            x.1.creating_final = true;
+        }
+        if let Some(p) = parent {
+            self.settle_process(p);
+        }
+        if let Some(c) = child {
+            self.settle_process(c);
+        }
+    }
+
+    /// Folds and drops process `c` if it is done: exited, adopted (a spawn
+    /// line named it, or it can no longer be named by one), its own spawn
+    /// and the spawns it made final.
+    fn settle_process(&mut self, c: usize) {
+        let done = match (self.pr(c), self.ps(c)) {
+            (Some(p), Some(st)) => {
+                p.exit.is_some() && !st.provisional && st.open_spawns == 0 && (p.spawn.is_none() || st.creating_final)
+            }
+            _ => false,
+        };
+        if done {
+            self.finalize_process(c, 0);
+        }
+    }
+
+    /// Folds process `c` (`end`: the end of the recording, for one still
+    /// running) and drops it.
+    fn finalize_process(&mut self, c: usize, end: Nanos) {
+        let name = self.resolved_name(c);
+        let threshold = self.a.thresholds.clone();
+        let Some(b) = self.bounded.as_deref_mut() else { return };
+        let Some((p, st)) = b.procs.remove(&c) else { return };
+        if self.by_pid.get(&p.pid) == Some(&c) {
+            self.by_pid.remove(&p.pid);
+        }
+        let acc = b.parent_groups.remove(&c);
+        if st.spawned {
+            b.threads.retain(|k, _| k.0 != c);
+            b.fold.observers.retire_process(c, &threshold);
+        }
+        b.fold.process(p, name, end, acc);
+    }
+
+    /// A process's name: its last successful exec's program, else its
+    /// nearest exec'd ancestor's (as it was when the process was created, if
+    /// that ancestor is gone), else the traced command.
+    fn resolved_name(&self, i: usize) -> String {
+        let mut cur = i;
+        for _ in 0..64 {
+            let (Some(p), Some(st)) = (self.pr(cur), self.ps(cur)) else { break };
+            if st.named {
+                return p.name.clone();
+            }
+            match p.parent {
+                Some(pp) if self.pr(pp).is_some() => cur = pp,
+                Some(_) => match &st.inherit_name {
+                    Some(n) => return n.clone(),
+                    None => break,
+                },
+                None => break,
+            }
+        }
+        match self.a.header.command.first() {
+            Some(c) if !c.is_empty() => c.clone(),
+            _ => "?".to_string(),
+        }
+    }
+
+    /// The environment process `p` had at time `before` (count, bytes,
+    /// hash): its last successful exec by then, else its parent's when it
+    /// was created, else the tracer's for the traced command.
+    fn env_at(&self, p: usize, before: Nanos) -> Option<(u64, u64, Option<u64>)> {
+        let (mut cur, mut before) = (p, before);
+        for _ in 0..64 {
+            let proc = self.pr(cur)?;
+            if let Some(e) = proc.execs.iter().rev().find(|e| e.result == 0 && e.t_exit <= before) {
+                return Some((e.env_count, e.env_bytes, e.env_hash));
+            }
+            match proc.parent {
+                None => {
+                    let t = &self.a.header.tracer;
+                    return (t.attached_pid.is_none() && t.env_count > 0).then_some((t.env_count, t.env_bytes, None));
+                }
+                Some(pp) if self.pr(pp).is_none() => return self.ps(cur).and_then(|st| st.inherit_env),
+                Some(pp) => {
+                    before = proc.t_start;
+                    cur = pp;
+                }
+            }
+        }
+        None
+    }
+
+    /// The end of a bounded analysis: every open spawn and live process is
+    /// folded, the summary and findings concluded.
+    fn finish_bounded(mut self) -> Analysis {
+        let mut open: Vec<usize> = self.bounded.as_ref().map(|b| b.spawns.keys().copied().collect()).unwrap_or_default();
+        open.sort_unstable();
+        for si in open {
+            self.finalize_spawn(si);
+        }
+        let (end_t, exit_code) = self.end.unwrap_or((self.last_t, None));
+        let end = end_t.max(self.last_t);
+        let mut live: Vec<usize> = self.bounded.as_ref().map(|b| b.procs.keys().copied().collect()).unwrap_or_default();
+        live.sort_unstable();
+        for c in live {
+            self.finalize_process(c, end);
+        }
+        let mut a = std::mem::replace(&mut self.a, placeholder());
+        let Some(b) = self.bounded.take() else { return a };
+        let counts = crate::aggregate::Counts {
+            threads: self.threads,
+            processes: b.n_procs as u64,
+            failed_clones: self.failed_clones,
+            execs: self.execs,
+            duration_ns: end,
+            exit_code,
+        };
+        let (summary, processes, agg, observers) = b.fold.finish(counts);
+        a.findings = observers.conclude(&a.header, &summary, &a.thresholds);
+        a.summary = summary;
+        a.processes = processes;
+        a.spawns = Vec::new();
+        a.aggregate = Some(Box::new(agg));
+        a.warnings.clear();
+        if a.header.tracer.mode == TracerMode::Events {
+            a.warnings.push(EVENTS_MODE_NOTE.to_string());
+        }
+        a.warnings.extend(self.warnings.iter().cloned());
+        if self.warnings_dropped > 0 {
+            a.warnings.push(format!("... and {} more warnings", self.warnings_dropped));
+        }
+        a.complete = self.end.is_some();
+        a.revision = self.generation;
+        a
     }
 
     // ---- derived ----
@@ -686,6 +1152,7 @@ fn placeholder() -> Analysis {
         thresholds: Thresholds::default(),
         origins: Default::default(),
         revision: 0,
+        aggregate: None,
     }
 }
 

@@ -21,6 +21,7 @@
 //! For a live trace, feed records to an [`Analyzer`] and call
 //! [`Analyzer::current`] (or [`Analyzer::snapshot`]) whenever a view is needed.
 
+mod aggregate;
 mod analyze;
 pub mod classify;
 pub mod diff;
@@ -30,6 +31,7 @@ pub mod many;
 mod model;
 pub mod origin;
 mod proportion;
+pub mod sample;
 mod select;
 mod stats;
 mod thresholds;
@@ -40,13 +42,14 @@ use std::path::{Path, PathBuf};
 
 use spawnscope_format::ReadError;
 
-pub use analyze::{Analyzer, EVENTS_MODE_NOTE};
+pub use aggregate::Aggregated;
+pub use analyze::{Analyzer, Retention, EVENTS_MODE_NOTE};
 pub use findings::{Rule, RULES};
 pub use lifetimes::{failed_children, longest_processes, FailedExits};
 pub use model::*;
 pub use proportion::{blocked_ns, blocked_totals};
 pub use select::{Selection, SelectionError};
-pub use stats::{attempt_ns, basename, bucket_of, group_by, GroupBy};
+pub use stats::{attempt_ns, basename, bucket_of, group_by, spawn_times, GroupBy};
 pub use thresholds::{ConfigError, Thresholds};
 
 /// Why a trace could not be analysed.
@@ -72,17 +75,32 @@ impl AnalyzeError {
 /// Reads and analyses a trace file (`.zst`: compressed). Reader warnings (an
 /// incomplete trace, skipped lines) land in [`Analysis::warnings`].
 pub fn analyze_path(path: impl AsRef<Path>, thresholds: &Thresholds) -> Result<Analysis, AnalyzeError> {
+    analyze_path_with(path, thresholds, Retention::Full)
+}
+
+/// [`analyze_path`] with a choice of [`Retention`]: `Aggregate` reads a
+/// trace of any size in bounded memory (no `spawns`, precomputed groups).
+pub fn analyze_path_with(
+    path: impl AsRef<Path>,
+    thresholds: &Thresholds,
+    retention: Retention,
+) -> Result<Analysis, AnalyzeError> {
     let path = path.as_ref();
     let reader = spawnscope_format::FileReader::open(path).map_err(|e| match e {
         ReadError::Open { .. } | ReadError::IsDirectory { .. } => AnalyzeError::Open(e),
         source => AnalyzeError::Read { path: path.to_path_buf(), source },
     })?;
-    analyze_trace(reader, thresholds).map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
+    analyze_trace(reader, thresholds, retention).map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
 }
 
 /// Analyses a trace from any reader.
 pub fn analyze_reader(r: impl BufRead + Send, thresholds: &Thresholds) -> Result<Analysis, ReadError> {
-    analyze_trace(spawnscope_format::TraceReader::new(r)?, thresholds)
+    analyze_reader_with(r, thresholds, Retention::Full)
+}
+
+/// [`analyze_reader`] with a choice of [`Retention`].
+pub fn analyze_reader_with(r: impl BufRead + Send, thresholds: &Thresholds, retention: Retention) -> Result<Analysis, ReadError> {
+    analyze_trace(spawnscope_format::TraceReader::new(r)?, thresholds, retention)
 }
 
 /// Records handed from the parsing thread to the analysing thread at a time.
@@ -94,8 +112,9 @@ const BATCH: usize = 4096;
 fn analyze_trace<R: BufRead + Send>(
     mut reader: spawnscope_format::TraceReader<R>,
     thresholds: &Thresholds,
+    retention: Retention,
 ) -> Result<Analysis, ReadError> {
-    let mut an = Analyzer::new(reader.header().clone(), thresholds.clone());
+    let mut an = Analyzer::with_retention(reader.header().clone(), thresholds.clone(), retention);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u64, spawnscope_format::Record)>>(8);
     std::thread::scope(|s| {
         let parser = s.spawn(move || -> Result<Vec<String>, ReadError> {

@@ -9,6 +9,9 @@ use crate::stats::basename;
 /// Indices of the `n` longest-running processes, longest first (ties by
 /// index). A process still running at the end counts until the end.
 pub fn longest_processes(a: &Analysis, n: usize) -> Vec<usize> {
+    if let Some(ag) = &a.aggregate {
+        return ag.longest.iter().copied().take(n).collect();
+    }
     let end = a.summary.duration_ns;
     let mut v: Vec<(u64, usize)> = a.processes.iter().map(|p| (p.duration_ns(end), p.index)).collect();
     v.sort_unstable_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
@@ -30,6 +33,9 @@ pub struct FailedExits {
 /// Children (every process but the roots) that exited non-zero or were
 /// killed, most frequent first.
 pub fn failed_children(a: &Analysis) -> Vec<FailedExits> {
+    if let Some(ag) = &a.aggregate {
+        return ag.failed_children.clone();
+    }
     let mut m: BTreeMap<(String, String), (u64, Vec<i32>)> = BTreeMap::new();
     for p in a.processes.iter().filter(|p| p.parent.is_some()) {
         let Some(e) = p.exit.filter(|e| e.failed()) else { continue };

@@ -1,10 +1,11 @@
 //! Many traces at once: every node of a cluster job, a directory of a day's
 //! traces. Read in parallel, merged by host, one bad file never stops the rest.
 //!
-//! Each trace is analysed on its own (as [`crate::analyze_path`] does), then
-//! folded into a small [`TraceDigest`] and dropped, so memory holds at most
-//! one analysis per worker plus digests whose size grows with what is
-//! distinct (hosts, executables, code paths), not with events. Digests merge
+//! Each trace is analysed on its own in bounded memory
+//! ([`crate::Retention::Aggregate`]), then folded into a small
+//! [`TraceDigest`] and dropped, so memory holds one bounded analysis per
+//! worker plus digests whose size grows with what is distinct (hosts,
+//! executables, code paths), not with events. Digests merge
 //! into [`Merged`] totals per host and for everything.
 //!
 //! Exact: every count, sum, minimum, maximum and mean. Approximate: latency
@@ -32,6 +33,7 @@ use serde::Serialize;
 use spawnscope_format::Nanos;
 
 use crate::model::{Analysis, LatencyStats, Severity};
+pub use crate::sample::Histogram;
 use crate::Thresholds;
 
 /// How to read many traces.
@@ -174,6 +176,17 @@ impl Merged {
             code_paths: s.code_paths.clone(),
             ..Merged::default()
         };
+        if let Some(ag) = &a.aggregate {
+            m.histogram = ag.latency_samples.to_histogram();
+            for (map, groups, by_name) in
+                [(&mut m.executables, &ag.executable_samples, true), (&mut m.by_code_path, &ag.code_path_samples, false)]
+            {
+                for (key, acc) in groups {
+                    let key = if by_name { key.rsplit('/').next().unwrap_or(key) } else { key.as_str() };
+                    map.entry(key.to_string()).or_default().merge(&GroupTotals::of(acc));
+                }
+            }
+        }
         for sp in &a.spawns {
             let lat = sp.latency_ns;
             if let Some(v) = lat {
@@ -201,7 +214,11 @@ impl Merged {
                     name: f.name,
                     severity: f.severity,
                     traces: 1,
-                    evidence: f.evidence.len() as u64,
+                    // A bounded analysis keeps only the first evidence spawns: the count is in the numbers.
+                    evidence: ["spawns", "fork_spawns"]
+                        .iter()
+                        .find_map(|k| f.numbers.get(*k))
+                        .map_or(f.evidence.len() as u64, |&n| n as u64),
                     example: f.message.clone(),
                 },
             );
@@ -283,6 +300,22 @@ impl Merged {
 }
 
 impl GroupTotals {
+    fn of(g: &crate::aggregate::GroupAcc) -> GroupTotals {
+        GroupTotals {
+            count: g.count,
+            styles: crate::SpawnStyle::ALL
+                .iter()
+                .filter(|s| g.styles[**s as usize] > 0)
+                .map(|s| (s.as_str().to_string(), g.styles[*s as usize]))
+                .collect(),
+            failed_attempts: g.failed_attempts,
+            failed_ns: g.failed_ns,
+            env_bytes_max: g.env_bytes_max,
+            latency: LatencyStats::default(),
+            histogram: g.latency.to_histogram(),
+        }
+    }
+
     fn merge(&mut self, o: &GroupTotals) {
         self.count += o.count;
         add_counts(&mut self.styles, &o.styles);
@@ -297,127 +330,6 @@ impl GroupTotals {
 fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
     for (k, v) in from {
         *into.entry(k.clone()).or_default() += v;
-    }
-}
-
-/// A mergeable histogram of durations with bounded relative error: values
-/// below 32 ns are counted exactly; above, each power of two is split into 16
-/// equal buckets, so a bucket's width is at most 1/16 of its lower bound and
-/// its midpoint is within 1/32 (3.2%) of any value in it. 64-bit values need
-/// at most 976 buckets (7.6 KiB); a trace of latencies between 10 µs and 10 s
-/// uses about 330. Count, min, max and mean are kept exactly.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Histogram {
-    counts: Vec<u64>,
-    count: u64,
-    sum: u128,
-    min: Nanos,
-    max: Nanos,
-}
-
-const SUB_BITS: u32 = 4;
-const SUB: u64 = 1 << SUB_BITS;
-const LINEAR: u64 = 2 * SUB; // values below are their own bucket
-
-impl Histogram {
-    fn index(v: Nanos) -> usize {
-        if v < LINEAR {
-            return v as usize;
-        }
-        let octave = 63 - v.leading_zeros(); // >= 5
-        let sub = (v >> (octave - SUB_BITS)) & (SUB - 1);
-        (LINEAR + u64::from(octave - SUB_BITS - 1) * SUB + sub) as usize
-    }
-
-    /// The smallest value of bucket `i` and the bucket's width.
-    fn bounds(i: usize) -> (Nanos, Nanos) {
-        let i = i as u64;
-        if i < LINEAR {
-            return (i, 1);
-        }
-        let octave = (i - LINEAR) / SUB + u64::from(SUB_BITS) + 1;
-        let sub = (i - LINEAR) % SUB;
-        let width = 1u64 << (octave - u64::from(SUB_BITS));
-        ((1u64 << octave) + sub * width, width)
-    }
-
-    pub fn add(&mut self, v: Nanos) {
-        let i = Self::index(v);
-        if self.counts.len() <= i {
-            self.counts.resize(i + 1, 0);
-        }
-        self.counts[i] += 1;
-        self.min = if self.count == 0 { v } else { self.min.min(v) };
-        self.max = self.max.max(v);
-        self.count += 1;
-        self.sum += u128::from(v);
-    }
-
-    pub fn merge(&mut self, o: &Histogram) {
-        if o.count == 0 {
-            return;
-        }
-        if self.counts.len() < o.counts.len() {
-            self.counts.resize(o.counts.len(), 0);
-        }
-        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
-            *a += b;
-        }
-        self.min = if self.count == 0 { o.min } else { self.min.min(o.min) };
-        self.max = self.max.max(o.max);
-        self.count += o.count;
-        self.sum += o.sum;
-    }
-
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// The nearest-rank percentile `p` (0-100), as the midpoint of its
-    /// bucket, clamped to the exact min and max.
-    pub fn percentile(&self, p: f64) -> Option<Nanos> {
-        if self.count == 0 {
-            return None;
-        }
-        let rank = ((p / 100.0 * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                let (lo, w) = Self::bounds(i);
-                return Some((lo + w / 2).clamp(self.min, self.max));
-            }
-        }
-        Some(self.max)
-    }
-
-    /// Count, min, max and mean exact; p50/p90/p99 from the buckets; the
-    /// model's log-2 `buckets` (exact: each log-2 bucket is a union of ours).
-    pub fn stats(&self) -> LatencyStats {
-        if self.count == 0 {
-            return LatencyStats::default();
-        }
-        let mut buckets: Vec<u64> = Vec::new();
-        for (i, &c) in self.counts.iter().enumerate() {
-            if c == 0 {
-                continue;
-            }
-            let b = crate::bucket_of(Self::bounds(i).0);
-            if buckets.len() <= b {
-                buckets.resize(b + 1, 0);
-            }
-            buckets[b] += c;
-        }
-        LatencyStats {
-            count: self.count,
-            min: self.min,
-            p50: self.percentile(50.0).unwrap_or(0),
-            p90: self.percentile(90.0).unwrap_or(0),
-            p99: self.percentile(99.0).unwrap_or(0),
-            max: self.max,
-            mean: (self.sum / u128::from(self.count)) as Nanos,
-            buckets,
-        }
     }
 }
 
@@ -506,7 +418,7 @@ pub fn analyze_many(inputs: &[PathBuf], thresholds: &Thresholds, opts: &Options)
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let r = match crate::analyze_path(path, thresholds) {
+                let r = match crate::analyze_path_with(path, thresholds, crate::Retention::Aggregate) {
                     Ok(a) => {
                         let d = TraceDigest::of(path, &a);
                         // The analysis of a big trace is hundreds of
@@ -539,46 +451,4 @@ pub fn analyze_many(inputs: &[PathBuf], thresholds: &Thresholds, opts: &Options)
         }
     }
     ManyAnalysis { hosts: by_host.into_values().collect(), total, skipped }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_buckets_cover_values_with_bounded_error() {
-        for v in (0..5000u64).chain([1 << 20, 123_456_789, u64::MAX / 3, u64::MAX]) {
-            let i = Histogram::index(v);
-            let (lo, w) = Histogram::bounds(i);
-            assert!(lo <= v && v - lo < w, "{v}: bucket {i} = [{lo}, +{w})");
-            let mid = lo + w / 2;
-            assert!((mid.abs_diff(v) as f64) <= (v as f64) / 32.0 + 0.5, "{v}: midpoint {mid}");
-        }
-        assert_eq!(Histogram::index(u64::MAX), 975);
-    }
-
-    #[test]
-    fn percentiles_are_within_the_stated_error_and_merge_exactly() {
-        let values: Vec<u64> = (1..=10_000u64).map(|i| i * i * 37 % 9_999_991 + 1000).collect();
-        let mut whole = Histogram::default();
-        let (mut a, mut b) = (Histogram::default(), Histogram::default());
-        for (i, &v) in values.iter().enumerate() {
-            whole.add(v);
-            if i % 3 == 0 {
-                a.add(v)
-            } else {
-                b.add(v)
-            }
-        }
-        a.merge(&b);
-        assert_eq!(a, whole);
-        let mut sorted = values.clone();
-        let exact = LatencyStats::from_values(&mut sorted);
-        let got = whole.stats();
-        assert_eq!((got.count, got.min, got.max, got.mean), (exact.count, exact.min, exact.max, exact.mean));
-        assert_eq!(got.buckets, exact.buckets);
-        for (g, e) in [(got.p50, exact.p50), (got.p90, exact.p90), (got.p99, exact.p99)] {
-            assert!((g.abs_diff(e) as f64) <= e as f64 / 32.0, "{g} vs exact {e}");
-        }
-    }
 }

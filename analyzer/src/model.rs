@@ -383,6 +383,12 @@ pub struct Analysis {
     /// built in one go is fine: compare revisions of the same analyzer only.
     #[serde(skip)]
     pub revision: u64,
+    /// A bounded-memory analysis ([`crate::Retention::Aggregate`]): its
+    /// groups, failures and longest processes, computed as the spawns went
+    /// by (`spawns` is then empty and `processes` holds the longest only).
+    /// None for a full analysis.
+    #[serde(skip)]
+    pub aggregate: Option<Box<crate::Aggregated>>,
 }
 
 impl Analysis {

@@ -218,6 +218,7 @@ impl Selection {
             thresholds: a.thresholds.clone(),
             origins: a.origins.clone(),
             revision: a.revision,
+            aggregate: None,
         };
         let end = a.summary.duration_ns;
         let from = self.since_ns.unwrap_or(0).min(end);

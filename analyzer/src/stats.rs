@@ -85,8 +85,12 @@ impl GroupBy {
     }
 }
 
-/// Groups the spawns; largest group first (ties by key).
+/// Groups the spawns; largest group first (ties by key). A bounded-memory
+/// analysis gives its precomputed groups (without `spawns` indices).
 pub fn group_by(a: &Analysis, by: GroupBy) -> Vec<Group> {
+    if let Some(ag) = &a.aggregate {
+        return ag.groups[by.slot()].clone();
+    }
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(Group, Vec<Nanos>)> = Vec::new();
     for s in &a.spawns {
@@ -258,9 +262,15 @@ pub fn summarize(
     s
 }
 
-/// Saturating sum (absurd values in a damaged trace must not overflow).
-pub fn sat_sum(it: impl IntoIterator<Item = u64>) -> u64 {
-    it.into_iter().fold(0u64, u64::saturating_add)
+/// The distributions of the clone call times (entry → event) and of the
+/// parent-blocked times of all spawns.
+pub fn spawn_times(a: &Analysis) -> (LatencyStats, LatencyStats) {
+    if let Some(ag) = &a.aggregate {
+        return (ag.clone.clone(), ag.parent_blocked.clone());
+    }
+    let mut clone: Vec<Nanos> = a.spawns.iter().filter_map(|s| s.clone_ns).collect();
+    let mut blocked: Vec<Nanos> = a.spawns.iter().filter_map(|s| s.parent_blocked_ns).collect();
+    (LatencyStats::from_values(&mut clone), LatencyStats::from_values(&mut blocked))
 }
 
 /// Duration of one exec attempt (0 without an entry time).
@@ -268,16 +278,23 @@ pub fn attempt_ns(t_entry: Option<Nanos>, t_exit: Nanos) -> Nanos {
     t_entry.map_or(0, |e| t_exit.saturating_sub(e))
 }
 
-/// Spawns started per bucket; the bucket is a 1-2-5 step chosen for at most
-/// 120 buckets.
-fn timeline(spawns: &[Spawn], duration_ns: Nanos) -> (Nanos, Vec<u64>) {
-    let last = spawns.iter().map(|s| s.t_start).max().unwrap_or(0).max(duration_ns);
+/// The timeline's bucket for a recording whose last time is `last`: the
+/// smallest 1-2-5 step from 1 ms that makes fewer than 120 buckets.
+pub(crate) fn timeline_bucket(last: Nanos) -> Nanos {
     let mut bucket: Nanos = 1_000_000;
     let mut step = 0;
     while last / bucket >= 120 {
         bucket = bucket.saturating_mul(if step % 3 == 1 { 5 } else { 2 }) / if step % 3 == 1 { 2 } else { 1 };
         step += 1;
     }
+    bucket
+}
+
+/// Spawns started per bucket; the bucket is a 1-2-5 step chosen for at most
+/// 120 buckets.
+fn timeline(spawns: &[Spawn], duration_ns: Nanos) -> (Nanos, Vec<u64>) {
+    let last = spawns.iter().map(|s| s.t_start).max().unwrap_or(0).max(duration_ns);
+    let bucket = timeline_bucket(last);
     let mut counts = vec![0u64; (last / bucket) as usize + 1];
     for s in spawns {
         let i = ((s.t_start / bucket) as usize).min(counts.len() - 1);

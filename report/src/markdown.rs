@@ -75,7 +75,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         }
     }
 
-    if !a.spawns.is_empty() {
+    if a.summary.spawns > 0 {
         let _ = writeln!(s, "\n### Code paths\n");
         let mut t = Table::new(&[("code path", false), ("spawns", true), ("style", false)]);
         for g in group_by(a, GroupBy::CodePath) {

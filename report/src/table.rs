@@ -231,7 +231,11 @@ pub fn latency_note(a: &Analysis) -> String {
     } else {
         "from clone entry"
     };
-    format!("{from} to the child's exec (or exit); {}", crate::TRACING_NOTE)
+    let approx = match &a.aggregate {
+        Some(ag) if !ag.exact => "; percentiles from a log-linear histogram, within 3.2%",
+        _ => "",
+    };
+    format!("{from} to the child's exec (or exit); {}{approx}", crate::TRACING_NOTE)
 }
 
 /// Latency table: all spawns, each style and code path present, then the
@@ -256,10 +260,9 @@ pub fn latency_table(a: &Analysis) -> Table {
         let label = CodePath::from_name(&g.key).map_or(g.key.as_str(), |c| c.label());
         add(label.to_string(), &g.latency);
     }
-    let mut clone: Vec<Nanos> = a.spawns.iter().filter_map(|s| s.clone_ns).collect();
-    add("clone call (entry → event)".into(), &LatencyStats::from_values(&mut clone));
-    let mut blocked: Vec<Nanos> = a.spawns.iter().filter_map(|s| s.parent_blocked_ns).collect();
-    add("parent blocked".into(), &LatencyStats::from_values(&mut blocked));
+    let (clone, blocked) = spawnscope_analyzer::spawn_times(a);
+    add("clone call (entry → event)".into(), &clone);
+    add("parent blocked".into(), &blocked);
     t
 }
 

@@ -46,7 +46,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
     let p = Paint { on: opts.color };
     let mut s = String::new();
     write_facts(&mut s, &p, a, opts);
-    if !a.spawns.is_empty() {
+    if a.summary.spawns > 0 {
         write_spawning(&mut s, &p, a, opts);
     }
     write_findings(&mut s, &p, a);
@@ -104,7 +104,7 @@ fn write_spawning(s: &mut String, p: &Paint, a: &Analysis, opts: &Options) {
     let mut t = Table::new(&[("code path", false), ("spawns", true), ("share", true), ("style", false)]);
     for g in group_by(a, GroupBy::CodePath) {
         let label = CodePath::from_name(&g.key).map_or(g.key.clone(), |c| c.label().to_string());
-        let share = g.count as f64 * 100.0 / a.spawns.len() as f64;
+        let share = g.count as f64 * 100.0 / a.summary.spawns as f64;
         t.row(vec![label, g.count.to_string(), format!("{share:.0}%"), style_mix(&g.styles)]);
     }
     s.push_str(&t.text("  ", |h| p.dim(h)));

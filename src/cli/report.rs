@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use spawnscope_analyzer::{analyze_path, Selection, Thresholds, RULES};
+use spawnscope_analyzer::{analyze_path_with, Retention, Selection, Thresholds, RULES};
 use spawnscope_report::{Format, Options};
 
 use super::common::exit_error;
@@ -191,7 +191,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         return run_many(&args, &t);
     }
     let sel = args.select.selection()?;
-    let mut analysis = analyze_path(&args.trace, &t).map_err(|e| exit_error(2, e.to_string()))?;
+    // Text and Markdown summaries need no spawn kept: bounded memory (issue 15).
+    let bounded = !matches!(args.format, FormatArg::Json) && !args.spawns && sel.is_empty();
+    let retention = if bounded { Retention::Aggregate } else { Retention::Full };
+    let mut analysis = analyze_path_with(&args.trace, &t, retention).map_err(|e| exit_error(2, e.to_string()))?;
     if !sel.is_empty() {
         analysis = sel.apply(&analysis);
     }

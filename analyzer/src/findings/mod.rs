@@ -1,20 +1,24 @@
 //! Findings: explained costs with stable ids, like lint codes.
 //!
-//! Each rule is a function from an [`Analysis`] (spawns, processes, summary
-//! and thresholds complete) to at most one [`Finding`]; the evidence is the
-//! list of spawn indices. Ids never change meaning; a retired rule keeps its
-//! id unused.
+//! Each rule is an observer: a small running tally fed one completed spawn
+//! at a time, concluded into at most one [`Finding`] from the tally, the
+//! summary and the thresholds; the evidence is a list of spawn indices. The
+//! full analysis and the bounded-memory one feed the same observers, so
+//! their findings agree by construction. Ids never change meaning; a retired
+//! rule keeps its id unused.
 
 mod cost;
 mod host;
 mod rust;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use spawnscope_format::Nanos;
+use spawnscope_format::{Header, Nanos};
 
-use crate::model::{Analysis, Finding, Severity};
+use crate::model::{Analysis, Finding, Severity, Spawn, Summary};
+use crate::sample::Sampler;
 pub use crate::units::{fmt_bytes, fmt_ns};
+use crate::Thresholds;
 
 /// A finding rule as documented in the README's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,28 +91,175 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// Runs every enabled rule.
+/// Runs every enabled rule over a whole analysis: feeds every spawn to the
+/// rules' [`Observers`] (in index order), then concludes. The bounded-memory
+/// analyzer feeds the same observers one completed spawn at a time instead.
 pub fn evaluate(a: &Analysis) -> Vec<Finding> {
-    let rules: [fn(&Analysis) -> Option<Finding>; 9] = [
-        cost::fork_large_parent,
-        rust::rust_fork_fallback,
-        cost::path_search,
-        cost::large_env,
-        cost::serial_spawns,
-        host::old_glibc,
-        host::no_clone3,
-        host::style_mismatch,
-        cost::exec_failed,
-    ];
-    rules
-        .iter()
-        .filter_map(|r| r(a))
-        .filter(|f| !a.thresholds.is_disabled(f.id, f.name))
-        .map(|mut f| {
-            crate::proportion::weigh(&mut f, a.summary.recording_ns, &a.thresholds);
-            f
-        })
-        .collect()
+    let mut obs = Observers::new(&a.header, &a.thresholds, usize::MAX);
+    feed_all(&mut obs, a);
+    obs.conclude(&a.header, &a.summary, &a.thresholds)
+}
+
+/// Feeds every spawn of `a` to `obs`, in index order, with what the rules
+/// need to know about its parent and child.
+pub(crate) fn feed_all(obs: &mut Observers, a: &Analysis) {
+    let mut last: HashMap<(Option<usize>, i32), Option<Nanos>> = HashMap::new();
+    for s in &a.spawns {
+        let ctx = SpawnCtx {
+            parent_name: s.parent.and_then(|p| a.processes.get(p)).map(|p| p.name.as_str()),
+            parent_env: rust::parent_env(a, s),
+            child_env_hash: s.child.and_then(|c| a.processes.get(c)?.execs.first()?.env_hash),
+            runtime: a.origins.of(s).map(|o| o.runtime),
+            rustc: a.origins.of(s).and_then(|o| spawnscope_format::parse_version(o.rustc.as_deref()?)),
+        };
+        obs.feed(s, &ctx);
+        // SS005's "one at a time": each spawn against the thread's previous one.
+        let key = (s.parent, s.parent_tid);
+        if let Some(prev_done) = last.insert(key, s.t_done) {
+            obs.serial_pair(key, prev_done.is_none_or(|d| d > s.t_start));
+        }
+    }
+}
+
+/// What a rule may know about a spawn beyond the spawn itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SpawnCtx<'a> {
+    /// The parent process's name (its program's path).
+    pub parent_name: Option<&'a str>,
+    /// The parent's own environment (count, bytes, hash), see [`rust::parent_env`].
+    pub parent_env: Option<(u64, u64, Option<u64>)>,
+    /// Hash of the environment of the child's first exec.
+    pub child_env_hash: Option<u64>,
+    /// The runtime of the spawn's call stack, if it has one.
+    pub runtime: Option<crate::origin::Runtime>,
+    /// The rustc (major, minor) that built the spawning code, from its stack.
+    pub rustc: Option<(u32, u32)>,
+}
+
+/// The running tallies of every rule: fed one completed spawn at a time
+/// ([`Observers::feed`]), concluded into findings at the end. Memory grows
+/// with what is distinct (programs, spawning threads) and with the evidence
+/// kept (`evidence_cap` spawn indices per rule), not with the spawns.
+#[derive(Debug, Clone)]
+pub(crate) struct Observers {
+    /// Clone times of all vfork-style spawns: the baseline fork-style spawns
+    /// are compared with.
+    vfork_clone: Sampler,
+    fork_large: cost::ForkLarge,
+    rust: rust::RustFallback,
+    path_search: cost::PathSearch,
+    large_env: cost::LargeEnv,
+    serial: cost::Serial,
+    old_glibc: host::OldGlibc,
+    mismatch: host::Mismatch,
+    exec_failed: cost::ExecFailed,
+}
+
+/// Values kept exactly by the rules' distributions (clone times) before
+/// they switch to a histogram.
+const RULE_SAMPLES: usize = 1 << 16;
+
+impl Observers {
+    pub fn new(header: &Header, t: &Thresholds, evidence_cap: usize) -> Observers {
+        let ev = || Evidence::new(evidence_cap);
+        Observers {
+            vfork_clone: Sampler::default(),
+            fork_large: cost::ForkLarge::new(t, ev()),
+            rust: rust::RustFallback::new(header, t, ev()),
+            path_search: cost::PathSearch::new(ev()),
+            large_env: cost::LargeEnv::new(t, ev()),
+            serial: cost::Serial::new(evidence_cap),
+            old_glibc: host::OldGlibc::new(ev()),
+            mismatch: host::Mismatch::new(ev()),
+            exec_failed: cost::ExecFailed::new(ev()),
+        }
+    }
+
+    /// Takes one completed spawn (its code path, exec and times final).
+    pub fn feed(&mut self, s: &Spawn, ctx: &SpawnCtx) {
+        if s.style == crate::SpawnStyle::Vfork {
+            if let Some(c) = s.clone_ns {
+                self.vfork_clone.add(c, RULE_SAMPLES);
+            }
+        }
+        self.fork_large.feed(s, ctx);
+        self.rust.feed(s, ctx);
+        self.path_search.feed(s);
+        self.large_env.feed(s);
+        self.serial.feed(s, ctx);
+        self.old_glibc.feed(s);
+        self.mismatch.feed(s);
+        self.exec_failed.feed(s);
+    }
+
+    /// Two consecutive spawns of one thread (`key`: parent process, tid):
+    /// whether the second started before the first finished.
+    pub fn serial_pair(&mut self, key: (Option<usize>, i32), overlapping: bool) {
+        self.serial.pair(key, overlapping);
+    }
+
+    /// The parent process `p` is gone: its threads' tallies that can no
+    /// longer decide SS005 are dropped.
+    pub fn retire_process(&mut self, p: usize, t: &Thresholds) {
+        self.serial.retire(p, t);
+    }
+
+    /// The findings, with the enabled rules only and severities weighed.
+    pub fn conclude(&self, header: &Header, summary: &Summary, t: &Thresholds) -> Vec<Finding> {
+        let baseline = self.vfork_clone.upper_median();
+        let found = [
+            self.fork_large.conclude(t, baseline),
+            self.rust.conclude(t, baseline),
+            self.path_search.conclude(t),
+            self.large_env.conclude(t),
+            self.serial.conclude(t, summary),
+            self.old_glibc.conclude(header),
+            host::no_clone3(header),
+            self.mismatch.conclude(),
+            self.exec_failed.conclude(),
+        ];
+        found
+            .into_iter()
+            .flatten()
+            .filter(|f| !t.is_disabled(f.id, f.name))
+            .map(|mut f| {
+                crate::proportion::weigh(&mut f, summary.recording_ns, t);
+                f
+            })
+            .collect()
+    }
+}
+
+/// A rule's evidence: the `cap` spawns with the smallest keys (the spawn
+/// index, or its start time for SS005), and how many there were in all.
+#[derive(Debug, Clone)]
+pub(crate) struct Evidence {
+    cap: usize,
+    heap: BinaryHeap<(u64, usize)>,
+    total: u64,
+}
+
+impl Evidence {
+    pub fn new(cap: usize) -> Evidence {
+        Evidence { cap, heap: BinaryHeap::new(), total: 0 }
+    }
+
+    pub fn add(&mut self, key: u64, index: usize) {
+        self.total += 1;
+        if self.heap.len() < self.cap {
+            self.heap.push((key, index));
+        } else if self.heap.peek().is_some_and(|top| (key, index) < *top) {
+            self.heap.pop();
+            self.heap.push((key, index));
+        }
+    }
+
+    /// Spawn indices by key.
+    pub fn sorted(&self) -> Vec<usize> {
+        let mut v = self.heap.clone().into_vec();
+        v.sort_unstable();
+        v.into_iter().map(|(_, i)| i).collect()
+    }
 }
 
 fn rule(id: &str) -> &'static Rule {

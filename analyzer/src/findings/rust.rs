@@ -26,13 +26,15 @@
 //! the causes the trace rules out are said to be ruled out. No advice is
 //! given for a ruled-out cause.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use spawnscope_format::Nanos;
+use spawnscope_format::{Header, Nanos};
 
-use super::{finding, fmt_ns, list, ms};
-use crate::model::{Analysis, CodePath, Finding, Severity, Spawn, SpawnStyle};
-use crate::stats::{basename, sat_sum};
+use super::{finding, fmt_ns, list, ms, Evidence, SpawnCtx};
+use crate::model::{Analysis, CodePath, Finding, Severity, Spawn};
+use crate::sample::Sampler;
+use crate::stats::basename;
+use crate::Thresholds;
 
 /// A condition that makes std take its fork fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -186,110 +188,239 @@ pub(crate) fn judge(f: &Facts) -> Vec<(Cause, Verdict)> {
     out
 }
 
-pub fn rust_fork_fallback(a: &Analysis) -> Option<Finding> {
-    let ev: Vec<&Spawn> = a.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).collect();
-    if ev.is_empty() {
-        return None;
-    }
-    // Spawns fall in three groups: a cause is proven, one is likely, or
-    // the trace cannot tell. Each group's causes are described once.
-    let judged: Vec<Vec<(Cause, Verdict)>> = ev.iter().map(|s| judge(&facts(a, s))).collect();
-    let certain_of = |v: &[(Cause, Verdict)]| v.iter().any(|(_, x)| matches!(x, Verdict::Certain(_)));
-    let likely_of = |v: &[(Cause, Verdict)]| v.iter().any(|(_, x)| matches!(x, Verdict::Likely(_)));
-    let decided: Vec<&Vec<(Cause, Verdict)>> = judged.iter().filter(|v| certain_of(v)).collect();
-    let likely: Vec<&Vec<(Cause, Verdict)>> = judged.iter().filter(|v| !certain_of(v) && likely_of(v)).collect();
-    let open: Vec<&Vec<(Cause, Verdict)>> = judged.iter().filter(|v| !certain_of(v) && !likely_of(v)).collect();
-    let n = ev.len() as u64;
-    let all = |k: usize| if k as u64 == n { "all".to_string() } else { format!("{k} of {n}") };
-    let mut cause_text = Vec::new();
-    let mut advice = Vec::new();
-    for (group, kind) in [(&decided, 0), (&likely, 1), (&open, 2)] {
-        if group.is_empty() {
-            continue;
+/// What is kept of one group's verdicts (decided, likely, open, or all).
+#[derive(Debug, Clone, Default)]
+struct GroupTally {
+    spawns: u64,
+    causes: BTreeMap<Cause, TallyAcc>,
+}
+
+impl GroupTally {
+    fn add(&mut self, index: usize, verdicts: &[(Cause, Verdict)]) {
+        self.spawns += 1;
+        for (c, v) in verdicts {
+            self.causes.entry(*c).or_default().add(index, v);
         }
-        let t = tally(group);
-        match kind {
-            0 => {
-                for (c, t) in t.iter().filter(|(_, t)| t.certain > 0) {
-                    cause_text.push(format!("{}: {} (certain)", all(t.certain as usize), t.reason.as_deref().unwrap_or("")));
-                    advice.push(capitalise(c.fix()) + ".");
+    }
+
+    fn tally(&self) -> BTreeMap<Cause, Tally> {
+        self.causes.iter().map(|(c, t)| (*c, t.tally())).collect()
+    }
+}
+
+/// Per cause, counts of each verdict and the reasons a pass over the spawns
+/// in index order would keep: the last likely reason, else the first
+/// certain or possible one; the first exclusion.
+#[derive(Debug, Clone, Default)]
+struct TallyAcc {
+    certain: u64,
+    likely: u64,
+    possible: u64,
+    excluded: u64,
+    last_likely: Option<(usize, String)>,
+    first_other: Option<(usize, String)>,
+    first_excluded: Option<(usize, String)>,
+}
+
+impl TallyAcc {
+    fn add(&mut self, i: usize, v: &Verdict) {
+        let first = |slot: &mut Option<(usize, String)>, r: &String| {
+            if slot.as_ref().is_none_or(|(j, _)| i < *j) {
+                *slot = Some((i, r.clone()));
+            }
+        };
+        match v {
+            Verdict::Certain(r) => {
+                self.certain += 1;
+                first(&mut self.first_other, r);
+            }
+            Verdict::Likely(r) => {
+                self.likely += 1;
+                if self.last_likely.as_ref().is_none_or(|(j, _)| i > *j) {
+                    self.last_likely = Some((i, r.clone()));
                 }
             }
-            1 => {
-                let (c, lt) = t.iter().find(|(_, t)| t.likely > 0).expect("a likely cause");
-                let others = candidates(&t, Some(*c));
-                cause_text.push(format!(
-                    "{}: likely {} ({}); also possible: {}",
-                    all(group.len()),
-                    c.what(),
-                    lt.reason.as_deref().unwrap_or(""),
-                    others.iter().map(|(c, _)| c.what()).collect::<Vec<_>>().join("; ")
-                ));
-                advice.push(format!("Most likely {}: {}.", c.what(), c.fix()));
+            Verdict::Possible(r) => {
+                self.possible += 1;
+                first(&mut self.first_other, r);
             }
-            _ => {
-                let cands = candidates(&t, None);
-                let items: Vec<String> = cands
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (c, t))| format!("({}) {} ({})", i + 1, c.what(), t.reason.as_deref().unwrap_or("")))
-                    .collect();
-                cause_text.push(format!(
-                    "{}: the trace cannot tell which of these forced it, most common first: {}",
-                    all(group.len()),
-                    items.join("; ")
-                ));
-                let looks: Vec<String> = cands.iter().map(|(c, _)| format!("{} ({})", c.what(), c.fix())).collect();
-                advice.push(format!(
-                    "Look in the Command that spawns {} for, in this order: {}.",
-                    list(&programs(&ev), 3),
-                    looks.join("; ")
-                ));
+            Verdict::Excluded(r) => {
+                self.excluded += 1;
+                first(&mut self.first_excluded, r);
             }
         }
     }
-    let everything = tally(&judged.iter().collect::<Vec<_>>());
-    let ruled_out: Vec<String> = everything
-        .iter()
-        .filter(|(_, t)| t.excluded as usize == judged.len())
-        .map(|(c, t)| format!("{} ({})", c.what(), t.excluded_reason.as_deref().unwrap_or("")))
-        .collect();
-    if !ruled_out.is_empty() && decided.len() < judged.len() {
-        cause_text.push(format!("ruled out: {}", ruled_out.join("; ")));
+
+    fn tally(&self) -> Tally {
+        Tally {
+            certain: self.certain,
+            likely: self.likely,
+            possible: self.possible,
+            excluded: self.excluded,
+            reason: self.last_likely.as_ref().or(self.first_other.as_ref()).map(|r| r.1.clone()),
+            excluded_reason: self.first_excluded.as_ref().map(|r| r.1.clone()),
+        }
     }
-    let (n_decided, n_likely, n_open) = (decided.len(), likely.len(), open.len());
-    let latency: Nanos = sat_sum(ev.iter().filter_map(|s| s.latency_ns));
-    let clone: Nanos = sat_sum(ev.iter().filter_map(|s| s.clone_ns));
-    let baseline = vfork_clone_baseline(a);
-    let extra: Nanos = sat_sum(ev.iter().filter_map(|s| s.clone_ns).map(|c| c.saturating_sub(baseline)));
-    let large =
-        ev.iter().any(|s| s.parent_mem.is_some_and(|m| m.rss_kb >= a.thresholds.fork_parent_rss_mib.saturating_mul(1024)));
-    let message = format!(
-        "{n} spawn{} used Rust std's fork+exec fallback instead of posix_spawn (socketpair(AF_UNIX, SOCK_SEQPACKET) then fork; programs: {}), {} from clone entry to exec (measured under tracing). Cause: {}",
-        if n == 1 { "" } else { "s" },
-        list(&programs(&ev), 5),
-        fmt_ns(latency),
-        cause_text.join("; ")
-    );
-    advice.push("A fork costs in proportion to the parent's memory (see SS001); posix_spawn does not.".to_string());
-    let severity = if large { Severity::High } else { Severity::Warning };
-    let mut f = finding("SS002", severity, message, advice.join(" "));
-    let count = |c: Cause, pick: fn(&Tally) -> u64| everything.get(&c).map_or(0, pick) as f64;
-    f.numbers = BTreeMap::from([
-        ("spawns".to_string(), n as f64),
-        ("latency_ms_total".to_string(), ms(latency)),
-        ("clone_ms_total".to_string(), ms(clone)),
-        ("cause_old_glibc".to_string(), n_decided as f64),
-        ("cause_path_changed".to_string(), n_likely as f64),
-        ("cause_not_visible".to_string(), n_open as f64),
-    ]);
-    for c in Cause::ORDER {
-        f.numbers.insert(format!("candidate_{}", c.key()), count(c, |t| t.likely + t.possible));
+}
+
+/// SS002's tally: Rust std fork-fallback spawns, judged one at a time.
+#[derive(Debug, Clone)]
+pub(crate) struct RustFallback {
+    glibc: Option<(u32, u32)>,
+    glibc_text: String,
+    rss_kib: u64,
+    ev: Evidence,
+    /// Decided (a cause is certain), likely (one is likely), open.
+    groups: [GroupTally; 3],
+    everything: GroupTally,
+    programs: BTreeSet<String>,
+    latency: Nanos,
+    clone: Nanos,
+    clones: Sampler,
+    large: bool,
+}
+
+impl RustFallback {
+    pub fn new(header: &Header, t: &Thresholds, ev: Evidence) -> RustFallback {
+        RustFallback {
+            glibc: header.glibc(),
+            glibc_text: header.host.glibc_version.clone().unwrap_or_default(),
+            rss_kib: t.fork_parent_rss_mib.saturating_mul(1024),
+            ev,
+            groups: Default::default(),
+            everything: GroupTally::default(),
+            programs: BTreeSet::new(),
+            latency: 0,
+            clone: 0,
+            clones: Sampler::default(),
+            large: false,
+        }
     }
-    f.evidence = ev.iter().map(|s| s.index).collect();
-    // What posix_spawn would have saved: the fork's cost above a vfork-style clone.
-    f.savings_ns = Some(extra);
-    Some(f)
+
+    pub fn feed(&mut self, s: &Spawn, ctx: &SpawnCtx) {
+        if s.code_path != CodePath::RustStdForkFallback {
+            return;
+        }
+        self.ev.add(s.index as u64, s.index);
+        let verdicts = judge(&facts(self.glibc, &self.glibc_text, s, ctx));
+        let certain = verdicts.iter().any(|(_, x)| matches!(x, Verdict::Certain(_)));
+        let likely = verdicts.iter().any(|(_, x)| matches!(x, Verdict::Likely(_)));
+        let kind = if certain {
+            0
+        } else if likely {
+            1
+        } else {
+            2
+        };
+        self.groups[kind].add(s.index, &verdicts);
+        self.everything.add(s.index, &verdicts);
+        if !self.programs.contains(s.executable()) {
+            self.programs.insert(s.executable().to_string());
+        }
+        self.latency = self.latency.saturating_add(s.latency_ns.unwrap_or(0));
+        if let Some(c) = s.clone_ns {
+            self.clone = self.clone.saturating_add(c);
+            self.clones.add(c, super::RULE_SAMPLES);
+        }
+        self.large |= s.parent_mem.is_some_and(|m| m.rss_kb >= self.rss_kib);
+    }
+
+    /// `baseline`: the upper median of the vfork-style clone times, if any.
+    pub fn conclude(&self, _t: &Thresholds, baseline: Option<Nanos>) -> Option<Finding> {
+        let n = self.ev.total;
+        if n == 0 {
+            return None;
+        }
+        let programs: Vec<String> = self.programs.iter().cloned().collect();
+        // Spawns fall in three groups: a cause is proven, one is likely, or
+        // the trace cannot tell. Each group's causes are described once.
+        let all = |k: u64| if k == n { "all".to_string() } else { format!("{k} of {n}") };
+        let mut cause_text = Vec::new();
+        let mut advice = Vec::new();
+        for (kind, group) in self.groups.iter().enumerate() {
+            if group.spawns == 0 {
+                continue;
+            }
+            let t = group.tally();
+            match kind {
+                0 => {
+                    for (c, t) in t.iter().filter(|(_, t)| t.certain > 0) {
+                        cause_text.push(format!("{}: {} (certain)", all(t.certain), t.reason.as_deref().unwrap_or("")));
+                        advice.push(capitalise(c.fix()) + ".");
+                    }
+                }
+                1 => {
+                    let Some((c, lt)) = t.iter().find(|(_, t)| t.likely > 0) else { continue };
+                    let others = candidates(&t, Some(*c));
+                    cause_text.push(format!(
+                        "{}: likely {} ({}); also possible: {}",
+                        all(group.spawns),
+                        c.what(),
+                        lt.reason.as_deref().unwrap_or(""),
+                        others.iter().map(|(c, _)| c.what()).collect::<Vec<_>>().join("; ")
+                    ));
+                    advice.push(format!("Most likely {}: {}.", c.what(), c.fix()));
+                }
+                _ => {
+                    let cands = candidates(&t, None);
+                    let items: Vec<String> = cands
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (c, t))| format!("({}) {} ({})", i + 1, c.what(), t.reason.as_deref().unwrap_or("")))
+                        .collect();
+                    cause_text.push(format!(
+                        "{}: the trace cannot tell which of these forced it, most common first: {}",
+                        all(group.spawns),
+                        items.join("; ")
+                    ));
+                    let looks: Vec<String> = cands.iter().map(|(c, _)| format!("{} ({})", c.what(), c.fix())).collect();
+                    advice.push(format!(
+                        "Look in the Command that spawns {} for, in this order: {}.",
+                        list(&programs, 3),
+                        looks.join("; ")
+                    ));
+                }
+            }
+        }
+        let everything = self.everything.tally();
+        let ruled_out: Vec<String> = everything
+            .iter()
+            .filter(|(_, t)| t.excluded == n)
+            .map(|(c, t)| format!("{} ({})", c.what(), t.excluded_reason.as_deref().unwrap_or("")))
+            .collect();
+        let [decided, likely, open] = [&self.groups[0], &self.groups[1], &self.groups[2]].map(|g| g.spawns);
+        if !ruled_out.is_empty() && decided < n {
+            cause_text.push(format!("ruled out: {}", ruled_out.join("; ")));
+        }
+        let baseline = baseline.unwrap_or(super::cost::VFORK_CLONE_NS);
+        let extra: Nanos = self.clones.sum_excess(baseline);
+        let message = format!(
+            "{n} spawn{} used Rust std's fork+exec fallback instead of posix_spawn (socketpair(AF_UNIX, SOCK_SEQPACKET) then fork; programs: {}), {} from clone entry to exec (measured under tracing). Cause: {}",
+            if n == 1 { "" } else { "s" },
+            list(&programs, 5),
+            fmt_ns(self.latency),
+            cause_text.join("; ")
+        );
+        advice.push("A fork costs in proportion to the parent's memory (see SS001); posix_spawn does not.".to_string());
+        let severity = if self.large { Severity::High } else { Severity::Warning };
+        let mut f = finding("SS002", severity, message, advice.join(" "));
+        let count = |c: Cause, pick: fn(&Tally) -> u64| everything.get(&c).map_or(0, pick) as f64;
+        f.numbers = BTreeMap::from([
+            ("spawns".to_string(), n as f64),
+            ("latency_ms_total".to_string(), ms(self.latency)),
+            ("clone_ms_total".to_string(), ms(self.clone)),
+            ("cause_old_glibc".to_string(), decided as f64),
+            ("cause_path_changed".to_string(), likely as f64),
+            ("cause_not_visible".to_string(), open as f64),
+        ]);
+        for c in Cause::ORDER {
+            f.numbers.insert(format!("candidate_{}", c.key()), count(c, |t| t.likely + t.possible));
+        }
+        f.evidence = self.ev.sorted();
+        // What posix_spawn would have saved: the fork's cost above a vfork-style clone.
+        f.savings_ns = Some(extra);
+        Some(f)
+    }
 }
 
 /// Per cause: how many spawns got each verdict, and one reason of each kind.
@@ -301,34 +432,6 @@ struct Tally {
     excluded: u64,
     reason: Option<String>,
     excluded_reason: Option<String>,
-}
-
-fn tally(group: &[&Vec<(Cause, Verdict)>]) -> BTreeMap<Cause, Tally> {
-    let mut out: BTreeMap<Cause, Tally> = BTreeMap::new();
-    for verdicts in group {
-        for (c, v) in verdicts.iter() {
-            let t = out.entry(*c).or_default();
-            match v {
-                Verdict::Certain(r) => {
-                    t.certain += 1;
-                    t.reason.get_or_insert_with(|| r.clone());
-                }
-                Verdict::Likely(r) => {
-                    t.likely += 1;
-                    t.reason = Some(r.clone());
-                }
-                Verdict::Possible(r) => {
-                    t.possible += 1;
-                    t.reason.get_or_insert_with(|| r.clone());
-                }
-                Verdict::Excluded(r) => {
-                    t.excluded += 1;
-                    t.excluded_reason.get_or_insert_with(|| r.clone());
-                }
-            }
-        }
-    }
-    out
 }
 
 /// The causes still open in a group, in the usual order, without `skip`.
@@ -349,31 +452,11 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn programs(ev: &[&Spawn]) -> Vec<String> {
-    let mut v: Vec<String> = ev.iter().map(|s| s.executable().to_string()).collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// Median clone time of the trace's vfork-style spawns, else 0.1 ms
-/// (posix_spawn's clone measured on the reference machine).
-fn vfork_clone_baseline(a: &Analysis) -> Nanos {
-    let mut vf: Vec<Nanos> = a.spawns.iter().filter(|s| s.style == SpawnStyle::Vfork).filter_map(|s| s.clone_ns).collect();
-    vf.sort_unstable();
-    vf.get(vf.len() / 2).copied().unwrap_or(100_000)
-}
-
-fn facts(a: &Analysis, s: &Spawn) -> Facts {
-    let mut f = Facts {
-        glibc: a.header.glibc(),
-        glibc_text: a.header.host.glibc_version.clone().unwrap_or_default(),
-        rustc: None,
-        parent_env: parent_env(a, s),
-        ..Facts::default()
-    };
+fn facts(glibc: Option<(u32, u32)>, glibc_text: &str, s: &Spawn, ctx: &SpawnCtx) -> Facts {
+    let mut f =
+        Facts { glibc, glibc_text: glibc_text.to_string(), rustc: ctx.rustc, parent_env: ctx.parent_env, ..Facts::default() };
     let Some(e) = &s.exec else { return f };
-    f.child_env = (e.env_count, e.env_bytes, child_env_hash(a, s));
+    f.child_env = (e.env_count, e.env_bytes, ctx.child_env_hash);
     if let Some(argv0) = e.argv.first().filter(|a| !a.is_empty()) {
         // The first exec of the child: with a bare name execvp tries
         // DIR/NAME for each PATH entry; with a path, the path itself.
@@ -384,14 +467,9 @@ fn facts(a: &Analysis, s: &Spawn) -> Facts {
     f
 }
 
-/// Hash of the environment the child exec'd with (its first exec).
-fn child_env_hash(a: &Analysis, s: &Spawn) -> Option<u64> {
-    a.processes.get(s.child?)?.execs.first()?.env_hash
-}
-
 /// The parent's own environment (count, bytes, hash): its last successful
 /// exec, or for the traced command the tracer's environment it inherited.
-fn parent_env(a: &Analysis, s: &Spawn) -> Option<(u64, u64, Option<u64>)> {
+pub(crate) fn parent_env(a: &Analysis, s: &Spawn) -> Option<(u64, u64, Option<u64>)> {
     let mut cur = s.parent;
     let mut before = s.t_start;
     for _ in 0..64 {

@@ -63,6 +63,7 @@ pub fn trace() -> Build {
             thresholds: Thresholds::default(),
             revision: 0,
             origins: Default::default(),
+            aggregate: None,
         },
     }
 }

@@ -1,0 +1,42 @@
+//! The text and Markdown reports of a bounded-memory analysis
+//! (`Retention::Aggregate`, what `spawnscope report` uses for them) are
+//! byte-identical to the full analysis' on every checked-in trace.
+
+use std::path::{Path, PathBuf};
+
+use spawnscope_analyzer::{analyze_path, analyze_path_with, Retention, Thresholds};
+use spawnscope_report::{render, Format, Options};
+
+fn traces() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
+    let mut out = Vec::new();
+    for dir in ["valid", "stacks"] {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".jsonl"))
+            .collect();
+        v.sort();
+        out.extend(v);
+    }
+    out
+}
+
+#[test]
+fn text_and_markdown_reports_are_the_same_in_bounded_memory() {
+    let t = Thresholds::default();
+    let mut n = 0;
+    for path in traces() {
+        let full = analyze_path(&path, &t).unwrap();
+        let bounded = analyze_path_with(&path, &t, Retention::Aggregate).unwrap();
+        if bounded.aggregate.is_some() {
+            n += 1;
+        }
+        for (format, max_rows) in [(Format::Text, 20), (Format::Markdown, 20), (Format::Text, 2)] {
+            let opts = Options { source: Some("t.jsonl".into()), max_rows, ..Options::default() };
+            let (f, b) = (render(&full, format, &opts), render(&bounded, format, &opts));
+            assert_eq!(f, b, "{} ({format:?}, {max_rows} rows)", path.display());
+        }
+    }
+    assert!(n >= 25, "{n} traces analysed in bounded memory");
+}
