@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .ok_or_else(|| super::common::exit_error(2, format!("unknown format {:?}", args.format)))?;
     let analysis = analyze_path(&args.trace, &Thresholds::default())?;
     for w in &analysis.warnings {
-        eprintln!("spawnscope: warning: {}", spawnscope_format::escape(w));
+        super::common::warn(spawnscope_format::escape(w));
     }
     match &args.output {
         Some(path) => {
@@ -71,12 +71,12 @@ fn parquet(args: &Args) -> anyhow::Result<i32> {
         .ok_or_else(|| super::common::exit_error(2, "--format parquet writes a directory of tables: give it with -o DIR"))?;
     let s = spawnscope_parquet::export_path(&args.trace, dir).map_err(|e| super::common::exit_error(2, e.to_string()))?;
     eprintln!(
-        "spawnscope: wrote {} spawns, {} exec attempts, {} processes (trace id {}) under {}",
-        s.spawns,
-        s.execs,
-        s.processes,
+        "spawnscope: wrote {}, {}, {} (trace id {}) under {}",
+        spawnscope_units::counted(s.spawns, "spawn", "spawns"),
+        spawnscope_units::counted(s.execs, "exec attempt", "exec attempts"),
+        spawnscope_units::counted(s.processes, "process", "processes"),
         s.trace_id,
-        dir.display()
+        spawnscope_format::escape(&dir.display().to_string())
     );
     Ok(0)
 }

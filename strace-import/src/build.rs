@@ -20,6 +20,7 @@ use spawnscope_format::{
 use super::decode::{Call, Ret};
 use super::parse::{Clock, ItemKind, Parsed, UNKNOWN_PID};
 use super::{ImportOptions, ImportStats, Imported};
+use spawnscope_units::{count, counted, plural};
 
 /// Thread group id of every task, from who created it with which flags.
 struct Groups {
@@ -169,37 +170,53 @@ fn what_the_log_lacks(p: &Parsed, l: &Lossy) -> Vec<String> {
     }
     if env_count_only > 0 {
         notes.push(format!(
-            "{env_count_only} exec(s) show only an environment count (strace without -v): environment bytes are unknown (0 here); rerun strace with -v"
+            "{} {} only an environment count (strace without -v): environment bytes are unknown (0 here); rerun strace with -v",
+            counted(env_count_only, "exec", "execs"),
+            plural(env_count_only, "shows", "show")
         ));
     }
     if env_cut > 0 {
         notes.push(format!(
-            "{env_cut} exec(s) had environment strings cut by strace's -s limit: environment bytes are lower bounds; rerun with a larger -s (e.g. -s 65536)"
+            "{} had environment strings cut by strace's -s limit: environment bytes are lower bounds; rerun with a larger -s (e.g. -s 65536)",
+            counted(env_cut, "exec", "execs")
         ));
     }
     if extra_roots > 0 {
         notes.push(format!(
-            "{} task(s) appear without the clone that created them (a trace= list without clone/fork/vfork, \
-             or strace -p on a running process): their spawns are missing and each counts as a separate process",
-            extra_roots
+            "{} {} without the clone that created {} (a trace= list without clone/fork/vfork, \
+             or strace -p on a running process): {} missing and each counts as a separate process",
+            counted(extra_roots as u64, "task", "tasks"),
+            plural(extra_roots as u64, "appears", "appear"),
+            plural(extra_roots as u64, "it", "them"),
+            plural(extra_roots as u64, "its spawn is", "their spawns are")
         ));
     }
     if untraced_children > 0 {
         notes.push(format!(
-            "{untraced_children} child process(es) never appear in the log (strace without -f?): their execs and exits are missing"
+            "{} never {} in the log (strace without -f?): {} execs and exits are missing",
+            counted(untraced_children, "child process", "child processes"),
+            plural(untraced_children, "appears", "appear"),
+            plural(untraced_children, "its", "their")
         ));
     }
     if p.orphan_resumes > 0 {
         notes.push(format!(
-            "{} \"<... resumed>\" line(s) had no \"<unfinished ...>\" start (log began mid-call?): ignored",
-            p.orphan_resumes
+            "{} \"<... resumed>\" {} had no \"<unfinished ...>\" start (log began mid-call?): ignored",
+            count(p.orphan_resumes),
+            plural(p.orphan_resumes, "line", "lines")
         ));
     }
     if p.unfinished_at_end > 0 {
-        notes.push(format!("{} call(s) never finished before the log ended (cut short?): ignored", p.unfinished_at_end));
+        notes.push(format!(
+            "{} never finished before the log ended (cut short?): ignored",
+            counted(p.unfinished_at_end, "call", "calls")
+        ));
     }
     if unknown_protocol > 0 {
-        notes.push(format!("{unknown_protocol} socketpair call(s) had an unrecognised protocol name: stored as -1"));
+        notes.push(format!(
+            "{} had an unrecognised protocol name: stored as -1",
+            counted(unknown_protocol, "socketpair call", "socketpair calls")
+        ));
     }
     notes
 }
