@@ -55,7 +55,7 @@ pub(crate) fn version_line() -> &'static str {
 
 fn main() {
     cli::common::reset_sigpipe();
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| usage_error(e));
     let result = match cli.command {
         Command::Record(a) => cli::record::run(a),
         Command::Run(a) => cli::view::run_live(a),
@@ -81,6 +81,37 @@ fn main() {
             std::process::exit(cli::common::exit_code_for(&e));
         }
     }
+}
+
+/// A usage error as every other error: one line on stderr, `spawnscope:
+/// error: ...`, exit 2. Help and version go to stdout as clap prints them.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    eprintln!("spawnscope: error: {}", cli::common::usage_line(&e.render().to_string(), &typed_subcommand()));
+    std::process::exit(2)
+}
+
+/// The subcommand on the command line (`spawnscope import strace`), for
+/// "see ... --help": the words that name subcommands, options skipped.
+fn typed_subcommand() -> String {
+    let app = <Cli as clap::CommandFactory>::command();
+    let mut words = vec!["spawnscope".to_string()];
+    let mut cmd = &app;
+    for arg in std::env::args().skip(1) {
+        if let Some(sub) = cmd.find_subcommand(&arg) {
+            words.push(arg);
+            cmd = sub;
+        } else if !arg.starts_with('-') {
+            break;
+        }
+    }
+    words.join(" ")
 }
 
 #[cfg(test)]

@@ -453,3 +453,23 @@ fn an_attached_trace_shows_the_processs_command_line() {
     let command = report.lines().find(|l| l.starts_with("Command")).unwrap();
     assert_eq!(command, "Command    sh\\x1b[31m -c 'read x' sh --password <redacted>");
 }
+
+#[test]
+fn usage_errors_are_one_line_with_the_prefix_and_name_the_subcommands_help() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "--bogus"], "spawnscope: error: unexpected argument '--bogus' found (to pass '--bogus' as a value, use '-- --bogus'); see spawnscope check --help"),
+        (&["report"], "spawnscope: error: the following required arguments were not provided: <TRACE>; see spawnscope report --help"),
+        (&["diff", "-f", "junit", "a", "b"], "spawnscope: error: invalid value 'junit' for '--format <FORMAT>' [possible values: text, json, markdown]; see spawnscope diff --help"),
+        (&["import", "strace"], "spawnscope: error: the following required arguments were not provided: --output <TRACE>, <LOG>...; see spawnscope import strace --help"),
+        (&["nope"], "spawnscope: error: unrecognized subcommand 'nope'; see spawnscope --help"),
+    ];
+    for (args, want) in cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr_of(&out), format!("{want}\n"), "{args:?}");
+    }
+    // Help and version are not errors: stdout, exit 0.
+    assert!(stdout_with(&["check", "--help"], 0).contains("Usage: spawnscope check"));
+    assert!(stdout_with(&["--version"], 0).starts_with("spawnscope "));
+}

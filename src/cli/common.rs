@@ -94,6 +94,46 @@ pub fn one_line(e: &anyhow::Error) -> String {
     s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
+/// Clap's usage error (several lines: the error, a tip, the usage, a
+/// pointer to --help) as one line: `unexpected argument '--x' found (tip:
+/// ...); see spawnscope check --help`. `command` is the subcommand typed
+/// (`spawnscope check`).
+pub fn usage_line(rendered: &str, command: &str) -> String {
+    let mut line = String::new();
+    let mut listing = false;
+    for raw in rendered.lines() {
+        let l = raw.trim();
+        if l.is_empty() || l.starts_with("Usage: ") || l.starts_with("For more information") {
+            continue;
+        }
+        let l = l.strip_prefix("error: ").unwrap_or(l);
+        if line.is_empty() {
+            line.push_str(l);
+        } else if let Some(tip) = l.strip_prefix("tip: ") {
+            line.push_str(&format!(" ({tip})"));
+        } else if l.starts_with('[') {
+            line.push(' ');
+            line.push_str(l);
+        } else if line.ends_with(':') {
+            // `the following required arguments were not provided:` and its list.
+            line.push(' ');
+            line.push_str(l);
+            listing = true;
+            continue;
+        } else if listing && raw.starts_with("  ") {
+            line.push_str(", ");
+            line.push_str(l);
+            continue;
+        } else {
+            line.push_str("; ");
+            line.push_str(l);
+        }
+        listing = false;
+    }
+    line.push_str(&format!("; see {command} --help"));
+    line.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
 /// Whether the error is a broken pipe on stdout (`spawnscope report | head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -136,6 +176,30 @@ pub fn output_name(given: &std::path::Path) -> anyhow::Result<std::path::PathBuf
     }
     let name = spawnscope_format::expand_placeholders(text, &NameParts::current()).map_err(|e| exit_error(2, e.to_string()))?;
     Ok(std::path::PathBuf::from(name))
+}
+
+#[cfg(test)]
+mod usage_line_tests {
+    #[test]
+    fn clap_errors_become_one_line() {
+        let e = "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n\n\
+                 Usage: spawnscope check [OPTIONS] [TRACE] [-- <CMD>...]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            super::usage_line(e, "spawnscope check"),
+            "unexpected argument '--bogus' found (to pass '--bogus' as a value, use '-- --bogus'); see spawnscope check --help"
+        );
+        let e = "error: the following required arguments were not provided:\n  --output <TRACE>\n  <LOG>...\n\n\
+                 Usage: spawnscope import strace --output <TRACE> <LOG>...\n";
+        assert_eq!(
+            super::usage_line(e, "spawnscope import strace"),
+            "the following required arguments were not provided: --output <TRACE>, <LOG>...; see spawnscope import strace --help"
+        );
+        let e = "error: invalid value 'x' for '--format <FORMAT>'\n  [possible values: text, json]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            super::usage_line(e, "spawnscope diff"),
+            "invalid value 'x' for '--format <FORMAT>' [possible values: text, json]; see spawnscope diff --help"
+        );
+    }
 }
 
 #[cfg(test)]
