@@ -202,6 +202,10 @@ fn plurals_in_report_and_check_prose() {
     assert_eq!(check.lines().last().unwrap(), "PASS: 2 of 3 rules hold, 1 warning", "{check}");
     let check = stdout_with(&["check", "--no-policy", "--max-spawns", "100", &good], 0);
     assert_eq!(check.lines().last().unwrap(), "PASS: 2 of 2 rules hold", "{check}");
+
+    let lab = stdout_with(&["lab", "--method", "posix-spawn", "--count", "1"], 0);
+    assert!(lab.starts_with("spawnscope lab: 1 spawn of /"), "{lab}");
+    assert!(lab.lines().next().unwrap().ends_with("), 1 thread"), "{lab}");
 }
 
 #[test]

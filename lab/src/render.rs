@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
-use spawnscope_units::{bytes, duration};
+use spawnscope_units::{bytes, counted, duration};
 
 use crate::{LabReport, Scenario};
 
@@ -19,12 +19,12 @@ pub fn tracer_pid() -> Option<u64> {
 /// The result for a terminal; `traced` is [`tracer_pid`].
 pub fn write_text(out: &mut dyn Write, r: &LabReport, traced: Option<u64>) -> io::Result<()> {
     let c = &r.config;
-    let threads = if c.threads == 1 { "1 thread".to_string() } else { format!("{} threads", c.threads) };
+    let threads = counted(c.threads as u64, "thread", "threads");
     let mut how = c.method.describe().to_string();
     if c.pre_exec {
         how.push_str(" with pre_exec");
     }
-    writeln!(out, "spawnscope lab: {} spawns of {} by {} ({how}), {threads}", c.count, r.program, c.method)?;
+    writeln!(out, "spawnscope lab: {} of {} by {} ({how}), {threads}", counted(c.count, "spawn", "spawns"), r.program, c.method)?;
     let opt = |v: Option<u64>| v.map_or("?".to_string(), bytes);
     let ballast = if c.rss_bytes == 0 {
         "no ballast".to_string()
@@ -40,8 +40,8 @@ pub fn write_text(out: &mut dyn Write, r: &LabReport, traced: Option<u64>) -> io
     };
     writeln!(
         out,
-        "  children    env {} vars, {}{how_env}; exec attempts per spawn: {attempts}",
-        r.env_vars,
+        "  children    env {}, {}{how_env}; exec attempts per spawn: {attempts}",
+        counted(r.env_vars as u64, "var", "vars"),
         bytes(r.env_bytes as u64)
     )?;
     writeln!(
