@@ -96,6 +96,24 @@ fn color_always_colours_and_never_and_a_pipe_do_not_on_report_diff_and_check() {
 }
 
 #[test]
+fn machine_formats_are_never_coloured() {
+    let (a, b) = (valid("recorded-rss-posix.jsonl"), valid("old-glibc.jsonl"));
+    let bad = policy_trace("bad.jsonl");
+    let cases: &[(&[&str], i32)] = &[
+        (&["report", &a, "-f", "json", "--color", "always"], 0),
+        (&["report", &a, "-f", "markdown", "--color", "always"], 0),
+        (&["diff", &a, &b, "-f", "json", "--color", "always"], 0),
+        (&["diff", &a, &b, "-f", "markdown", "--color", "always"], 0),
+        (&["check", "--no-policy", "--max-spawns", "1", &bad, "-f", "json", "--color", "always"], 1),
+        (&["check", "--no-policy", "--max-spawns", "1", &bad, "-f", "github", "--color", "always"], 1),
+    ];
+    for (args, code) in cases {
+        let out = stdout_with(args, *code);
+        assert!(!out.is_empty() && !out.contains('\x1b'), "{args:?}");
+    }
+}
+
+#[test]
 fn color_auto_on_a_terminal_colours_unless_no_color() {
     if !spawnscope_testkit::require_tool("script") {
         return;
