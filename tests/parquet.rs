@@ -117,3 +117,53 @@ fn a_bad_trace_is_one_line_and_exit_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("line 3: malformed event"), "{stderr}");
 }
+
+#[test]
+fn duckdb_joins_recorded_spawns_to_their_stacks() {
+    let Some(py) = require_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("stacks.jsonl");
+    let bin = assert_cmd::cargo::cargo_bin("spawnscope");
+    let mut rec = Std::new(&bin);
+    rec.args(["record", "-q", "--stacks", "on", "-o"]).arg(&trace);
+    rec.arg("--").arg(&bin).args(["lab", "--method", "posix-spawn", "--count", "3"]);
+    let out = spawnscope_testkit::output_with_timeout(&mut rec, std::time::Duration::from_secs(120));
+    assert!(out.status.success(), "record: {}", String::from_utf8_lossy(&out.stderr));
+    // What the trace itself says: the spawns (not threads) with a stack, and their distinct stacks.
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let spawn_stacks: Vec<u64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == "spawn" && v["thread"] == false)
+        .filter_map(|v| v["stack_id"].as_u64())
+        .collect();
+    let distinct: std::collections::BTreeSet<u64> = spawn_stacks.iter().copied().collect();
+    assert!(spawn_stacks.len() >= 3, "3 spawns with stacks recorded:\n{text}");
+    let out_dir = dir.path().join("tables");
+    export(&trace, &out_dir);
+    let script = r#"
+import duckdb, json, sys
+d = sys.argv[1]
+q = lambda sql: duckdb.sql(sql.replace("@SP", f"read_parquet('{d}/spawns/*.parquet')").replace("@ST", f"read_parquet('{d}/stacks/*.parquet')")).fetchall()
+out = {
+    "with_stack": q("SELECT count(*) FROM @SP WHERE stack_id IS NOT NULL")[0][0],
+    "joined": q("SELECT count(*) FROM @SP s JOIN @ST k ON s.trace_id = k.trace_id AND s.stack_id = k.stack_id WHERE k.frame = 0")[0][0],
+    "stacks": q("SELECT count(DISTINCT stack_id) FROM @ST")[0][0],
+    "gaps": q("SELECT count(*) FROM (SELECT stack_id, count(*) AS n, max(frame) AS m FROM @ST GROUP BY stack_id) WHERE n <> m + 1")[0][0],
+    "sites": q("SELECT count(*) FROM @SP s JOIN @ST k USING (trace_id, stack_id) WHERE k.is_call_site AND k.function <> '??'")[0][0],
+    "hosts": q("SELECT count(DISTINCT host) FROM @ST")[0][0],
+}
+print(json.dumps(out))
+"#;
+    let out = Std::new(&py).args(["-c", script]).arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = spawn_stacks.len() as u64;
+    assert_eq!(got["with_stack"], n, "{got}");
+    assert_eq!(got["joined"], n, "every spawn's stack has a frame 0: {got}");
+    assert_eq!(got["stacks"], distinct.len() as u64, "{got}");
+    assert_eq!(got["gaps"], 0, "frames numbered 0..n per stack: {got}");
+    assert_eq!(got["hosts"], 1, "{got}");
+    // lab's own Rust code called posix_spawn: each spawn has a named call site.
+    assert_eq!(got["sites"], n, "{got}");
+}

@@ -1,7 +1,7 @@
 //! Parquet tables from spawnscope analyses, for the engines people already
 //! run on a cluster's data: DuckDB, Polars, Spark, pandas.
 //!
-//! One export writes four tables, each as one file named after the trace id
+//! One export writes five tables, each as one file named after the trace id
 //! inside a directory per table, so exporting a whole job's traces into the
 //! same directory gives one table per kind that loads in one line:
 //!
@@ -10,6 +10,7 @@
 //! DIR/execs/<trace_id>.parquet       one row per exec attempt, failed ones too
 //! DIR/processes/<trace_id>.parquet   one row per process (a reused pid is a new row)
 //! DIR/traces/<trace_id>.parquet      one row per trace: host facts, command, totals
+//! DIR/stacks/<trace_id>.parquet      one row per frame of each distinct spawn stack
 //! ```
 //!
 //! ```sql
@@ -42,7 +43,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use spawnscope_analyzer::Analysis;
 
-pub use tables::{EXECS_COLUMNS, PROCESSES_COLUMNS, SPAWNS_COLUMNS, TRACES_COLUMNS};
+pub use tables::{EXECS_COLUMNS, PROCESSES_COLUMNS, SPAWNS_COLUMNS, STACKS_COLUMNS, TRACES_COLUMNS};
 
 /// Rows per record batch (and at most per row group): bounds the memory the
 /// column builders hold while writing.
@@ -70,7 +71,10 @@ pub struct Summary {
     pub spawns: u64,
     pub execs: u64,
     pub processes: u64,
-    /// The files written (spawns, execs, processes, traces).
+    /// Distinct spawn stacks, and their frames (rows of the stacks table).
+    pub stacks: u64,
+    pub frames: u64,
+    /// The files written (spawns, execs, processes, traces, stacks).
     pub files: Vec<PathBuf>,
 }
 
@@ -94,7 +98,7 @@ pub fn trace_id(a: &Analysis) -> String {
     format!("{hash:016x}")
 }
 
-/// Writes the four tables of one analysed trace under `dir` (created if
+/// Writes the five tables of one analysed trace under `dir` (created if
 /// missing). `source` is the trace's file name, stored in the traces table.
 pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, ParquetError> {
     let id = trace_id(analysis);
@@ -134,6 +138,18 @@ pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, 
     let mut t = tables::Traces::default();
     t.push(&ctx);
     w.row(&mut t)?;
+    summary.files.push(w.close(&mut t)?);
+
+    let mut w = TableWriter::create(dir, "stacks", &id)?;
+    let mut t = tables::Stacks::default();
+    for (id, o) in analysis.origins.list.iter().enumerate() {
+        for (i, f) in o.stack.iter().enumerate() {
+            t.push(&ctx, id as u32, o, i, f);
+            w.row(&mut t)?;
+        }
+    }
+    summary.stacks = analysis.origins.list.len() as u64;
+    summary.frames = w.rows;
     summary.files.push(w.close(&mut t)?);
     Ok(summary)
 }

@@ -1,7 +1,9 @@
-//! The four tables: column builders per table, one `push` per row.
+//! The tables: column builders per table, one `push` per row.
 //!
-//! Column order and names are the `*_COLUMNS` constants (documented in
-//! docs/reference/parquet.md); a test checks every batch against them.
+//! Each table is declared once with [`table!`]: its columns in order, each
+//! with its builder, name and nullability; that gives the builders' struct,
+//! the `*_COLUMNS` name list (documented in docs/reference/parquet.md, and
+//! checked by the tests) and the batch of the rows pushed so far.
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
+use spawnscope_analyzer::origin::{Frame, Origin};
 use spawnscope_analyzer::{Analysis, ExecAttempt, Process, Spawn};
 
 use crate::Table;
@@ -39,97 +42,91 @@ impl<'a> Context<'a> {
     }
 }
 
-fn ts() -> TimestampNanosecondBuilder {
-    TimestampNanosecondBuilder::new().with_timezone("UTC")
+/// A timestamp column (ns, UTC).
+pub(crate) struct Ts(TimestampNanosecondBuilder);
+
+impl Default for Ts {
+    fn default() -> Self {
+        Ts(TimestampNanosecondBuilder::new().with_timezone("UTC"))
+    }
+}
+
+impl Ts {
+    fn append_value(&mut self, ns: i64) {
+        self.0.append_value(ns);
+    }
+    fn finish(&mut self) -> arrow_array::TimestampNanosecondArray {
+        self.0.finish()
+    }
 }
 
 fn arr<T: arrow_array::Array + 'static>(a: T) -> ArrayRef {
     Arc::new(a)
 }
 
-/// Builds a batch from (name, array, nullable) columns, checking the names
-/// against the documented list.
-fn batch(names: &[&str], cols: Vec<(ArrayRef, bool)>) -> Result<RecordBatch, ArrowError> {
-    debug_assert_eq!(names.len(), cols.len());
-    RecordBatch::try_from_iter_with_nullable(names.iter().zip(cols).map(|(n, (a, null))| (*n, a, null)))
+/// Declares a table: `field: Builder = "column", nullable;` per column, in
+/// order. Makes the `$cols` list of names, the builders' struct and its
+/// [`Table`] impl (the batch of the rows pushed so far, builders reset).
+macro_rules! table {
+    ($(#[$doc:meta])* $name:ident, $table:literal, $cols:ident { $($field:ident: $ty:ty = $col:literal, $null:literal;)* }) => {
+        $(#[$doc])*
+        pub const $cols: &[&str] = &[$($col),*];
+
+        #[derive(Default)]
+        pub(crate) struct $name {
+            $($field: $ty,)*
+        }
+
+        impl Table for $name {
+            const NAME: &'static str = $table;
+            fn batch(&mut self) -> Result<RecordBatch, ArrowError> {
+                RecordBatch::try_from_iter_with_nullable([$(($col, arr(self.$field.finish()), $null)),*])
+            }
+        }
+    };
 }
 
-/// Columns of the spawns table, in order.
-pub const SPAWNS_COLUMNS: &[&str] = &[
-    "trace_id",
-    "host",
-    "spawn_index",
-    "parent_pid",
-    "parent_tid",
-    "child_pid",
-    "parent_process",
-    "child_process",
-    "syscall",
-    "flags",
-    "exit_signal",
-    "style",
-    "code_path",
-    "ptrace_event",
-    "style_mismatch",
-    "socketpair",
-    "exec_path",
-    "executable",
-    "exec_success",
-    "failed_attempts",
-    "failed_ns",
-    "env_count",
-    "env_bytes",
-    "t_start_ns",
-    "t_done_ns",
-    "start_time",
-    "latency_ns",
-    "parent_blocked_ns",
-    "clone_ns",
-    "parent_rss_kb",
-    "parent_pte_kb",
-    "parent_threads",
-    "in_flight",
-    "from_event",
-    "line",
-];
-
-#[derive(Default)]
-pub(crate) struct Spawns {
-    trace_id: StringBuilder,
-    host: StringBuilder,
-    index: UInt64Builder,
-    parent_pid: Int32Builder,
-    parent_tid: Int32Builder,
-    child_pid: Int32Builder,
-    parent: UInt64Builder,
-    child: UInt64Builder,
-    syscall: StringBuilder,
-    flags: UInt64Builder,
-    exit_signal: UInt32Builder,
-    style: StringBuilder,
-    code_path: StringBuilder,
-    ptrace_event: StringBuilder,
-    style_mismatch: BooleanBuilder,
-    socketpair: BooleanBuilder,
-    exec_path: StringBuilder,
-    executable: StringBuilder,
-    exec_success: BooleanBuilder,
-    failed_attempts: UInt32Builder,
-    failed_ns: UInt64Builder,
-    env_count: UInt64Builder,
-    env_bytes: UInt64Builder,
-    t_start: UInt64Builder,
-    t_done: UInt64Builder,
-    start_time: Option<TimestampNanosecondBuilder>,
-    latency: UInt64Builder,
-    blocked: UInt64Builder,
-    clone: UInt64Builder,
-    rss: UInt64Builder,
-    pte: UInt64Builder,
-    threads: UInt32Builder,
-    in_flight: UInt32Builder,
-    from_event: BooleanBuilder,
-    line: UInt64Builder,
+table! {
+    /// Columns of the spawns table, in order (one row per spawn (process creation)).
+    Spawns, "spawns", SPAWNS_COLUMNS {
+        trace_id: StringBuilder = "trace_id", false;
+        host: StringBuilder = "host", false;
+        index: UInt64Builder = "spawn_index", false;
+        parent_pid: Int32Builder = "parent_pid", false;
+        parent_tid: Int32Builder = "parent_tid", false;
+        child_pid: Int32Builder = "child_pid", false;
+        parent: UInt64Builder = "parent_process", true;
+        child: UInt64Builder = "child_process", true;
+        syscall: StringBuilder = "syscall", false;
+        flags: UInt64Builder = "flags", false;
+        exit_signal: UInt32Builder = "exit_signal", false;
+        style: StringBuilder = "style", false;
+        code_path: StringBuilder = "code_path", false;
+        ptrace_event: StringBuilder = "ptrace_event", true;
+        style_mismatch: BooleanBuilder = "style_mismatch", false;
+        socketpair: BooleanBuilder = "socketpair", false;
+        exec_path: StringBuilder = "exec_path", true;
+        executable: StringBuilder = "executable", true;
+        exec_success: BooleanBuilder = "exec_success", true;
+        failed_attempts: UInt32Builder = "failed_attempts", true;
+        failed_ns: UInt64Builder = "failed_ns", true;
+        env_count: UInt64Builder = "env_count", true;
+        env_bytes: UInt64Builder = "env_bytes", true;
+        t_start: UInt64Builder = "t_start_ns", false;
+        t_done: UInt64Builder = "t_done_ns", true;
+        start_time: Ts = "start_time", false;
+        latency: UInt64Builder = "latency_ns", true;
+        blocked: UInt64Builder = "parent_blocked_ns", true;
+        clone: UInt64Builder = "clone_ns", true;
+        rss: UInt64Builder = "parent_rss_kb", true;
+        pte: UInt64Builder = "parent_pte_kb", true;
+        threads: UInt32Builder = "parent_threads", true;
+        in_flight: UInt32Builder = "in_flight", false;
+        from_event: BooleanBuilder = "from_event", false;
+        line: UInt64Builder = "line", false;
+        stack_id: UInt32Builder = "stack_id", true;
+        call_site: StringBuilder = "call_site", true;
+    }
 }
 
 fn ptrace_event_name(e: spawnscope_format::PtraceEvent) -> &'static str {
@@ -168,7 +165,7 @@ impl Spawns {
         self.env_bytes.append_option(e.map(|e| e.env_bytes));
         self.t_start.append_value(s.t_start);
         self.t_done.append_option(s.t_done);
-        self.start_time.get_or_insert_with(ts).append_value(c.wall(s.t_start));
+        self.start_time.append_value(c.wall(s.t_start));
         self.latency.append_option(s.latency_ns);
         self.blocked.append_option(s.parent_blocked_ns);
         self.clone.append_option(s.clone_ns);
@@ -178,93 +175,32 @@ impl Spawns {
         self.in_flight.append_value(s.in_flight);
         self.from_event.append_value(s.from_event);
         self.line.append_value(s.line);
+        self.stack_id.append_option(s.origin);
+        self.call_site.append_option(c.analysis.origins.of(s).map(|o| o.site_label()));
     }
 }
 
-impl Table for Spawns {
-    const NAME: &'static str = "spawns";
-    fn batch(&mut self) -> Result<RecordBatch, ArrowError> {
-        let cols = vec![
-            (arr(self.trace_id.finish()), false),
-            (arr(self.host.finish()), false),
-            (arr(self.index.finish()), false),
-            (arr(self.parent_pid.finish()), false),
-            (arr(self.parent_tid.finish()), false),
-            (arr(self.child_pid.finish()), false),
-            (arr(self.parent.finish()), true),
-            (arr(self.child.finish()), true),
-            (arr(self.syscall.finish()), false),
-            (arr(self.flags.finish()), false),
-            (arr(self.exit_signal.finish()), false),
-            (arr(self.style.finish()), false),
-            (arr(self.code_path.finish()), false),
-            (arr(self.ptrace_event.finish()), true),
-            (arr(self.style_mismatch.finish()), false),
-            (arr(self.socketpair.finish()), false),
-            (arr(self.exec_path.finish()), true),
-            (arr(self.executable.finish()), true),
-            (arr(self.exec_success.finish()), true),
-            (arr(self.failed_attempts.finish()), true),
-            (arr(self.failed_ns.finish()), true),
-            (arr(self.env_count.finish()), true),
-            (arr(self.env_bytes.finish()), true),
-            (arr(self.t_start.finish()), false),
-            (arr(self.t_done.finish()), true),
-            (arr(self.start_time.get_or_insert_with(ts).finish()), false),
-            (arr(self.latency.finish()), true),
-            (arr(self.blocked.finish()), true),
-            (arr(self.clone.finish()), true),
-            (arr(self.rss.finish()), true),
-            (arr(self.pte.finish()), true),
-            (arr(self.threads.finish()), true),
-            (arr(self.in_flight.finish()), false),
-            (arr(self.from_event.finish()), false),
-            (arr(self.line.finish()), false),
-        ];
-        batch(SPAWNS_COLUMNS, cols)
+table! {
+    /// Columns of the execs table, in order (one row per exec attempt).
+    Execs, "execs", EXECS_COLUMNS {
+        trace_id: StringBuilder = "trace_id", false;
+        host: StringBuilder = "host", false;
+        process: UInt64Builder = "process", false;
+        pid: Int32Builder = "pid", false;
+        tid: Int32Builder = "tid", false;
+        attempt: UInt32Builder = "attempt", false;
+        spawn: UInt64Builder = "spawn_index", true;
+        path: StringBuilder = "path", false;
+        argv: ListBuilder<StringBuilder> = "argv", false;
+        env_count: UInt64Builder = "env_count", false;
+        env_bytes: UInt64Builder = "env_bytes", false;
+        result: Int32Builder = "result", false;
+        success: BooleanBuilder = "success", false;
+        t_entry: UInt64Builder = "t_entry_ns", true;
+        t_exit: UInt64Builder = "t_exit_ns", false;
+        duration: UInt64Builder = "duration_ns", true;
+        exit_time: Ts = "exit_time", false;
     }
-}
-
-/// Columns of the execs table, in order.
-pub const EXECS_COLUMNS: &[&str] = &[
-    "trace_id",
-    "host",
-    "process",
-    "pid",
-    "tid",
-    "attempt",
-    "spawn_index",
-    "path",
-    "argv",
-    "env_count",
-    "env_bytes",
-    "result",
-    "success",
-    "t_entry_ns",
-    "t_exit_ns",
-    "duration_ns",
-    "exit_time",
-];
-
-#[derive(Default)]
-pub(crate) struct Execs {
-    trace_id: StringBuilder,
-    host: StringBuilder,
-    process: UInt64Builder,
-    pid: Int32Builder,
-    tid: Int32Builder,
-    attempt: UInt32Builder,
-    spawn: UInt64Builder,
-    path: StringBuilder,
-    argv: ListBuilder<StringBuilder>,
-    env_count: UInt64Builder,
-    env_bytes: UInt64Builder,
-    result: Int32Builder,
-    success: BooleanBuilder,
-    t_entry: UInt64Builder,
-    t_exit: UInt64Builder,
-    duration: UInt64Builder,
-    exit_time: Option<TimestampNanosecondBuilder>,
 }
 
 impl Execs {
@@ -288,74 +224,30 @@ impl Execs {
         self.t_entry.append_option(e.t_entry);
         self.t_exit.append_value(e.t_exit);
         self.duration.append_option(e.t_entry.map(|t| e.t_exit.saturating_sub(t)));
-        self.exit_time.get_or_insert_with(ts).append_value(c.wall(e.t_exit));
+        self.exit_time.append_value(c.wall(e.t_exit));
     }
 }
 
-impl Table for Execs {
-    const NAME: &'static str = "execs";
-    fn batch(&mut self) -> Result<RecordBatch, ArrowError> {
-        let cols = vec![
-            (arr(self.trace_id.finish()), false),
-            (arr(self.host.finish()), false),
-            (arr(self.process.finish()), false),
-            (arr(self.pid.finish()), false),
-            (arr(self.tid.finish()), false),
-            (arr(self.attempt.finish()), false),
-            (arr(self.spawn.finish()), true),
-            (arr(self.path.finish()), false),
-            (arr(self.argv.finish()), false),
-            (arr(self.env_count.finish()), false),
-            (arr(self.env_bytes.finish()), false),
-            (arr(self.result.finish()), false),
-            (arr(self.success.finish()), false),
-            (arr(self.t_entry.finish()), true),
-            (arr(self.t_exit.finish()), false),
-            (arr(self.duration.finish()), true),
-            (arr(self.exit_time.get_or_insert_with(ts).finish()), false),
-        ];
-        batch(EXECS_COLUMNS, cols)
+table! {
+    /// Columns of the processes table, in order (one row per process).
+    Processes, "processes", PROCESSES_COLUMNS {
+        trace_id: StringBuilder = "trace_id", false;
+        host: StringBuilder = "host", false;
+        process: UInt64Builder = "process", false;
+        pid: Int32Builder = "pid", false;
+        parent: UInt64Builder = "parent_process", true;
+        parent_pid: Int32Builder = "parent_pid", true;
+        spawn: UInt64Builder = "spawn_index", true;
+        name: StringBuilder = "name", false;
+        execs: UInt32Builder = "exec_attempts", false;
+        children: UInt32Builder = "children", false;
+        threads_created: UInt32Builder = "threads_created", false;
+        threads_exited: UInt32Builder = "threads_exited", false;
+        t_start: UInt64Builder = "t_start_ns", false;
+        t_exit: UInt64Builder = "t_exit_ns", true;
+        code: Int32Builder = "exit_code", true;
+        signal: Int32Builder = "exit_signal", true;
     }
-}
-
-/// Columns of the processes table, in order.
-pub const PROCESSES_COLUMNS: &[&str] = &[
-    "trace_id",
-    "host",
-    "process",
-    "pid",
-    "parent_process",
-    "parent_pid",
-    "spawn_index",
-    "name",
-    "exec_attempts",
-    "children",
-    "threads_created",
-    "threads_exited",
-    "t_start_ns",
-    "t_exit_ns",
-    "exit_code",
-    "exit_signal",
-];
-
-#[derive(Default)]
-pub(crate) struct Processes {
-    trace_id: StringBuilder,
-    host: StringBuilder,
-    process: UInt64Builder,
-    pid: Int32Builder,
-    parent: UInt64Builder,
-    parent_pid: Int32Builder,
-    spawn: UInt64Builder,
-    name: StringBuilder,
-    execs: UInt32Builder,
-    children: UInt32Builder,
-    threads_created: UInt32Builder,
-    threads_exited: UInt32Builder,
-    t_start: UInt64Builder,
-    t_exit: UInt64Builder,
-    code: Int32Builder,
-    signal: Int32Builder,
 }
 
 impl Processes {
@@ -379,79 +271,31 @@ impl Processes {
     }
 }
 
-impl Table for Processes {
-    const NAME: &'static str = "processes";
-    fn batch(&mut self) -> Result<RecordBatch, ArrowError> {
-        let cols = vec![
-            (arr(self.trace_id.finish()), false),
-            (arr(self.host.finish()), false),
-            (arr(self.process.finish()), false),
-            (arr(self.pid.finish()), false),
-            (arr(self.parent.finish()), true),
-            (arr(self.parent_pid.finish()), true),
-            (arr(self.spawn.finish()), true),
-            (arr(self.name.finish()), false),
-            (arr(self.execs.finish()), false),
-            (arr(self.children.finish()), false),
-            (arr(self.threads_created.finish()), false),
-            (arr(self.threads_exited.finish()), false),
-            (arr(self.t_start.finish()), false),
-            (arr(self.t_exit.finish()), true),
-            (arr(self.code.finish()), true),
-            (arr(self.signal.finish()), true),
-        ];
-        batch(PROCESSES_COLUMNS, cols)
+table! {
+    /// Columns of the traces table, in order (one row per trace).
+    Traces, "traces", TRACES_COLUMNS {
+        trace_id: StringBuilder = "trace_id", false;
+        host: StringBuilder = "host", false;
+        file: StringBuilder = "file", false;
+        command: ListBuilder<StringBuilder> = "command", false;
+        cwd: StringBuilder = "cwd", false;
+        start_time: Ts = "start_time", false;
+        duration: UInt64Builder = "duration_ns", false;
+        complete: BooleanBuilder = "complete", false;
+        exit_code: Int32Builder = "exit_code", true;
+        mode: StringBuilder = "tracer_mode", false;
+        kernel: StringBuilder = "kernel_release", true;
+        glibc: StringBuilder = "glibc_version", true;
+        arch: StringBuilder = "arch", true;
+        cpus: UInt32Builder = "cpus", true;
+        memory: UInt64Builder = "memory_bytes", true;
+        spawns: UInt64Builder = "spawns", false;
+        threads: UInt64Builder = "threads", false;
+        processes: UInt64Builder = "processes", false;
+        execs: UInt64Builder = "exec_attempts", false;
+        failed_execs: UInt64Builder = "failed_exec_attempts", false;
+        failed_clones: UInt64Builder = "failed_clones", false;
     }
-}
-
-/// Columns of the traces table, in order.
-pub const TRACES_COLUMNS: &[&str] = &[
-    "trace_id",
-    "host",
-    "file",
-    "command",
-    "cwd",
-    "start_time",
-    "duration_ns",
-    "complete",
-    "exit_code",
-    "tracer_mode",
-    "kernel_release",
-    "glibc_version",
-    "arch",
-    "cpus",
-    "memory_bytes",
-    "spawns",
-    "threads",
-    "processes",
-    "exec_attempts",
-    "failed_exec_attempts",
-    "failed_clones",
-];
-
-#[derive(Default)]
-pub(crate) struct Traces {
-    trace_id: StringBuilder,
-    host: StringBuilder,
-    file: StringBuilder,
-    command: ListBuilder<StringBuilder>,
-    cwd: StringBuilder,
-    start_time: Option<TimestampNanosecondBuilder>,
-    duration: UInt64Builder,
-    complete: BooleanBuilder,
-    exit_code: Int32Builder,
-    mode: StringBuilder,
-    kernel: StringBuilder,
-    glibc: StringBuilder,
-    arch: StringBuilder,
-    cpus: UInt32Builder,
-    memory: UInt64Builder,
-    spawns: UInt64Builder,
-    threads: UInt64Builder,
-    processes: UInt64Builder,
-    execs: UInt64Builder,
-    failed_execs: UInt64Builder,
-    failed_clones: UInt64Builder,
 }
 
 impl Traces {
@@ -466,7 +310,7 @@ impl Traces {
         }
         self.command.append(true);
         self.cwd.append_value(&h.cwd);
-        self.start_time.get_or_insert_with(ts).append_value(c.start_unix_ns);
+        self.start_time.append_value(c.start_unix_ns);
         self.duration.append_value(a.summary.duration_ns);
         self.complete.append_value(a.complete);
         self.exit_code.append_option(a.summary.exit_code);
@@ -485,32 +329,41 @@ impl Traces {
     }
 }
 
-impl Table for Traces {
-    const NAME: &'static str = "traces";
-    fn batch(&mut self) -> Result<RecordBatch, ArrowError> {
-        let cols = vec![
-            (arr(self.trace_id.finish()), false),
-            (arr(self.host.finish()), false),
-            (arr(self.file.finish()), false),
-            (arr(self.command.finish()), false),
-            (arr(self.cwd.finish()), false),
-            (arr(self.start_time.get_or_insert_with(ts).finish()), false),
-            (arr(self.duration.finish()), false),
-            (arr(self.complete.finish()), false),
-            (arr(self.exit_code.finish()), true),
-            (arr(self.mode.finish()), false),
-            (arr(self.kernel.finish()), true),
-            (arr(self.glibc.finish()), true),
-            (arr(self.arch.finish()), true),
-            (arr(self.cpus.finish()), true),
-            (arr(self.memory.finish()), true),
-            (arr(self.spawns.finish()), false),
-            (arr(self.threads.finish()), false),
-            (arr(self.processes.finish()), false),
-            (arr(self.execs.finish()), false),
-            (arr(self.failed_execs.finish()), false),
-            (arr(self.failed_clones.finish()), false),
-        ];
-        batch(TRACES_COLUMNS, cols)
+table! {
+    /// Columns of the stacks table, in order (one row per frame of each
+    /// distinct spawn stack, innermost first).
+    Stacks, "stacks", STACKS_COLUMNS {
+        trace_id: StringBuilder = "trace_id", false;
+        host: StringBuilder = "host", false;
+        stack_id: UInt32Builder = "stack_id", false;
+        frame: UInt32Builder = "frame", false;
+        function: StringBuilder = "function", false;
+        module: StringBuilder = "module", false;
+        offset: UInt64Builder = "offset", false;
+        file: StringBuilder = "file", true;
+        line: UInt32Builder = "line", true;
+        inlined: BooleanBuilder = "inlined", false;
+        is_call_site: BooleanBuilder = "is_call_site", false;
+        api: StringBuilder = "api", false;
+        runtime: StringBuilder = "runtime", false;
+    }
+}
+
+impl Stacks {
+    /// The row of frame `i` of stack `id`.
+    pub fn push(&mut self, c: &Context<'_>, id: u32, o: &Origin, i: usize, f: &Frame) {
+        self.trace_id.append_value(c.trace_id);
+        self.host.append_value(c.host);
+        self.stack_id.append_value(id);
+        self.frame.append_value(i as u32);
+        self.function.append_value(&f.function);
+        self.module.append_value(&f.module);
+        self.offset.append_value(f.offset);
+        self.file.append_option(f.file.as_deref());
+        self.line.append_option(f.line);
+        self.inlined.append_value(f.inlined);
+        self.is_call_site.append_value(o.call_site_index == Some(i));
+        self.api.append_value(&o.api);
+        self.runtime.append_value(o.runtime.as_str());
     }
 }

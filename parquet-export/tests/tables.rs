@@ -61,11 +61,13 @@ fn every_fixture_exports_one_row_per_spawn_exec_and_process() {
         assert_eq!(s.spawns, a.summary.spawns, "{name}");
         assert_eq!(s.execs, a.summary.exec_attempts, "{name}");
 
-        let tables: [(&str, &[&str], usize); 4] = [
+        let frames: usize = a.origins.list.iter().map(|o| o.stack.len()).sum();
+        let tables: [(&str, &[&str], usize); 5] = [
             ("spawns", SPAWNS_COLUMNS, a.spawns.len()),
             ("execs", EXECS_COLUMNS, execs),
             ("processes", PROCESSES_COLUMNS, a.processes.len()),
             ("traces", TRACES_COLUMNS, 1),
+            ("stacks", STACKS_COLUMNS, frames),
         ];
         for (i, (table, columns, count)) in tables.into_iter().enumerate() {
             let file = &s.files[i];
@@ -109,6 +111,56 @@ fn spawn_rows_carry_the_analysis_values() {
     let first = a.processes.iter().flat_map(|p| &p.execs).next().unwrap();
     let got: Vec<String> = argv.value(0).as_string::<i32>().iter().map(|s| s.unwrap().to_string()).collect();
     assert_eq!(got, first.argv);
+}
+
+#[test]
+fn stacks_are_one_row_per_frame_and_spawns_name_theirs() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks/mixed.jsonl");
+    let a = analyze_path(&path, &Thresholds::default()).unwrap();
+    assert!(a.origins.list.len() > 1, "the fixture has several stacks");
+    let dir = tempfile::tempdir().unwrap();
+    let s = export(&a, "mixed.jsonl", dir.path()).unwrap();
+    assert_eq!(s.stacks, a.origins.list.len() as u64);
+    let (names, b) = read(&s.files[4]);
+    assert_eq!(names, STACKS_COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+    let want: Vec<String> = a.origins.list.iter().flat_map(|o| o.stack.iter().map(|f| f.function.clone())).collect();
+    assert_eq!(s.frames, want.len() as u64);
+    assert_eq!(strings(&b, "function"), want);
+    assert_eq!(
+        strings(&b, "module"),
+        a.origins.list.iter().flat_map(|o| o.stack.iter().map(|f| f.module.clone())).collect::<Vec<_>>()
+    );
+    // One call-site row per stack that has a call site, at its index.
+    let u32s = |col: &str| -> Vec<Option<u32>> {
+        b.iter()
+            .flat_map(|x| {
+                x.column_by_name(col).unwrap().as_primitive::<arrow_array::types::UInt32Type>().iter().collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (ids, frames) = (u32s("stack_id"), u32s("frame"));
+    let flags: Vec<bool> = b
+        .iter()
+        .flat_map(|x| x.column_by_name("is_call_site").unwrap().as_boolean().iter().map(|v| v.unwrap()).collect::<Vec<_>>())
+        .collect();
+    let sites: Vec<(u32, u32)> = (0..flags.len()).filter(|&i| flags[i]).map(|i| (ids[i].unwrap(), frames[i].unwrap())).collect();
+    let want_sites: Vec<(u32, u32)> =
+        a.origins.list.iter().enumerate().filter_map(|(id, o)| Some((id as u32, o.call_site_index? as u32))).collect();
+    assert!(!want_sites.is_empty());
+    assert_eq!(sites, want_sites);
+    // The spawns table names each spawn's stack, and its call site.
+    let (_, sp) = read(&s.files[0]);
+    let stack_ids: Vec<Option<u32>> = sp
+        .iter()
+        .flat_map(|x| {
+            x.column_by_name("stack_id").unwrap().as_primitive::<arrow_array::types::UInt32Type>().iter().collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(stack_ids, a.spawns.iter().map(|s| s.origin).collect::<Vec<_>>());
+    assert!(stack_ids.iter().any(Option::is_some));
+    let sites = strings(&sp, "call_site");
+    let want: Vec<String> = a.spawns.iter().map(|s| a.origins.of(s).map(|o| o.site_label()).unwrap_or_default()).collect();
+    assert_eq!(sites, want);
 }
 
 #[test]
