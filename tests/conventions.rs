@@ -464,6 +464,9 @@ fn an_attached_trace_shows_the_processs_command_line() {
     assert!(attached, "no header in the trace");
     let err = stderr_of(&out);
     all_prefixed("record -p", &err);
+    // The trace's one warning (attached to a running process) is counted.
+    let summary = err.lines().last().unwrap();
+    assert!(summary.contains(" (0 failed), events mode, 1 warning in the trace -> "), "{err}");
     let trace = std::fs::read_to_string(&t).unwrap();
     let header: serde_json::Value = serde_json::from_str(trace.lines().next().unwrap()).unwrap();
     assert_eq!(

@@ -211,6 +211,10 @@ mod imp {
         if o.detached > 0 {
             line.push_str(&format!(", detached from {}", counted(o.detached, "task", "tasks")));
         }
+        let warnings = o.counts.get("warning").copied().unwrap_or(0);
+        if warnings > 0 {
+            line.push_str(&format!(", {} in the trace", counted(warnings, "warning", "warnings")));
+        }
         if spawnscope_format::is_stdio(path) {
             line.push_str(" -> the trace went to standard output");
         } else {
