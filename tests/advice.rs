@@ -218,6 +218,11 @@ fn readme_first_example_lists_pre_exec_first_and_no_absolute_path() {
     assert!(advice.find("pre_exec").unwrap() < advice.find("PATH set on the Command").unwrap(), "{advice}");
     assert!(!advice.contains("absolute path"), "{advice}");
     assert!(!advice.starts_with("Most likely"), "{advice}");
+    // The spawning binary names its rustc (module record), so the rules of
+    // that std apply and nothing is assumed.
+    assert!(!msg.contains("the trace does not say which"), "{msg}");
+    let spawns = v["spawns"].as_array().expect("spawns");
+    assert!(spawns.iter().all(|s| s["origin"]["rustc"].as_str().is_some_and(|r| r.starts_with("1."))), "{:?}", spawns[0]["origin"]);
     // Its PATH search is still SS003's.
     assert!(finding(&v, "SS003").is_some());
 }
