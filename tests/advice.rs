@@ -222,7 +222,11 @@ fn readme_first_example_lists_pre_exec_first_and_no_absolute_path() {
     // that std apply and nothing is assumed.
     assert!(!msg.contains("the trace does not say which"), "{msg}");
     let spawns = v["spawns"].as_array().expect("spawns");
-    assert!(spawns.iter().all(|s| s["origin"]["rustc"].as_str().is_some_and(|r| r.starts_with("1."))), "{:?}", spawns[0]["origin"]);
+    assert!(
+        spawns.iter().all(|s| s["origin"]["rustc"].as_str().is_some_and(|r| r.starts_with("1."))),
+        "{:?}",
+        spawns[0]["origin"]
+    );
     // Its PATH search is still SS003's.
     assert!(finding(&v, "SS003").is_some());
 }
