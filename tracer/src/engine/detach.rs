@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
+use spawnscope_units::counted;
+
 use super::Engine;
 use crate::guard::Stopped;
 use crate::ptrace::{self, Event, StopKind, Tid, WaitEvent};
@@ -44,7 +46,7 @@ impl Engine<'_> {
         }
         let n = self.detach_all();
         if n > 0 {
-            self.warn(None, format!("{reason}: detached from {n} task(s); they keep running"));
+            self.warn(None, format!("{reason}: detached from {}; they keep running", counted(n, "task", "tasks")));
         }
         Left { detached: n, ended: 0 }
     }
@@ -75,9 +77,10 @@ impl Engine<'_> {
         let list: Vec<String> = pids.iter().take(8).map(|p| p.to_string()).collect();
         let more = if pids.len() > 8 { ", ..." } else { "" };
         let msg = format!(
-            "{reason}: ending {n} process(es) still running (pid {}{more}) with SIGTERM, SIGKILL after {} s: \
+            "{reason}: ending {} still running (pid {}{more}) with SIGTERM, SIGKILL after {} s: \
              they carry the recording's seccomp filter, under which every spawn and exec fails (ENOSYS) once \
              no tracer is attached; record with --mode events to leave such processes running",
+            counted(n, "process", "processes"),
             list.join(", "),
             GRACE.as_secs()
         );
