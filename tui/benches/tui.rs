@@ -1,19 +1,26 @@
 //! How fast `spawnscope view` opens a large trace and redraws.
 //!
 //! Writes a synthetic trace of 1,000,000 events (the sample workload's
-//! spawns repeated), then times: reading + analysing it (what `view` does
-//! before the first frame), building the app's derived tables, and drawing
-//! each view at 120x40 on ratatui's TestBackend (the draw code plus the
-//! buffer diff; a real terminal adds the write of the changed cells).
+//! spawns repeated), then times:
+//! - what `view` does on a big trace: open at once and read behind the UI
+//!   (time to the first frame; every frame while the trace is read, with a
+//!   key press each; time until the whole trace is in);
+//! - reading + analysing it whole, building the app's derived tables, and
+//!   drawing each view at 120x40 on ratatui's TestBackend (the draw code
+//!   plus the buffer diff; a real terminal adds the write of the changed
+//!   cells);
+//! - the events filter, which reads the indexed rows back from the file.
+//!
 //! Run: `cargo bench -p spawnscope-tui` (or bench/tui-bench.sh).
-//! `SPAWNSCOPE_BENCH_EVENTS=N` changes the size.
+//! `SPAWNSCOPE_BENCH_EVENTS=N` changes the size; `SPAWNSCOPE_BENCH_TRACE=FILE`
+//! opens an existing trace instead (e.g. one from format/examples/gen-trace.rs).
 
 use std::time::{Duration, Instant};
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use spawnscope_tui::app::View;
-use spawnscope_tui::{load_trace, sample, ui, Action, App};
+use spawnscope_tui::{load_trace, open_progressive, sample, ui, Action, App};
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
@@ -40,12 +47,22 @@ fn loadavg() -> String {
 
 fn main() {
     let events: usize = std::env::var("SPAWNSCOPE_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let path = std::env::temp_dir().join(format!("spawnscope-tui-bench-{}.jsonl", std::process::id()));
-    let t = Instant::now();
-    let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create trace"));
-    let written = sample::write_large(file, events).expect("write trace");
+    let given = std::env::var_os("SPAWNSCOPE_BENCH_TRACE").map(std::path::PathBuf::from);
+    let path =
+        given.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("spawnscope-tui-bench-{}.jsonl", std::process::id())));
+    if given.is_none() {
+        let t = Instant::now();
+        let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create trace"));
+        let written = sample::write_large(file, events).expect("write trace");
+        println!("trace: {written} events, written in {}", ms(t.elapsed()));
+    }
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!("trace: {written} events, {:.0} MiB, written in {}", size as f64 / (1 << 20) as f64, ms(t.elapsed()));
+    println!("trace: {} ({:.0} MiB)", path.display(), size as f64 / (1 << 20) as f64);
+
+    progressive(&path);
+    if std::env::var_os("SPAWNSCOPE_BENCH_ONLY_OPEN").is_some() {
+        return;
+    }
 
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("machine: {cpus} cpus, load average {} (wall times include waiting for a busy CPU)", loadavg());
@@ -69,12 +86,7 @@ fn main() {
     let mut app = App::new("bench.jsonl", loaded.analysis, loaded.events);
     let t_app = t1.elapsed();
     println!("app tables: CPU {}", ms(thread_cpu() - c1));
-    let hwm = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
-        .and_then(|kb| kb.parse::<u64>().ok())
-        .unwrap_or(0);
-    println!("memory: peak RSS {:.0} MiB with the trace open", hwm as f64 / 1024.0);
+    println!("memory: peak RSS {:.0} MiB (this process: both opens)", peak_rss_mib());
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     app.update(Action::Resize(120, 40));
     let t2 = Instant::now();
@@ -131,5 +143,86 @@ fn main() {
         ms(thread_cpu() - c),
         app.events.matches.as_ref().map_or(0, Vec::len)
     );
-    let _ = std::fs::remove_file(&path);
+    if given.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// Peak RSS of this process so far (MiB).
+fn peak_rss_mib() -> f64 {
+    let kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .unwrap_or(0);
+    kb as f64 / 1024.0
+}
+
+/// What `view` does on a big trace: the app at once, the trace read behind
+/// it. Runs a loop like the real one (take what the loader sent, a key,
+/// a redraw, then wait for input up to 16 ms) and times each frame.
+fn progressive(path: &std::path::Path) {
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let t0 = Instant::now();
+    let mut app = open_progressive(path, "bench.jsonl").expect("open");
+    app.update(Action::Resize(120, 40));
+    term.draw(|f| ui::draw(f, &app)).expect("draw");
+    let first = t0.elapsed();
+    let (mut frames, mut worst, mut worst_snapshot, mut snapshots) = (0u32, Duration::ZERO, Duration::ZERO, 0u32);
+    let mut times = Vec::new();
+    let mut cpu_worst = Duration::ZERO;
+    while app.loading.is_some() {
+        let f = Instant::now();
+        let c = thread_cpu();
+        let spawns = app.trace.analysis.spawns.len();
+        app.poll_loading();
+        let swapped = app.trace.analysis.spawns.len() != spawns;
+        // Every view in turn, a key press in each frame.
+        app.update(Action::ShowView(View::ALL[(frames / 10) as usize % View::ALL.len()]));
+        app.update(Action::Down);
+        term.draw(|f| ui::draw(f, &app)).expect("draw");
+        let d = f.elapsed();
+        cpu_worst = cpu_worst.max(thread_cpu() - c);
+        times.push(d);
+        worst = worst.max(d);
+        if swapped {
+            snapshots += 1;
+            worst_snapshot = worst_snapshot.max(d);
+        }
+        frames += 1;
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    let all = t0.elapsed();
+    times.sort();
+    let p99 = times.get(times.len() * 99 / 100).copied().unwrap_or_default();
+    println!(
+        "view (open at once): first frame {} · whole trace in after {} ({} spawns, {} events listed) · load average {}",
+        ms(first),
+        ms(all),
+        app.trace.analysis.spawns.len(),
+        app.log.len(),
+        loadavg()
+    );
+    println!(
+        "  {frames} frames while reading (poll + key + redraw, 120x40): worst {} (CPU {}), p99 {}; {snapshots} snapshots swapped in, worst such frame {} (target <= 16 ms)",
+        ms(worst),
+        ms(cpu_worst),
+        ms(p99),
+        ms(worst_snapshot)
+    );
+    // What a snapshot's swap costs on the UI thread, on the whole trace.
+    let (t, c) = (Instant::now(), thread_cpu());
+    app.update(Action::Resize(120, 40));
+    println!("  view state for a new analysis (derive: every view's rows): {} (CPU {})", ms(t.elapsed()), ms(thread_cpu() - c));
+    let page = app.page();
+    let (t, c) = (Instant::now(), thread_cpu());
+    app.tree.rebuild(&app.trace, page);
+    println!("    of which the tree's rows: {} (CPU {})", ms(t.elapsed()), ms(thread_cpu() - c));
+    println!("  memory: peak RSS {:.0} MiB with the trace open (events indexed: {})", peak_rss_mib(), app.log.is_indexed());
+    let t = Instant::now();
+    app.update(Action::ShowView(View::Events));
+    app.update(Action::End);
+    term.draw(|f| ui::draw(f, &app)).expect("draw");
+    println!("  events view, last page (rows read back from the file): {}", ms(t.elapsed()));
+    drop(app);
 }

@@ -62,6 +62,9 @@ pub fn run_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, input: &m
         if app.loading.is_some() && app.poll_loading() {
             dirty = true;
         }
+        if app.events.scan.is_some() && app.poll_filter() {
+            dirty = true;
+        }
         if dirty {
             terminal.draw(|f| ui::draw(f, app)).map_err(backend_err)?;
             dirty = false;
@@ -78,7 +81,8 @@ pub fn run_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, input: &m
             }
             continue;
         }
-        let wait = if app.loading.is_some() { (next_tick - now).min(LOAD_POLL) } else { next_tick - now };
+        let wait =
+            if app.loading.is_some() || app.events.scan.is_some() { (next_tick - now).min(LOAD_POLL) } else { next_tick - now };
         match input.next(wait)? {
             Some(Input::Key(k)) => {
                 if let Some(a) = key_action(app, k) {

@@ -5,9 +5,9 @@ use std::sync::mpsc::TryRecvError;
 
 use spawnscope_analyzer::Analysis;
 
-use super::{App, Exit, Trace};
+use super::{App, Exit};
 use crate::eventlog::EventLog;
-use crate::load::{LoadMsg, Loading};
+use crate::load::{LoadMsg, Loading, Snapshot};
 use crate::TuiError;
 
 impl App {
@@ -30,7 +30,7 @@ impl App {
     /// is used; the ones it replaces are freed on another thread (freeing a
     /// big analysis takes long).
     fn absorb(&mut self, mut first: Option<LoadMsg>) -> bool {
-        let mut newest: Option<Box<Trace>> = None;
+        let mut newest: Option<Box<Snapshot>> = None;
         let mut rows = false;
         let mut done = false;
         let mut any = false;
@@ -74,9 +74,19 @@ impl App {
             let (moved, page) = (self.log.take_changed(), self.page());
             self.events.extend(&self.log, moved, page, false);
         }
-        if let Some(t) = newest {
-            drop_later(Some(Box::new(std::mem::replace(&mut self.trace, *t))));
-            self.derive();
+        if done {
+            let page = self.page();
+            self.events.reading_done(&self.log, page);
+        }
+        if let Some(new) = newest {
+            let Snapshot { trace, tree } = *new;
+            let old = std::mem::replace(&mut self.trace, trace);
+            let page = self.page();
+            if !self.tree.adopt(tree, page) {
+                self.tree.rebuild(&self.trace, page);
+            }
+            self.derive_but_tree();
+            drop_later(Some(Box::new(Snapshot { trace: old, tree: Default::default() })));
         } else if done {
             // One line less above the views.
             self.derive();
@@ -90,6 +100,19 @@ impl App {
         self.exit = Some(Exit::Quit);
     }
 
+    /// Takes the matches the events filter found on its thread; whether
+    /// anything changed.
+    pub fn poll_filter(&mut self) -> bool {
+        let page = self.page();
+        self.events.poll_scan(&self.log, page)
+    }
+
+    /// Waits until the events filter's thread is done (tests, benchmarks).
+    pub fn wait_filtered(&mut self) {
+        let page = self.page();
+        self.events.wait_scan(&self.log, page);
+    }
+
     /// Waits until the trace is read (tests and benchmarks: blocks on the
     /// loader's channel, never sleeps).
     pub fn wait_loaded(&mut self) {
@@ -101,9 +124,9 @@ impl App {
 }
 
 /// Frees a replaced analysis on a thread of its own.
-fn drop_later(t: Option<Box<Trace>>) {
+fn drop_later(t: Option<Box<Snapshot>>) {
     if let Some(t) = t {
-        if t.analysis.spawns.len() < 10_000 {
+        if t.trace.analysis.spawns.len() < 10_000 {
             return drop(t);
         }
         // Without a thread it is freed here, with the closure.

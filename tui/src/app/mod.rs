@@ -155,8 +155,15 @@ impl App {
     /// Recomputes view state that depends on the analysis.
     fn derive(&mut self) {
         let page = self.page();
-        self.exes.resort(&self.trace, page);
         self.tree.rebuild(&self.trace, page);
+        self.derive_but_tree();
+    }
+
+    /// [`App::derive`] without the tree (whose rows can come ready-made
+    /// from the loader thread: on a big trace they take the longest).
+    fn derive_but_tree(&mut self) {
+        let page = self.page();
+        self.exes.resort(&self.trace, page);
         self.sites.rebuild(&self.trace, page);
         let groups = self.trace.groups(self.latency.grouping).len();
         self.latency.scroll.clamp(groups, page);

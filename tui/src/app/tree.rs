@@ -109,6 +109,25 @@ impl TreeState {
         self.scroll.clamp(self.rows.len(), page);
     }
 
+    /// Takes rows built elsewhere (by the loader thread, for a new
+    /// analysis) with no fold, keeping the selection as [`TreeState::rebuild`]
+    /// does. Whether they could be taken: not when this tree has folds.
+    pub fn adopt(&mut self, built: TreeState, page: usize) -> bool {
+        if !self.collapsed.is_empty() || !self.open_groups.is_empty() {
+            return false;
+        }
+        let keep = self.rows.get(self.scroll.selected).map(|r| self.id(r));
+        self.rows = built.rows;
+        self.groups = built.groups;
+        if let Some(k) = keep {
+            if let Some(i) = self.rows.iter().position(|r| self.id(r) == k) {
+                self.scroll.selected = i;
+            }
+        }
+        self.scroll.clamp(self.rows.len(), page);
+        true
+    }
+
     pub fn selected(&self) -> Option<TreeRow> {
         self.rows.get(self.scroll.selected).copied()
     }

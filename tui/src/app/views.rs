@@ -4,7 +4,7 @@ use spawnscope_analyzer::Group;
 
 use super::scroll::Scroll;
 use super::trace::{Grouping, Trace};
-use crate::eventlog::EventLog;
+use crate::eventlog::{EventLog, FilterScan};
 
 /// Latency view: which grouping, which group is selected, which is pinned.
 #[derive(Debug, Clone)]
@@ -118,17 +118,44 @@ impl ExesState {
     }
 }
 
+/// Indexed logs of at least this many rows are filtered on another thread
+/// ([`FilterScan`]): reading rows back from the file takes about 1 µs each.
+pub const FILTER_IN_BACKGROUND_FROM: usize = 50_000;
+
 /// Events view: the filter and the rows it lets through.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct EventsState {
     pub filter: String,
     /// Typing into the filter.
     pub editing: bool,
     /// Matching row indices; None: no filter, all rows.
     pub matches: Option<Vec<u32>>,
-    /// Rows of the log already tested against the filter.
+    /// Rows of the log already tested against the filter (or handed to
+    /// the scan).
     pub tested: usize,
     pub scroll: Scroll,
+    /// The filter running on another thread (a big indexed log).
+    pub scan: Option<FilterScan>,
+    /// Rows came or moved while the trace was read and the filter was on:
+    /// it runs again over every row when the reading ends.
+    pub stale: bool,
+    /// See [`FILTER_IN_BACKGROUND_FROM`] (tests lower it).
+    pub background_from: usize,
+}
+
+impl Default for EventsState {
+    fn default() -> Self {
+        EventsState {
+            filter: String::new(),
+            editing: false,
+            matches: None,
+            tested: 0,
+            scroll: Scroll::default(),
+            scan: None,
+            stale: false,
+            background_from: FILTER_IN_BACKGROUND_FROM,
+        }
+    }
 }
 
 impl EventsState {
@@ -144,18 +171,63 @@ impl EventsState {
         }
     }
 
+    fn in_background(&self, log: &EventLog) -> bool {
+        log.is_indexed() && log.len() >= self.background_from
+    }
+
     /// Re-applies the filter after it changed; `narrow` when it only grew.
     pub fn refilter(&mut self, log: &EventLog, narrow: bool, page: usize) {
+        // A scan cut short has not found every match: narrowing needs all.
+        let complete = self.scan.take().is_none_or(|s| s.done());
+        self.stale = false;
         self.matches = if self.filter.is_empty() {
             None
         } else {
-            match (narrow, self.matches.take()) {
-                (true, Some(prev)) => Some(log.filter(&self.filter, prev.into_iter())),
-                _ => Some(log.filter(&self.filter, 0..log.len() as u32)),
+            let prev = self.matches.take().filter(|_| narrow && complete);
+            if self.in_background(log) {
+                self.scan = log.filter_in_background(&self.filter, prev.clone());
+            }
+            match (&self.scan, prev) {
+                (Some(_), _) => Some(Vec::new()),
+                (None, Some(prev)) => Some(log.filter(&self.filter, prev.into_iter())),
+                (None, None) => Some(log.filter(&self.filter, 0..log.len() as u32)),
             }
         };
         self.tested = log.len();
         self.scroll.clamp(self.len(log), page);
+    }
+
+    /// Takes the matches the background filter found since the last call;
+    /// whether anything changed.
+    pub fn poll_scan(&mut self, log: &EventLog, page: usize) -> bool {
+        let (Some(scan), Some(m)) = (&mut self.scan, &mut self.matches) else { return false };
+        let any = scan.poll(m);
+        if scan.done() {
+            self.scan = None;
+        }
+        if any {
+            self.scroll.clamp(self.len(log), page);
+        }
+        any
+    }
+
+    /// Waits for the background filter to end (tests and benchmarks).
+    pub fn wait_scan(&mut self, log: &EventLog, page: usize) {
+        while let (Some(scan), Some(m)) = (&mut self.scan, &mut self.matches) {
+            scan.wait(m);
+            if scan.done() {
+                self.scan = None;
+            }
+        }
+        self.scroll.clamp(self.len(log), page);
+    }
+
+    /// The trace is read: a filter that could not follow the rows coming
+    /// in runs again over all of them.
+    pub fn reading_done(&mut self, log: &EventLog, page: usize) {
+        if self.stale {
+            self.refilter(log, false, page);
+        }
     }
 
     /// Tests rows added to the log since the last call (live mode, or a
@@ -164,6 +236,12 @@ impl EventsState {
     /// `moved`: the lowest row index that moved (a late row was inserted in
     /// time order), from [`EventLog::take_changed`].
     pub fn extend(&mut self, log: &EventLog, moved: Option<usize>, page: usize, follow: bool) {
+        if self.matches.is_some() && (self.scan.is_some() || self.in_background(log)) {
+            // Too many rows to test here: once the trace is read, again.
+            self.stale |= moved.is_some() || log.len() > self.tested;
+            self.tested = log.len();
+            return;
+        }
         let before = self.matches.as_ref().map_or(self.tested, Vec::len);
         let at_end = follow && (before == 0 || self.scroll.selected + 1 >= before);
         if let Some(from) = moved {

@@ -11,6 +11,7 @@
 //!   A 10M-event trace's list is 200 MB instead of 1.7 GB.
 
 mod row;
+mod scan;
 mod source;
 
 use std::borrow::Cow;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use spawnscope_format::Record;
 
 pub use row::EventRow;
+pub use scan::FilterScan;
 use source::RowSource;
 
 /// The position of one record in an indexed trace file. Packed: 20 bytes,
@@ -98,7 +100,11 @@ impl RowBatch {
 #[derive(Debug, Clone)]
 enum Store {
     Rows(Vec<EventRow>),
-    Index { src: Arc<RowSource>, ix: Vec<IndexRow> },
+    /// The index is shared with a running [`FilterScan`] (copied on write).
+    Index {
+        src: Arc<RowSource>,
+        ix: Arc<Vec<IndexRow>>,
+    },
 }
 
 /// All records of a trace, in time order (the file's order is the order
@@ -146,7 +152,7 @@ impl EventLog {
     /// from the file when shown.
     pub fn indexed(path: &Path) -> std::io::Result<EventLog> {
         let src = Arc::new(RowSource::open(path)?);
-        Ok(EventLog { store: Store::Index { src, ix: Vec::new() }, changed_from: None })
+        Ok(EventLog { store: Store::Index { src, ix: Arc::new(Vec::new()) }, changed_from: None })
     }
 
     /// Whether rows are read back from the file (not held as text).
@@ -185,6 +191,7 @@ impl EventLog {
                 }
             }
             (Store::Index { ix, .. }, RowBatch::Index(new)) => {
+                let ix = Arc::make_mut(ix);
                 let time = |r: &IndexRow| Some(r.t).filter(|&t| t != NO_TIME);
                 for row in new {
                     let at = insert_at(ix.len(), time(&row), |i| time(&ix[i]));
@@ -269,7 +276,7 @@ impl EventLog {
                     hit
                 });
             }
-            Store::Index { ix, .. } => *ix = kept.iter().map(|&i| ix[i]).collect(),
+            Store::Index { ix, .. } => *ix = Arc::new(kept.iter().map(|&i| ix[i]).collect()),
         }
         self.changed_from = Some(0);
     }
@@ -289,6 +296,16 @@ impl EventLog {
             }
         });
         out
+    }
+
+    /// Starts filtering `candidates` (None: every row) on a thread of its
+    /// own (an indexed log only: None for rows held as text, which filter
+    /// fast enough in place).
+    pub fn filter_in_background(&self, needle: &str, candidates: Option<Vec<u32>>) -> Option<FilterScan> {
+        match &self.store {
+            Store::Rows(_) => None,
+            Store::Index { src, ix } => FilterScan::start(src.path(), Arc::clone(ix), needle, candidates),
+        }
     }
 
     /// Every row, in order (an indexed log reads the file).

@@ -1,7 +1,7 @@
 //! Rows of an indexed log, read back from the trace file when needed.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use spawnscope_format::{parse_line, LineReader};
@@ -14,13 +14,18 @@ const CACHE: usize = 4096;
 /// The trace file and a cache of the rows shown lately.
 #[derive(Debug)]
 pub(super) struct RowSource {
+    path: PathBuf,
     reader: Mutex<LineReader>,
     cache: Mutex<HashMap<u64, EventRow>>,
 }
 
 impl RowSource {
     pub fn open(path: &Path) -> std::io::Result<RowSource> {
-        Ok(RowSource { reader: Mutex::new(LineReader::open(path)?), cache: Mutex::new(HashMap::new()) })
+        Ok(RowSource { path: path.to_path_buf(), reader: Mutex::new(LineReader::open(path)?), cache: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The row of `r`, from the cache or the file.
@@ -50,27 +55,34 @@ impl RowSource {
     }
 
     fn read(&self, r: IndexRow) -> EventRow {
-        let (offset, line, t) = (r.offset, u64::from(r.line), r.t);
-        let parsed = match self.reader.lock() {
-            Ok(mut reader) => match reader.line_at(offset) {
-                Ok(bytes) => parse_line(bytes).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-            Err(_) => Err("reader unavailable".to_string()),
-        };
-        match parsed.as_ref().ok().and_then(|rec| EventRow::of(line, rec)) {
-            Some(row) => row,
-            None => {
-                let why = parsed.err().unwrap_or_else(|| "the file changed".into());
-                EventRow {
-                    line,
-                    t: (t != NO_TIME).then_some(t),
-                    pid: 0,
-                    kind: "?",
-                    child: None,
-                    text: spawnscope_format::escape(&format!("cannot read this line again: {why}")).into(),
-                }
-            }
+        match self.reader.lock() {
+            Ok(mut reader) => read_row(&mut reader, r),
+            Err(_) => read_row_failed(r, "reader unavailable".into()),
         }
+    }
+}
+
+/// The row of `r`, read with `reader` (a line that cannot be read again
+/// gives a row that says why).
+pub(super) fn read_row(reader: &mut LineReader, r: IndexRow) -> EventRow {
+    let parsed = match reader.line_at(r.offset) {
+        Ok(bytes) => parse_line(bytes).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match parsed {
+        Ok(rec) => EventRow::of(u64::from(r.line), &rec).unwrap_or_else(|| read_row_failed(r, "the file changed".into())),
+        Err(why) => read_row_failed(r, why),
+    }
+}
+
+fn read_row_failed(r: IndexRow, why: String) -> EventRow {
+    let t = r.t;
+    EventRow {
+        line: u64::from(r.line),
+        t: (t != NO_TIME).then_some(t),
+        pid: 0,
+        kind: "?",
+        child: None,
+        text: spawnscope_format::escape(&format!("cannot read this line again: {why}")).into(),
     }
 }

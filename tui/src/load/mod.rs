@@ -22,7 +22,7 @@ use crate::eventlog::{EventLog, RowBatch};
 use crate::feed::Feed;
 use crate::TuiError;
 
-pub use progressive::{LoadMsg, Loading, Progress};
+pub use progressive::{LoadMsg, Loading, Progress, Snapshot};
 
 /// A trace read for viewing.
 #[derive(Debug)]

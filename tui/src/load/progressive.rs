@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use spawnscope_format::{FileReader, Header};
 
 use super::{new_log, start_reader, trace_err, Parsed};
-use crate::app::{App, Trace};
+use crate::app::{App, Trace, TreeState};
 use crate::eventlog::RowBatch;
 use crate::feed::Feed;
 use crate::TuiError;
@@ -56,11 +56,29 @@ pub enum LoadMsg {
     /// Event rows read since the last message, and how far the reading is.
     Rows(RowBatch, Progress),
     /// The analysis so far, with its tables.
-    Snapshot(Box<Trace>),
+    Snapshot(Box<Snapshot>),
     /// The whole trace: the final analysis. Nothing follows.
-    Done(Box<Trace>),
+    Done(Box<Snapshot>),
     /// A damaged line: the reading stopped. Nothing follows.
     Failed(TuiError),
+}
+
+/// An analysis and what the views derive from it that takes long on a big
+/// trace, made on the loader thread.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub trace: Trace,
+    /// The process tree's rows, unfolded.
+    pub tree: TreeState,
+}
+
+impl Snapshot {
+    fn new(name: String, analysis: spawnscope_analyzer::Analysis) -> Box<Snapshot> {
+        let trace = Trace::new(name, analysis);
+        let mut tree = TreeState::default();
+        tree.rebuild(&trace, 1);
+        Box::new(Snapshot { trace, tree })
+    }
 }
 
 /// A trace being read behind the UI ([`App::loading`]).
@@ -127,8 +145,8 @@ impl Loader {
                     }
                     if Instant::now() >= next_snapshot {
                         let start = Instant::now();
-                        let trace = Trace::new(self.name.clone(), feed.snapshot());
-                        if self.tx.send(LoadMsg::Snapshot(Box::new(trace))).is_err() {
+                        let snapshot = Snapshot::new(self.name.clone(), feed.snapshot());
+                        if self.tx.send(LoadMsg::Snapshot(snapshot)).is_err() {
                             return;
                         }
                         next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(start.elapsed() * SLOW_FACTOR);
@@ -148,7 +166,7 @@ impl Loader {
         }
         self.progress.bytes = self.progress.total_bytes.unwrap_or(self.progress.bytes);
         if self.send_rows() {
-            let _ = self.tx.send(LoadMsg::Done(Box::new(Trace::new(self.name.clone(), feed.finish()))));
+            let _ = self.tx.send(LoadMsg::Done(Snapshot::new(self.name.clone(), feed.finish())));
         }
     }
 

@@ -133,3 +133,50 @@ fn a_damaged_line_found_while_the_view_is_open_ends_it_with_the_error() {
     assert_eq!(e, load_trace(&dir.join("missing.jsonl")).unwrap_err().to_string());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_filter_on_its_own_thread_finds_what_the_filter_in_place_finds() {
+    use crate::app::View;
+    use crate::Action;
+    let (dir, path) = big("scan", 30_000);
+    let sel = spawnscope_analyzer::Selection::default();
+    let mut inplace = open_view(&path, "big.jsonl", &sel).unwrap();
+    inplace.events.background_from = usize::MAX;
+    // Typed one key at a time, waiting for each scan (narrowing), or all at
+    // once (each key cuts the running scan short), or while the trace is
+    // still read: the same matches in the end.
+    let mut waited = open_view(&path, "big.jsonl", &sel).unwrap();
+    let mut hurried = open_view(&path, "big.jsonl", &sel).unwrap();
+    let mut reading = open_progressive(&path, "big.jsonl").unwrap();
+    for app in [&mut waited, &mut hurried, &mut reading] {
+        app.events.background_from = 1;
+    }
+    for app in [&mut inplace, &mut waited, &mut hurried, &mut reading] {
+        app.update(Action::ShowView(View::Events));
+        app.update(Action::FilterStart);
+    }
+    for c in "gcc".chars() {
+        inplace.update(Action::FilterChar(c));
+        assert!(inplace.events.scan.is_none());
+        waited.update(Action::FilterChar(c));
+        assert!(waited.events.scan.is_some() || waited.events.matches.as_ref().is_some_and(|m| !m.is_empty()));
+        waited.wait_filtered();
+        assert_eq!(waited.events.matches, inplace.events.matches, "after {c:?}");
+        hurried.update(Action::FilterChar(c));
+        reading.update(Action::FilterChar(c));
+    }
+    hurried.wait_filtered();
+    reading.wait_loaded();
+    reading.wait_filtered();
+    let want = inplace.events.matches.clone().unwrap();
+    assert!(want.len() > 100);
+    assert_eq!(hurried.events.matches.as_ref(), Some(&want));
+    assert_eq!(reading.events.matches.as_ref(), Some(&want));
+    assert!(!reading.events.stale);
+    // Deleting a key filters again from all rows.
+    waited.update(Action::FilterBackspace);
+    inplace.update(Action::FilterBackspace);
+    waited.wait_filtered();
+    assert_eq!(waited.events.matches, inplace.events.matches);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

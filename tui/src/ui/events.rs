@@ -32,9 +32,20 @@ impl Widget for EventsView<'_> {
         let app = self.0;
         let ev = &app.events;
         let n = ev.len(&app.log);
-        let title = match &ev.matches {
-            Some(_) => format!("Events ({} of {} match)", fmt::count(n as u64), fmt::count(app.log.len() as u64)),
-            None => format!("Events ({})", fmt::count(n as u64)),
+        let title = match (&ev.matches, &ev.scan) {
+            (Some(_), Some(scan)) => format!(
+                "Events ({} of {} match, filtering {}%)",
+                fmt::count(n as u64),
+                fmt::count(app.log.len() as u64),
+                scan.percent()
+            ),
+            (Some(_), None) if ev.stale => format!(
+                "Events ({} of {} match; the filter runs again when the trace is read)",
+                fmt::count(n as u64),
+                fmt::count(app.log.len() as u64)
+            ),
+            (Some(_), None) => format!("Events ({} of {} match)", fmt::count(n as u64), fmt::count(app.log.len() as u64)),
+            (None, _) => format!("Events ({})", fmt::count(n as u64)),
         };
         let title =
             Line::from(vec![Span::styled(title, theme::title()), Span::styled(" · durations under tracing", theme::dim())]);
@@ -70,7 +81,11 @@ impl Widget for EventsView<'_> {
         let table = Table::new(rows, widths).header(header).row_highlight_style(theme::selected());
         StatefulWidget::render(table, table_area, buf, &mut state);
         if n == 0 {
-            let msg = if ev.matches.is_some() { "no event matches the filter" } else { "no events yet" };
+            let msg = match (&ev.matches, &ev.scan) {
+                (Some(_), Some(_)) => "filtering…",
+                (Some(_), None) => "no event matches the filter",
+                (None, _) => "no events yet",
+            };
             Line::styled(msg, theme::dim()).render(Rect { y: table_area.y + 1, height: 1, ..table_area }, buf);
         }
         if show_filter {
