@@ -10,7 +10,8 @@
 # temporary directory, then measures with /usr/bin/time -v:
 #   - `report` text and `-f json`: wall time, peak RSS, events/s, bytes/event;
 #   - `report` of --many traces together (16 x 1M: one per node of a job);
-#   - `view`: time until the first frame shows, in a 120x40 tmux window;
+#   - `view`: first frame, whole trace read and peak RSS in a 120x40 tmux window,
+#     and the frames while it reads (tui bench; SPAWNSCOPE_VIEW_BIN: another build);
 #   - `export --format parquet`: wall time, events/s, output size;
 #   - the reader against a plain serde_json pass (format/examples/read-cost.rs).
 # Targets (issue 15, 2 cores): 10M events <= 10 s and <= 500 MB; 1M <= 1 s;
@@ -143,32 +144,43 @@ fi
 
 if want view; then
   echo
-  echo "== view: open until the first frame (target: 10M events <= 3 s)"
+  echo "== view: first frame, whole trace read, peak RSS (tmux 120x40); frames (tui bench) (targets: first frame <= 3 s at 10M, frames <= 16 ms)"
+  # SPAWNSCOPE_VIEW_BIN=/path/to/spawnscope measures another build (before/after).
+  vbin="${SPAWNSCOPE_VIEW_BIN:-$bin}"
   if ! command -v tmux >/dev/null; then
     echo "  skipped: needs tmux"
   else
     for n in $sizes; do
       trace="$tmp/t$n.jsonl"
       sock="$tmp/tmux.sock"
+      rm -f "$tmp/view-time"
       start=$(date +%s.%N)
-      tmux -S "$sock" new-session -d -x 120 -y 40 "$bin view $trace; sleep 60"
-      opened=""
-      # The overview shows the trace's spawn count once the analysis is loaded.
-      for _ in $(seq 1 1200); do
-        if tmux -S "$sock" capture-pane -p 2>/dev/null | grep -qiE 'spawns'; then
-          opened=$(date +%s.%N); break
+      tmux -S "$sock" -f /dev/null new-session -d -x 120 -y 40 "/usr/bin/time -v -o $tmp/view-time $vbin view $trace; sleep 60"
+      first=""; whole=""
+      # Polled every 50 ms: the first frame has the tab bar; the trace is
+      # all read when the overview shows and no "reading" line is left.
+      for _ in $(seq 1 6000); do
+        screen=$(tmux -S "$sock" capture-pane -p 2>/dev/null || true)
+        if [ -z "$first" ] && printf '%s' "$screen" | grep -q '1 Overview'; then first=$(date +%s.%N); fi
+        if [ -n "$first" ] && printf '%s' "$screen" | grep -q 'Findings' && ! printf '%s' "$screen" | grep -q ' reading '; then
+          whole=$(date +%s.%N); break
         fi
         sleep 0.05
       done
       tmux -S "$sock" send-keys q 2>/dev/null || true
-      sleep 0.5
+      for _ in $(seq 1 600); do [ -s "$tmp/view-time" ] && break; sleep 0.05; done
       tmux -S "$sock" kill-server 2>/dev/null || true
-      if [ -n "$opened" ]; then
-        awk -v a="$start" -v b="$opened" -v n="$n" 'BEGIN { printf "  %9s events: first frame after %.2f s (polled every 50 ms)\n", n, b - a }'
-      else
-        echo "  $n events: no frame within 60 s"
-      fi
+      rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tmp/view-time" 2>/dev/null)
+      awk -v a="$start" -v b="${first:-0}" -v c="${whole:-0}" -v n="$n" -v r="${rss:-?}" 'BEGIN {
+        printf "  %9s events: first frame after %5.2f s, whole trace read after %6.2f s, %s MB peak RSS\n", n, (b > 0 ? b - a : -1), (c > 0 ? c - a : -1), r }'
     done
+    # Frames while the trace is read and after (the TUI benchmark on the same traces).
+    if [ -z "${SPAWNSCOPE_VIEW_BIN:-}" ]; then
+      for n in $sizes; do
+        (cd "$root" && SPAWNSCOPE_BENCH_TRACE="$tmp/t$n.jsonl" SPAWNSCOPE_BENCH_ONLY_OPEN=1 cargo bench -q -p spawnscope-tui --bench tui 2>/dev/null) \
+          | grep -E 'first frame|frames while|resize|memory' | sed "s/^/  $n events: /"
+      done
+    fi
   fi
 fi
 

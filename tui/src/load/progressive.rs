@@ -4,6 +4,12 @@
 //! (every 250 ms at most, less often when a snapshot itself is slow, so that
 //! snapshots take at most a fifth of the loader's time). The UI thread only
 //! swaps them in: its frames stay short however big the trace.
+//!
+//! A snapshot is a copy of the analysis: while one is shown and the next is
+//! made, the analysis is in memory three times. Past
+//! [`SNAPSHOT_MAX_SPAWNS`] spawns no more snapshots are made (the views show
+//! that much until the reading ends), which bounds what reading a big trace
+//! this way costs on top of the analysis.
 
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -23,6 +29,10 @@ const ROWS_EVERY: Duration = Duration::from_millis(50);
 pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
 /// A snapshot that took `d` waits `SLOW_FACTOR * d` for the next one.
 const SLOW_FACTOR: u32 = 4;
+/// No snapshot of more spawns than this (about 400,000 events of a build
+/// trace; a copy of about 110 MB): two copies at a time must cost less than
+/// the text rows the index saves (measured at 1M events in BENCHMARKS.md).
+pub const SNAPSHOT_MAX_SPAWNS: usize = 100_000;
 
 /// How far the reading is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +44,10 @@ pub struct Progress {
     /// Size of the file, when the bytes read can be compared with it (not
     /// for a compressed trace or standard input).
     pub total_bytes: Option<u64>,
+    /// The views stopped following the reading at this many records (the
+    /// analysis grew past [`SNAPSHOT_MAX_SPAWNS`]); they show the rest when
+    /// it ends.
+    pub views_at: Option<u64>,
 }
 
 impl Progress {
@@ -143,7 +157,10 @@ impl Loader {
                             return;
                         }
                     }
-                    if Instant::now() >= next_snapshot {
+                    if self.progress.views_at.is_none() && feed.spawn_count() > SNAPSHOT_MAX_SPAWNS {
+                        self.progress.views_at = Some(self.progress.events);
+                    }
+                    if self.progress.views_at.is_none() && Instant::now() >= next_snapshot {
                         let start = Instant::now();
                         let snapshot = Snapshot::new(self.name.clone(), feed.snapshot());
                         if self.tx.send(LoadMsg::Snapshot(snapshot)).is_err() {

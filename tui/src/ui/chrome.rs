@@ -80,10 +80,14 @@ impl Widget for LoadLine<'_> {
             (Some(total), Some(pct)) => what.push_str(&format!(" / ~{} events ({pct}%)", fmt::count(total.max(p.events)))),
             _ => what.push_str(&format!(" events ({})", fmt::bytes(p.bytes))),
         }
+        let views = match p.views_at {
+            Some(n) => format!(" · the views show the first {} events until the end", fmt::count(n)),
+            None => " · the views fill in as it reads".to_string(),
+        };
         let spans = vec![
             Span::styled(" ◌ ", Style::new().fg(Color::Yellow)),
             Span::styled(what, theme::title()),
-            Span::styled(" · the views fill in as it reads", theme::dim()),
+            Span::styled(views, theme::dim()),
         ];
         Paragraph::new(Line::from(spans)).render(area, buf);
     }
