@@ -8,7 +8,8 @@
 //! the spawn line adopts when it arrives. A pid whose process exited and that
 //! shows up again is a new process (pid reuse).
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use spawnscope_format::{ExecEvent, ExitEvent, Header, Nanos, Record, SocketpairEvent, SpawnEvent, TracerMode};
 
@@ -16,6 +17,34 @@ use crate::classify::{self, BasePath};
 use crate::model::*;
 use crate::stats;
 use crate::Thresholds;
+
+/// Maps keyed by pids and indices: a multiply-xorshift hash (the keys come
+/// from the trace, but a slow lookup is all a crafted trace could cause).
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7cc1_b727_220a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(n as u32 as u64);
+    }
+}
 
 /// Most warnings kept; the rest are counted.
 const MAX_WARNINGS: usize = 200;
@@ -167,12 +196,12 @@ impl Analyzer {
     pub fn with_retention(header: Header, thresholds: Thresholds, retention: Retention) -> Analyzer {
         let bounded = (retention == Retention::Aggregate && header.tracer.stacks.is_none()).then(|| {
             Box::new(Bounded {
-                spawns: HashMap::new(),
-                procs: HashMap::new(),
+                spawns: HashMap::default(),
+                procs: HashMap::default(),
                 n_spawns: 0,
                 n_procs: 0,
-                parent_groups: HashMap::new(),
-                threads: HashMap::new(),
+                parent_groups: HashMap::default(),
+                threads: HashMap::default(),
                 fold: crate::aggregate::Fold::new(crate::findings::Observers::new(
                     &header,
                     &thresholds,
@@ -197,8 +226,8 @@ impl Analyzer {
             },
             proc_state: Vec::new(),
             spawn_state: Vec::new(),
-            by_pid: HashMap::new(),
-            rust_socketpair: HashMap::new(),
+            by_pid: HashMap::default(),
+            rust_socketpair: HashMap::default(),
             origins: crate::origin::OriginTable::new(),
             threads: 0,
             failed_clones: 0,
@@ -215,6 +244,15 @@ impl Analyzer {
             dirty_spawn_list: Vec::new(),
             synced: None,
             bounded,
+        }
+    }
+
+    /// Bounded retention: how many spawns and processes are held now (full
+    /// retention: all of them).
+    pub fn live_counts(&self) -> (usize, usize) {
+        match &self.bounded {
+            Some(b) => (b.spawns.len(), b.procs.len()),
+            None => (self.a.spawns.len(), self.a.processes.len()),
         }
     }
 
@@ -707,6 +745,16 @@ impl Analyzer {
             }
         }
         self.touch_spawn(si);
+        // Bounded: nothing shows a spawn's whole argv, the rules read argv[0].
+        let whole_argv = self.bounded.is_none();
+        let argv = |e: &mut Vec<String>| {
+            if whole_argv {
+                e.clone_from(&a.argv);
+            } else {
+                e.clear();
+                e.extend(a.argv.first().cloned());
+            }
+        };
         let Some(s) = self.sp_mut(si) else { return };
         let done_before = s.t_done;
         let e = s.exec.get_or_insert_with(|| SpawnExec {
@@ -723,7 +771,7 @@ impl Analyzer {
             if !e.success {
                 // Until one succeeds, the exec is the last attempt.
                 e.path.clone_from(&a.path);
-                e.argv.clone_from(&a.argv);
+                argv(&mut e.argv);
                 e.env_count = a.env_count;
                 e.env_bytes = a.env_bytes;
             }
@@ -748,7 +796,7 @@ impl Analyzer {
                 e.chain.push(previous);
             }
             e.path.clone_from(&a.path);
-            e.argv.clone_from(&a.argv);
+            argv(&mut e.argv);
             e.env_count = a.env_count;
             e.env_bytes = a.env_bytes;
             e.success = true;
@@ -804,10 +852,11 @@ impl Analyzer {
             self.apply_exit(si, ev.t);
         }
         if self.bounded.is_some() {
-            match spawn {
-                Some(si) => self.settle_spawn(si),
-                None => self.settle_process(c),
+            if let Some(si) = spawn {
+                self.settle_spawn(si);
             }
+            // Its spawn may have been final before (it exec'd and spawned).
+            self.settle_process(c);
         }
     }
 

@@ -305,3 +305,28 @@ fn evidence_is_capped_in_bounded_memory_and_the_counts_stay_exact() {
     assert_eq!(b.evidence, f.evidence[..1000]);
     assert_eq!((&b.message, &b.numbers), (&f.message, &f.numbers));
 }
+
+#[test]
+fn a_long_trace_keeps_only_what_is_alive() {
+    // Shells that exec, spawn, and exit after their spawn was final must be
+    // let go too (they once stayed until the end).
+    let t = Thresholds::default();
+    let text = build_driver_trace(4000, 11);
+    let mut an = None;
+    let mut reader = TraceReader::new(std::io::Cursor::new(text.as_bytes())).unwrap();
+    let mut most = 0;
+    while let Some((line, rec)) = reader.next_record().unwrap() {
+        let a = an.get_or_insert_with(|| Analyzer::with_retention(reader_header(&text), t.clone(), Retention::Aggregate));
+        a.push_owned(line, rec);
+        most = most.max(a.live_counts().0 + a.live_counts().1);
+    }
+    let a = an.unwrap().finish();
+    assert!(a.summary.processes > 4000);
+    // 8 jobs in flight, a shell and its compiler each, the driver, its
+    // threads' last spawns, a daemon: a few dozen at most.
+    assert!(most < 100, "{most} spawns and processes held at once");
+}
+
+fn reader_header(text: &str) -> Header {
+    TraceReader::new(std::io::Cursor::new(text.as_bytes())).unwrap().header().clone()
+}
