@@ -159,6 +159,20 @@ impl App {
         self.derive_but_tree();
     }
 
+    /// Keeps every list's selection visible after the page size changed
+    /// (a resize): the rows stay as they are, so this is cheap on a big
+    /// trace, where deriving them again takes seconds.
+    fn fit(&mut self) {
+        let page = self.page();
+        self.exes.scroll.clamp(self.exes.order.len(), page);
+        self.tree.scroll.clamp(self.tree.rows.len(), page);
+        self.sites.scroll.clamp(self.sites.order.len(), page);
+        let groups = self.trace.groups(self.latency.grouping).len();
+        self.latency.scroll.clamp(groups, page);
+        self.findings.clamp(self.trace.analysis.findings.len(), page);
+        self.events.scroll.clamp(self.events.len(&self.log), page);
+    }
+
     /// [`App::derive`] without the tree (whose rows can come ready-made
     /// from the loader thread: on a big trace they take the longest).
     fn derive_but_tree(&mut self) {
@@ -191,7 +205,7 @@ impl App {
             Action::ShowView(v) => self.show(v),
             Action::Resize(w, h) => {
                 self.size = (w, h);
-                self.derive();
+                self.fit();
             }
             Action::Tick => self.tick(),
             Action::Records(recs) => self.records(recs),

@@ -164,7 +164,7 @@ pub fn open_view(path: &Path, name: impl Into<String>, sel: &Selection) -> Resul
 /// Opens `path` at once and reads it behind the first frames, whatever its
 /// size (see [`open_view`]).
 pub fn open_progressive(path: &Path, name: impl Into<String>) -> Result<App, TuiError> {
-    progressive::open(path, name.into())
+    progressive::open(path, name.into(), progressive::Pace::default())
 }
 
 #[cfg(test)]

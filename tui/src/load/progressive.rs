@@ -34,6 +34,21 @@ const SLOW_FACTOR: u32 = 4;
 /// the text rows the index saves (measured at 1M events in BENCHMARKS.md).
 pub const SNAPSHOT_MAX_SPAWNS: usize = 100_000;
 
+/// When the loader hands things over (tests make it hand over everything).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    pub snapshot_every: Duration,
+    /// A snapshot that took `d` waits `slow_factor * d` for the next one.
+    pub slow_factor: u32,
+    pub max_spawns: usize,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace { snapshot_every: SNAPSHOT_EVERY, slow_factor: SLOW_FACTOR, max_spawns: SNAPSHOT_MAX_SPAWNS }
+    }
+}
+
 /// How far the reading is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -105,7 +120,7 @@ pub struct Loading {
 
 /// Opens `path` (errors in its first line are returned now) and starts
 /// reading it on a loader thread; the app shows the header at once.
-pub(super) fn open(path: &Path, name: String) -> Result<App, TuiError> {
+pub(super) fn open(path: &Path, name: String, pace: Pace) -> Result<App, TuiError> {
     let reader = FileReader::open(path).map_err(trace_err(path))?;
     let header = reader.header().clone();
     let log = new_log(path);
@@ -120,7 +135,8 @@ pub(super) fn open(path: &Path, name: String) -> Result<App, TuiError> {
     std::thread::Builder::new()
         .name("spawnscope-load".into())
         .spawn(move || {
-            let mut l = Loader { tx, name: loader_name, rows, progress: Progress { total_bytes, ..Progress::default() } };
+            let progress = Progress { total_bytes, ..Progress::default() };
+            let mut l = Loader { tx, name: loader_name, rows, progress, pace };
             l.run(&path_buf, header, parsed);
         })
         .map_err(TuiError::Terminal)?;
@@ -129,6 +145,7 @@ pub(super) fn open(path: &Path, name: String) -> Result<App, TuiError> {
 }
 
 struct Loader {
+    pace: Pace,
     tx: Sender<LoadMsg>,
     name: String,
     rows: RowBatch,
@@ -141,7 +158,7 @@ impl Loader {
     fn run(&mut self, path: &Path, header: Header, parsed: Receiver<Parsed>) {
         let mut feed = Feed::new(header);
         let mut rows_sent = Instant::now();
-        let mut next_snapshot = Instant::now() + SNAPSHOT_EVERY;
+        let mut next_snapshot = Instant::now() + self.pace.snapshot_every;
         for msg in parsed {
             match msg {
                 Parsed::Records(batch) => {
@@ -157,7 +174,7 @@ impl Loader {
                             return;
                         }
                     }
-                    if self.progress.views_at.is_none() && feed.spawn_count() > SNAPSHOT_MAX_SPAWNS {
+                    if self.progress.views_at.is_none() && feed.spawn_count() > self.pace.max_spawns {
                         self.progress.views_at = Some(self.progress.events);
                     }
                     if self.progress.views_at.is_none() && Instant::now() >= next_snapshot {
@@ -166,7 +183,7 @@ impl Loader {
                         if self.tx.send(LoadMsg::Snapshot(snapshot)).is_err() {
                             return;
                         }
-                        next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(start.elapsed() * SLOW_FACTOR);
+                        next_snapshot = Instant::now() + self.pace.snapshot_every.max(start.elapsed() * self.pace.slow_factor);
                     }
                 }
                 Parsed::Done(warnings) => {

@@ -180,3 +180,30 @@ fn the_filter_on_its_own_thread_finds_what_the_filter_in_place_finds() {
     assert_eq!(waited.events.matches, inplace.events.matches);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn snapshots_stop_at_the_spawn_cap_and_the_end_is_whole() {
+    let (dir, path) = big("cap", 30_000);
+    // A snapshot after every batch of records, none past 5,000 spawns.
+    let pace = progressive::Pace { snapshot_every: std::time::Duration::ZERO, slow_factor: 0, max_spawns: 5_000 };
+    let mut app = progressive::open(&path, "big.jsonl".into(), pace).unwrap();
+    let loading = app.loading.take().unwrap();
+    let (mut snapshots, mut views_at, mut last) = (Vec::new(), None, None);
+    for msg in loading.rx {
+        match msg {
+            LoadMsg::Rows(_, p) => views_at = views_at.or(p.views_at),
+            LoadMsg::Snapshot(s) => snapshots.push(s.trace.analysis.spawns.len()),
+            LoadMsg::Done(s) => last = Some(s),
+            LoadMsg::Failed(e) => panic!("{e}"),
+        }
+    }
+    assert!(snapshots.len() >= 2, "{snapshots:?}");
+    assert!(snapshots.iter().all(|&n| n <= 5_000), "{snapshots:?}");
+    let views_at = views_at.expect("the views stopped following");
+    assert!(views_at > 0 && views_at < 30_000, "{views_at}");
+    let whole = load_trace(&path).unwrap();
+    let last = last.expect("done");
+    assert_eq!(last.trace.analysis.spawns.len(), whole.analysis.spawns.len());
+    assert!(whole.analysis.spawns.len() > 5_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
