@@ -61,6 +61,32 @@ pub struct Aggregated {
     pub(crate) executable_samples: Vec<(String, GroupAcc)>,
     pub(crate) code_path_samples: Vec<(String, GroupAcc)>,
     pub(crate) latency_samples: Sampler,
+    /// [`crate::Retention::Stream`]: every spawn and process, on disk.
+    pub spill: Option<SpillHandle>,
+}
+
+/// The spilled spawns and processes of a [`crate::Retention::Stream`]
+/// analysis (shared by clones of the analysis; equal when the same).
+#[derive(Debug, Clone)]
+pub struct SpillHandle(pub std::sync::Arc<crate::spill::Spilled>);
+
+impl PartialEq for SpillHandle {
+    fn eq(&self, o: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl Aggregated {
+    /// Every spawn in index order, read back from disk
+    /// ([`crate::Retention::Stream`] only; None otherwise).
+    pub fn spawns(&self) -> Option<crate::spill::SpillIter<Spawn>> {
+        self.spill.as_ref().map(|s| s.0.spawns())
+    }
+
+    /// Every process in index order ([`crate::Retention::Stream`] only).
+    pub fn processes(&self) -> Option<crate::spill::SpillIter<Process>> {
+        self.spill.as_ref().map(|s| s.0.processes())
+    }
 }
 
 /// A group being accumulated.
@@ -491,6 +517,7 @@ impl Fold {
                 .filter(|(_, g)| g.count > 0)
                 .collect(),
             latency_samples: self.latency,
+            spill: None,
         };
         (s, processes, agg, self.observers)
     }

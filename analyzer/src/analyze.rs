@@ -103,6 +103,11 @@ pub enum Retention {
     /// A trace with call stacks is analysed with full retention (its
     /// symbols come at the end).
     Aggregate,
+    /// As `Aggregate`, and every spawn and process is also written to a
+    /// temporary file as it completes, to be read back in index order
+    /// ([`crate::Aggregated::spawns`]): per-spawn output (JSON `spawns[]`)
+    /// in bounded memory.
+    Stream,
 }
 
 /// A thread's last spawn, and its end (`t_done`) once it is final.
@@ -121,6 +126,8 @@ struct Bounded {
     threads: HashMap<(usize, i32), LastSpawn>,
     fold: crate::aggregate::Fold,
     stack_warned: bool,
+    /// [`Retention::Stream`]: where completed spawns and processes go.
+    spill: Option<crate::spill::SpillWriter>,
 }
 
 /// Builds an [`Analysis`] from trace records fed one at a time.
@@ -194,7 +201,18 @@ impl Analyzer {
     /// ([`Retention::Aggregate`]: memory grows with what is distinct, not with
     /// events; a trace whose header says it has call stacks is kept whole).
     pub fn with_retention(header: Header, thresholds: Thresholds, retention: Retention) -> Analyzer {
-        let bounded = (retention == Retention::Aggregate && header.tracer.stacks.is_none()).then(|| {
+        let mut warnings = Vec::new();
+        let spill = match retention {
+            Retention::Stream => match crate::spill::SpillWriter::create() {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    warnings.push(format!("spawns not listed: cannot write a temporary file: {e}"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let bounded = (retention != Retention::Full && header.tracer.stacks.is_none()).then(|| {
             Box::new(Bounded {
                 spawns: HashMap::default(),
                 procs: HashMap::default(),
@@ -208,6 +226,7 @@ impl Analyzer {
                     crate::aggregate::EVIDENCE_CAP,
                 )),
                 stack_warned: false,
+                spill,
             })
         });
         Analyzer {
@@ -232,7 +251,7 @@ impl Analyzer {
             threads: 0,
             failed_clones: 0,
             execs: stats::ExecTotals::default(),
-            warnings: Vec::new(),
+            warnings,
             warnings_dropped: 0,
             last_t: 0,
             end: None,
@@ -258,10 +277,10 @@ impl Analyzer {
 
     /// The retention actually used (a trace with stacks is kept whole).
     pub fn retention(&self) -> Retention {
-        if self.bounded.is_some() {
-            Retention::Aggregate
-        } else {
-            Retention::Full
+        match &self.bounded {
+            Some(b) if b.spill.is_some() => Retention::Stream,
+            Some(_) => Retention::Aggregate,
+            None => Retention::Full,
         }
     }
 
@@ -657,8 +676,11 @@ impl Analyzer {
                 st.inherit_name = Some(name);
                 st.inherit_env = env;
             }
-        } else if let Some(p) = self.pr_mut(parent) {
-            p.children.push(c);
+        }
+        if self.bounded.as_ref().is_none_or(|b| b.spill.is_some()) {
+            if let Some(p) = self.pr_mut(parent) {
+                p.children.push(c);
+            }
         }
         self.touch_proc(parent);
         self.touch_proc(c);
@@ -746,7 +768,7 @@ impl Analyzer {
         }
         self.touch_spawn(si);
         // Bounded: nothing shows a spawn's whole argv, the rules read argv[0].
-        let whole_argv = self.bounded.is_none();
+        let whole_argv = self.bounded.as_ref().is_none_or(|b| b.spill.is_some());
         let argv = |e: &mut Vec<String>| {
             if whole_argv {
                 e.clone_from(&a.argv);
@@ -967,6 +989,12 @@ impl Analyzer {
         };
         let acc = b.parent_groups.entry(parent.unwrap_or(usize::MAX)).or_default();
         b.fold.spawn(&s, &ctx, acc);
+        if let Some(w) = &mut b.spill {
+            if let Err(e) = w.spawn(&s) {
+                b.spill = None;
+                self.warnings.push(format!("spawns not listed: writing the temporary file: {e}"));
+            }
+        }
         if let (Some(ns), Some(p)) = (st.next_start, parent) {
             b.fold.observers.serial_pair((Some(p), s.parent_tid), s.t_done.is_none_or(|d| d > ns));
         }
@@ -1018,6 +1046,14 @@ impl Analyzer {
         if st.spawned {
             b.threads.retain(|k, _| k.0 != c);
             b.fold.observers.retire_process(c, &threshold);
+        }
+        let mut p = p;
+        if let Some(w) = &mut b.spill {
+            p.name.clone_from(&name);
+            if let Err(e) = w.process(&p) {
+                b.spill = None;
+                self.warnings.push(format!("spawns not listed: writing the temporary file: {e}"));
+            }
         }
         b.fold.process(p, name, end, acc);
     }
@@ -1097,8 +1133,21 @@ impl Analyzer {
             duration_ns: end,
             exit_code,
         };
-        let (summary, processes, agg, observers) = b.fold.finish(counts);
+        let spilled = match b.spill.map(|w| w.finish()) {
+            Some(Ok(x)) => Some(crate::aggregate::SpillHandle(std::sync::Arc::new(x))),
+            Some(Err(e)) => {
+                self.warnings.push(format!("spawns not listed: reading the temporary file: {e}"));
+                None
+            }
+            None => None,
+        };
+        let (summary, processes, mut agg, observers) = b.fold.finish(counts);
+        agg.spill = spilled;
         a.findings = observers.conclude(&a.header, &summary, &a.thresholds);
+        // No spawn has an origin here: say why, as a full analysis does.
+        a.origins.spawns_without = summary.spawns;
+        a.origins.missing =
+            (summary.spawns > 0).then(|| crate::origin::missing_reason(&a.header, summary.spawns, self.origins.is_empty()));
         a.summary = summary;
         a.processes = processes;
         a.spawns = Vec::new();

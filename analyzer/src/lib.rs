@@ -33,6 +33,7 @@ pub mod origin;
 mod proportion;
 pub mod sample;
 mod select;
+pub mod spill;
 mod stats;
 mod thresholds;
 pub mod units;
@@ -42,7 +43,7 @@ use std::path::{Path, PathBuf};
 
 use spawnscope_format::ReadError;
 
-pub use aggregate::Aggregated;
+pub use aggregate::{Aggregated, SpillHandle};
 pub use analyze::{Analyzer, Retention, EVENTS_MODE_NOTE};
 pub use findings::{Rule, RULES};
 pub use lifetimes::{failed_children, longest_processes, FailedExits};

@@ -2,11 +2,11 @@
 //!
 //! Indices (`usize`) point into `Analysis::processes` / `Analysis::spawns`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use spawnscope_format::{CloneSyscall, Header, MemInfo, Nanos, PtraceEvent};
 
 /// How a new process got its memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SpawnStyle {
     /// No CLONE_VM: copy-on-write copy of the parent's address space.
@@ -29,7 +29,7 @@ impl SpawnStyle {
 }
 
 /// The library route that produced a spawn, recognised from its fingerprint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CodePath {
     /// CLONE_VM|CLONE_VFORK by clone3 or clone with a separate stack, no socketpair.
@@ -100,7 +100,7 @@ impl CodePath {
 }
 
 /// One exec attempt as the model sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecAttempt {
     pub tid: i32,
     pub path: String,
@@ -114,12 +114,12 @@ pub struct ExecAttempt {
     /// FNV-1a hash of the environment block (the trace's `env_hash`), if
     /// the trace has one: tells whether a child got its parent's environment
     /// unchanged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env_hash: Option<u64>,
 }
 
 /// What the child of a spawn exec'd.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpawnExec {
     /// Path of the last successful exec (the end of an exec chain), or of
     /// the last attempt if none succeeded.
@@ -142,7 +142,7 @@ pub struct SpawnExec {
 }
 
 /// One creation of a new process (not a thread).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spawn {
     /// Position in `Analysis::spawns`.
     pub index: usize,
@@ -201,7 +201,7 @@ impl Spawn {
 }
 
 /// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessExit {
     pub code: Option<i32>,
     pub signal: Option<i32>,
@@ -216,7 +216,7 @@ impl ProcessExit {
 }
 
 /// One process (thread group); a reused pid is a new `Process`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Process {
     pub index: usize,
     pub pid: i32,

@@ -330,3 +330,21 @@ fn a_long_trace_keeps_only_what_is_alive() {
 fn reader_header(text: &str) -> Header {
     TraceReader::new(std::io::Cursor::new(text.as_bytes())).unwrap().header().clone()
 }
+
+#[test]
+fn streamed_spawns_and_processes_are_the_full_analysis_ones_in_order() {
+    let t = Thresholds::default();
+    let text = build_driver_trace(3000, 5);
+    let full = analyze_reader(std::io::Cursor::new(text.as_bytes()), &t).unwrap();
+    let streamed = analyze_reader_with(std::io::Cursor::new(text.as_bytes()), &t, Retention::Stream).unwrap();
+    let ag = streamed.aggregate.as_ref().expect("bounded");
+    let spawns: Vec<Spawn> = ag.spawns().expect("spilled").map(|s| s.unwrap()).collect();
+    assert_eq!(spawns.len(), full.spawns.len());
+    assert!(full.spawns.iter().any(|s| s.in_flight > 0));
+    for (a, b) in full.spawns.iter().zip(&spawns) {
+        assert_eq!(a, b);
+    }
+    let procs: Vec<Process> = ag.processes().expect("spilled").map(|p| p.unwrap()).collect();
+    assert_eq!(procs, full.processes);
+    same("streamed", &full, &streamed);
+}

@@ -6,10 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::ser::{Serialize, Serializer};
+use std::cell::RefCell;
+
+use serde::ser::{Error as _, Serialize, SerializeSeq, Serializer};
 use serde::Serialize as DeriveSerialize;
 use serde_json::Value;
 use spawnscope_analyzer::origin::{Origin, Origins};
+use spawnscope_analyzer::spill::SpillIter;
 use spawnscope_analyzer::{
     group_by, Analysis, ExecAttempt, Finding, Group, GroupBy, LatencyStats, Process, Spawn, Summary, Thresholds,
 };
@@ -44,8 +47,8 @@ struct Report<'a> {
     trace: TraceView<'a>,
     summary: SummaryView<'a>,
     groups: BTreeMap<String, Vec<GroupView>>,
-    processes: Seq<'a, Process, Nanos, ProcessView<'a>>,
-    spawns: Seq<'a, Spawn, &'a Origins, SpawnView<'a>>,
+    processes: Either<Seq<'a, Process, Nanos, ProcessView<'a>>, SpilledProcesses>,
+    spawns: Either<Seq<'a, Spawn, &'a Origins, SpawnView<'a>>, SpilledSpawns<'a>>,
     findings: Seq<'a, Finding, &'a Analysis, FindingView<'a>>,
     /// Spawns by call site, and why spawns have no `origin` (issue 10).
     call_sites: crate::callsites::CallSitesJson,
@@ -85,8 +88,14 @@ impl<'a> Report<'a> {
             },
             summary: SummaryView::from(&a.summary),
             groups,
-            processes: Seq(&a.processes, end, ProcessView::new),
-            spawns: Seq(&a.spawns, &a.origins, |s, o| SpawnView { origin: o.of(s), ..SpawnView::from(s) }),
+            processes: match a.aggregate.as_ref().and_then(|ag| ag.processes()) {
+                Some(it) => Either::B(SpilledProcesses(RefCell::new(Some(it)), end)),
+                None => Either::A(Seq(&a.processes, end, ProcessView::new)),
+            },
+            spawns: match a.aggregate.as_ref().and_then(|ag| ag.spawns()) {
+                Some(it) => Either::B(SpilledSpawns(RefCell::new(Some(it)), &a.origins)),
+                None => Either::A(Seq(&a.spawns, &a.origins, |s, o| SpawnView { origin: o.of(s), ..SpawnView::from(s) })),
+            },
             findings: Seq(&a.findings, a, |f, a| FindingView {
                 call_sites: crate::callsites::finding_sites(a, f),
                 ..FindingView::new(f, a.summary.recording_ns)
@@ -106,6 +115,49 @@ impl<'a, T, C: Copy, V: Serialize> Serialize for Seq<'a, T, C, V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let ctx = self.1;
         s.collect_seq(self.0.iter().map(|x| (self.2)(x, ctx)))
+    }
+}
+
+/// One of two ways to serialise a list.
+enum Either<A, B> {
+    A(A),
+    B(B),
+}
+
+impl<A: Serialize, B: Serialize> Serialize for Either<A, B> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Either::A(a) => a.serialize(s),
+            Either::B(b) => b.serialize(s),
+        }
+    }
+}
+
+/// The spawns of a bounded analysis, read back from its spill file one by one.
+struct SpilledSpawns<'a>(RefCell<Option<SpillIter<Spawn>>>, &'a Origins);
+
+impl Serialize for SpilledSpawns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for item in self.0.borrow_mut().take().into_iter().flatten() {
+            let sp = item.map_err(S::Error::custom)?;
+            seq.serialize_element(&SpawnView { origin: self.1.of(&sp), ..SpawnView::from(&sp) })?;
+        }
+        seq.end()
+    }
+}
+
+/// The processes of a bounded analysis, read back from its spill file.
+struct SpilledProcesses(RefCell<Option<SpillIter<Process>>>, Nanos);
+
+impl Serialize for SpilledProcesses {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for item in self.0.borrow_mut().take().into_iter().flatten() {
+            let p = item.map_err(S::Error::custom)?;
+            seq.serialize_element(&ProcessView::new(&p, self.1))?;
+        }
+        seq.end()
     }
 }
 

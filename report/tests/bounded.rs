@@ -40,3 +40,22 @@ fn text_and_markdown_reports_are_the_same_in_bounded_memory() {
     }
     assert!(n >= 25, "{n} traces analysed in bounded memory");
 }
+
+#[test]
+fn the_json_report_is_the_same_with_spawns_streamed_from_disk() {
+    let t = Thresholds::default();
+    let mut n = 0;
+    for path in traces() {
+        let full = analyze_path(&path, &t).unwrap();
+        let streamed = analyze_path_with(&path, &t, Retention::Stream).unwrap();
+        if streamed.aggregate.as_ref().is_some_and(|ag| ag.spill.is_some()) {
+            assert!(streamed.spawns.is_empty());
+            n += 1;
+        }
+        let opts = Options { source: Some("t.jsonl".into()), ..Options::default() };
+        let (f, s) = (render(&full, Format::Json, &opts), render(&streamed, Format::Json, &opts));
+        let first = f.lines().zip(s.lines()).position(|(x, y)| x != y);
+        assert!(f == s, "{}: line {first:?} differs", path.display());
+    }
+    assert!(n >= 25, "{n} traces streamed");
+}

@@ -191,9 +191,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         return run_many(&args, &t);
     }
     let sel = args.select.selection()?;
-    // Text and Markdown summaries need no spawn kept: bounded memory (issue 15).
-    let bounded = !matches!(args.format, FormatArg::Json) && !args.spawns && sel.is_empty();
-    let retention = if bounded { Retention::Aggregate } else { Retention::Full };
+    // Bounded memory (issue 15): text and Markdown keep no spawn; JSON reads
+    // its spawns[] back from a temporary file; --spawns and selections keep all.
+    let retention = match args.format {
+        _ if !sel.is_empty() => Retention::Full,
+        FormatArg::Json => Retention::Stream,
+        _ if args.spawns => Retention::Full,
+        _ => Retention::Aggregate,
+    };
     let mut analysis = analyze_path_with(&args.trace, &t, retention).map_err(|e| exit_error(2, e.to_string()))?;
     if !sel.is_empty() {
         analysis = sel.apply(&analysis);
