@@ -23,6 +23,8 @@ type Index = Vec<(u64, u32)>;
 #[derive(Debug)]
 pub(crate) struct SpillWriter {
     path: PathBuf,
+    /// The same file, for reading it back.
+    file: File,
     out: BufWriter<File>,
     pos: u64,
     spawns: Index,
@@ -39,10 +41,15 @@ impl SpillWriter {
         let mut n = 0u32;
         loop {
             let path = dir.join(format!("spawnscope-spill-{}-{n}.jsonl", std::process::id()));
-            match File::options().write(true).create_new(true).open(&path) {
+            match File::options().read(true).write(true).create_new(true).open(&path) {
                 Ok(f) => {
+                    // Unix: gone from the directory at once (an interrupted
+                    // report leaves nothing behind); read through `file`.
+                    #[cfg(unix)]
+                    std::fs::remove_file(&path)?;
                     return Ok(SpillWriter {
                         path,
+                        file: f.try_clone()?,
                         out: BufWriter::with_capacity(1 << 20, f),
                         pos: 0,
                         spawns: Vec::new(),
@@ -50,7 +57,7 @@ impl SpillWriter {
                         starts: Vec::new(),
                         ends: Vec::new(),
                         line: Vec::new(),
-                    })
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
                 Err(e) => return Err(e),
@@ -88,7 +95,7 @@ impl SpillWriter {
     /// `stats::fill_in_flight` does for a full analysis).
     pub fn finish(mut self) -> io::Result<Spilled> {
         self.out.flush()?;
-        let SpillWriter { path, out, spawns, procs, mut starts, mut ends, .. } = self;
+        let SpillWriter { path, file, out, spawns, procs, mut starts, mut ends, .. } = self;
         drop(out);
         starts.sort_unstable();
         ends.sort_unstable();
@@ -102,7 +109,6 @@ impl SpillWriter {
                 *x = started_before.saturating_sub(ended) as u32;
             }
         }
-        let file = File::open(&path)?;
         Ok(Spilled { path, spawns, procs, in_flight, file: Mutex::new(file) })
     }
 }
@@ -119,7 +125,10 @@ pub struct Spilled {
 
 impl Drop for Spilled {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // Unix removed it when it was created.
+        if cfg!(not(unix)) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

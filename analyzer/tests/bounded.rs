@@ -346,5 +346,15 @@ fn streamed_spawns_and_processes_are_the_full_analysis_ones_in_order() {
     }
     let procs: Vec<Process> = ag.processes().expect("spilled").map(|p| p.unwrap()).collect();
     assert_eq!(procs, full.processes);
+    // Read again from the start: the same.
+    assert_eq!(ag.spawns().unwrap().count(), spawns.len());
+    // The temporary file is already gone from the directory.
+    let prefix = format!("spawnscope-spill-{}-", std::process::id());
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     same("streamed", &full, &streamed);
 }
