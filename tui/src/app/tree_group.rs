@@ -39,6 +39,8 @@ pub struct TreeGroup {
     pub latency: LatencyStats,
     /// The most common spawn style among the members.
     pub style: Option<&'static str>,
+    /// Failed exec attempts of the members (PATH searches), added up.
+    pub failed_attempts: usize,
 }
 
 /// A child row or a group of children, in the order of appearance (a group
@@ -131,10 +133,13 @@ fn new_group(
     let spawns = members.iter().filter_map(|&m| a.processes[m].spawn.and_then(|s| a.spawns.get(s)));
     let mut lat: Vec<Nanos> = Vec::new();
     let mut styles: HashMap<&'static str, usize> = HashMap::new();
+    let mut failed_attempts = 0;
     for s in spawns {
         lat.extend(s.latency_ns);
         *styles.entry(s.style.as_str()).or_default() += 1;
+        failed_attempts += s.exec.as_ref().map_or(0, |e| e.failed_attempts.len());
     }
     let style = styles.into_iter().max_by_key(|&(k, n)| (n, std::cmp::Reverse(k))).map(|(k, _)| k);
-    TreeGroup { parent, key, program: program.to_string(), argv, members, latency: LatencyStats::from_values(&mut lat), style }
+    let latency = LatencyStats::from_values(&mut lat);
+    TreeGroup { parent, key, program: program.to_string(), argv, members, latency, style, failed_attempts }
 }

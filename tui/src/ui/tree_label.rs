@@ -77,6 +77,9 @@ fn program(p: &Process) -> Option<&str> {
     p.execs.iter().rev().find(|x| x.result == 0).map(|x| x.path.as_str())
 }
 
+/// Siblings looked at on each side for one running the same program.
+const SIBLINGS: usize = 64;
+
 /// The command of a process row in `max` columns, its arguments compared
 /// with the nearest siblings that run the same program.
 pub fn process_label(a: &Analysis, p: &Process, max: usize) -> String {
@@ -89,8 +92,10 @@ pub fn process_label(a: &Analysis, p: &Process, max: usize) -> String {
         if let Some(at) = at {
             let prog = program(p);
             let same = |&&c: &&usize| a.processes.get(c).is_some_and(|q| program(q) == prog);
-            let before = siblings[..at].iter().rev().find(same);
-            let after = siblings[at + 1..].iter().find(same);
+            // The nearest within a few rows each way: a process can have a
+            // million children, and this runs for every row drawn.
+            let before = siblings[..at].iter().rev().take(SIBLINGS).find(same);
+            let after = siblings[at + 1..].iter().take(SIBLINGS).find(same);
             others.extend(before.into_iter().chain(after).filter_map(|&c| exec_argv(&a.processes[c])));
         }
     }
