@@ -45,8 +45,9 @@ pub const LONGEST_KEPT: usize = 50;
 /// [`crate::longest_processes`] and [`crate::spawn_times`] read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregated {
-    /// By [`GroupBy`] (style, code path, executable, parent), largest first.
-    pub groups: [Vec<Group>; 4],
+    /// By [`GroupBy`] (style, code path, executable, parent): key and
+    /// tally; [`Aggregated::groups`] turns them into groups.
+    pub(crate) accs: [Vec<(String, GroupAcc)>; 4],
     pub failed_children: Vec<FailedExits>,
     /// Indices into `Analysis::processes` (which holds only these), longest first.
     pub longest: Vec<usize>,
@@ -56,10 +57,8 @@ pub struct Aggregated {
     pub parent_blocked: LatencyStats,
     /// Whether every latency distribution is still exact (small traces).
     pub exact: bool,
-    /// Mergeable distributions by executable path and code path (for
-    /// reports over many traces).
-    pub(crate) executable_samples: Vec<(String, GroupAcc)>,
-    pub(crate) code_path_samples: Vec<(String, GroupAcc)>,
+    /// The distribution of all spawns' latencies (mergeable, for reports
+    /// over many traces).
     pub(crate) latency_samples: Sampler,
     /// [`crate::Retention::Stream`]: every spawn and process, on disk.
     pub spill: Option<SpillHandle>,
@@ -77,6 +76,11 @@ impl PartialEq for SpillHandle {
 }
 
 impl Aggregated {
+    /// The groups by `by`, largest first (ties by key), without `spawns`.
+    pub fn groups(&self, by: GroupBy) -> Vec<Group> {
+        sorted_groups(self.accs[by.slot()].iter().map(|(k, g)| (k.clone(), g)))
+    }
+
     /// Every spawn in index order, read back from disk
     /// ([`crate::Retention::Stream`] only; None otherwise).
     pub fn spawns(&self) -> Option<crate::spill::SpillIter<Spawn>> {
@@ -485,11 +489,13 @@ impl Fold {
         let exact = self.latency.is_exact()
             && [&self.styles[..], &self.code_paths[..]].iter().all(|g| g.iter().all(|g| g.latency.is_exact()))
             && self.executables.values().chain(self.parents.values()).all(|g| g.latency.is_exact());
-        let groups = [
-            sorted_groups(SpawnStyle::ALL.iter().map(|st| (st.as_str().to_string(), &self.styles[*st as usize]))),
-            sorted_groups(CodePath::ALL.iter().map(|c| (c.as_str().to_string(), &self.code_paths[*c as usize]))),
-            sorted_groups(self.executables.iter().map(|(k, g)| (k.clone(), g))),
-            sorted_groups(self.parents.iter().map(|(k, g)| (k.clone(), g))),
+        let styles = SpawnStyle::ALL.iter().map(|st| (st.as_str().to_string(), self.styles[*st as usize].clone()));
+        let paths = CodePath::ALL.iter().map(|c| (c.as_str().to_string(), self.code_paths[*c as usize].clone()));
+        let accs = [
+            styles.filter(|(_, g)| g.count > 0).collect(),
+            paths.filter(|(_, g)| g.count > 0).collect(),
+            self.executables.into_iter().collect(),
+            self.parents.into_iter().collect(),
         ];
         let mut failed: Vec<FailedExits> = self
             .failed
@@ -504,18 +510,12 @@ impl Fold {
         failed.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.program.cmp(&y.program)));
         let processes: Vec<Process> = self.longest.into_values().collect();
         let agg = Aggregated {
-            groups,
+            accs,
             failed_children: failed,
             longest: (0..processes.len()).collect(),
             clone: self.clone.stats(),
             parent_blocked: self.blocked.stats(),
             exact,
-            executable_samples: self.executables.into_iter().collect(),
-            code_path_samples: CodePath::ALL
-                .iter()
-                .map(|c| (c.as_str().to_string(), self.code_paths[*c as usize].clone()))
-                .filter(|(_, g)| g.count > 0)
-                .collect(),
             latency_samples: self.latency,
             spill: None,
         };

@@ -116,14 +116,19 @@ fn analyze_trace<R: BufRead + Send>(
     retention: Retention,
 ) -> Result<Analysis, ReadError> {
     let mut an = Analyzer::with_retention(reader.header().clone(), thresholds.clone(), retention);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u64, spawnscope_format::Record)>>(8);
+    type Batch = Vec<(u64, spawnscope_format::Record)>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    // Emptied batches go back to the parser: a batch is about a megabyte,
+    // and allocating one fresh each time costs page faults on both sides.
+    let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Batch>(10);
     std::thread::scope(|s| {
         let parser = s.spawn(move || -> Result<Vec<String>, ReadError> {
-            let mut batch = Vec::with_capacity(BATCH);
+            let fresh = || back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            let mut batch = fresh();
             while let Some(item) = reader.next_record()? {
                 batch.push(item);
                 if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let full = std::mem::replace(&mut batch, fresh());
                     if tx.send(full).is_err() {
                         break;
                     }
@@ -134,10 +139,11 @@ fn analyze_trace<R: BufRead + Send>(
             }
             Ok(reader.warnings().iter().map(|w| w.to_string()).collect())
         });
-        for batch in rx {
-            for (line, rec) in batch {
+        for mut batch in rx {
+            for (line, rec) in batch.drain(..) {
                 an.push_owned(line, rec);
             }
+            let _ = back_tx.try_send(batch);
         }
         let warnings = match parser.join() {
             Ok(result) => result?,

@@ -34,14 +34,18 @@ use spawnscope_format::Nanos;
 
 use crate::model::{Analysis, LatencyStats, Severity};
 pub use crate::sample::Histogram;
+use crate::stats::GroupBy;
 use crate::Thresholds;
 
 /// How to read many traces.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Traces analysed at once; 0 = one per two cores (each analysis already
-    /// parses on a second thread), at least one.
+    /// Traces analysed at once; 0 = one per core (each analysis also parses
+    /// on a second thread, so the cores stay busy while one waits to read).
     pub jobs: usize,
+    /// Report on part of each trace (`--exe/--pid/--since/--until`). A trace
+    /// is then analysed whole (full retention), cut, and folded.
+    pub selection: Option<crate::Selection>,
 }
 
 /// A file that could not be analysed, and why (one line).
@@ -178,9 +182,10 @@ impl Merged {
         };
         if let Some(ag) = &a.aggregate {
             m.histogram = ag.latency_samples.to_histogram();
-            for (map, groups, by_name) in
-                [(&mut m.executables, &ag.executable_samples, true), (&mut m.by_code_path, &ag.code_path_samples, false)]
-            {
+            for (map, groups, by_name) in [
+                (&mut m.executables, &ag.accs[GroupBy::Executable.slot()], true),
+                (&mut m.by_code_path, &ag.accs[GroupBy::CodePath.slot()], false),
+            ] {
                 for (key, acc) in groups {
                     let key = if by_name { key.rsplit('/').next().unwrap_or(key) } else { key.as_str() };
                     map.entry(key.to_string()).or_default().merge(&GroupTotals::of(acc));
@@ -407,7 +412,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()>
 pub fn analyze_many(inputs: &[PathBuf], thresholds: &Thresholds, opts: &Options) -> ManyAnalysis {
     let (files, mut skipped) = trace_files(inputs);
     let jobs = match opts.jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()).div_ceil(2),
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
     .clamp(1, files.len().max(1));
@@ -418,7 +423,11 @@ pub fn analyze_many(inputs: &[PathBuf], thresholds: &Thresholds, opts: &Options)
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let r = match crate::analyze_path_with(path, thresholds, crate::Retention::Aggregate) {
+                let analysis = match opts.selection.as_ref().filter(|s| !s.is_empty()) {
+                    Some(sel) => crate::analyze_path(path, thresholds).map(|a| sel.apply(&a)),
+                    None => crate::analyze_path_with(path, thresholds, crate::Retention::Aggregate),
+                };
+                let r = match analysis {
                     Ok(a) => {
                         let d = TraceDigest::of(path, &a);
                         // The analysis of a big trace is hundreds of

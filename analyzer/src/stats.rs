@@ -89,7 +89,7 @@ impl GroupBy {
 /// analysis gives its precomputed groups (without `spawns` indices).
 pub fn group_by(a: &Analysis, by: GroupBy) -> Vec<Group> {
     if let Some(ag) = &a.aggregate {
-        return ag.groups[by.slot()].clone();
+        return ag.groups(by);
     }
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(Group, Vec<Nanos>)> = Vec::new();

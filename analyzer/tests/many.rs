@@ -54,7 +54,7 @@ fn expected(files: &[PathBuf]) -> Merged {
 fn a_directory_merges_to_the_sums_of_its_traces() {
     let files = fixtures();
     assert!(files.len() >= 20);
-    let m = analyze_many(&[valid()], &Thresholds::default(), &Options { jobs: 2 });
+    let m = analyze_many(&[valid()], &Thresholds::default(), &Options { jobs: 2, ..Default::default() });
     assert!(m.skipped.is_empty(), "{:?}", m.skipped);
     let want = expected(&files);
     assert_eq!(m.total, want);
@@ -82,8 +82,8 @@ fn a_directory_merges_to_the_sums_of_its_traces() {
 
 #[test]
 fn one_job_or_several_give_the_same_result() {
-    let one = analyze_many(&[valid()], &Thresholds::default(), &Options { jobs: 1 });
-    let four = analyze_many(&[valid()], &Thresholds::default(), &Options { jobs: 4 });
+    let one = analyze_many(&[valid()], &Thresholds::default(), &Options { jobs: 1, ..Default::default() });
+    let four = analyze_many(&[valid()], &Thresholds::default(), &Options { jobs: 4, ..Default::default() });
     assert_eq!(one.total, four.total);
     assert_eq!(
         one.hosts.iter().map(|h| (&h.host, &h.merged)).collect::<Vec<_>>(),
@@ -134,4 +134,19 @@ fn nothing_readable_is_an_empty_result_not_a_panic() {
     assert!(m.hosts.is_empty());
     assert_eq!(m.skipped.len(), 2);
     assert!(m.skipped[1].error.ends_with("empty file: not a spawnscope trace"), "{}", m.skipped[1].error);
+}
+
+#[test]
+fn a_selection_applies_to_every_trace() {
+    use spawnscope_analyzer::Selection;
+    let files = fixtures();
+    let sel = Selection { exe: Some("cc".into()), ..Selection::default() };
+    let m = analyze_many(&[valid()], &Thresholds::default(), &Options { selection: Some(sel.clone()), ..Default::default() });
+    let mut want = Merged::default();
+    for f in &files {
+        want.merge(&Merged::of(&sel.apply(&analyze_path(f, &Thresholds::default()).unwrap())));
+    }
+    assert_eq!(m.total, want);
+    let all = analyze_many(&[valid()], &Thresholds::default(), &Options::default());
+    assert!(0 < m.total.spawns && m.total.spawns < all.total.spawns, "{} of {}", m.total.spawns, all.total.spawns);
 }

@@ -21,6 +21,8 @@ pub const MERGED_PERCENTILE_NOTE: &str =
 struct Json<'a> {
     report_version: u32,
     kind: &'static str,
+    /// The `--exe/--pid/--since/--until` selection applied to every trace, if any.
+    selection: Option<&'a str>,
     percentile_note: &'static str,
     #[serde(flatten)]
     many: &'a ManyAnalysis,
@@ -30,8 +32,13 @@ struct Json<'a> {
 pub fn write_many(out: &mut dyn Write, m: &ManyAnalysis, format: Format, opts: &Options) -> io::Result<()> {
     match format {
         Format::Json => {
-            let j =
-                Json { report_version: crate::REPORT_VERSION, kind: "many", percentile_note: MERGED_PERCENTILE_NOTE, many: m };
+            let j = Json {
+                report_version: crate::REPORT_VERSION,
+                kind: "many",
+                selection: opts.selection.as_deref(),
+                percentile_note: MERGED_PERCENTILE_NOTE,
+                many: m,
+            };
             serde_json::to_writer_pretty(&mut *out, &j).map_err(io::Error::other)?;
             writeln!(out)
         }
@@ -86,7 +93,8 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
         let _ = writeln!(s, "{title}\n");
     }
     let (p50, p99) = lat(t);
-    let facts = [
+    let selection = opts.selection.as_ref().map(|sel| ("Selection", esc(sel)));
+    let facts = selection.into_iter().chain([
         ("Spawns", format!("{} ({}), {} threads, {} processes", t.spawns, style_mix(&t.styles), t.threads, t.processes)),
         (
             "Execs",
@@ -100,7 +108,7 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
         ),
         ("Latency", format!("p50 {p50}, p99 {p99}, max {} (spawn to exec)", fmt_ns(t.latency.max))),
         ("Recorded", format!("{} of traces added up", fmt_ns(t.duration_ns))),
-    ];
+    ]);
     for (k, v) in facts {
         if md {
             let _ = writeln!(s, "- **{k}**: {v}");

@@ -230,7 +230,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 fn run_many(args: &Args, t: &Thresholds) -> anyhow::Result<i32> {
     let mut inputs = vec![args.trace.clone()];
     inputs.extend(args.more_traces.iter().cloned());
-    let m = spawnscope_analyzer::many::analyze_many(&inputs, t, &Default::default());
+    let sel = args.select.selection()?;
+    let many_opts = spawnscope_analyzer::many::Options { selection: Some(sel.clone()), ..Default::default() };
+    let m = spawnscope_analyzer::many::analyze_many(&inputs, t, &many_opts);
     if m.total.traces == 0 && m.skipped.len() == 1 {
         // One unreadable input: one line, as for a single trace.
         return Err(exit_error(2, spawnscope_format::escape(&m.skipped[0].error)));
@@ -249,6 +251,7 @@ fn run_many(args: &Args, t: &Thresholds) -> anyhow::Result<i32> {
     let opts = Options {
         color: format == Format::Text && args.color.enabled(),
         max_rows: if args.limit == 0 { usize::MAX } else { args.limit },
+        selection: (!sel.is_empty()).then(|| sel.describe()),
         ..Options::default()
     };
     let stdout = std::io::stdout();
