@@ -78,6 +78,8 @@ fn a_view_opened_at_once_ends_as_the_whole_load() {
     apply(&mut app, [crate::Action::Resize(120, 40)]);
     let first = render(&app, 120, 40);
     assert!(first.contains("reading") && first.contains("the views fill in"), "{first}");
+    // Not "cut short": the end line is just not read yet.
+    assert!(first.contains("reading…") && !first.contains("INCOMPLETE"), "{first}");
     app.wait_loaded();
     assert!(app.loading.is_none() && app.load_error.is_none() && app.exit.is_none());
     let whole = load_trace(&path).unwrap();

@@ -88,6 +88,8 @@ fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let recording = app.live.as_ref().is_some_and(|l| l.running());
     let state = match (recording, a.complete) {
         (true, _) => "recording…",
+        // The end line is not read yet: nothing to say about it.
+        (false, _) if app.loading.is_some() => "reading…",
         (false, true) => "complete",
         (false, false) => "INCOMPLETE (cut short)",
     };
