@@ -16,6 +16,10 @@
 #   - the reader against a plain serde_json pass (format/examples/read-cost.rs).
 # Targets (issue 15, 2 cores): 10M events <= 10 s and <= 500 MB; 1M <= 1 s;
 # memory flat within 2x from 1M to 10M; many traces >= 1M events/s; view open <= 3 s.
+# `report` text runs in bounded memory, `-f json` streams its spawns[] back from
+# a temporary file, `report DIR` reads one trace per core (docs/reference/report.md).
+# The machine's load average is printed first: on a shared machine compare CPU
+# times, wall times follow the load.
 # Figures, not tests: nothing fails when a target is missed.
 set -euo pipefail
 
@@ -35,7 +39,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --keep) keep=1; shift ;;
     --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
