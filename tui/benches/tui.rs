@@ -230,9 +230,22 @@ fn progressive(path: &std::path::Path) {
     println!("  a resize (selections kept visible) and its redraw: {} (CPU {})", ms(t.elapsed()), ms(thread_cpu() - c));
     let page = app.page();
     let (t, c) = (Instant::now(), thread_cpu());
-    app.tree.rebuild(&app.trace, page);
+    let mut fresh = spawnscope_tui::app::TreeState::default();
+    fresh.rebuild(&app.trace, page);
     println!(
-        "  the tree's rows for a new analysis (made on the loader thread while reading; on the UI thread after a fold): {} (CPU {})",
+        "  the tree's rows for a new analysis (made on the loader thread while reading): {} (CPU {})",
+        ms(t.elapsed()),
+        ms(thread_cpu() - c)
+    );
+    drop(fresh);
+    app.update(Action::ShowView(View::Tree));
+    let (t, c) = (Instant::now(), thread_cpu());
+    app.update(Action::Left);
+    term.draw(|f| ui::draw(f, &app)).expect("draw");
+    app.update(Action::Right);
+    term.draw(|f| ui::draw(f, &app)).expect("draw");
+    println!(
+        "  fold and unfold the root in the Tree view, with their redraws: {} (CPU {})",
         ms(t.elapsed()),
         ms(thread_cpu() - c)
     );

@@ -73,6 +73,9 @@ fn exe_info(a: &Analysis, groups: &[Group]) -> Vec<ExeInfo> {
 /// An analysis with its derived tables.
 #[derive(Debug, Clone)]
 pub struct Trace {
+    /// Tells this analysis from any other made in this process (what is
+    /// cached per analysis is keyed by it).
+    pub id: u64,
     /// What to call it on screen (file name or command).
     pub name: String,
     pub analysis: Analysis,
@@ -110,7 +113,9 @@ impl Trace {
         let process_by_pid = analysis.processes.iter().map(|p| (p.pid, p.index)).collect();
         let roots = analysis.roots().map(|p| p.index).collect();
         let exe_info = exe_info(&analysis, &by_exe);
-        Trace { name: name.into(), analysis, by_style, by_code_path, by_exe, exe_info, process_by_pid, roots }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Trace { id, name: name.into(), analysis, by_style, by_code_path, by_exe, exe_info, process_by_pid, roots }
     }
 
     pub fn groups(&self, g: Grouping) -> &[Group] {

@@ -1,7 +1,7 @@
 //! The process tree flattened into visible rows, with collapsed nodes and
 //! repeated children grouped (see [`tree_group`](super::tree_group)).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::scroll::Scroll;
 use super::trace::Trace;
@@ -30,6 +30,11 @@ pub struct TreeState {
     pub groups: Vec<TreeGroup>,
     pub rows: Vec<TreeRow>,
     pub scroll: Scroll,
+    /// The children of each process as rows and groups, for the analysis
+    /// [`Trace::id`] `children_of`: they do not depend on what is folded, so
+    /// a fold does not compute them again (a million children take seconds).
+    children: HashMap<usize, Vec<Child>>,
+    children_of: u64,
 }
 
 /// What a row is, to find it again after a rebuild.
@@ -59,6 +64,10 @@ impl TreeState {
         let keep = self.rows.get(self.scroll.selected).map(|r| self.id(r));
         self.rows.clear();
         self.groups.clear();
+        if self.children_of != t.id {
+            self.children.clear();
+            self.children_of = t.id;
+        }
         let a = &t.analysis;
         // Iterative depth-first walk: a deep chain of processes must not
         // overflow the stack.
@@ -78,7 +87,8 @@ impl TreeState {
                 continue;
             }
             let mut items = Vec::new();
-            for child in group_children(a, p) {
+            let children = self.children.entry(p).or_insert_with(|| group_children(a, p)).clone();
+            for child in children {
                 match child {
                     Child::One(c) => items.push(Item::Process(c, depth + 1)),
                     Child::Group(g) => {
@@ -119,6 +129,8 @@ impl TreeState {
         let keep = self.rows.get(self.scroll.selected).map(|r| self.id(r));
         self.rows = built.rows;
         self.groups = built.groups;
+        self.children = built.children;
+        self.children_of = built.children_of;
         if let Some(k) = keep {
             if let Some(i) = self.rows.iter().position(|r| self.id(r) == k) {
                 self.scroll.selected = i;

@@ -135,3 +135,32 @@ fn ctrl_c_quits() {
     app.update(Action::Interrupt);
     assert_eq!(app.exit, Some(Exit::Quit));
 }
+
+#[test]
+fn the_tree_computes_children_again_for_a_new_analysis() {
+    // Children are cached per analysis (a fold does not group a million
+    // children again); a new analysis must not see the old ones.
+    use crate::app::{Trace, TreeState};
+    let recs = crate::sample::records(1);
+    let mut feed = crate::feed::Feed::new(crate::sample::header("laptop", "2.36"));
+    for (i, rec) in recs.iter().enumerate() {
+        if i == recs.len() / 2 {
+            break;
+        }
+        feed.push(i as u64 + 2, rec);
+    }
+    let one = Trace::new("a", feed.snapshot());
+    for (i, rec) in recs.iter().enumerate().skip(recs.len() / 2) {
+        feed.push(i as u64 + 2, rec);
+    }
+    let two = Trace::new("b", feed.finish());
+    let mut tree = TreeState::default();
+    tree.rebuild(&one, 10);
+    let before = tree.rows.clone();
+    tree.rebuild(&two, 10);
+    let mut fresh = TreeState::default();
+    fresh.rebuild(&two, 10);
+    assert_ne!(before, fresh.rows);
+    assert_eq!(tree.rows, fresh.rows);
+    assert_eq!(tree.groups, fresh.groups);
+}
