@@ -601,14 +601,16 @@ impl Analyzer {
                 self.spawn_state.push(state);
             }
         }
-        // The parent made a spawn: an exec chain of its own is over.
-        let parent_first = self
-            .ps_mut(parent)
-            .map(|st| {
-                st.first_spawn_t = Some(st.first_spawn_t.map_or(t0, |f| f.min(t0)));
-                !std::mem::replace(&mut st.spawned, true)
-            })
-            .unwrap_or(false);
+        // The parent made a spawn (with a child, as a full analysis counts
+        // its children): an exec chain of its own is over.
+        let parent_first = child.is_some()
+            && self
+                .ps_mut(parent)
+                .map(|st| {
+                    st.first_spawn_t = Some(st.first_spawn_t.map_or(t0, |f| f.min(t0)));
+                    !std::mem::replace(&mut st.spawned, true)
+                })
+                .unwrap_or(false);
         // Replay what the child did before this line arrived.
         if let Some(c) = child {
             let execs = self.pr_mut(c).map(|p| std::mem::take(&mut p.execs)).unwrap_or_default();

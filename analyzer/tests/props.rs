@@ -200,3 +200,51 @@ proptest! {
         serde_json::to_string(&a).unwrap();
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Bounded memory on arbitrary (odd, out-of-order, pid-reusing) events:
+    /// no panic, and what is exact stays exact: the counts of the summary
+    /// and of every group, and the spawns and processes a JSON report lists.
+    #[test]
+    fn bounded_analysis_never_panics_and_keeps_the_counts(
+        recs in proptest::collection::vec(record(), 0..60),
+        mode in 0..3u8,
+        glibc in proptest::option::of(prop_oneof![Just("2.17"), Just("2.36")]),
+    ) {
+        let t = Thresholds { serial_spawns: 3, path_search_failed: 1, ..Thresholds::default() };
+        let run = |retention| {
+            let mut an = Analyzer::with_retention(header(mode, glibc), t.clone(), retention);
+            for (i, r) in recs.iter().enumerate() {
+                an.push(i as u64 + 2, r);
+            }
+            an.finish()
+        };
+        let full = run(Retention::Full);
+        let bounded = run(Retention::Aggregate);
+        let s = (&full.summary, &bounded.summary);
+        prop_assert_eq!((s.0.spawns, s.0.threads, s.0.processes, &s.0.styles), (s.1.spawns, s.1.threads, s.1.processes, &s.1.styles));
+        prop_assert_eq!((s.0.exec_attempts, s.0.failed_clones, s.0.latency.count), (s.1.exec_attempts, s.1.failed_clones, s.1.latency.count));
+        // Not by executable: with times out of order (an exec timed before
+        // a spawn its process already made) the bounded analysis ends an exec
+        // chain at the child's first spawn line, the full one by time.
+        let count = |a: &Analysis| group_by(a, GroupBy::Style).iter().map(|g| (g.key.clone(), g.count)).collect::<Vec<_>>();
+        prop_assert_eq!(count(&full), count(&bounded));
+        for by in GroupBy::ALL {
+            prop_assert_eq!(group_by(&bounded, by).iter().map(|g| g.count).sum::<u64>(), bounded.summary.spawns);
+        }
+        for f in &bounded.findings {
+            prop_assert!(RULES.iter().any(|r| r.id == f.id && r.name == f.name));
+            prop_assert!(f.evidence.iter().all(|&e| e < bounded.summary.spawns as usize));
+        }
+        let streamed = run(Retention::Stream);
+        let ag = streamed.aggregate.as_ref().expect("bounded");
+        let spawns: Vec<Spawn> = ag.spawns().expect("spilled").map(|s| s.unwrap()).collect();
+        prop_assert_eq!(spawns.len(), full.spawns.len());
+        for (i, s) in spawns.iter().enumerate() {
+            prop_assert_eq!(s.index, i);
+        }
+        prop_assert_eq!(ag.processes().expect("spilled").count(), full.processes.len());
+    }
+}
