@@ -44,6 +44,11 @@ impl App {
             match msg {
                 Ok(LoadMsg::Rows(batch, progress)) => {
                     if let Some(l) = &mut self.loading {
+                        if l.progress.events == 0 {
+                            // Room for the whole file at once (estimated from the first rows).
+                            let estimate = progress.estimated_events().unwrap_or(0);
+                            self.log.reserve_total(estimate.saturating_add(estimate / 8) as usize);
+                        }
                         l.progress = progress;
                     }
                     self.log.extend(batch);
@@ -82,11 +87,12 @@ impl App {
             let Snapshot { trace, tree } = *new;
             let old = std::mem::replace(&mut self.trace, trace);
             let page = self.page();
-            if !self.tree.adopt(tree, page) {
+            let (taken, leftover) = self.tree.adopt(tree, page);
+            if !taken {
                 self.tree.rebuild(&self.trace, page);
             }
             self.derive_but_tree();
-            drop_later(Some(Box::new(Snapshot { trace: old, tree: Default::default() })));
+            drop_later(Some(Box::new(Snapshot { trace: old, tree: leftover })));
         } else if done {
             // One line less above the views.
             self.derive();

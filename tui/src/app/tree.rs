@@ -121,15 +121,17 @@ impl TreeState {
 
     /// Takes rows built elsewhere (by the loader thread, for a new
     /// analysis) with no fold, keeping the selection as [`TreeState::rebuild`]
-    /// does. Whether they could be taken: not when this tree has folds.
-    pub fn adopt(&mut self, built: TreeState, page: usize) -> bool {
+    /// does; not when this tree has folds. Returns whether they were taken,
+    /// and what is left to free elsewhere (a big tree takes milliseconds to
+    /// free): the rows replaced, or `built` unused.
+    pub fn adopt(&mut self, mut built: TreeState, page: usize) -> (bool, TreeState) {
         if !self.collapsed.is_empty() || !self.open_groups.is_empty() {
-            return false;
+            return (false, built);
         }
         let keep = self.rows.get(self.scroll.selected).map(|r| self.id(r));
-        self.rows = built.rows;
-        self.groups = built.groups;
-        self.children = built.children;
+        std::mem::swap(&mut self.rows, &mut built.rows);
+        std::mem::swap(&mut self.groups, &mut built.groups);
+        std::mem::swap(&mut self.children, &mut built.children);
         self.children_of = built.children_of;
         if let Some(k) = keep {
             if let Some(i) = self.rows.iter().position(|r| self.id(r) == k) {
@@ -137,7 +139,7 @@ impl TreeState {
             }
         }
         self.scroll.clamp(self.rows.len(), page);
-        true
+        (true, built)
     }
 
     pub fn selected(&self) -> Option<TreeRow> {

@@ -206,6 +206,16 @@ impl EventLog {
         self.changed_from = moved;
     }
 
+    /// Makes room for `total` rows in all, so that growing the list while a
+    /// big trace is read never copies it in one go.
+    pub fn reserve_total(&mut self, total: usize) {
+        let extra = total.saturating_sub(self.len());
+        match &mut self.store {
+            Store::Rows(r) => r.reserve(extra),
+            Store::Index { ix, .. } => Arc::make_mut(ix).reserve(extra),
+        }
+    }
+
     /// The lowest row index that moved since the last call (None: rows were
     /// only appended).
     pub fn take_changed(&mut self) -> Option<usize> {
