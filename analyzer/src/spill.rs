@@ -146,6 +146,20 @@ impl Spilled {
     pub fn spawn_count(&self) -> usize {
         self.spawns.len()
     }
+
+    /// Process `i`, read on its own (for a few lookups; use
+    /// [`Spilled::processes`] to go through them all).
+    pub fn process(&self, i: usize) -> Option<io::Result<Process>> {
+        let &(off, len) = self.procs.get(i)?;
+        let read = || -> io::Result<Process> {
+            let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            f.seek(SeekFrom::Start(off))?;
+            let mut buf = vec![0u8; len as usize];
+            f.read_exact(&mut buf)?;
+            serde_json::from_slice(&buf).map_err(io::Error::from)
+        };
+        Some(read())
+    }
 }
 
 /// Reads items back in index order through a 1 MiB block cache: items are

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use spawnscope_analyzer::units::{fmt_bytes, fmt_ns};
 use spawnscope_analyzer::{
-    basename, failed_children, group_by, longest_processes, Analysis, CodePath, Finding, GroupBy, Severity,
+    basename, failed_children, group_by, longest_processes, Analysis, CodePath, Finding, GroupBy, Severity, Spawn,
 };
 use spawnscope_format::flags::errno_name;
 
@@ -50,12 +50,13 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
         write_spawning(&mut s, &p, a, opts);
     }
     write_findings(&mut s, &p, a);
-    if opts.list_spawns && !a.spawns.is_empty() {
+    if opts.list_spawns && a.summary.spawns > 0 {
         section(&mut s, &p, "Spawns");
         wrap_into(&mut s, crate::TRACING_NOTE, "  ");
         s.push_str(&spawn_list(a, opts).text("  ", |h| p.dim(h)));
-        if a.spawns.len() > opts.max_rows {
-            let _ = writeln!(s, "  {}", more_spawns(a.spawns.len() - opts.max_rows));
+        let n = a.summary.spawns as usize;
+        if n > opts.max_rows {
+            let _ = writeln!(s, "  {}", more_spawns(n - opts.max_rows));
         }
     }
     if !a.warnings.is_empty() {
@@ -367,11 +368,23 @@ pub(crate) fn spawn_list(a: &Analysis, opts: &Options) -> Table {
         ("failed", true),
         ("exec", false),
     ]);
-    for sp in a.spawns.iter().take(opts.max_rows) {
+    // A bounded analysis reads its spawns (and their parents) back from disk.
+    let spilled = a.aggregate.as_ref().and_then(|ag| ag.spill.as_ref());
+    let spawns: Box<dyn Iterator<Item = std::borrow::Cow<'_, Spawn>>> = match spilled {
+        Some(sp) => Box::new(sp.0.spawns().map_while(Result::ok).map(std::borrow::Cow::Owned)),
+        None => Box::new(a.spawns.iter().map(std::borrow::Cow::Borrowed)),
+    };
+    let process = |i: usize| -> Option<(String, i32)> {
+        match spilled {
+            Some(sp) => sp.0.process(i)?.ok().map(|p| (p.name, p.pid)),
+            None => a.processes.get(i).map(|p| (p.name.clone(), p.pid)),
+        }
+    };
+    for sp in spawns.take(opts.max_rows) {
         let parent = sp
             .parent
-            .and_then(|i| a.processes.get(i))
-            .map_or_else(|| sp.parent_pid.to_string(), |p| format!("{}[{}]", spawnscope_analyzer::basename(&p.name), p.pid));
+            .and_then(process)
+            .map_or_else(|| sp.parent_pid.to_string(), |(name, pid)| format!("{}[{pid}]", spawnscope_analyzer::basename(&name)));
         let (failed, exec) = match &sp.exec {
             Some(e) => {
                 let mut x = argv_line(&e.argv, 50);

@@ -59,3 +59,18 @@ fn the_json_report_is_the_same_with_spawns_streamed_from_disk() {
     }
     assert!(n >= 25, "{n} traces streamed");
 }
+
+#[test]
+fn the_spawn_list_is_the_same_read_back_from_disk() {
+    let t = Thresholds::default();
+    for path in traces() {
+        let full = analyze_path(&path, &t).unwrap();
+        let streamed = analyze_path_with(&path, &t, Retention::Stream).unwrap();
+        for (format, max_rows) in [(Format::Text, 20), (Format::Markdown, 3), (Format::Text, usize::MAX)] {
+            let opts = Options { source: Some("t.jsonl".into()), list_spawns: true, max_rows, ..Options::default() };
+            let (f, s) = (render(&full, format, &opts), render(&streamed, format, &opts));
+            let first = f.lines().zip(s.lines()).position(|(x, y)| x != y);
+            assert!(f == s, "{} ({format:?}, {max_rows} rows): line {first:?} differs", path.display());
+        }
+    }
+}

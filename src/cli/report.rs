@@ -191,12 +191,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         return run_many(&args, &t);
     }
     let sel = args.select.selection()?;
-    // Bounded memory (issue 15): text and Markdown keep no spawn; JSON reads
-    // its spawns[] back from a temporary file; --spawns and selections keep all.
+    // Bounded memory (issue 15): text and Markdown keep no spawn; JSON and
+    // --spawns read theirs back from a temporary file; a selection keeps all.
     let retention = match args.format {
         _ if !sel.is_empty() => Retention::Full,
         FormatArg::Json => Retention::Stream,
-        _ if args.spawns => Retention::Full,
+        _ if args.spawns => Retention::Stream,
         _ => Retention::Aggregate,
     };
     let mut analysis = analyze_path_with(&args.trace, &t, retention).map_err(|e| exit_error(2, e.to_string()))?;
