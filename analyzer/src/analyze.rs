@@ -164,16 +164,14 @@ impl Analyzer {
     /// ([`Retention::Aggregate`]: memory grows with what is distinct, not with
     /// events; a trace whose header says it has call stacks is kept whole).
     pub fn with_retention(header: Header, thresholds: Thresholds, retention: Retention) -> Analyzer {
-        let mut warnings = Vec::new();
-        let spill = match retention {
-            Retention::Stream => match crate::spill::SpillWriter::create() {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    warnings.push(format!("spawns not listed: cannot write a temporary file: {e}"));
-                    None
-                }
+        let warnings = Vec::new();
+        let (retention, spill) = match retention {
+            Retention::Stream if header.tracer.stacks.is_none() => match crate::spill::SpillWriter::create() {
+                Ok(w) => (retention, Some(w)),
+                // No temporary file: every spawn stays in memory instead.
+                Err(_) => (Retention::Full, None),
             },
-            _ => None,
+            _ => (retention, None),
         };
         let bounded = (retention != Retention::Full && header.tracer.stacks.is_none()).then(|| {
             Box::new(Bounded {
