@@ -188,6 +188,7 @@ impl Analyzer {
                 )),
                 stack_warned: false,
                 spill,
+                gone: HashMap::default(),
             })
         });
         Analyzer {
@@ -411,7 +412,10 @@ impl Analyzer {
 
     fn on_spawn(&mut self, line: u64, ev: SpawnEvent) {
         let t0 = ev.t_entry.unwrap_or(ev.t_event);
-        let parent_seen_before = self.by_pid.get(&ev.pid).and_then(|&p| self.ps(p)).map(|st| st.last_seen);
+        let parent_seen_before = match self.by_pid.get(&ev.pid) {
+            Some(&p) => self.ps(p).map(|st| st.last_seen),
+            None => self.bounded.as_ref().and_then(|b| b.gone.get(&ev.pid).copied()),
+        };
         let parent = self.live(ev.pid, t0);
         let socketpair_line = self.rust_socketpair.remove(&ev.tid);
         if ev.result != 0 {
@@ -830,6 +834,9 @@ impl Analyzer {
             }
         }
         self.by_pid.insert(pid, idx);
+        if let Some(b) = &mut self.bounded {
+            b.gone.remove(&pid);
+        }
         idx
     }
 

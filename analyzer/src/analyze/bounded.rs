@@ -49,6 +49,9 @@ pub(super) struct Bounded {
     pub(super) stack_warned: bool,
     /// [`Retention::Stream`]: where completed spawns and processes go.
     pub(super) spill: Option<crate::spill::SpillWriter>,
+    /// Pids whose last process was let go, and when it was last seen (until
+    /// the pid is used again).
+    pub(super) gone: HashMap<i32, Nanos>,
 }
 
 impl Analyzer {
@@ -223,6 +226,8 @@ impl Analyzer {
         let Some((p, st)) = b.procs.remove(&c) else { return };
         if self.by_pid.get(&p.pid) == Some(&c) {
             self.by_pid.remove(&p.pid);
+            // Adoption compares with when the pid was last seen.
+            b.gone.insert(p.pid, st.last_seen);
         }
         let acc = b.parent_groups.remove(&c);
         if st.spawned {
