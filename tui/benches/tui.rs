@@ -239,6 +239,7 @@ fn progressive(path: &std::path::Path) {
     );
     drop(fresh);
     app.update(Action::ShowView(View::Tree));
+    app.update(Action::Home);
     let (t, c) = (Instant::now(), thread_cpu());
     app.update(Action::Left);
     term.draw(|f| ui::draw(f, &app)).expect("draw");
