@@ -87,10 +87,11 @@ impl TreeState {
                 continue;
             }
             let mut items = Vec::new();
-            let children = self.children.entry(p).or_insert_with(|| group_children(a, p)).clone();
-            for child in children {
+            // Taken out of the cache and put back: no copy of the list.
+            let children = self.children.remove(&p).unwrap_or_else(|| group_children(a, p));
+            for child in &children {
                 match child {
-                    Child::One(c) => items.push(Item::Process(c, depth + 1)),
+                    Child::One(c) => items.push(Item::Process(*c, depth + 1)),
                     Child::Group(g) => {
                         let gi = self.groups.len() as u32;
                         let row = |process: usize, depth: u32, group: Option<u32>, in_group: Option<u32>| TreeRow {
@@ -104,11 +105,12 @@ impl TreeState {
                         if self.open_groups.contains(&(g.parent, g.key.clone())) {
                             rows.extend(g.members.iter().map(|&m| row(m, depth + 2, None, Some(gi))));
                         }
-                        self.groups.push(g);
+                        self.groups.push(g.clone());
                         items.push(Item::Rows(rows));
                     }
                 }
             }
+            self.children.insert(p, children);
             stack.extend(items.into_iter().rev());
         }
         if let Some(k) = keep {
