@@ -60,6 +60,8 @@ pub struct Aggregated {
     /// The distribution of all spawns' latencies (mergeable, for reports
     /// over many traces).
     pub(crate) latency_samples: Sampler,
+    /// For `diff`.
+    pub(crate) diff: DiffTally,
     /// [`crate::Retention::Stream`]: every spawn and process, on disk.
     pub spill: Option<SpillHandle>,
 }
@@ -90,6 +92,40 @@ impl Aggregated {
     /// Every process in index order ([`crate::Retention::Stream`] only).
     pub fn processes(&self) -> Option<crate::spill::SpillIter<Process>> {
         self.spill.as_ref().map(|s| s.0.processes())
+    }
+}
+
+/// What `diff` needs beyond the summary and the groups: where the spawn
+/// latency goes on average, and the parents' memory at fork-style spawns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct DiffTally {
+    /// Sums of (clone, failed execs, the successful exec, the rest, latency)
+    /// over the spawns with a latency, and how many.
+    pub parts: [u128; 5],
+    pub parts_n: u64,
+    /// Parent RSS (KiB) at fork-style spawns that recorded it.
+    pub fork_rss: Sampler,
+    pub fork_pte_max: Option<u64>,
+}
+
+impl DiffTally {
+    fn add(&mut self, s: &Spawn, child_exec_ns: u64) {
+        if let Some(lat) = s.latency_ns {
+            let clone = s.clone_ns.unwrap_or(0).min(lat);
+            let failed = s.exec.as_ref().map_or(0, |e| e.failed_ns);
+            let rest = lat.saturating_sub(clone.saturating_add(failed).saturating_add(child_exec_ns));
+            for (acc, v) in self.parts.iter_mut().zip([clone, failed, child_exec_ns, rest, lat]) {
+                *acc += u128::from(v);
+            }
+            self.parts_n += 1;
+        }
+        if s.style == SpawnStyle::Fork {
+            if let Some(m) = s.parent_mem {
+                self.fork_rss.add(m.rss_kb, SUMMARY_SAMPLES);
+                let pte = m.pte_kb.saturating_mul(1024);
+                self.fork_pte_max = Some(self.fork_pte_max.map_or(pte, |x| x.max(pte)));
+            }
+        }
     }
 }
 
@@ -319,6 +355,7 @@ pub(crate) struct Fold {
     failed: BTreeMap<(String, String), FailedTally>,
     /// (duration, index) → the process, longest first by `(Reverse(duration), index)`.
     longest: BTreeMap<(std::cmp::Reverse<Nanos>, usize), Process>,
+    diff: DiffTally,
 }
 
 impl Fold {
@@ -347,6 +384,7 @@ impl Fold {
             failed_processes: 0,
             failed: BTreeMap::new(),
             longest: BTreeMap::new(),
+            diff: DiffTally::default(),
         }
     }
 
@@ -365,8 +403,9 @@ impl Fold {
 
     /// Folds a final spawn; `parent_acc` is its parent's pending group
     /// (keyed by the parent's final name when the parent is folded).
-    pub fn spawn(&mut self, s: &Spawn, ctx: &SpawnCtx, parent_acc: &mut GroupAcc) {
+    pub fn spawn(&mut self, s: &Spawn, ctx: &SpawnCtx, parent_acc: &mut GroupAcc, child_exec_ns: u64) {
         self.spawns += 1;
+        self.diff.add(s, child_exec_ns);
         self.styles[s.style as usize].add(s);
         self.code_paths[s.code_path as usize].add(s);
         let exe = s.exec.as_ref().map_or("(no exec)", |e| e.path.as_str());
@@ -517,6 +556,7 @@ impl Fold {
             parent_blocked: self.blocked.stats(),
             exact,
             latency_samples: self.latency,
+            diff: self.diff,
             spill: None,
         };
         (s, processes, agg, self.observers)

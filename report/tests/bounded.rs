@@ -74,3 +74,23 @@ fn the_spawn_list_is_the_same_read_back_from_disk() {
         }
     }
 }
+
+#[test]
+fn diff_is_the_same_in_bounded_memory() {
+    let t = Thresholds::default();
+    let paths = traces();
+    let mut compared = 0;
+    for pair in paths.windows(2).chain([[paths[0].clone(), paths[paths.len() - 1].clone()]].iter().map(|p| &p[..])) {
+        let full: Vec<_> = pair.iter().map(|p| analyze_path(p, &t).unwrap()).collect();
+        let bounded: Vec<_> = pair.iter().map(|p| analyze_path_with(p, &t, Retention::Aggregate).unwrap()).collect();
+        let labels = ("a.jsonl", "b.jsonl");
+        let f = spawnscope_analyzer::diff::diff(&full[0], &full[1], labels);
+        let b = spawnscope_analyzer::diff::diff(&bounded[0], &bounded[1], labels);
+        let (ft, bt) = (spawnscope_report::diff::render_text(&f), spawnscope_report::diff::render_text(&b));
+        let first = ft.lines().zip(bt.lines()).position(|(x, y)| x != y);
+        assert!(ft == bt, "{} vs {}: line {first:?} differs", pair[0].display(), pair[1].display());
+        assert_eq!(serde_json::to_string(&f).unwrap(), serde_json::to_string(&b).unwrap());
+        compared += 1;
+    }
+    assert!(compared >= 30, "{compared}");
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use spawnscope_analyzer::diff::diff;
-use spawnscope_analyzer::{analyze_path, Thresholds};
+use spawnscope_analyzer::{analyze_path_with, Retention, Thresholds};
 use spawnscope_report::diff::{render_markdown, render_text_with};
 
 /// Arguments of `spawnscope diff`.
@@ -36,8 +36,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let t = Thresholds::default();
-    let a = analyze_path(&args.a, &t)?;
-    let b = analyze_path(&args.b, &t)?;
+    // Bounded memory (issue 15): diff reads only summaries, groups and tallies.
+    let a = analyze_path_with(&args.a, &t, Retention::Aggregate)?;
+    let b = analyze_path_with(&args.b, &t, Retention::Aggregate)?;
     for (tag, an) in [("A", &a), ("B", &b)] {
         for w in &an.warnings {
             super::common::warn(format_args!("{tag}: {}", spawnscope_format::escape(w)));

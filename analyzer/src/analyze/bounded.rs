@@ -157,6 +157,12 @@ impl Analyzer {
         let parent_name = parent.map(|p| self.resolved_name(p));
         let parent_env = parent.and_then(|p| self.env_at(p, s.t_start));
         let child_env_hash = child.and_then(|c| self.pr(c)?.execs.first()?.env_hash);
+        // The child's successful exec after the clone (diff's "exec" part).
+        let t_start = s.t_start;
+        let child_exec_ns = child
+            .and_then(|c| self.pr(c))
+            .and_then(|p| p.execs.iter().find(|e| e.result == 0 && e.t_exit >= t_start))
+            .map_or(0, |e| crate::attempt_ns(e.t_entry, e.t_exit));
         let Some(b) = self.bounded.as_deref_mut() else { return };
         let Some((mut s, st)) = b.spawns.remove(&si) else { return };
         s.code_path = match st.base {
@@ -173,7 +179,7 @@ impl Analyzer {
             rustc: None,
         };
         let acc = b.parent_groups.entry(parent.unwrap_or(usize::MAX)).or_default();
-        b.fold.spawn(&s, &ctx, acc);
+        b.fold.spawn(&s, &ctx, acc, child_exec_ns);
         if let Some(w) = &mut b.spill {
             if let Err(e) = w.spawn(&s) {
                 b.spill = None;

@@ -1,6 +1,6 @@
 //! The side-by-side tables of a diff.
 
-use crate::{group_by, Analysis, CodePath, GroupBy, LatencyStats, Spawn, SpawnStyle};
+use crate::{group_by, Analysis, CodePath, GroupBy, LatencyStats, SpawnStyle};
 
 use super::{DistRow, FactRow, Side, Unit, ValueRow};
 use spawnscope_units as fmt;
@@ -82,12 +82,11 @@ pub(super) fn latency_rows(a: &Analysis, b: &Analysis) -> Vec<DistRow> {
             rows.push(DistRow::new(name, find(&ga), find(&gb)));
         }
     }
-    let dist = |an: &Analysis, f: fn(&Spawn) -> Option<u64>| {
-        let mut v: Vec<u64> = an.spawns.iter().filter_map(f).collect();
-        (!v.is_empty()).then(|| LatencyStats::from_values(&mut v))
-    };
-    rows.push(DistRow::new("parent blocked", dist(a, |s| s.parent_blocked_ns), dist(b, |s| s.parent_blocked_ns)));
-    rows.push(DistRow::new("clone call (entry → event)", dist(a, |s| s.clone_ns), dist(b, |s| s.clone_ns)));
+    let (clone_a, blocked_a) = crate::spawn_times(a);
+    let (clone_b, blocked_b) = crate::spawn_times(b);
+    let some = |l: LatencyStats| (l.count > 0).then_some(l);
+    rows.push(DistRow::new("parent blocked", some(blocked_a), some(blocked_b)));
+    rows.push(DistRow::new("clone call (entry → event)", some(clone_a), some(clone_b)));
     rows
 }
 
@@ -120,28 +119,45 @@ pub(super) fn env_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     ]
 }
 
-/// RSS of the parent at fork-style spawns, KiB.
-pub(super) fn fork_rss(a: &Analysis) -> Vec<u64> {
-    let mut v: Vec<u64> =
-        a.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).filter_map(|s| s.parent_mem.map(|m| m.rss_kb)).collect();
+/// The parent's RSS at fork-style spawns (KiB): how many spawns recorded
+/// it, the upper median, the largest; and the largest page tables (bytes).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ForkRss {
+    pub count: u64,
+    pub median: Option<u64>,
+    pub max: Option<u64>,
+    pub pte_max: Option<u64>,
+}
+
+pub(super) fn fork_rss(a: &Analysis) -> ForkRss {
+    if let Some(ag) = &a.aggregate {
+        let d = &ag.diff;
+        let stats = d.fork_rss.stats();
+        return ForkRss {
+            count: d.fork_rss.count(),
+            median: d.fork_rss.upper_median(),
+            max: (stats.count > 0).then_some(stats.max),
+            pte_max: d.fork_pte_max,
+        };
+    }
+    let forks = || a.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).filter_map(|s| s.parent_mem);
+    let mut v: Vec<u64> = forks().map(|m| m.rss_kb).collect();
     v.sort_unstable();
-    v
+    ForkRss {
+        count: v.len() as u64,
+        median: v.get(v.len() / 2).copied(),
+        max: v.last().copied(),
+        pte_max: forks().map(|m| m.pte_kb.saturating_mul(1024)).max(),
+    }
 }
 
 pub(super) fn rss_rows(a: &Analysis, b: &Analysis) -> Vec<ValueRow> {
     let (ra, rb) = (fork_rss(a), fork_rss(b));
-    let kib = |v: &[u64], f: fn(&[u64]) -> u64| (!v.is_empty()).then(|| f(v).saturating_mul(1024) as f64);
-    let pte = |an: &Analysis| {
-        an.spawns
-            .iter()
-            .filter(|s| s.style == SpawnStyle::Fork)
-            .filter_map(|s| s.parent_mem.map(|m| m.pte_kb.saturating_mul(1024)))
-            .max()
-    };
+    let kib = |v: Option<u64>| v.map(|k| k.saturating_mul(1024) as f64);
     vec![
-        ValueRow::counts("fork-style spawns with parent RSS", ra.len() as u64, rb.len() as u64),
-        ValueRow::new("parent RSS (median)", Unit::Bytes, kib(&ra, |v| v[v.len() / 2]), kib(&rb, |v| v[v.len() / 2])),
-        ValueRow::new("parent RSS (max)", Unit::Bytes, kib(&ra, |v| v[v.len() - 1]), kib(&rb, |v| v[v.len() - 1])),
-        ValueRow::new("parent page tables (max)", Unit::Bytes, pte(a).map(|x| x as f64), pte(b).map(|x| x as f64)),
+        ValueRow::counts("fork-style spawns with parent RSS", ra.count, rb.count),
+        ValueRow::new("parent RSS (median)", Unit::Bytes, kib(ra.median), kib(rb.median)),
+        ValueRow::new("parent RSS (max)", Unit::Bytes, kib(ra.max), kib(rb.max)),
+        ValueRow::new("parent page tables (max)", Unit::Bytes, ra.pte_max.map(|x| x as f64), rb.pte_max.map(|x| x as f64)),
     ]
 }

@@ -2,7 +2,7 @@
 //! into the parts the trace measures, ranked by how much of the difference
 //! each explains, with the likely reason named from the facts.
 
-use crate::{Analysis, CodePath, Spawn, SpawnStyle};
+use crate::{Analysis, CodePath, SpawnStyle};
 use spawnscope_format::TracerMode;
 
 use super::rows::{fork_rss, per_spawn};
@@ -21,6 +21,9 @@ pub(super) struct Parts {
 }
 
 pub(super) fn parts(a: &Analysis) -> Parts {
+    if let Some(ag) = &a.aggregate {
+        return parts_of(ag.diff.parts, ag.diff.parts_n);
+    }
     let mut sum = [0u128; 5];
     let mut n = 0u64;
     for s in &a.spawns {
@@ -38,6 +41,10 @@ pub(super) fn parts(a: &Analysis) -> Parts {
         }
         n += 1;
     }
+    parts_of(sum, n)
+}
+
+fn parts_of(sum: [u128; 5], n: u64) -> Parts {
     if n == 0 {
         return Parts::default();
     }
@@ -45,12 +52,17 @@ pub(super) fn parts(a: &Analysis) -> Parts {
     Parts { n, clone: m(0), failed: m(1), exec: m(2), rest: m(3), latency: m(4) }
 }
 
-fn share_of(an: &Analysis, pred: impl Fn(&Spawn) -> bool) -> String {
-    let n = an.spawns.len();
+/// Fork-style spawns, of how many.
+fn forks(an: &Analysis) -> (u64, u64) {
+    (an.summary.styles.get(SpawnStyle::Fork.as_str()).copied().unwrap_or(0), an.summary.spawns)
+}
+
+/// The share of fork-style spawns, rounded, as "40%".
+fn fork_percent(an: &Analysis) -> String {
+    let (k, n) = forks(an);
     if n == 0 {
         return "0%".to_string();
     }
-    let k = an.spawns.iter().filter(|s| pred(s)).count();
     format!("{}%", (k * 100 + n / 2) / n)
 }
 
@@ -68,8 +80,7 @@ fn fallback_reason(an: &Analysis) -> Option<String> {
 }
 
 fn clone_message(a: &Analysis, b: &Analysis) -> String {
-    let fork = |s: &Spawn| s.style == SpawnStyle::Fork;
-    let (fa, fb) = (share_of(a, fork), share_of(b, fork));
+    let (fa, fb) = (fork_percent(a), fork_percent(b));
     let mut m = if fa != fb {
         format!("B spawns fork-style {fb} of the time (A: {fa})")
     } else if fa == "0%" {
@@ -77,7 +88,7 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
     } else {
         format!("both spawn fork-style {fa} of the time")
     };
-    let fallback = |an: &Analysis| an.spawns.iter().filter(|s| s.code_path == CodePath::RustStdForkFallback).count();
+    let fallback = |an: &Analysis| an.summary.code_paths.get(CodePath::RustStdForkFallback.as_str()).copied().unwrap_or(0);
     let (xa, xb) = (fallback(a), fallback(b));
     if xb > xa {
         m.push_str(" through the Rust std fork+exec fallback");
@@ -86,9 +97,9 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
         }
     }
     let (ra, rb) = (fork_rss(a), fork_rss(b));
-    if let Some(&max_b) = rb.last() {
+    if let Some(max_b) = rb.max {
         m.push_str(&format!(" from a parent with up to {} RSS", fmt::bytes(max_b.saturating_mul(1024))));
-        if let Some(&max_a) = ra.last() {
+        if let Some(max_a) = ra.max {
             m.push_str(&format!(" (A: {})", fmt::bytes(max_a.saturating_mul(1024))));
         }
     }
@@ -96,8 +107,8 @@ fn clone_message(a: &Analysis, b: &Analysis) -> String {
 }
 
 fn fork_share(an: &Analysis) -> f64 {
-    let n = an.spawns.len().max(1) as f64;
-    an.spawns.iter().filter(|s| s.style == SpawnStyle::Fork).count() as f64 / n
+    let (k, n) = forks(an);
+    k as f64 / n.max(1) as f64
 }
 
 fn exec_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
@@ -105,7 +116,7 @@ fn exec_message(a: &Analysis, b: &Analysis, pa: &Parts, pb: &Parts) -> String {
     let (slower, faster, who, s_ns, f_ns) =
         if pb.exec >= pa.exec { (b, a, "B", pb.exec, pa.exec) } else { (a, b, "A", pa.exec, pb.exec) };
     // Only worth saying when the exec really is slower there (by a fifth).
-    if let Some(&rss) = fork_rss(slower).last().filter(|_| s_ns.saturating_mul(5) > f_ns.saturating_mul(6)) {
+    if let Some(rss) = fork_rss(slower).max.filter(|_| s_ns.saturating_mul(5) > f_ns.saturating_mul(6)) {
         if fork_share(slower) > fork_share(faster) {
             m.push_str(&format!(
                 ": in {who}'s fork-style children exec first frees the copy of the parent's address space (up to {} RSS)",
