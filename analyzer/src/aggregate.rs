@@ -77,6 +77,42 @@ impl PartialEq for SpillHandle {
     }
 }
 
+impl crate::model::Analysis {
+    /// Every spawn in index order, from memory or, for a
+    /// [`crate::Retention::Stream`] analysis, read back from disk (a read
+    /// error ends the iteration early).
+    pub fn each_spawn(&self) -> Box<dyn Iterator<Item = std::borrow::Cow<'_, Spawn>> + '_> {
+        match self.aggregate.as_ref().and_then(|ag| ag.spawns()) {
+            Some(it) => Box::new(it.map_while(Result::ok).map(std::borrow::Cow::Owned)),
+            None => Box::new(self.spawns.iter().map(std::borrow::Cow::Borrowed)),
+        }
+    }
+
+    /// Every process in index order (see [`Analysis::each_spawn`]).
+    pub fn each_process(&self) -> Box<dyn Iterator<Item = std::borrow::Cow<'_, Process>> + '_> {
+        match self.aggregate.as_ref().and_then(|ag| ag.processes()) {
+            Some(it) => Box::new(it.map_while(Result::ok).map(std::borrow::Cow::Owned)),
+            None => Box::new(self.processes.iter().map(std::borrow::Cow::Borrowed)),
+        }
+    }
+
+    /// Spawn `i`, from memory or from disk.
+    pub fn spawn_at(&self, i: usize) -> Option<std::borrow::Cow<'_, Spawn>> {
+        match self.aggregate.as_ref().and_then(|ag| ag.spill.as_ref()) {
+            Some(sp) => sp.0.spawn(i)?.ok().map(std::borrow::Cow::Owned),
+            None => self.spawns.get(i).map(std::borrow::Cow::Borrowed),
+        }
+    }
+
+    /// Process `i`, from memory or from disk.
+    pub fn process_at(&self, i: usize) -> Option<std::borrow::Cow<'_, Process>> {
+        match self.aggregate.as_ref().and_then(|ag| ag.spill.as_ref()) {
+            Some(sp) => sp.0.process(i)?.ok().map(std::borrow::Cow::Owned),
+            None => self.processes.get(i).map(std::borrow::Cow::Borrowed),
+        }
+    }
+}
+
 impl Aggregated {
     /// The groups by `by`, largest first (ties by key), without `spawns`.
     pub fn groups(&self, by: GroupBy) -> Vec<Group> {

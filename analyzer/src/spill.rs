@@ -150,8 +150,20 @@ impl Spilled {
     /// Process `i`, read on its own (for a few lookups; use
     /// [`Spilled::processes`] to go through them all).
     pub fn process(&self, i: usize) -> Option<io::Result<Process>> {
-        let &(off, len) = self.procs.get(i)?;
-        let read = || -> io::Result<Process> {
+        self.read_one(self.procs.get(i)?)
+    }
+
+    /// Spawn `i` (`in_flight` filled in), read on its own.
+    pub fn spawn(&self, i: usize) -> Option<io::Result<Spawn>> {
+        let r = self.read_one::<Spawn>(self.spawns.get(i)?)?;
+        Some(r.map(|mut s| {
+            s.in_flight = self.in_flight.get(i).copied().unwrap_or(0);
+            s
+        }))
+    }
+
+    fn read_one<T: DeserializeOwned>(&self, &(off, len): &(u64, u32)) -> Option<io::Result<T>> {
+        let read = || -> io::Result<T> {
             let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
             f.seek(SeekFrom::Start(off))?;
             let mut buf = vec![0u8; len as usize];

@@ -67,7 +67,7 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
         command: analysis.header.command.clone(),
         complete: analysis.complete,
         warnings,
-        spawns: analysis.spawns.len() as u64,
+        spawns: analysis.summary.spawns,
         exit_code: analysis.summary.exit_code,
         policy_file: policy.file.clone(),
         results,
@@ -168,10 +168,9 @@ fn style_detail(s: &Spawn) -> String {
 
 fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
     let bad: Vec<Offender> = a
-        .spawns
-        .iter()
+        .each_spawn()
         .filter(|s| s.style == style)
-        .map(|s| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s))))
+        .map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s))))
         .collect();
     let n = bad.len() as u64;
     let mut r = result(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
@@ -190,13 +189,18 @@ pub fn exe_matches(s: &Spawn, exe: &str) -> bool {
 }
 
 /// "150 git, 40 sh, 22 cc" for the most spawned executables.
-fn breakdown<'a>(spawns: impl Iterator<Item = &'a Spawn>) -> String {
-    let mut by: BTreeMap<&str, u64> = BTreeMap::new();
+fn breakdown<S: std::ops::Deref<Target = Spawn>>(spawns: impl Iterator<Item = S>) -> String {
+    let mut by: BTreeMap<String, u64> = BTreeMap::new();
     for s in spawns {
-        *by.entry(s.executable()).or_default() += 1;
+        match by.get_mut(s.executable()) {
+            Some(n) => *n += 1,
+            None => {
+                by.insert(s.executable().to_string(), 1);
+            }
+        }
     }
-    let mut v: Vec<(&str, u64)> = by.into_iter().collect();
-    v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+    let mut v: Vec<(String, u64)> = by.into_iter().collect();
+    v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     let shown: Vec<String> = v.iter().take(5).map(|(e, n)| format!("{n} {}", escape(e))).collect();
     let mut s = shown.join(", ");
     if v.len() > 5 {
@@ -206,33 +210,32 @@ fn breakdown<'a>(spawns: impl Iterator<Item = &'a Spawn>) -> String {
 }
 
 fn max_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> RuleResult {
-    let matching: Vec<&Spawn> = a.spawns.iter().filter(|s| exe.is_none_or(|e| exe_matches(s, e))).collect();
-    let n = matching.len() as u64;
+    let matching = || a.each_spawn().filter(|s| exe.is_none_or(|e| exe_matches(s, e)));
+    let n = matching().count() as u64;
     // The spawns past the limit are the ones that broke it.
-    let excess: Vec<Offender> = matching
-        .iter()
+    let excess: Vec<Offender> = matching()
         .skip(limit.min(usize::MAX as u64) as usize)
-        .map(|s| spawn_offender(s, format!("spawn {} of {n}", s.index + 1)))
+        .map(|s| spawn_offender(&s, format!("spawn {} of {n}", s.index + 1)))
         .collect();
     let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
     let rule = Rule::MaxSpawns { exe: exe.map(String::from), limit };
     let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtMost, &what, excess);
     if r.status == Status::Fail && exe.is_none() {
-        r.note = Some(format!("by executable: {}", breakdown(matching.into_iter())));
+        r.note = Some(format!("by executable: {}", breakdown(matching())));
     }
     r
 }
 
 fn min_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> RuleResult {
-    let n = a.spawns.iter().filter(|s| exe.is_none_or(|e| exe_matches(s, e))).count() as u64;
+    let n = a.each_spawn().filter(|s| exe.is_none_or(|e| exe_matches(s, e))).count() as u64;
     let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
     let rule = Rule::MinSpawns { exe: exe.map(String::from), limit };
     let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtLeast, &what, Vec::new());
     if r.status == Status::Fail {
-        r.note = Some(if a.spawns.is_empty() {
+        r.note = Some(if a.summary.spawns == 0 {
             "the trace has no spawns at all".into()
         } else {
-            format!("spawned: {}", breakdown(a.spawns.iter()))
+            format!("spawned: {}", breakdown(a.each_spawn()))
         });
     }
     r
@@ -254,12 +257,12 @@ fn counted_execs(p: &Process) -> &[spawnscope_analyzer::ExecAttempt] {
 
 /// The offender for a process: its spawn if it has one.
 fn process_offender(a: &Analysis, p: &Process, detail: String) -> Offender {
-    match p.spawn.and_then(|i| a.spawns.get(i)) {
-        Some(s) => spawn_offender(s, detail),
+    match p.spawn.and_then(|i| a.spawn_at(i)) {
+        Some(s) => spawn_offender(&s, detail),
         None => Offender {
             spawn: None,
             pid: p.pid,
-            parent_pid: p.parent.and_then(|i| a.processes.get(i)).map(|q| q.pid),
+            parent_pid: p.parent.and_then(|i| a.process_at(i)).map(|q| q.pid),
             exe: p.name.rsplit('/').next().unwrap_or(&p.name).to_string(),
             argv: p.execs.iter().rev().find(|e| e.result == 0).map(|e| e.argv.clone()).unwrap_or_default(),
             detail,
@@ -270,7 +273,8 @@ fn process_offender(a: &Analysis, p: &Process, detail: String) -> Offender {
 fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
     let mut total = 0u64;
     let mut bad: Vec<(usize, Offender)> = Vec::new();
-    for p in &a.processes {
+    for p in a.each_process() {
+        let p = &*p;
         let failed: Vec<_> = counted_execs(p).iter().filter(|e| e.result != 0).collect();
         if failed.is_empty() {
             continue;
@@ -307,7 +311,8 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
 fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
     let mut max = 0u64;
     let mut bad: Vec<(u64, Offender)> = Vec::new();
-    for p in &a.processes {
+    for p in a.each_process() {
+        let p = &*p;
         let Some(big) = counted_execs(p).iter().filter(|e| e.result == 0).max_by_key(|e| e.env_bytes) else {
             continue;
         };
@@ -349,7 +354,7 @@ fn deny_finding(a: &Analysis, policy: &Policy, pattern: &str, origin: Origin) ->
     }
     let offenders = by_spawn
         .into_iter()
-        .filter_map(|(i, ids)| a.spawns.get(i).map(|s| spawn_offender(s, format!("evidence of {}", ids.join(", ")))))
+        .filter_map(|(i, ids)| a.spawn_at(i).map(|s| spawn_offender(&s, format!("evidence of {}", ids.join(", ")))))
         .collect();
     let rule = Rule::DenyFinding(pattern.to_string());
     let n = hits.len() as u64;
@@ -380,7 +385,7 @@ fn allowed_f(f: &Finding, allowed: &[&str]) -> bool {
 fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResult {
     let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
     let bad: Vec<Offender> =
-        a.spawns.iter().filter(|s| !allowed.contains(&s.code_path)).map(|s| spawn_offender(s, style_detail(s))).collect();
+        a.each_spawn().filter(|s| !allowed.contains(&s.code_path)).map(|s| spawn_offender(&s, style_detail(&s))).collect();
     let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
     let rule = Rule::RequireCodePath(allowed[0]);
     let n = bad.len() as u64;
@@ -392,10 +397,9 @@ fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResul
 
 fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
     let bad: Vec<Offender> = a
-        .spawns
-        .iter()
+        .each_spawn()
         .filter(|s| s.code_path == c)
-        .map(|s| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s))))
+        .map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s))))
         .collect();
     let n = bad.len() as u64;
     let what = format!("via {}", c.as_str());
@@ -403,7 +407,7 @@ fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
 }
 
 fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> RuleResult {
-    let mut lat: Vec<u64> = a.spawns.iter().filter_map(|s| s.latency_ns).collect();
+    let mut lat: Vec<u64> = a.each_spawn().filter_map(|s| s.latency_ns).collect();
     lat.sort_unstable();
     let rule = Rule::MaxSpawnP99(limit);
     let Some(p99) = percentile(&lat, 99) else {
@@ -413,14 +417,23 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
         r.note = Some("the trace has no spawns with a measured latency".into());
         return r;
     };
-    let mut slow: Vec<&Spawn> = a.spawns.iter().filter(|s| s.latency_ns.is_some_and(|l| l > limit)).collect();
-    slow.sort_by_key(|s| std::cmp::Reverse(s.latency_ns));
-    let offenders = slow
+    // Slowest first (ties in index order): the offenders are built from
+    // (latency, index) pairs, so only those shown are read again.
+    let mut slow: Vec<(u64, usize)> =
+        a.each_spawn().filter_map(|s| s.latency_ns.filter(|&l| l > limit).map(|l| (l, s.index))).collect();
+    slow.sort_by_key(|&(l, i)| (std::cmp::Reverse(l), i));
+    let shown: Vec<Offender> = slow
         .iter()
-        .map(|s| spawn_offender(s, format!("{} ({})", format_duration(s.latency_ns.unwrap_or(0)), style_detail(s))))
+        .take(MAX_OFFENDERS)
+        .filter_map(|&(_, i)| a.spawn_at(i))
+        .map(|s| spawn_offender(&s, format!("{} ({})", format_duration(s.latency_ns.unwrap_or(0)), style_detail(&s))))
         .collect();
+    let hidden = slow.len().saturating_sub(shown.len());
     let what = format!("p99 spawn latency over {}", counted(lat.len() as u64, "spawn", "spawns"));
-    let mut r = result(&rule, origin, p99, limit, Unit::Nanoseconds, Bound::AtMost, &what, offenders);
+    let mut r = result(&rule, origin, p99, limit, Unit::Nanoseconds, Bound::AtMost, &what, shown);
+    if r.status == Status::Fail {
+        r.offenders_total += hidden;
+    }
     if r.status == Status::Fail && !strict {
         r.status = Status::Warn;
         r.note = Some(
@@ -429,7 +442,7 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
                 .into(),
         );
     }
-    if a.spawns.iter().any(|s| s.from_event) {
+    if a.each_spawn().any(|s| s.from_event) {
         let line = "events mode: latencies start at the kernel's fork event, so they are lower bounds";
         r.note = Some(match r.note.take() {
             Some(n) => format!("{n}\n{line}"),

@@ -3,14 +3,16 @@
 
 use std::path::Path;
 
-use spawnscope_analyzer::{analyze_path, Analysis};
+use spawnscope_analyzer::{analyze_path_with, Analysis, Retention};
 
 use crate::{evaluate, CheckReport, Error, Policy};
 
-/// Reads and analyses a trace file with the policy's finding thresholds.
+/// Reads and analyses a trace file with the policy's finding thresholds,
+/// in bounded memory: the rules read the spawns back from a temporary file
+/// ([`Retention::Stream`]).
 pub fn analyze_trace(path: &Path, policy: &Policy) -> Result<Analysis, Error> {
     let thresholds = policy.thresholds.clone().unwrap_or_default();
-    analyze_path(path, &thresholds).map_err(|source| Error::Trace { path: path.to_path_buf(), source })
+    analyze_path_with(path, &thresholds, Retention::Stream).map_err(|source| Error::Trace { path: path.to_path_buf(), source })
 }
 
 /// Checks a recorded trace file against a policy.

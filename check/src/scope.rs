@@ -16,6 +16,11 @@ use crate::report::RuleResult;
 pub(crate) fn spawns_at<'a>(a: &'a Analysis, at: Option<&str>) -> Cow<'a, Analysis> {
     let Some(at) = at else { return Cow::Borrowed(a) };
     let mut scoped = a.clone();
+    if scoped.aggregate.take().is_some() {
+        // A bounded analysis has no stacks (a trace with stacks is kept
+        // whole): no spawn matches a pattern.
+        scoped.spawns.clear();
+    }
     scoped.spawns.retain(|s| matches_at(a.origins.of(s), at));
     Cow::Owned(scoped)
 }
