@@ -86,12 +86,41 @@ fn result(
     what: &str,
     offenders: Vec<Offender>,
 ) -> RuleResult {
+    let total = offenders.len();
+    result_of(rule, origin, measured, limit, unit, bound, what, (offenders, total))
+}
+
+/// The first [`MAX_OFFENDERS`] of `it`, and how many there were: a rule over
+/// millions of spawns builds only the offenders it shows.
+fn first_offenders(it: impl Iterator<Item = Offender>) -> (Vec<Offender>, usize) {
+    let mut shown = Vec::new();
+    let mut total = 0;
+    for o in it {
+        if shown.len() < MAX_OFFENDERS {
+            shown.push(o);
+        }
+        total += 1;
+    }
+    (shown, total)
+}
+
+/// [`result`] with the offenders shown and their total given.
+#[allow(clippy::too_many_arguments)]
+fn result_of(
+    rule: &Rule,
+    origin: Origin,
+    measured: u64,
+    limit: u64,
+    unit: Unit,
+    bound: Bound,
+    what: &str,
+    (offenders, total): (Vec<Offender>, usize),
+) -> RuleResult {
     let ok = match bound {
         Bound::AtMost => measured <= limit,
         Bound::AtLeast => measured >= limit,
         Bound::Equal => measured == limit,
     };
-    let total = offenders.len();
     let mut offenders = offenders;
     offenders.truncate(MAX_OFFENDERS);
     let measured_text = format_value(measured, unit);
@@ -167,13 +196,11 @@ fn style_detail(s: &Spawn) -> String {
 }
 
 fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
-    let bad: Vec<Offender> = a
-        .each_spawn()
-        .filter(|s| s.style == style)
-        .map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s))))
-        .collect();
-    let n = bad.len() as u64;
-    let mut r = result(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
+    let bad = first_offenders(
+        a.each_spawn().filter(|s| s.style == style).map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s)))),
+    );
+    let n = bad.1 as u64;
+    let mut r = result_of(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
     r.message = format!("{} {}-style {} (at most 0)", count(n), style.as_str(), plural(n, "spawn", "spawns"));
     r
 }
@@ -213,13 +240,14 @@ fn max_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> Ru
     let matching = || a.each_spawn().filter(|s| exe.is_none_or(|e| exe_matches(s, e)));
     let n = matching().count() as u64;
     // The spawns past the limit are the ones that broke it.
-    let excess: Vec<Offender> = matching()
-        .skip(limit.min(usize::MAX as u64) as usize)
-        .map(|s| spawn_offender(&s, format!("spawn {} of {n}", s.index + 1)))
-        .collect();
+    let excess = first_offenders(
+        matching()
+            .skip(limit.min(usize::MAX as u64) as usize)
+            .map(|s| spawn_offender(&s, format!("spawn {} of {n}", s.index + 1))),
+    );
     let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
     let rule = Rule::MaxSpawns { exe: exe.map(String::from), limit };
-    let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtMost, &what, excess);
+    let mut r = result_of(&rule, origin, n, limit, Unit::Spawns, Bound::AtMost, &what, excess);
     if r.status == Status::Fail && exe.is_none() {
         r.note = Some(format!("by executable: {}", breakdown(matching())));
     }
@@ -271,27 +299,32 @@ fn process_offender(a: &Analysis, p: &Process, detail: String) -> Offender {
 }
 
 fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
+    let failed_of = |p: &Process| counted_execs(p).iter().filter(|e| e.result != 0).count();
     let mut total = 0u64;
-    let mut bad: Vec<(usize, Offender)> = Vec::new();
+    // (failed attempts, process index): offenders are built for those shown only.
+    let mut bad: Vec<(usize, usize)> = Vec::new();
     for p in a.each_process() {
-        let p = &*p;
-        let failed: Vec<_> = counted_execs(p).iter().filter(|e| e.result != 0).collect();
-        if failed.is_empty() {
-            continue;
+        let n = failed_of(&p);
+        if n > 0 {
+            total += n as u64;
+            bad.push((n, p.index));
         }
-        total += failed.len() as u64;
+    }
+    bad.sort_by_key(|x| std::cmp::Reverse(x.0));
+    let offender = |i: usize| {
+        let p = a.process_at(i)?;
+        let failed: Vec<_> = counted_execs(&p).iter().filter(|e| e.result != 0).collect();
         let mut shown: Vec<String> =
             failed.iter().take(3).map(|e| format!("{} ({})", escape(&e.path), errno_label(e.result))).collect();
         if failed.len() > 3 {
             shown.push(format!("{} more", failed.len() - 3));
         }
         let detail = format!("{} failed: {}", failed.len(), shown.join(", "));
-        bad.push((failed.len(), process_offender(a, p, detail)));
-    }
-    bad.sort_by_key(|x| std::cmp::Reverse(x.0));
+        Some(process_offender(a, &p, detail))
+    };
+    let offenders = (bad.iter().take(MAX_OFFENDERS).filter_map(|&(_, i)| offender(i)).collect(), bad.len());
     let rule = Rule::MaxFailedExecAttempts(limit);
-    let offenders = bad.into_iter().map(|(_, o)| o).collect();
-    let mut r = result(&rule, origin, total, limit, Unit::Attempts, Bound::AtMost, "", offenders);
+    let mut r = result_of(&rule, origin, total, limit, Unit::Attempts, Bound::AtMost, "", offenders);
     if a.header.tracer.mode == TracerMode::Events {
         r.status = Status::Skip;
         r.message = format!("not measurable from this trace ({})", format_limit(limit, Unit::Attempts, Bound::AtMost));
@@ -309,23 +342,27 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
 }
 
 fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
+    let biggest = |p: &Process| counted_execs(p).iter().filter(|e| e.result == 0).max_by_key(|e| e.env_bytes).cloned();
     let mut max = 0u64;
-    let mut bad: Vec<(u64, Offender)> = Vec::new();
+    // (bytes, process index): offenders are built for those shown only.
+    let mut bad: Vec<(u64, usize)> = Vec::new();
     for p in a.each_process() {
-        let p = &*p;
-        let Some(big) = counted_execs(p).iter().filter(|e| e.result == 0).max_by_key(|e| e.env_bytes) else {
-            continue;
-        };
+        let Some(big) = biggest(&p) else { continue };
         max = max.max(big.env_bytes);
         if big.env_bytes > limit {
-            let detail =
-                format!("{} in {}", counted(big.env_bytes, "byte", "bytes"), counted(big.env_count, "variable", "variables"));
-            bad.push((big.env_bytes, process_offender(a, p, detail)));
+            bad.push((big.env_bytes, p.index));
         }
     }
     bad.sort_by_key(|x| std::cmp::Reverse(x.0));
-    let offenders = bad.into_iter().map(|(_, o)| o).collect();
-    result(
+    let offender = |i: usize| {
+        let p = a.process_at(i)?;
+        let big = biggest(&p)?;
+        let detail =
+            format!("{} in {}", counted(big.env_bytes, "byte", "bytes"), counted(big.env_count, "variable", "variables"));
+        Some(process_offender(a, &p, detail))
+    };
+    let offenders = (bad.iter().take(MAX_OFFENDERS).filter_map(|&(_, i)| offender(i)).collect(), bad.len());
+    result_of(
         &Rule::MaxEnvBytes(limit),
         origin,
         max,
@@ -384,26 +421,24 @@ fn allowed_f(f: &Finding, allowed: &[&str]) -> bool {
 
 fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResult {
     let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
-    let bad: Vec<Offender> =
-        a.each_spawn().filter(|s| !allowed.contains(&s.code_path)).map(|s| spawn_offender(&s, style_detail(&s))).collect();
+    let bad =
+        first_offenders(a.each_spawn().filter(|s| !allowed.contains(&s.code_path)).map(|s| spawn_offender(&s, style_detail(&s))));
     let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
     let rule = Rule::RequireCodePath(allowed[0]);
-    let n = bad.len() as u64;
+    let n = bad.1 as u64;
     let what = format!("not taking {}", names.join(" or "));
-    let mut r = result(&rule, required[0].1.clone(), n, 0, Unit::Spawns, Bound::AtMost, &what, bad);
+    let mut r = result_of(&rule, required[0].1.clone(), n, 0, Unit::Spawns, Bound::AtMost, &what, bad);
     r.title = format!("require-code-path {}", names.join(","));
     r
 }
 
 fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
-    let bad: Vec<Offender> = a
-        .each_spawn()
-        .filter(|s| s.code_path == c)
-        .map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s))))
-        .collect();
-    let n = bad.len() as u64;
+    let bad = first_offenders(
+        a.each_spawn().filter(|s| s.code_path == c).map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s)))),
+    );
+    let n = bad.1 as u64;
     let what = format!("via {}", c.as_str());
-    result(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)
+    result_of(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)
 }
 
 fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> RuleResult {
