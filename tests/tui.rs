@@ -68,14 +68,24 @@ impl Tmux {
         }
     }
 
-    /// Waits until the screen shows `needle`; returns the screen.
+    /// Waits until the screen shows `needle` and then stays the same for
+    /// 100 ms (a capture can land in the middle of a frame being drawn);
+    /// returns the screen.
     fn wait_for(&self, needle: &str) -> String {
         let start = Instant::now();
+        let mut last: Option<String> = None;
         loop {
             let s = self.screen();
             if s.contains(needle) {
-                return s;
+                // A screen that keeps changing (a live view) is taken as it is.
+                if last.as_deref() == Some(s.as_str()) || start.elapsed() > Duration::from_secs(30) {
+                    return s;
+                }
+                last = Some(s);
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
             }
+            last = None;
             if start.elapsed() > Duration::from_secs(30) {
                 panic!("timed out waiting for {needle:?}; screen:\n{s}");
             }

@@ -63,6 +63,20 @@ impl Tmux {
     fn wait_for(&self, needle: &str) -> String {
         self.wait_until(needle, |s| s.contains(needle))
     }
+
+    /// Waits until the screen satisfies `ok` and then stays the same for
+    /// 150 ms: a capture can land in the middle of a frame being drawn.
+    fn wait_settled(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let mut s = self.wait_until(what, &ok);
+        loop {
+            std::thread::sleep(Duration::from_millis(150));
+            let again = self.wait_until(what, &ok);
+            if again == s {
+                return s;
+            }
+            s = again;
+        }
+    }
 }
 
 impl Drop for Tmux {
@@ -96,7 +110,7 @@ fn a_findings_full_advice_at_80x24() {
     let Some(t) = Tmux::start("advice", &view_cmd(Path::new(SAMPLE)), 80, 24) else { return };
     t.wait_for("Findings");
     t.keys(&["Enter"]);
-    let first = t.wait_for("What to do");
+    let first = t.wait_settled("What to do", |s| s.contains("What to do"));
     assert!(first.contains(&format!("{} {}", finding.id, finding.name)), "{first}");
     assert!(first.contains("Finding 1 of"), "{first}");
     // Page down until the bottom border no longer says there is more; the
@@ -109,7 +123,7 @@ fn a_findings_full_advice_at_80x24() {
         }
         t.keys(&["PageDown"]);
         let before = screen.clone();
-        screen = t.wait_until("the pane to scroll", |s| *s != before);
+        screen = t.wait_settled("the pane to scroll", |s| *s != before);
         seen.push_str(&screen);
     }
     assert!(!screen.contains("more lines"), "never reached the end:\n{screen}");
@@ -118,8 +132,7 @@ fn a_findings_full_advice_at_80x24() {
     }
     // Esc closes the pane; the Overview is back.
     t.keys(&["Escape"]);
-    let s = t.wait_until("the pane to close", |s| !s.contains("What to do"));
-    assert!(s.contains("Findings ("), "{s}");
+    t.wait_until("the pane to close and the Overview to be back", |s| !s.contains("What to do") && s.contains("Findings ("));
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
@@ -135,7 +148,7 @@ fn the_tree_groups_repeated_children_at_80x24() {
     t.wait_for("Findings");
     t.keys(&["4"]);
     // The root runs /usr/bin/true 6 times per round, with --step=0..5: one row.
-    let s = t.wait_for("× /usr/bin/true …, p50");
+    let s = t.wait_settled("the grouped tree", |s| s.contains("× /usr/bin/true …, p50"));
     assert!(s.contains("× /usr/bin/cc --version, p50"), "identical children grouped:\n{s}");
     assert!(!s.contains("--step=1"), "members hidden while the group is closed:\n{s}");
     // Space opens the group (the first child row).
@@ -143,7 +156,7 @@ fn the_tree_groups_repeated_children_at_80x24() {
     t.wait_for("--step=1");
     // c folds everything: only the root is left.
     t.keys(&["c"]);
-    let s = t.wait_for("▸ 100 python3 build.py (+");
+    let s = t.wait_settled("the folded tree", |s| s.contains("▸ 100 python3 build.py (+"));
     assert!(!s.contains("/usr/bin/true"), "{s}");
     // c again unfolds every node (groups stay closed).
     t.keys(&["c"]);
