@@ -43,14 +43,22 @@ impl Pane {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J", "-t", &self.name]).stdout).into_owned()
     }
 
-    /// Waits (60 s at most) until `done` holds for the screen; returns it.
+    /// Waits (60 s at most) until `done` holds for the screen and the screen
+    /// stays the same for 100 ms (a capture can land mid-frame); returns it.
     fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
+        let mut last: Option<String> = None;
         loop {
             let s = self.screen();
             if done(&s) {
-                return s;
+                if last.as_deref() == Some(s.as_str()) || start.elapsed() > Duration::from_secs(60) {
+                    return s;
+                }
+                last = Some(s);
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
             }
+            last = None;
             assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}; screen:\n{s}");
             std::thread::sleep(Duration::from_millis(50));
         }
