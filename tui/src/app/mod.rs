@@ -27,7 +27,7 @@ use spawnscope_analyzer::Analysis;
 use crate::action::Action;
 use crate::eventlog::EventLog;
 
-/// The views, in tab order (number keys 1-5).
+/// The views, in tab order (number keys 1-6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Overview,

@@ -111,7 +111,7 @@ impl Widget for StatusBar<'_> {
             &[("type", "filter"), ("Enter", "keep"), ("Esc", "clear")]
         } else {
             match app.view {
-                View::Overview => &[("j/k", "finding"), ("Enter", "details"), ("tab/1-5", "views"), ("?", "help"), ("q", "quit")],
+                View::Overview => &[("j/k", "finding"), ("Enter", "details"), ("tab/1-6", "views"), ("?", "help"), ("q", "quit")],
                 View::Latency => {
                     &[("j/k", "group"), ("g", "group by"), ("space", "pin"), ("Enter", "spawns"), ("?", "help"), ("q", "quit")]
                 }
