@@ -68,3 +68,20 @@ fn nothing_readable_is_exit_2() {
     assert_eq!(stderr.lines().count(), 3, "{stderr}");
     assert!(stderr.lines().last().unwrap().contains("no trace could be read"), "{stderr}");
 }
+
+#[test]
+fn colour_on_several_traces_changes_no_text() {
+    let dir = fixtures("valid");
+    let plain = report(&[dir.as_os_str(), "--color".as_ref(), "never".as_ref()]);
+    let coloured = report(&[dir.as_os_str(), "--color".as_ref(), "always".as_ref()]);
+    assert_eq!(plain.status.code(), Some(0));
+    assert_eq!(coloured.status.code(), Some(0));
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    let coloured = String::from_utf8(coloured.stdout).unwrap();
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(coloured.contains("\x1b[1mHosts\x1b[0m"), "{coloured}");
+    let stripped = coloured.replace("\x1b[1m", "").replace("\x1b[0m", "");
+    assert_eq!(stripped, plain);
+    // Counts in prose: "1 thread", never "1 threads".
+    assert!(!plain.contains(" 1 threads") && !plain.contains(" 1 processes"), "{plain}");
+}

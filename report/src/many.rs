@@ -65,11 +65,12 @@ fn lat(m: &Merged) -> (String, String) {
 fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
     let mut s = String::new();
     let t = &m.total;
+    let p = crate::text::Paint { on: opts.color && !md };
     let head = |s: &mut String, title: &str| {
         if md {
             let _ = writeln!(s, "\n### {title}\n");
         } else {
-            let _ = writeln!(s, "\n{title}");
+            let _ = writeln!(s, "\n{}", p.bold(title));
         }
     };
     let table = |s: &mut String, tb: &Table| {
@@ -90,12 +91,21 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
     if md {
         let _ = writeln!(s, "## {title}\n");
     } else {
-        let _ = writeln!(s, "{title}\n");
+        let _ = writeln!(s, "{}\n", p.bold(&title));
     }
     let (p50, p99) = lat(t);
     let selection = opts.selection.as_ref().map(|sel| ("Selection", esc(sel)));
     let facts = selection.into_iter().chain([
-        ("Spawns", format!("{} ({}), {} threads, {} processes", t.spawns, style_mix(&t.styles), t.threads, t.processes)),
+        (
+            "Spawns",
+            format!(
+                "{} ({}), {}, {}",
+                spawnscope_units::count(t.spawns),
+                style_mix(&t.styles),
+                spawnscope_units::counted(t.threads, "thread", "threads"),
+                spawnscope_units::counted(t.processes, "process", "processes")
+            ),
+        ),
         (
             "Execs",
             format!(
