@@ -225,16 +225,15 @@ fn cluster_environment_size_matches_the_reference() {
     )
     .unwrap();
     let e = t.records.iter().find_map(|r| if let Record::Exec(e) = r { Some(e) } else { None }).unwrap();
-    // The reference file the log was recorded with, when this machine has it.
-    let text = std::fs::read_to_string("/work/shared/reference/cluster-env/envs.txt").ok();
+    // The environment file the log was recorded with, shipped in fixtures/env.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/env/cluster-envs.txt"))
+        .expect("fixtures/env/cluster-envs.txt");
     assert_eq!((e.env_count, e.env_bytes), (184, 27_750));
     let vals = e.env.as_ref().unwrap();
     let sum = EnvSummary::of(vals.iter().map(|v| v.as_bytes()));
     assert_eq!(e.env_hash, key.hash(&sum));
-    if let Some(text) = text {
-        let want = EnvSummary::of(text.lines().map(str::as_bytes));
-        assert_eq!(e.env_hash, key.hash(&want));
-    }
+    let want = EnvSummary::of(text.lines().map(str::as_bytes));
+    assert_eq!(e.env_hash, key.hash(&want));
 }
 
 #[test]
