@@ -3,101 +3,16 @@
 //! and without a terminal (the text report).
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+
+use spawnscope_testkit::Tmux;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tui/tests/data/sample.jsonl");
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("spawnscope")
-}
-
-/// A tmux server of our own (private socket) with one session; both go
-/// away on drop, whatever the test did.
-struct Tmux {
-    /// Holds the server's socket; removed after the session is killed.
-    dir: tempfile::TempDir,
-    session: String,
-}
-
-impl Tmux {
-    /// Starts `command` (a shell command line) in a `w` x `h` terminal; None
-    /// when tmux is not installed.
-    fn start(name: &str, command: &str, w: u16, h: u16) -> Option<Tmux> {
-        let ok = std::process::Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
-        if !ok {
-            eprintln!("SKIPPED: tmux is not installed");
-            return None;
-        }
-        let t = Tmux { dir: tempfile::tempdir().expect("temp dir"), session: name.to_string() };
-        let (w, h) = (w.to_string(), h.to_string());
-        let out = t.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", &w, "-y", &h, command]);
-        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
-        Some(t)
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        std::process::Command::new("tmux").arg("-S").arg(self.dir.path().join("sock")).args(args).output().expect("run tmux")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.session]).stdout).into_owned()
-    }
-
-    /// Sends keys by tmux name (`Enter`, `Escape`, `q`, ...).
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        assert!(self.tmux(&args).status.success());
-    }
-
-    /// Waits until the screen no longer shows `needle`; returns the screen.
-    fn wait_gone(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if !s.contains(needle) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("timed out waiting for {needle:?} to go; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits until the screen shows `needle` and then stays the same for
-    /// 100 ms (a capture can land in the middle of a frame being drawn);
-    /// returns the screen.
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        let mut last: Option<String> = None;
-        loop {
-            let s = self.screen();
-            if s.contains(needle) {
-                // A screen that keeps changing (a live view) is taken as it is.
-                if last.as_deref() == Some(s.as_str()) || start.elapsed() > Duration::from_secs(30) {
-                    return s;
-                }
-                last = Some(s);
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-            last = None;
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("timed out waiting for {needle:?}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-session", "-t", &self.session]);
-    }
 }
 
 fn quote(p: &Path) -> String {

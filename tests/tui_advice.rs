@@ -3,87 +3,10 @@
 //! process tree groups repeated children and folds all at once.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
-use std::time::{Duration, Instant};
+
+use spawnscope_testkit::Tmux;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tui/tests/data/sample.jsonl");
-
-/// A tmux server of our own (private socket) with one session; both go
-/// away on drop.
-struct Tmux {
-    dir: tempfile::TempDir,
-    session: String,
-}
-
-impl Tmux {
-    /// Starts `command` in a `w` x `h` terminal; None (skipped) without tmux.
-    fn start(name: &str, command: &str, w: u16, h: u16) -> Option<Tmux> {
-        if !spawnscope_testkit::require_tool("tmux") {
-            return None;
-        }
-        let t = Tmux { dir: tempfile::tempdir().expect("temp dir"), session: name.to_string() };
-        let (w, h) = (w.to_string(), h.to_string());
-        let out = t.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", &w, "-y", &h, command]);
-        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
-        Some(t)
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        std::process::Command::new(spawnscope_testkit::tool("tmux"))
-            .arg("-S")
-            .arg(self.dir.path().join("sock"))
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.session]).stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        assert!(self.tmux(&args).status.success());
-    }
-
-    /// Waits until the screen satisfies `ok`; returns the screen.
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}; screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait_until(needle, |s| s.contains(needle))
-    }
-
-    /// Waits until the screen satisfies `ok` and then stays the same for
-    /// 150 ms: a capture can land in the middle of a frame being drawn.
-    fn wait_settled(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let mut s = self.wait_until(what, &ok);
-        loop {
-            std::thread::sleep(Duration::from_millis(150));
-            let again = self.wait_until(what, &ok);
-            if again == s {
-                return s;
-            }
-            s = again;
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-session", "-t", &self.session]);
-    }
-}
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("spawnscope")
@@ -110,7 +33,7 @@ fn a_findings_full_advice_at_80x24() {
     let Some(t) = Tmux::start("advice", &view_cmd(Path::new(SAMPLE)), 80, 24) else { return };
     t.wait_for("Findings");
     t.keys(&["Enter"]);
-    let first = t.wait_settled("What to do", |s| s.contains("What to do"));
+    let first = t.wait_until("What to do", |s| s.contains("What to do"));
     assert!(first.contains(&format!("{} {}", finding.id, finding.name)), "{first}");
     assert!(first.contains("Finding 1 of"), "{first}");
     // Page down until the bottom border no longer says there is more; the
@@ -123,7 +46,7 @@ fn a_findings_full_advice_at_80x24() {
         }
         t.keys(&["PageDown"]);
         let before = screen.clone();
-        screen = t.wait_settled("the pane to scroll", |s| *s != before);
+        screen = t.wait_until("the pane to scroll", |s| *s != before);
         seen.push_str(&screen);
     }
     assert!(!screen.contains("more lines"), "never reached the end:\n{screen}");
@@ -148,7 +71,7 @@ fn the_tree_groups_repeated_children_at_80x24() {
     t.wait_for("Findings");
     t.keys(&["4"]);
     // The root runs /usr/bin/true 6 times per round, with --step=0..5: one row.
-    let s = t.wait_settled("the grouped tree", |s| s.contains("× /usr/bin/true …, p50"));
+    let s = t.wait_until("the grouped tree", |s| s.contains("× /usr/bin/true …, p50"));
     assert!(s.contains("× /usr/bin/cc --version, p50"), "identical children grouped:\n{s}");
     assert!(!s.contains("--step=1"), "members hidden while the group is closed:\n{s}");
     // Space opens the group (the first child row).
@@ -156,7 +79,7 @@ fn the_tree_groups_repeated_children_at_80x24() {
     t.wait_for("--step=1");
     // c folds everything: only the root is left.
     t.keys(&["c"]);
-    let s = t.wait_settled("the folded tree", |s| s.contains("▸ 100 python3 build.py (+"));
+    let s = t.wait_until("the folded tree", |s| s.contains("▸ 100 python3 build.py (+"));
     assert!(!s.contains("/usr/bin/true"), "{s}");
     // c again unfolds every node (groups stay closed).
     t.keys(&["c"]);

@@ -7,6 +7,7 @@
 //!   `.ci/run`). Tools are looked up in the system directories
 //!   ([`SYSTEM_DIRS`]), never through the developer's PATH (version-manager
 //!   shims put their own directories in front of it).
+//! - [`Tmux`]: a real terminal for end-to-end tests of the terminal UI.
 //! - [`Watchdog`], [`with_timeout`] and [`output_with_timeout`]: every test
 //!   that runs a tracee has a time limit; on expiry the processes it started
 //!   are killed (by pid and process group) and the test panics instead of
@@ -20,6 +21,10 @@
 //!     assert!(out.status.success());
 //! }
 //! ```
+
+mod tmux;
+
+pub use tmux::{wait_screen, Tmux};
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;

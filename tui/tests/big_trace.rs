@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use spawnscope_tui::{load_trace, open_view, sample};
 
@@ -43,25 +43,9 @@ impl Pane {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J", "-t", &self.name]).stdout).into_owned()
     }
 
-    /// Waits (60 s at most) until `done` holds for the screen and the screen
-    /// stays the same for 100 ms (a capture can land mid-frame); returns it.
+    /// Waits (60 s at most) until `done` holds for a settled screen; returns it.
     fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        let mut last: Option<String> = None;
-        loop {
-            let s = self.screen();
-            if done(&s) {
-                if last.as_deref() == Some(s.as_str()) || start.elapsed() > Duration::from_secs(60) {
-                    return s;
-                }
-                last = Some(s);
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-            last = None;
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}; screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        spawnscope_testkit::wait_screen(what, Duration::from_secs(60), || self.screen(), done)
     }
 
     fn keys(&self, keys: &str) {
