@@ -148,33 +148,17 @@ pub fn render_text(d: &Diff) -> String {
     render_text_with(d, false)
 }
 
-/// ANSI colours for the text diff; they never change the text itself (strip
-/// them and the plain rendering remains, alignment included).
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    fn title(&self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-}
-
 /// The text diff, with colours when `color` (section titles and the
-/// verdict bold, a host fact that differs in yellow).
+/// verdict bold, a host fact that differs in yellow); they never change the
+/// text itself (strip them and the plain rendering remains, alignment included).
 pub fn render_text_with(d: &Diff, color: bool) -> String {
-    let p = Paint(color);
+    let p = crate::text::Paint { on: color };
     let mut o = String::new();
-    let _ = writeln!(o, "{}", p.title("spawnscope diff"));
+    let _ = writeln!(o, "{}", p.bold("spawnscope diff"));
     let _ = writeln!(o, "  {}", side_line("A", &d.a));
     let _ = writeln!(o, "  {}", side_line("B", &d.b));
-    let _ = writeln!(o, "\n{}\n  {}", p.title("Verdict"), p.wrap("1", &esc(&d.verdict)));
-    let _ = writeln!(o, "\n{}", p.title("Where the time goes (mean per spawn, clone entry to the child's exec)"));
+    let _ = writeln!(o, "\n{}\n  {}", p.bold("Verdict"), p.wrap("1", &esc(&d.verdict)));
+    let _ = writeln!(o, "\n{}", p.bold("Where the time goes (mean per spawn, clone entry to the child's exec)"));
     for (i, f) in d.factors.iter().enumerate() {
         let share = f.share.map_or(String::new(), |s| {
             if s > 1.0 {
@@ -194,7 +178,7 @@ pub fn render_text_with(d: &Diff, color: bool) -> String {
         );
         let _ = writeln!(o, "     {}", esc(&f.message));
     }
-    let _ = writeln!(o, "\n{}", p.title("Hosts"));
+    let _ = writeln!(o, "\n{}", p.bold("Hosts"));
     let mut hosts = String::new();
     table(&mut hosts, &host_rows(d, "", "differs", esc));
     for line in hosts.lines() {
@@ -209,18 +193,18 @@ pub fn render_text_with(d: &Diff, color: bool) -> String {
         }
     }
     for (title, _, rows) in tables(d) {
-        let _ = writeln!(o, "\n{}", p.title(title));
+        let _ = writeln!(o, "\n{}", p.bold(title));
         table(&mut o, &rows);
     }
     let sites = changed_sites(d);
     if !sites.is_empty() {
-        let _ = writeln!(o, "\n{}", p.title("Call sites that differ"));
+        let _ = writeln!(o, "\n{}", p.bold("Call sites that differ"));
         for s in &sites {
             let _ = writeln!(o, "  {}", esc(s));
         }
     }
     if !d.notes.is_empty() {
-        let _ = writeln!(o, "\n{}", p.title("Notes"));
+        let _ = writeln!(o, "\n{}", p.bold("Notes"));
         for n in &d.notes {
             let _ = writeln!(o, "  - {}", esc(n));
         }
