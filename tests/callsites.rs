@@ -6,53 +6,34 @@
 //! (Python, Perl, bash) have no native call site and say so.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::Value;
 
-/// Tools are taken from the system directories, never PATH.
-const SYSTEM_DIRS: &[&str] = &["/usr/local/bin", "/usr/bin", "/bin"];
-const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
-
+/// A tool from the system directories, never PATH; None (skipped by hand, a
+/// failure in CI) when missing.
 fn tool(name: &str) -> Option<PathBuf> {
-    let found = SYSTEM_DIRS.iter().map(|d| Path::new(d).join(name)).find(|p| p.is_file());
-    if found.is_none() {
-        assert_ne!(std::env::var("SPAWNSCOPE_REQUIRE_TOOLS").as_deref(), Ok("1"), "needs {name}");
-        eprintln!("skipped: needs {name}");
-    }
-    found
+    spawnscope_testkit::require_tool(name).then(|| spawnscope_testkit::tool(name))
 }
 
 /// Runs `cmd` with a time limit (a stuck tracee fails the test, never hangs it).
-fn run(cmd: &mut Command, what: &str) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn run(cmd: &mut Command) -> Output {
+    spawnscope_testkit::output_with_timeout(cmd, Duration::from_secs(120))
 }
 
 fn spawnscope() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_spawnscope"));
-    c.env("PATH", PATH).env_remove("NO_COLOR");
+    c.env("PATH", spawnscope_testkit::SYSTEM_PATH).env_remove("NO_COLOR");
     c
 }
 
 /// Records `argv` and returns the JSON report's spawns.
 fn record(dir: &Path, name: &str, argv: &[&str]) -> Vec<Value> {
     let out = dir.join(format!("{name}.jsonl"));
-    let o = run(spawnscope().args(["record", "-q", "-o"]).arg(&out).arg("--").args(argv), name);
+    let o = run(spawnscope().args(["record", "-q", "-o"]).arg(&out).arg("--").args(argv));
     assert_eq!(o.status.code(), Some(0), "record {argv:?}: {}", String::from_utf8_lossy(&o.stderr));
-    let o = run(spawnscope().arg("report").arg(&out).args(["-f", "json"]), name);
+    let o = run(spawnscope().arg("report").arg(&out).args(["-f", "json"]));
     assert_eq!(o.status.code(), Some(0), "report: {}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     v["spawns"].as_array().unwrap().clone()
@@ -71,40 +52,12 @@ fn site_line(file: &str, what: &str) -> u64 {
 }
 
 /// gdb's backtrace at the first clone/clone3/fork/vfork entry: function
-/// names, innermost first.
+/// names, innermost first; None when gdb is missing (a failure in CI).
 fn gdb_bt(argv: &[&str]) -> Option<Vec<String>> {
-    let gdb = tool("gdb")?;
-    let o = run(
-        Command::new(gdb)
-            .args([
-                "-nx",
-                "-batch",
-                "-ex",
-                "set pagination off",
-                "-ex",
-                "catch syscall clone clone3 fork vfork",
-                "-ex",
-                "run",
-                "-ex",
-                "bt",
-                "--args",
-            ])
-            .args(argv)
-            .env("PATH", PATH),
-        "gdb",
-    );
-    let text = String::from_utf8_lossy(&o.stdout);
-    let names: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with('#'))
-        .filter_map(|l| {
-            // "#3  0x... in run_fork () at c.c:14" or "#0  clone3 () at ..."
-            let rest = l.split_once("  ")?.1;
-            let rest = rest.split_once(" in ").map_or(rest, |(_, r)| r);
-            Some(rest.split(" (").next()?.trim().to_string())
-        })
-        .collect();
-    (!names.is_empty()).then_some(names)
+    tool("gdb")?;
+    let names = spawnscope_testkit::gdb_backtrace(argv);
+    assert!(!names.is_empty(), "gdb gave no backtrace for {argv:?}");
+    Some(names)
 }
 
 /// Asserts one spawn's origin: API (substring), runtime, library file name,
@@ -162,10 +115,8 @@ fn c_programs_name_api_library_and_line() {
     let Some(gcc) = tool("gcc") else { return };
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("c_spawns");
-    let o = run(
-        Command::new(gcc).args(["-O2", "-g", "-fomit-frame-pointer", "-pthread", "-o"]).arg(&bin).arg(fixture("c_spawns.c")),
-        "gcc",
-    );
+    let o =
+        run(Command::new(gcc).args(["-O2", "-g", "-fomit-frame-pointer", "-pthread", "-o"]).arg(&bin).arg(fixture("c_spawns.c")));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b = bin.to_str().unwrap();
     for (mode, api, site, code_path) in [
@@ -194,8 +145,7 @@ fn rust_command_with_and_without_pre_exec() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("rust_spawns");
     let rustc = Path::new(env!("CARGO")).with_file_name("rustc");
-    let o =
-        run(Command::new(rustc).args(["-O", "-g", "--edition", "2021", "-o"]).arg(&bin).arg(fixture("rust_spawns.rs")), "rustc");
+    let o = run(Command::new(rustc).args(["-O", "-g", "--edition", "2021", "-o"]).arg(&bin).arg(fixture("rust_spawns.rs")));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b = bin.to_str().unwrap();
     for (mode, site, code_path) in [

@@ -194,9 +194,49 @@ pub fn output_with_timeout(cmd: &mut Command, limit: Duration) -> Output {
     out
 }
 
+/// gdb's backtrace at the first clone/clone3/fork/vfork entry of `argv`
+/// (run with [`SYSTEM_PATH`], at most two minutes): function names,
+/// innermost first, inlined frames included, `_start` last. The caller
+/// checks [`require_tool`]`("gdb")` first.
+pub fn gdb_backtrace(argv: &[&str]) -> Vec<String> {
+    let out = output_with_timeout(
+        Command::new(tool("gdb"))
+            .args(["-nx", "-batch", "-ex", "set pagination off", "-ex", "catch syscall clone clone3 fork vfork", "-ex", "run"])
+            .args(["-ex", "bt", "--args"])
+            .args(argv)
+            .env("PATH", SYSTEM_PATH),
+        Duration::from_secs(120),
+    );
+    backtrace_names(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The function names of gdb `bt` lines: `#3  0x00005555 in run_fork () at
+/// c.c:14` and `#0  clone3 () at ...` (no address for the innermost frame).
+fn backtrace_names(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with('#'))
+        .filter_map(|l| {
+            let rest = l.split_once(' ')?.1.trim_start();
+            let rest = match rest.split_once(" in ") {
+                Some((addr, r)) if addr.starts_with("0x") => r,
+                _ => rest,
+            };
+            Some(rest.split(" (").next()?.trim().to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backtrace_lines_give_function_names() {
+        let bt = "Catchpoint 1 (call to syscall clone3)\n#0  clone3 () at ../sysdeps/clone3.S:62\n\
+                  #1  0x00007ffff7e5b6b5 in __spawnix (pid=0x7fff) at spawni.c:382\n\
+                  #10 0x0000555555555129 in _start ()\n";
+        assert_eq!(backtrace_names(bt), ["clone3", "__spawnix", "_start"]);
+    }
 
     #[test]
     fn finds_system_tools_without_path() {

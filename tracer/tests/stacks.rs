@@ -190,42 +190,6 @@ fn stripped_binary_gives_offsets_and_says_so() {
     assert!(note.is_some_and(|n| n.contains("stripped")), "a note names the stripped binary");
 }
 
-/// gdb's backtrace at the same syscall, function names only (inlined
-/// frames included), outermost `_start` last.
-fn gdb_names(bin: &str, mode: &str) -> Vec<String> {
-    let out = testkit_output(
-        Command::new(tool("gdb"))
-            .args([
-                "-nx",
-                "-batch",
-                "-ex",
-                "set pagination off",
-                "-ex",
-                "catch syscall clone clone3 fork vfork",
-                "-ex",
-                "run",
-                "-ex",
-                "bt",
-                "--args",
-                bin,
-                mode,
-            ])
-            .env("PATH", SYSTEM_PATH),
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .filter(|l| l.starts_with('#'))
-        .filter_map(|l| {
-            let rest = l.split_once(' ')?.1.trim_start();
-            let rest = match rest.split_once(" in ") {
-                Some((addr, r)) if addr.starts_with("0x") => r,
-                _ => rest,
-            };
-            Some(rest.split(" (").next()?.trim().to_string())
-        })
-        .collect()
-}
-
 fn testkit_output(cmd: &mut Command) -> std::process::Output {
     spawnscope_testkit::output_with_timeout(cmd, std::time::Duration::from_secs(60))
 }
@@ -240,7 +204,7 @@ fn c_stacks_match_gdb() {
     // (A worker thread's spawn is checked by name above: gdb would stop at
     // the thread's own creation first.)
     for mode in ["posix_spawn", "fork", "vfork", "system"] {
-        let want = gdb_names(bin, mode);
+        let want = spawnscope_testkit::gdb_backtrace(&[bin, mode]);
         assert!(want.len() >= 3, "gdb gave a backtrace for {mode}: {want:?}");
         let (_, stacks) = stacks_of(ModeRequest::Seccomp, &[bin, mode]);
         let got: Vec<String> = names(&stacks[0]).iter().map(|s| s.to_string()).collect();
