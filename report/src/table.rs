@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use spawnscope_analyzer::units::{fmt_bytes, fmt_ns};
 use spawnscope_analyzer::{group_by, Analysis, CodePath, GroupBy, LatencyStats, SpawnStyle};
 use spawnscope_format::{escape, Nanos, TracerMode};
-use spawnscope_units::counted;
+use spawnscope_units::{count, counted};
 
 /// A table of strings with right- or left-aligned columns.
 #[derive(Debug, Default)]
@@ -186,7 +186,7 @@ pub fn spawns_line(a: &Analysis) -> String {
         SpawnStyle::ALL.iter().map(|st| format!("{} {}", st.as_str(), s.styles.get(st.as_str()).copied().unwrap_or(0))).collect();
     let mut line = format!(
         "{} in {} ({:.1}/s): {} — {}, {}, at most {} in flight",
-        s.spawns,
+        count(s.spawns),
         fmt_ns(s.duration_ns),
         s.spawn_rate,
         styles.join(" · "),
@@ -203,7 +203,7 @@ pub fn spawns_line(a: &Analysis) -> String {
 /// "12 attempts, 3 failed (1 spawn searched PATH, 105 µs) · env up to 184 variables, 27.1 KiB"
 pub fn execs_line(a: &Analysis) -> String {
     let s = &a.summary;
-    let mut line = format!("{}, {} failed", counted(s.exec_attempts, "attempt", "attempts"), s.failed_exec_attempts);
+    let mut line = format!("{}, {} failed", counted(s.exec_attempts, "attempt", "attempts"), count(s.failed_exec_attempts));
     if s.failed_exec_attempts > 0 {
         let _ = write!(line, " ({} in failed attempts", fmt_ns(s.failed_exec_ns));
         if s.path_search_spawns > 0 {
