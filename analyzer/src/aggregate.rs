@@ -64,6 +64,9 @@ pub struct Aggregated {
     pub(crate) diff: DiffTally,
     /// [`crate::Retention::Stream`]: every spawn and process, on disk.
     pub spill: Option<SpillHandle>,
+    /// The call sites (traces with stacks), without spawn indices:
+    /// [`crate::origin::call_sites`] gives them.
+    pub(crate) call_sites: Vec<crate::origin::CallSite>,
 }
 
 /// The spilled spawns and processes of a [`crate::Retention::Stream`]
@@ -392,6 +395,7 @@ pub(crate) struct Fold {
     /// (duration, index) → the process, longest first by `(Reverse(duration), index)`.
     longest: BTreeMap<(std::cmp::Reverse<Nanos>, usize), Process>,
     diff: DiffTally,
+    sites: crate::origin::SiteAccs,
 }
 
 impl Fold {
@@ -421,6 +425,7 @@ impl Fold {
             failed: BTreeMap::new(),
             longest: BTreeMap::new(),
             diff: DiffTally::default(),
+            sites: Default::default(),
         }
     }
 
@@ -438,9 +443,22 @@ impl Fold {
     }
 
     /// Folds a final spawn; `parent_acc` is its parent's pending group
-    /// (keyed by the parent's final name when the parent is folded).
-    pub fn spawn(&mut self, s: &Spawn, ctx: &SpawnCtx, parent_acc: &mut GroupAcc, child_exec_ns: u64) {
+    /// (keyed by the parent's final name when the parent is folded);
+    /// `origins` is the analysis' list its origin indexes (`stacks`: the
+    /// trace has call stacks, so its spawns are grouped by call site).
+    pub fn spawn(
+        &mut self,
+        s: &Spawn,
+        ctx: &SpawnCtx,
+        parent_acc: &mut GroupAcc,
+        child_exec_ns: u64,
+        origins: &[crate::origin::Origin],
+        stacks: bool,
+    ) {
         self.spawns += 1;
+        if stacks {
+            self.sites.add(s, origins, EXACT_SAMPLES, false);
+        }
         self.diff.add(s, child_exec_ns);
         self.styles[s.style as usize].add(s);
         self.code_paths[s.code_path as usize].add(s);
@@ -527,8 +545,9 @@ impl Fold {
         }
     }
 
-    /// The summary, the kept processes and the aggregates.
-    pub fn finish(self, counts: Counts) -> (Summary, Vec<Process>, Aggregated, Observers) {
+    /// The summary, the kept processes and the aggregates (`origins`: the
+    /// analysis' list, for the call sites).
+    pub fn finish(self, counts: Counts, origins: &[crate::origin::Origin]) -> (Summary, Vec<Process>, Aggregated, Observers) {
         let mut s = Summary {
             spawns: self.spawns,
             threads: counts.threads,
@@ -563,7 +582,8 @@ impl Fold {
         s.failed_processes = self.failed_processes;
         let exact = self.latency.is_exact()
             && [&self.styles[..], &self.code_paths[..]].iter().all(|g| g.iter().all(|g| g.latency.is_exact()))
-            && self.executables.values().chain(self.parents.values()).all(|g| g.latency.is_exact());
+            && self.executables.values().chain(self.parents.values()).all(|g| g.latency.is_exact())
+            && self.sites.is_exact();
         let styles = SpawnStyle::ALL.iter().map(|st| (st.as_str().to_string(), self.styles[*st as usize].clone()));
         let paths = CodePath::ALL.iter().map(|c| (c.as_str().to_string(), self.code_paths[*c as usize].clone()));
         let accs = [
@@ -594,6 +614,7 @@ impl Fold {
             latency_samples: self.latency,
             diff: self.diff,
             spill: None,
+            call_sites: self.sites.finish(origins),
         };
         (s, processes, agg, self.observers)
     }

@@ -131,6 +131,8 @@ pub struct Analyzer {
     rust_socketpair: HashMap<i32, u64>,
     /// Stack records and their classification (issue 10).
     origins: crate::origin::OriginTable,
+    /// The stack records were read before the events ([`Analyzer::with_stacks`]).
+    primed: bool,
     threads: u64,
     failed_clones: u64,
     execs: stats::ExecTotals,
@@ -162,18 +164,45 @@ impl Analyzer {
     /// An analyzer that keeps every spawn ([`Retention::Full`], what
     /// [`Analyzer::new`] does) or only what is still changing
     /// ([`Retention::Aggregate`]: memory grows with what is distinct, not with
-    /// events; a trace whose header says it has call stacks is kept whole).
+    /// events). A trace whose header says it has call stacks is kept whole
+    /// here: its symbols come at the end, and a bounded analysis needs them
+    /// as it goes ([`Analyzer::with_stacks`] takes them first).
     pub fn with_retention(header: Header, thresholds: Thresholds, retention: Retention) -> Analyzer {
+        let retention = if header.tracer.stacks.is_some() { Retention::Full } else { retention };
+        Analyzer::build(header, thresholds, retention, None)
+    }
+
+    /// An analyzer for a trace with call stacks whose stack records
+    /// (`module`, `stack`, `symbols`) were read beforehand
+    /// ([`spawnscope_format::stack::scan_file`]): every retention works, each
+    /// spawn's call site is known when it is folded, and the stack records
+    /// met again while reading are skipped.
+    pub fn with_stacks(
+        header: Header,
+        thresholds: Thresholds,
+        retention: Retention,
+        stacks: spawnscope_format::StackTable,
+    ) -> Analyzer {
+        Analyzer::build(header, thresholds, retention, Some(stacks))
+    }
+
+    fn build(
+        header: Header,
+        thresholds: Thresholds,
+        retention: Retention,
+        stacks: Option<spawnscope_format::StackTable>,
+    ) -> Analyzer {
         let warnings = Vec::new();
+        let primed = stacks.is_some();
         let (retention, spill) = match retention {
-            Retention::Stream if header.tracer.stacks.is_none() => match crate::spill::SpillWriter::create() {
+            Retention::Stream => match crate::spill::SpillWriter::create() {
                 Ok(w) => (retention, Some(w)),
                 // No temporary file: every spawn stays in memory instead.
                 Err(_) => (Retention::Full, None),
             },
             _ => (retention, None),
         };
-        let bounded = (retention != Retention::Full && header.tracer.stacks.is_none()).then(|| {
+        let bounded = (retention != Retention::Full).then(|| {
             Box::new(Bounded {
                 spawns: HashMap::default(),
                 procs: HashMap::default(),
@@ -186,9 +215,10 @@ impl Analyzer {
                     &thresholds,
                     crate::aggregate::EVIDENCE_CAP,
                 )),
-                stack_warned: false,
                 spill,
                 gone: HashMap::default(),
+                origin_ix: HashMap::default(),
+                with_stacks: primed || header.tracer.stacks.is_some(),
             })
         });
         Analyzer {
@@ -209,7 +239,8 @@ impl Analyzer {
             spawn_state: Vec::new(),
             by_pid: HashMap::default(),
             rust_socketpair: HashMap::default(),
-            origins: crate::origin::OriginTable::new(),
+            origins: stacks.map_or_else(crate::origin::OriginTable::new, crate::origin::OriginTable::from_table),
+            primed,
             threads: 0,
             failed_clones: 0,
             execs: stats::ExecTotals::default(),
@@ -305,7 +336,9 @@ impl Analyzer {
             Record::End(e) => self.end = Some((e.t, e.exit_code)),
             // Stack records: resolved into origins by the call-site analysis (issue 10).
             Record::Module(_) | Record::Stack(_) | Record::Symbols(_) => {
-                self.origins.add(&rec);
+                if !self.primed {
+                    self.origins.add(&rec);
+                }
             }
             Record::Header(_) => self.warn(format!("line {line}: a second header, ignored")),
             Record::Unknown => {}
@@ -491,10 +524,8 @@ impl Analyzer {
         let state = SpawnState { base, chain_closed: false, stack_id: ev.stack_id, next_start: None };
         match &mut self.bounded {
             Some(b) => {
-                if ev.stack_id.is_some() && !b.stack_warned {
-                    b.stack_warned = true;
-                    self.warnings.push(format!("line {line}: call stacks are not analysed in bounded-memory mode"));
-                }
+                let mut spawn = spawn;
+                spawn.origin = b.origin_of(ev.stack_id, &self.origins, &mut self.a.origins);
                 b.spawns.insert(si, (spawn, state));
                 b.n_spawns += 1;
                 b.fold.started(t0);

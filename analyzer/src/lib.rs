@@ -91,7 +91,18 @@ pub fn analyze_path_with(
         ReadError::Open { .. } | ReadError::IsDirectory { .. } => AnalyzeError::Open(e),
         source => AnalyzeError::Read { path: path.to_path_buf(), source },
     })?;
-    analyze_trace(reader, thresholds, retention).map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
+    // A trace with call stacks in bounded memory: its stack records first
+    // (symbols come at the end of a recording; the fold needs them as it
+    // goes). Standard input cannot be read twice: it is analysed whole.
+    let stacks = if retention != Retention::Full && reader.header().tracer.stacks.is_some() && !spawnscope_format::is_stdio(path)
+    {
+        let scanned = spawnscope_format::stack::scan_file(path)
+            .map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source: ReadError::Io { line: 0, source } })?;
+        Some(scanned)
+    } else {
+        None
+    };
+    analyze_trace(reader, thresholds, retention, stacks).map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
 }
 
 /// Analyses a trace from any reader.
@@ -101,7 +112,7 @@ pub fn analyze_reader(r: impl BufRead + Send, thresholds: &Thresholds) -> Result
 
 /// [`analyze_reader`] with a choice of [`Retention`].
 pub fn analyze_reader_with(r: impl BufRead + Send, thresholds: &Thresholds, retention: Retention) -> Result<Analysis, ReadError> {
-    analyze_trace(spawnscope_format::TraceReader::new(r)?, thresholds, retention)
+    analyze_trace(spawnscope_format::TraceReader::new(r)?, thresholds, retention, None)
 }
 
 /// Records handed from the parsing thread to the analysing thread at a time.
@@ -114,8 +125,13 @@ fn analyze_trace<R: BufRead + Send>(
     mut reader: spawnscope_format::TraceReader<R>,
     thresholds: &Thresholds,
     retention: Retention,
+    stacks: Option<spawnscope_format::StackTable>,
 ) -> Result<Analysis, ReadError> {
-    let mut an = Analyzer::with_retention(reader.header().clone(), thresholds.clone(), retention);
+    let header = reader.header().clone();
+    let mut an = match stacks {
+        Some(t) => Analyzer::with_stacks(header, thresholds.clone(), retention, t),
+        None => Analyzer::with_retention(header, thresholds.clone(), retention),
+    };
     type Batch = Vec<(u64, spawnscope_format::Record)>;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     // Emptied batches go back to the parser: a batch is about a megabyte,

@@ -354,8 +354,14 @@ pub struct Finding {
     pub advice: String,
     /// The numbers behind it (name → value).
     pub numbers: std::collections::BTreeMap<String, f64>,
-    /// Indices of the spawns that show it.
+    /// Indices of the spawns that show it (a bounded-memory analysis keeps
+    /// the first ones only, see [`crate::aggregate::EVIDENCE_CAP`]).
     pub evidence: Vec<usize>,
+    /// All the spawns that show it, counted by origin (index into
+    /// `Analysis::origins.list`; None: no stack), in origin order: where in
+    /// the code they come from, also when `evidence` was cut.
+    #[serde(skip)]
+    pub evidence_sites: Vec<(Option<u32>, u64)>,
     /// Estimated wall time fixing it would save (None: no sound estimate).
     /// Severity follows it: `info` when it is under the `impact_share`
     /// threshold of the recording.

@@ -6,6 +6,7 @@
 //! its exact-sample cap (asserted); past it they are within 3.2% (see
 //! `sample.rs`'s tests).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use spawnscope_analyzer::*;
@@ -46,13 +47,23 @@ fn view(a: &Analysis) -> String {
         .map(|i| &a.processes[i])
         .map(|p| (p.pid, p.t_start, p.duration_ns(a.summary.duration_ns), p.exit, p.name.clone()))
         .collect();
+    let sites: Vec<origin::CallSite> = origin::call_sites(a)
+        .into_iter()
+        .map(|mut s| {
+            s.spawns.clear();
+            s
+        })
+        .collect();
+    let finding_sites: Vec<_> =
+        a.findings.iter().map(|f| (origin::finding_sites(a, f), origin::describe_finding_sites(a, f, 3))).collect();
     format!(
-        "summary {:#?}\ngroups {groups:#?}\nfailed {:#?}\nlongest {longest:#?}\ntimes {:#?}\nfindings {:#?}\nwarnings {:#?}",
+        "summary {:#?}\ngroups {groups:#?}\nfailed {:#?}\nlongest {longest:#?}\ntimes {:#?}\nfindings {:#?}\nwarnings {:#?}\norigins {:#?}\ncall sites {sites:#?}\nfinding sites {finding_sites:#?}",
         a.summary,
         failed_children(a),
         spawn_times(a),
         a.findings,
-        a.warnings
+        a.warnings,
+        a.origins,
     )
 }
 
@@ -74,25 +85,24 @@ fn same(name: &str, full: &Analysis, bounded: &Analysis) {
 #[test]
 fn every_fixture_trace_gives_the_same_report_in_bounded_memory() {
     let t = Thresholds::default();
-    let mut bounded_ones = 0;
+    let mut with_stacks = 0;
     for path in traces() {
         let full = analyze_path(&path, &t).unwrap();
         let bounded = analyze_path_with(&path, &t, Retention::Aggregate).unwrap();
         assert!(full.aggregate.is_none());
-        if full.header.tracer.stacks.is_none() {
-            let ag = bounded.aggregate.as_ref().unwrap_or_else(|| panic!("{}: not bounded", path.display()));
-            assert!(ag.exact, "{}", path.display());
-            assert!(bounded.spawns.is_empty());
-            bounded_ones += 1;
-        } else {
-            // Stacks need the symbols at the end: kept whole.
-            assert!(bounded.aggregate.is_none());
+        // Traces with call stacks too: their stack records are read first.
+        let ag = bounded.aggregate.as_ref().unwrap_or_else(|| panic!("{}: not bounded", path.display()));
+        assert!(ag.exact, "{}", path.display());
+        assert!(bounded.spawns.is_empty());
+        if !full.origins.list.is_empty() {
+            with_stacks += 1;
+            assert!(!origin::call_sites(&bounded).is_empty(), "{}", path.display());
         }
         same(&path.display().to_string(), &full, &bounded);
         // What a report of many traces keeps of each is the same too.
         assert_eq!(many::Merged::of(&full), many::Merged::of(&bounded), "{}", path.display());
     }
-    assert!(bounded_ones >= 25, "{bounded_ones}");
+    assert!(with_stacks >= 2, "{with_stacks}");
 }
 
 #[test]
@@ -357,4 +367,87 @@ fn streamed_spawns_and_processes_are_the_full_analysis_ones_in_order() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
     same("streamed", &full, &streamed);
+}
+
+/// `text` with call stacks, as a default recording has them: the stack
+/// records of the `mixed` fixture after the header, every process spawn
+/// naming one of its stacks in turn (one in 50 a stack the trace lacks) and
+/// the `symbols` lines at the end, where the tracer writes them.
+fn with_stacks(text: &str) -> String {
+    let mixed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks/mixed.jsonl")).unwrap();
+    let kind = |l: &str, k: &str| l.starts_with(&format!(r#"{{"kind":"{k}""#));
+    let records: Vec<&str> = mixed.lines().filter(|l| kind(l, "module") || kind(l, "stack")).collect();
+    let symbols: Vec<&str> = mixed.lines().filter(|l| kind(l, "symbols")).collect();
+    let ids: Vec<u64> = mixed
+        .lines()
+        .filter(|l| kind(l, "stack"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_u64().unwrap())
+        .collect();
+    assert!(ids.len() >= 3 && !symbols.is_empty());
+    let (mut out, mut n) = (String::new(), 0usize);
+    for line in text.lines() {
+        if kind(line, "header") {
+            let h = line
+                .replace(r#""format_version":"1.0""#, r#""format_version":"1.1""#)
+                .replace(r#""env_bytes":2140}"#, r#""env_bytes":2140,"stacks":{"max_depth":64}}"#);
+            assert!(h.contains("stacks"));
+            out.push_str(&h);
+            out.push('\n');
+            records.iter().for_each(|r| out.push_str(&format!("{r}\n")));
+            continue;
+        }
+        if kind(line, "end") {
+            symbols.iter().for_each(|r| out.push_str(&format!("{r}\n")));
+        }
+        if kind(line, "spawn") && line.contains(r#""thread":false"#) {
+            n += 1;
+            let id = if n % 50 == 0 { 999 } else { ids[n % ids.len()] };
+            out.push_str(&format!("{},\"stack_id\":{id}}}\n", line.strip_suffix('}').unwrap()));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_trace_with_call_stacks_gives_the_same_report_in_bounded_memory() {
+    let t = Thresholds::default();
+    let dir = std::env::temp_dir().join(format!("spawnscope-bounded-stacks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (jobs, seed) in [(300, 2), (6000, 3)] {
+        let path = dir.join(format!("driver-{jobs}.jsonl"));
+        std::fs::write(&path, with_stacks(&build_driver_trace(jobs, seed))).unwrap();
+        let full = analyze_path(&path, &t).unwrap();
+        assert!(full.origins.list.len() >= 3 && full.origins.spawns_without > 0, "{:?}", full.origins.missing);
+        // The stacks change what the fingerprint alone says (Rust's do_fork, musl).
+        assert!(full.summary.code_paths["rust-std-fork-fallback"] > 0 && full.summary.code_paths["musl-posix-spawn"] > 0);
+        for retention in [Retention::Aggregate, Retention::Stream] {
+            let bounded = analyze_path_with(&path, &t, retention).unwrap();
+            let name = format!("{jobs} jobs with stacks, {retention:?}");
+            assert!(bounded.aggregate.is_some() && bounded.spawns.is_empty(), "{name}: not bounded");
+            if jobs < 1000 {
+                same(&name, &full, &bounded);
+                assert_eq!(many::Merged::of(&full), many::Merged::of(&bounded), "{name}");
+            } else {
+                // Past the exact-sample caps: everything but percentiles is
+                // exact, call sites of a finding's spawns included, though
+                // it keeps only the first 1,000 of them.
+                assert_eq!(full.summary.code_paths, bounded.summary.code_paths, "{name}");
+                assert_eq!(full.origins, bounded.origins, "{name}");
+                for (f, b) in full.findings.iter().zip(&bounded.findings) {
+                    assert_eq!((f.id, &f.message, &f.evidence_sites), (b.id, &b.message, &b.evidence_sites), "{name}");
+                    assert_eq!(origin::finding_sites(&full, f), origin::finding_sites(&bounded, b), "{name}");
+                }
+                assert!(full.findings.iter().any(|f| f.evidence.len() > 1000));
+                let strip = |a: &Analysis| -> Vec<(String, u64, Nanos, BTreeMap<String, u64>)> {
+                    origin::call_sites(a).into_iter().map(|s| (s.label, s.count, s.total_latency_ns, s.code_paths)).collect()
+                };
+                assert_eq!(strip(&full), strip(&bounded), "{name}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

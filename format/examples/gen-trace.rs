@@ -18,7 +18,11 @@
 //!   spawn `as` (vfork syscall) and `rustc` starts threads that exit again;
 //! - the driver now and then starts and ends a helper thread;
 //! - 5% of execs carry a large environment (184 variables, 27 KB);
-//! - pids wrap at 32768, so pids are reused as on a real machine.
+//! - pids wrap at 32768, so pids are reused as on a real machine;
+//! - with `--stacks`, call stacks as the default recording has them: the
+//!   `module` and `stack` lines after the header, every spawn naming its
+//!   stack (the driver's three call sites, the shell, the compiler), and the
+//!   `symbols` lines at the end, where the tracer writes them.
 //!
 //! Output is deterministic for a seed; `.zst` names are compressed.
 
@@ -86,8 +90,47 @@ impl Templates {
     }
 }
 
+/// The stack records of `--stacks`, as the tracer writes them.
+const MODULES: &str = r#"{"kind":"module","id":1,"path":"/usr/lib/x86_64-linux-gnu/libc.so.6","type":"file","build_id":"aa01","stripped":false,"unwind":"eh-frame"}
+{"kind":"module","id":2,"path":"/build/driver","type":"file","build_id":"bb02","stripped":false,"unwind":"eh-frame","debug_lines":true,"rustc":"1.85.0"}
+{"kind":"module","id":3,"path":"/usr/bin/dash","type":"file","build_id":"cc03","stripped":true,"unwind":"eh-frame"}
+{"kind":"module","id":4,"path":"/usr/bin/cc","type":"file","build_id":"dd04","stripped":false,"unwind":"eh-frame"}
+{"kind":"stack","id":1,"frames":[[1,1087705],[1,1087805],[1,1010754],[1,1010331],[2,212885],[2,282140],[2,97408],[2,97985]],"end":"complete"}
+{"kind":"stack","id":2,"frames":[[1,869203],[1,868043],[2,99200],[2,97408],[2,97985]],"end":"complete"}
+{"kind":"stack","id":3,"frames":[[1,869203],[1,868043],[2,210774],[2,282140],[2,98384],[2,97408],[2,97985]],"end":"complete"}
+{"kind":"stack","id":4,"frames":[[1,870001],[3,61234],[3,60111],[3,40000]],"end":"complete"}
+{"kind":"stack","id":5,"frames":[[1,1087705],[1,1087805],[1,1010754],[1,1010400],[4,51000],[4,50500],[4,42000]],"end":"complete"}"#;
+const SYMBOLS: &str = r#"{"kind":"symbols","module":1,"offset":1087705,"frames":[{"function":"clone3","file":"../sysdeps/unix/sysv/linux/x86_64/clone3.S","line":62}]}
+{"kind":"symbols","module":1,"offset":1087805,"frames":[{"function":"__GI___clone_internal","file":"../sysdeps/unix/sysv/linux/clone-internal.c","line":54}]}
+{"kind":"symbols","module":1,"offset":1010754,"frames":[{"function":"__spawnix","file":"../sysdeps/unix/sysv/linux/spawni.c","line":390}]}
+{"kind":"symbols","module":1,"offset":1010331,"frames":[{"function":"__posix_spawnp","file":"./posix/spawnp.c","line":30}]}
+{"kind":"symbols","module":1,"offset":1010400,"frames":[{"function":"__posix_spawn","file":"./posix/spawn.c","line":103}]}
+{"kind":"symbols","module":1,"offset":869203,"frames":[{"function":"arch_fork","file":"../sysdeps/unix/sysv/linux/arch-fork.h","line":52,"inlined":true},{"function":"__GI__Fork","file":"../sysdeps/nptl/_Fork.c","line":25}]}
+{"kind":"symbols","module":1,"offset":868043,"frames":[{"function":"__libc_fork","file":"./posix/fork.c","line":74}]}
+{"kind":"symbols","module":1,"offset":870001,"frames":[{"function":"vfork","file":"../sysdeps/unix/sysv/linux/x86_64/vfork.S","line":44}]}
+{"kind":"symbols","module":2,"offset":212885,"frames":[{"function":"std::sys::process::unix::common::Command::posix_spawn","file":"library/std/src/sys/process/unix/unix.rs","line":816,"inlined":true},{"function":"std::sys::process::unix::common::Command::spawn","file":"library/std/src/sys/process/unix/unix.rs","line":102}]}
+{"kind":"symbols","module":2,"offset":210774,"frames":[{"function":"std::sys::process::unix::common::Command::do_fork","file":"library/std/src/sys/process/unix/unix.rs","line":188,"inlined":true},{"function":"std::sys::process::unix::common::Command::spawn","file":"library/std/src/sys/process/unix/unix.rs","line":110}]}
+{"kind":"symbols","module":2,"offset":282140,"frames":[{"function":"std::process::Command::status","file":"library/std/src/process.rs","line":1109}]}
+{"kind":"symbols","module":2,"offset":99200,"frames":[{"function":"driver::legacy::fork_exec","file":"src/legacy.rs","line":88}]}
+{"kind":"symbols","module":2,"offset":97408,"frames":[{"function":"driver::jobs::run","file":"src/jobs.rs","line":42}]}
+{"kind":"symbols","module":2,"offset":98384,"frames":[{"function":"driver::sandbox::spawn_restricted","file":"src/sandbox.rs","line":17}]}
+{"kind":"symbols","module":2,"offset":97985,"frames":[{"function":"driver::main","file":"src/main.rs","line":9}]}
+{"kind":"symbols","module":4,"offset":51000,"frames":[{"function":"pex_unix_exec_child"}]}
+{"kind":"symbols","module":4,"offset":50500,"frames":[{"function":"pex_run"}]}
+{"kind":"symbols","module":4,"offset":42000,"frames":[{"function":"main"}]}"#;
+/// Stack ids of MODULES, by who spawns how.
+const STACK_POSIX_SPAWN: u32 = 1;
+const STACK_FORK: u32 = 2;
+const STACK_RUST_FALLBACK: u32 = 3;
+const STACK_SHELL: u32 = 4;
+const STACK_CC: u32 = 5;
+
 struct Gen {
     tpl: Templates,
+    /// `--stacks`: spawns name their stack.
+    stacks: bool,
+    /// The stack of the next spawn line.
+    next_stack: Option<u32>,
     w: FileWriter,
     rng: Rng,
     t: u64,
@@ -159,7 +202,18 @@ impl Gen {
         (e.t_entry, e.t_event, e.t_resume) = (Some(t0), t_event, t_resume);
         e.parent_mem = fork_mem.then_some(MemInfo { rss_kb: 80_000, pte_kb: 400 });
         e.parent_threads = (!thread).then_some(4);
+        e.stack_id = self.next_stack.take().filter(|_| self.stacks);
         self.emit(Record::Spawn(e));
+    }
+
+    /// Writes the stack records of `text` (one per line).
+    fn records(&mut self, text: &str) {
+        for line in text.lines() {
+            match serde_json::from_str::<Record>(line) {
+                Ok(r) => self.emit(r),
+                Err(e) => die(&format!("stack record {line}: {e}")),
+            }
+        }
     }
 
     fn exit(&mut self, pid: i32, tid: i32, thread: bool) {
@@ -171,11 +225,12 @@ impl Gen {
     }
 
     /// A posix_spawn-style spawn: the child's exec line comes before the spawn line.
-    fn posix_spawn(&mut self, parent: i32, tid: i32, path: &str, argv: &[String], big_env: bool) -> i32 {
+    fn posix_spawn(&mut self, parent: i32, tid: i32, path: &str, argv: &[String], big_env: bool, stack: u32) -> i32 {
         let c = self.pid();
         let t0 = self.t;
         self.t += 70_000;
         self.exec(c, path, argv, 0, big_env);
+        self.next_stack = Some(stack);
         self.spawn(parent, tid, c, CloneSyscall::Clone3, VM_VFORK, 0x7f00_0000_0000, PtraceEvent::Vfork, false, t0, false);
         c
     }
@@ -190,6 +245,7 @@ impl Gen {
                 let c = self.pid();
                 let t0 = self.t;
                 self.t += 30_000;
+                self.next_stack = Some(STACK_SHELL);
                 self.spawn(pid, pid, c, CloneSyscall::Vfork, VM_VFORK, 0, PtraceEvent::Vfork, false, t0, false);
                 let cc: Vec<String> = argv.iter().skip(2).cloned().collect();
                 self.exec(c, "/usr/bin/cc", &cc, 0, big_env);
@@ -198,7 +254,7 @@ impl Gen {
             }
             "cc" if self.rng.chance(0.5) => {
                 let a = vec!["as".to_string(), "-o".into(), "x.o".into(), "/tmp/cc.s".into()];
-                let c = self.posix_spawn(pid, pid, "/usr/bin/as", &a, big_env);
+                let c = self.posix_spawn(pid, pid, "/usr/bin/as", &a, big_env, STACK_CC);
                 self.t += 300_000;
                 done.push(c);
             }
@@ -241,6 +297,7 @@ fn main() {
     let mut out: Option<String> = None;
     let mut host = "bench".to_string();
     let mut seed: u64 = 42;
+    let mut stacks = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value")));
@@ -249,13 +306,16 @@ fn main() {
             "--out" => out = Some(val()),
             "--host" => host = val(),
             "--seed" => seed = val().parse().unwrap_or_else(|_| die("--seed: not a number")),
-            _ => die("usage: gen-trace --events N --out FILE [--host NAME] [--seed S]"),
+            "--stacks" => stacks = true,
+            _ => die("usage: gen-trace --events N --out FILE [--host NAME] [--seed S] [--stacks]"),
         }
     }
     let out = out.unwrap_or_else(|| die("--out FILE is required"));
     let w = FileWriter::create(&out).unwrap_or_else(|e| die(&e.to_string()));
     let mut g = Gen {
         tpl: Templates::new(),
+        stacks,
+        next_stack: None,
         w,
         rng: Rng(seed),
         t: 1_000_000,
@@ -279,7 +339,14 @@ fn main() {
     header.tracer.syscall_info = true;
     header.tracer.env_count = 40;
     header.tracer.env_bytes = 3_000;
+    if stacks {
+        header.format_version = "1.1".into();
+        header.tracer.stacks = Some(StackCapture { max_depth: 64 });
+    }
     g.w.write_header(&header).unwrap_or_else(|e| die(&e.to_string()));
+    if stacks {
+        g.records(MODULES);
+    }
 
     let root = 1000;
     g.alive[root as usize] = true;
@@ -296,8 +363,10 @@ fn main() {
 
     let mut in_flight: VecDeque<Vec<i32>> = VecDeque::new();
     let mut job: u64 = 0;
-    // Leave room for the closing exits (at most ~4 per job in flight, + threads).
-    while g.written + 8 * 4 + 8 < events {
+    // Leave room for the closing exits (at most ~4 per job in flight, +
+    // threads) and the symbols.
+    let reserve = 8 * 4 + 8 + if stacks { SYMBOLS.lines().count() as u64 } else { 0 };
+    while g.written + reserve < events {
         job += 1;
         g.t += g.rng.range(20_000, 200_000);
         if in_flight.len() >= 8 {
@@ -324,7 +393,7 @@ fn main() {
         let path = format!("/usr/bin/{prog}");
         let r = g.rng.below(100);
         let child = if r < 70 {
-            g.posix_spawn(root, tid, &path, &argv, big_env)
+            g.posix_spawn(root, tid, &path, &argv, big_env, STACK_POSIX_SPAWN)
         } else {
             if r >= 90 {
                 let t = g.t;
@@ -335,6 +404,7 @@ fn main() {
             }
             let c = g.pid();
             let t0 = g.t;
+            g.next_stack = Some(if r >= 90 { STACK_RUST_FALLBACK } else { STACK_FORK });
             g.spawn(root, tid, c, CloneSyscall::Clone, 0x0120_0000, 0, PtraceEvent::Fork, false, t0, true);
             g.t += g.rng.range(300_000, 1_000_000);
             if r < 90 {
@@ -358,6 +428,9 @@ fn main() {
         g.exit(root, tid, true);
     }
     g.exit(root, root, false);
+    if stacks {
+        g.records(SYMBOLS);
+    }
     let t = g.t + 1_000;
     let written = g.written;
     g.w.finish(t, Some(0)).unwrap_or_else(|e| die(&e.to_string()));

@@ -344,3 +344,71 @@ impl StackTable {
         Some(out)
     }
 }
+
+/// Reads only the stack records (`module`, `stack`, `symbols`) of a trace
+/// file (`.zst`: compressed), skipping every other line without parsing it.
+///
+/// The bounded-memory analysis needs a spawn's call site when it folds the
+/// spawn, but `symbols` lines usually come at the end of the recording: it
+/// reads them first with this pass (a newline search and a prefix check per
+/// line, about a tenth of a full read). Lines the writer did not start with
+/// `{"kind":"` are parsed to learn their kind; a line that does not parse is
+/// left for the full read to report.
+///
+/// ```
+/// # use spawnscope_format::*;
+/// let dir = std::env::temp_dir().join(format!("scan-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("t.jsonl");
+/// std::fs::write(&path, concat!(
+///     r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.1","tool_version":"0","command":[],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp"}}"#, "\n",
+///     r#"{"kind":"module","id":1,"path":"/app"}"#, "\n",
+///     r#"{"kind":"stack","id":7,"frames":[[1,64]],"end":"complete"}"#, "\n",
+///     r#"{"kind":"exit","pid":1,"tid":1,"code":0,"t":5}"#, "\n",
+///     r#"{"kind":"symbols","module":1,"offset":64,"frames":[{"function":"main"}]}"#, "\n",
+/// )).unwrap();
+/// let t = stack::scan_file(&path).unwrap();
+/// assert_eq!(t.resolve(7).unwrap()[0].function.as_deref(), Some("main"));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn scan_file(path: &std::path::Path) -> std::io::Result<StackTable> {
+    use std::io::{BufRead, BufReader};
+    let file = std::fs::File::open(path)?;
+    let inner: Box<dyn BufRead> = if crate::is_zstd_path(path) {
+        Box::new(BufReader::with_capacity(256 * 1024, zstd::stream::read::Decoder::new(file)?))
+    } else {
+        Box::new(BufReader::with_capacity(256 * 1024, file))
+    };
+    scan(inner)
+}
+
+/// [`scan_file`] over any reader (the header line included).
+pub fn scan(mut r: impl std::io::BufRead) -> std::io::Result<StackTable> {
+    const TAGGED: &[u8] = br#"{"kind":""#;
+    const WANTED: [&[u8]; 3] = [b"module\"", b"stack\"", b"symbols\""];
+    #[derive(Deserialize)]
+    struct Kind<'a> {
+        #[serde(borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    let mut table = StackTable::new();
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(table);
+        }
+        if buf.len() > crate::MAX_LINE {
+            continue;
+        }
+        let wanted = match buf.strip_prefix(TAGGED) {
+            Some(rest) => WANTED.iter().any(|w| rest.starts_with(w)),
+            None => serde_json::from_slice::<Kind>(&buf).is_ok_and(|k| matches!(k.kind.as_ref(), "module" | "stack" | "symbols")),
+        };
+        if wanted {
+            if let Ok(rec) = serde_json::from_slice::<Record>(&buf) {
+                table.add(&rec);
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! call sites a finding's spawns came from, and the JSON views of both.
 
 use serde::Serialize;
-use spawnscope_analyzer::origin::{call_sites, describe_sites, CallSite};
+use spawnscope_analyzer::origin::{call_sites, describe_finding_sites, CallSite};
 use spawnscope_analyzer::{Analysis, CodePath, Finding};
 use spawnscope_format::Nanos;
 
@@ -17,7 +17,7 @@ const SITES_PER_FINDING: usize = 3;
 /// mode, imported logs: the JSON report's `call_sites.note` says why; the
 /// text reports of those traces stay as they were).
 pub(crate) fn section(a: &Analysis, max_rows: usize) -> Option<Result<(Table, usize), String>> {
-    if a.spawns.is_empty() {
+    if a.summary.spawns == 0 {
         return None;
     }
     let sites = call_sites(a);
@@ -74,7 +74,7 @@ fn apis(s: &CallSite) -> String {
 /// "200 at myapp::jobs::run (src/jobs.rs:42) via std::process::Command::status"
 /// for a finding whose evidence has stacks (unescaped).
 pub(crate) fn finding_where(a: &Analysis, f: &Finding) -> Option<String> {
-    describe_sites(a, &f.evidence, SITES_PER_FINDING)
+    describe_finding_sites(a, f, SITES_PER_FINDING)
 }
 
 /// JSON: the call sites and why there are none.
@@ -134,7 +134,7 @@ pub(crate) struct FindingSite {
 }
 
 pub(crate) fn finding_sites(a: &Analysis, f: &Finding) -> Vec<FindingSite> {
-    spawnscope_analyzer::origin::sites_of(a, &f.evidence)
+    spawnscope_analyzer::origin::finding_sites(a, f)
         .into_iter()
         .map(|(call_site, spawns)| FindingSite { call_site, spawns })
         .collect()

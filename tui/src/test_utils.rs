@@ -35,6 +35,7 @@ pub fn sample_analysis(scale: u64, glibc: &str) -> (Analysis, EventLog) {
             advice: "Spawn with posix_spawn (vfork-style): its cost does not grow with the parent's memory.".into(),
             numbers: Default::default(),
             evidence: forks,
+            evidence_sites: Vec::new(),
             savings_ns: None,
         },
         Finding {
@@ -45,6 +46,7 @@ pub fn sample_analysis(scale: u64, glibc: &str) -> (Analysis, EventLog) {
             advice: "Run programs by absolute path, or put their directory first in PATH.".into(),
             numbers: Default::default(),
             evidence: searches,
+            evidence_sites: Vec::new(),
             savings_ns: None,
         },
     ];

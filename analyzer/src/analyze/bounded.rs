@@ -46,12 +46,43 @@ pub(super) struct Bounded {
     /// (parent, tid) → the thread's last spawn and, once final, its end.
     pub(super) threads: HashMap<(usize, i32), LastSpawn>,
     pub(super) fold: crate::aggregate::Fold,
-    pub(super) stack_warned: bool,
     /// [`Retention::Stream`]: where completed spawns and processes go.
     pub(super) spill: Option<crate::spill::SpillWriter>,
     /// Pids whose last process was let go, and when it was last seen (until
     /// the pid is used again).
     pub(super) gone: HashMap<i32, Nanos>,
+    /// Stack id → index into `Analysis::origins.list`.
+    pub(super) origin_ix: HashMap<u32, u32>,
+    /// The trace has call stacks: spawns are grouped by call site.
+    pub(super) with_stacks: bool,
+}
+
+impl Bounded {
+    /// The origin of a spawn with this stack (its index into
+    /// `origins.list`, added the first time a spawn uses it: spawns arrive in
+    /// index order, so the list is the one a full analysis makes). A spawn
+    /// without one is counted in `origins.spawns_without`.
+    pub(super) fn origin_of(
+        &mut self,
+        stack_id: Option<u32>,
+        table: &crate::origin::OriginTable,
+        origins: &mut crate::origin::Origins,
+    ) -> Option<u32> {
+        let k = stack_id.and_then(|id| match self.origin_ix.get(&id) {
+            Some(&k) => Some(k),
+            None => {
+                let o = table.origin(id)?;
+                let k = origins.list.len() as u32;
+                origins.list.push(o);
+                self.origin_ix.insert(id, k);
+                Some(k)
+            }
+        });
+        if k.is_none() {
+            origins.spawns_without += 1;
+        }
+        k
+    }
 }
 
 impl Analyzer {
@@ -171,15 +202,19 @@ impl Analyzer {
             BasePath::PlainFork if s.exec.is_some() => CodePath::ForkExec,
             BasePath::PlainFork => CodePath::ForkNoExec,
         };
+        let origin = s.origin.and_then(|k| self.a.origins.list.get(k as usize));
+        if let Some(o) = origin {
+            s.code_path = crate::origin::refine_code_path(s.code_path, o);
+        }
         let ctx = crate::findings::SpawnCtx {
             parent_name: parent_name.as_deref(),
             parent_env,
             child_env_hash,
-            runtime: None,
-            rustc: None,
+            runtime: origin.map(|o| o.runtime),
+            rustc: origin.and_then(|o| spawnscope_format::parse_version(o.rustc.as_deref()?)),
         };
         let acc = b.parent_groups.entry(parent.unwrap_or(usize::MAX)).or_default();
-        b.fold.spawn(&s, &ctx, acc, child_exec_ns);
+        b.fold.spawn(&s, &ctx, acc, child_exec_ns, &self.a.origins.list, b.with_stacks);
         if let Some(w) = &mut b.spill {
             if let Err(e) = w.spawn(&s) {
                 b.spill = None;
@@ -334,13 +369,13 @@ impl Analyzer {
             }
             None => None,
         };
-        let (summary, processes, mut agg, observers) = b.fold.finish(counts);
+        let (summary, processes, mut agg, observers) = b.fold.finish(counts, &a.origins.list);
         agg.spill = spilled;
         a.findings = observers.conclude(&a.header, &summary, &a.thresholds);
-        // No spawn has an origin here: say why, as a full analysis does.
-        a.origins.spawns_without = summary.spawns;
-        a.origins.missing =
-            (summary.spawns > 0).then(|| crate::origin::missing_reason(&a.header, summary.spawns, self.origins.is_empty()));
+        // Spawns without an origin were counted as they came: say why, as a
+        // full analysis does.
+        let without = a.origins.spawns_without;
+        a.origins.missing = (without > 0).then(|| crate::origin::missing_reason(&a.header, without, self.origins.is_empty()));
         a.summary = summary;
         a.processes = processes;
         a.spawns = Vec::new();

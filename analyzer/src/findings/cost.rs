@@ -67,7 +67,7 @@ impl ForkLarge {
         if !large {
             return;
         }
-        self.ev.add(s.index as u64, s.index);
+        self.ev.add(s.index as u64, s);
         let m = s.parent_mem.unwrap_or_default();
         self.rss_max = self.rss_max.max(m.rss_kb);
         self.pte_max = self.pte_max.max(m.pte_kb);
@@ -156,7 +156,7 @@ impl ForkLarge {
             ("extra_ms_estimated".to_string(), ms(extra_total)),
             ("vfork_clone_ms".to_string(), ms(baseline)),
         ]);
-        f.evidence = self.ev.sorted();
+        self.ev.fill(&mut f);
         f.savings_ns = Some(extra_total);
         Some(f)
     }
@@ -196,7 +196,7 @@ impl PathSearch {
 
     pub fn feed(&mut self, s: &Spawn) {
         let Some(e) = s.exec.as_ref().filter(|e| !e.failed_attempts.is_empty()) else { return };
-        self.ev.add(s.index as u64, s.index);
+        self.ev.add(s.index as u64, s);
         self.failed = self.failed.saturating_add(e.failed_attempts.len() as u64);
         self.failed_ns = self.failed_ns.saturating_add(e.failed_ns);
         let p = self.progs.entry(basename(&e.path).to_string()).or_default();
@@ -251,7 +251,7 @@ impl PathSearch {
             ("failed_ms".to_string(), ms(failed_ns)),
             ("programs".to_string(), ranked.len() as f64),
         ]);
-        f.evidence = self.ev.sorted();
+        self.ev.fill(&mut f);
         // Every failed attempt is time the child (and, vfork-style, its parent)
         // waits before the program starts.
         f.savings_ns = Some(failed_ns);
@@ -298,7 +298,7 @@ impl LargeEnv {
         let Some(e) = s.exec.as_ref().filter(|e| e.success && (e.env_count > self.vars || e.env_bytes > self.bytes)) else {
             return;
         };
-        self.ev.add(s.index as u64, s.index);
+        self.ev.add(s.index as u64, s);
         self.count_max = self.count_max.max(e.env_count);
         self.bytes_max = self.bytes_max.max(e.env_bytes);
         self.total = self.total.saturating_add(e.env_bytes);
@@ -326,7 +326,7 @@ impl LargeEnv {
             ("env_bytes_max".to_string(), bytes_max as f64),
             ("env_bytes_total".to_string(), total as f64),
         ]);
-        f.evidence = self.ev.sorted();
+        self.ev.fill(&mut f);
         Some(f)
     }
 }
@@ -372,7 +372,7 @@ impl Serial {
         });
         t.spawns += 1;
         t.busy = t.busy.saturating_add(s.latency_ns.unwrap_or(0));
-        t.ev.add(s.t_start, s.index);
+        t.ev.add(s.t_start, s);
         if let Some(name) = ctx.parent_name {
             if t.who.as_ref().is_none_or(|w| w.0 != name) {
                 t.who = Some((name.to_string(), s.parent_pid));
@@ -431,7 +431,9 @@ impl Serial {
         );
         // In the runtime's terms when the stacks say which (issue 10).
         let how = crate::origin::advice::concurrent_spawning(main_runtime(&th.runtimes));
-        let advice = format!("Spawn from several threads if the work allows ({how}): the kernel work of a spawn runs on the calling thread. Reference: 20,000 Rust Command spawns on a 128-core cluster node took 43 s from one thread and 16.7 s from 4 threads.");
+        let advice = format!(
+            "Spawn from several threads if the work allows ({how}): the kernel work of a spawn runs on the calling thread. Reference: 20,000 Rust Command spawns on a 128-core cluster node took 43 s from one thread and 16.7 s from 4 threads."
+        );
         let mut f = finding("SS005", Severity::Warning, message, advice);
         f.numbers = BTreeMap::from([
             ("spawns".to_string(), n as f64),
@@ -440,7 +442,7 @@ impl Serial {
             ("busy_share".to_string(), (share * 100.0).round() / 100.0),
             ("tid".to_string(), f64::from(tid)),
         ]);
-        f.evidence = th.ev.sorted();
+        th.ev.fill(&mut f);
         // Measured: 4 threads instead of 1 cut 20,000 Command spawns from 43 s to
         // 16.7 s (61%); assume a similar cut of the busy time.
         f.savings_ns = Some((busy as f64 * 0.6) as Nanos);
@@ -464,7 +466,7 @@ impl ExecFailed {
 
     pub fn feed(&mut self, s: &Spawn) {
         let Some(e) = s.exec.as_ref().filter(|e| !e.success) else { return };
-        self.ev.add(s.index as u64, s.index);
+        self.ev.add(s.index as u64, s);
         let last = e.failed_attempts.last().map_or(0, |x| x.result);
         let entry = self.progs.entry(basename(&e.path).to_string()).or_insert((0, (s.index, last)));
         entry.0 += 1;
@@ -492,7 +494,7 @@ impl ExecFailed {
             "Check the program names and PATH: each failed spawn still pays for the clone and every exec attempt.".to_string();
         let mut f = finding("SS009", Severity::Info, message, advice);
         f.numbers = BTreeMap::from([("spawns".to_string(), n as f64)]);
-        f.evidence = self.ev.sorted();
+        self.ev.fill(&mut f);
         // The whole spawn was wasted.
         f.savings_ns = Some(self.latency);
         Some(f)

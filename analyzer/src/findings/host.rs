@@ -22,7 +22,7 @@ impl OldGlibc {
 
     pub fn feed(&mut self, s: &Spawn) {
         if s.style == SpawnStyle::Fork {
-            self.forks.add(s.index as u64, s.index);
+            self.forks.add(s.index as u64, s);
         }
         if s.code_path == CodePath::RustStdForkFallback {
             self.rust += 1;
@@ -51,7 +51,7 @@ impl OldGlibc {
             ("glibc_minor".to_string(), f64::from(min)),
             ("fork_spawns".to_string(), forks as f64),
         ]);
-        f.evidence = self.forks.sorted();
+        self.forks.fill(&mut f);
         Some(f)
     }
 }
@@ -86,7 +86,7 @@ impl Mismatch {
         if !s.style_mismatch {
             return;
         }
-        self.ev.add(s.index as u64, s.index);
+        self.ev.add(s.index as u64, s);
         if self.first.is_none_or(|f| s.index < f.0) {
             self.first = Some((s.index, s.line, s.parent_pid, s.child_pid));
         }
@@ -107,7 +107,7 @@ impl Mismatch {
         let advice = "A tracer decoding error or an unusual kernel: report it with the trace file.".to_string();
         let mut f = finding("SS008", Severity::Warning, message, advice);
         f.numbers = BTreeMap::from([("spawns".to_string(), n as f64)]);
-        f.evidence = self.ev.sorted();
+        self.ev.fill(&mut f);
         Some(f)
     }
 }

@@ -237,15 +237,20 @@ pub(crate) struct Evidence {
     cap: usize,
     heap: BinaryHeap<(u64, usize)>,
     total: u64,
+    /// Every spawn added, by origin.
+    sites: BTreeMap<Option<u32>, u64>,
 }
 
 impl Evidence {
     pub fn new(cap: usize) -> Evidence {
-        Evidence { cap, heap: BinaryHeap::new(), total: 0 }
+        Evidence { cap, heap: BinaryHeap::new(), total: 0, sites: BTreeMap::new() }
     }
 
-    pub fn add(&mut self, key: u64, index: usize) {
+    /// Takes spawn `s` as evidence, ordered by `key`.
+    pub fn add(&mut self, key: u64, s: &Spawn) {
+        let index = s.index;
         self.total += 1;
+        *self.sites.entry(s.origin).or_default() += 1;
         if self.heap.len() < self.cap {
             self.heap.push((key, index));
         } else if self.heap.peek().is_some_and(|top| (key, index) < *top) {
@@ -259,6 +264,12 @@ impl Evidence {
         let mut v = self.heap.clone().into_vec();
         v.sort_unstable();
         v.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Sets a finding's evidence (the kept spawns) and its call sites (all).
+    pub fn fill(&self, f: &mut Finding) {
+        f.evidence = self.sorted();
+        f.evidence_sites = self.sites.iter().map(|(&o, &n)| (o, n)).collect();
     }
 }
 
@@ -277,6 +288,7 @@ fn finding(id: &str, severity: Severity, message: String, advice: String) -> Fin
         advice,
         numbers: BTreeMap::new(),
         evidence: Vec::new(),
+        evidence_sites: Vec::new(),
         savings_ns: None,
     }
 }

@@ -67,7 +67,9 @@ impl Cause {
 
     fn fix(self) -> &'static str {
         match self {
-            Cause::OldGlibc => "on glibc < 2.24 every Command spawn forks: spawn from a small helper process started early, or run on a newer glibc",
+            Cause::OldGlibc => {
+                "on glibc < 2.24 every Command spawn forks: spawn from a small helper process started early, or run on a newer glibc"
+            }
             Cause::PreExec => "do the pre_exec work in the parent before spawning, or in a small wrapper program the child runs",
             Cause::PathOnCommand => "name the program by its full path when the Command changes PATH",
             Cause::Credentials => "start the spawning process as the target user instead of switching in the child",
@@ -301,7 +303,7 @@ impl RustFallback {
         if s.code_path != CodePath::RustStdForkFallback {
             return;
         }
-        self.ev.add(s.index as u64, s.index);
+        self.ev.add(s.index as u64, s);
         let verdicts = judge(&facts(self.glibc, &self.glibc_text, s, ctx));
         let certain = verdicts.iter().any(|(_, x)| matches!(x, Verdict::Certain(_)));
         let likely = verdicts.iter().any(|(_, x)| matches!(x, Verdict::Likely(_)));
@@ -416,7 +418,7 @@ impl RustFallback {
         for c in Cause::ORDER {
             f.numbers.insert(format!("candidate_{}", c.key()), count(c, |t| t.likely + t.possible));
         }
-        f.evidence = self.ev.sorted();
+        self.ev.fill(&mut f);
         // What posix_spawn would have saved: the fork's cost above a vfork-style clone.
         f.savings_ns = Some(extra);
         Some(f)

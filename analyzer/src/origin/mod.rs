@@ -48,7 +48,8 @@ use crate::model::CodePath;
 
 pub use compare::{compare_sites, SiteDiff, SiteSide};
 pub use rules::ApiKind;
-pub use sites::{call_sites, describe_sites, matches_at, sites_of, CallSite, NO_STACK};
+pub(crate) use sites::SiteAccs;
+pub use sites::{call_sites, describe_finding_sites, describe_sites, finding_sites, matches_at, sites_of, CallSite, NO_STACK};
 pub use table::{missing_reason, OriginTable, Origins};
 
 /// One logical frame of a spawn's stack, as the report shows it.

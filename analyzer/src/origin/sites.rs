@@ -8,6 +8,7 @@ use spawnscope_format::Nanos;
 
 use super::{Frame, Origin, Runtime};
 use crate::model::{Analysis, LatencyStats, Spawn};
+use crate::sample::Sampler;
 
 /// Label of the group of spawns that have no stack.
 pub const NO_STACK: &str = "(no stack)";
@@ -62,46 +63,130 @@ fn key_of(o: Option<&Origin>) -> String {
 /// Spawns grouped by call site, most spawns first (then the larger total
 /// latency, then the label). Spawns without a stack form one `(no stack)`
 /// group; an analysis without any stack gives an empty list.
+///
+/// A bounded-memory analysis ([`crate::Retention::Aggregate`]) gives the
+/// groups it folded as the spawns went by, without spawn indices and with
+/// latency percentiles as exact as its other groups; a streamed one
+/// ([`crate::Retention::Stream`]) reads its spawns back and gives exactly
+/// what a full analysis does.
 pub fn call_sites(a: &Analysis) -> Vec<CallSite> {
     if a.origins.list.is_empty() {
         return Vec::new();
     }
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut sites: Vec<CallSite> = Vec::new();
-    let mut apis: Vec<HashMap<String, u64>> = Vec::new();
-    let mut lat: Vec<Vec<Nanos>> = Vec::new();
-    for s in &a.spawns {
-        let o = a.origins.of(s);
-        let k = key_of(o);
-        let i = *index.entry(k).or_insert_with(|| {
-            sites.push(new_site(o));
-            apis.push(HashMap::new());
-            lat.push(Vec::new());
-            sites.len() - 1
-        });
-        add(&mut sites[i], s);
-        if let Some(o) = o {
-            *apis[i].entry(o.api.clone()).or_default() += 1;
-            let oi = s.origin.unwrap_or_default();
-            if !sites[i].origins.contains(&oi) {
-                sites[i].origins.push(oi);
+    if let Some(ag) = a.aggregate.as_ref().filter(|ag| ag.spill.is_none()) {
+        return ag.call_sites.clone();
+    }
+    let mut acc = SiteAccs::default();
+    for s in a.each_spawn() {
+        acc.add(&s, &a.origins.list, usize::MAX, true);
+    }
+    acc.finish(&a.origins.list)
+}
+
+/// Call sites being accumulated, one spawn at a time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SiteAccs {
+    /// A spawn's origin → its site (most spawns share a few origins: the
+    /// site key is made once per origin).
+    by_origin: HashMap<Option<u32>, usize>,
+    by_key: HashMap<String, usize>,
+    sites: Vec<SiteAcc>,
+}
+
+#[derive(Debug, Clone)]
+struct SiteAcc {
+    /// Label, frame, note, runtime, spawn indices.
+    site: CallSite,
+    styles: [u64; crate::model::SpawnStyle::ALL.len()],
+    code_paths: [u64; crate::model::CodePath::ALL.len()],
+    /// Spawns by origin, origins in order of first use.
+    origins: Vec<(u32, u64)>,
+    latency: Sampler,
+}
+
+impl SiteAccs {
+    /// Adds a spawn (its origin indexes `origins`); its latency goes to an
+    /// exact distribution up to `cap` values per site; `indices`: keep its
+    /// index.
+    pub fn add(&mut self, s: &Spawn, origins: &[Origin], cap: usize, indices: bool) {
+        let o = s.origin.and_then(|k| origins.get(k as usize));
+        let i = match self.by_origin.get(&s.origin) {
+            Some(&i) => i,
+            None => {
+                let key = key_of(o);
+                let i = match self.by_key.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        self.sites.push(SiteAcc {
+                            site: new_site(o),
+                            styles: Default::default(),
+                            code_paths: Default::default(),
+                            origins: Vec::new(),
+                            latency: Sampler::default(),
+                        });
+                        self.by_key.insert(key, self.sites.len() - 1);
+                        self.sites.len() - 1
+                    }
+                };
+                self.by_origin.insert(s.origin, i);
+                i
+            }
+        };
+        let acc = &mut self.sites[i];
+        acc.site.count += 1;
+        acc.styles[s.style as usize] += 1;
+        acc.code_paths[s.code_path as usize] += 1;
+        if indices {
+            acc.site.spawns.push(s.index);
+        }
+        if let (Some(k), Some(_)) = (s.origin, o) {
+            match acc.origins.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, n)) => *n += 1,
+                None => acc.origins.push((k, 1)),
             }
         }
         if let Some(l) = s.latency_ns {
-            lat[i].push(l);
+            acc.site.total_latency_ns = acc.site.total_latency_ns.saturating_add(l);
+            acc.latency.add(l, cap);
         }
     }
-    for ((site, apis), mut lat) in sites.iter_mut().zip(apis).zip(lat) {
-        let mut v: Vec<(String, u64)> = apis.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        site.apis = v.into_iter().map(|(k, _)| k).collect();
-        site.total_latency_ns = lat.iter().fold(0u64, |acc, &l| acc.saturating_add(l));
-        site.latency = LatencyStats::from_values(&mut lat);
+
+    /// Whether every site's latency distribution is still exact.
+    pub fn is_exact(&self) -> bool {
+        self.sites.iter().all(|x| x.latency.is_exact())
     }
-    sites.sort_by(|a, b| {
-        b.count.cmp(&a.count).then(b.total_latency_ns.cmp(&a.total_latency_ns)).then_with(|| a.label.cmp(&b.label))
-    });
-    sites
+
+    /// The call sites, most spawns first (`origins`: the analysis' list).
+    pub fn finish(self, origins: &[Origin]) -> Vec<CallSite> {
+        let mut sites: Vec<CallSite> = self
+            .sites
+            .into_iter()
+            .map(|acc| {
+                let mut site = acc.site;
+                let named = |names: &[&'static str], counts: &[u64]| -> BTreeMap<String, u64> {
+                    names.iter().zip(counts).filter(|(_, &n)| n > 0).map(|(k, &n)| (k.to_string(), n)).collect()
+                };
+                site.styles = named(&crate::model::SpawnStyle::ALL.map(|x| x.as_str()), &acc.styles);
+                site.code_paths = named(&crate::model::CodePath::ALL.map(|x| x.as_str()), &acc.code_paths);
+                let mut apis: HashMap<&str, u64> = HashMap::new();
+                for &(k, n) in &acc.origins {
+                    if let Some(o) = origins.get(k as usize) {
+                        *apis.entry(o.api.as_str()).or_default() += n;
+                    }
+                }
+                let mut v: Vec<(&str, u64)> = apis.into_iter().collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                site.apis = v.into_iter().map(|(k, _)| k.to_string()).collect();
+                site.origins = acc.origins.iter().map(|&(k, _)| k).collect();
+                site.latency = acc.latency.stats();
+                site
+            })
+            .collect();
+        sites.sort_by(|a, b| {
+            b.count.cmp(&a.count).then(b.total_latency_ns.cmp(&a.total_latency_ns)).then_with(|| a.label.cmp(&b.label))
+        });
+        sites
+    }
 }
 
 fn new_site(o: Option<&Origin>) -> CallSite {
@@ -121,54 +206,74 @@ fn new_site(o: Option<&Origin>) -> CallSite {
     }
 }
 
-fn add(site: &mut CallSite, s: &Spawn) {
-    site.count += 1;
-    *site.styles.entry(s.style.as_str().to_string()).or_default() += 1;
-    *site.code_paths.entry(s.code_path.as_str().to_string()).or_default() += 1;
-    site.spawns.push(s.index);
-}
-
 /// The call sites of a set of spawns, most spawns first, as labels (for a
 /// finding's message: "200 spawns at `myapp::jobs::run (src/jobs.rs:42)`").
-/// Empty when the analysis has no stacks.
+/// Empty when the analysis has no stacks. The spawns must be in memory
+/// (a full analysis); for a finding use [`finding_sites`].
 pub fn sites_of(a: &Analysis, spawns: &[usize]) -> Vec<(String, u64)> {
-    if a.origins.list.is_empty() {
-        return Vec::new();
-    }
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    for &i in spawns {
-        if let Some(s) = a.spawns.get(i) {
-            let label = a.origins.of(s).map_or_else(|| NO_STACK.to_string(), Origin::site_label);
-            *counts.entry(label).or_default() += 1;
-        }
-    }
-    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v
+    site_groups(a, tally(a, spawns), true).into_iter().map(|(label, n, _)| (label, n)).collect()
+}
+
+/// The call sites of a finding's spawns, most spawns first (label, spawns),
+/// counted over all of them, also in a bounded-memory analysis, which keeps
+/// only the first evidence spawns. Empty when the analysis has no stacks.
+pub fn finding_sites(a: &Analysis, f: &crate::Finding) -> Vec<(String, u64)> {
+    site_groups(a, f.evidence_sites.clone(), true).into_iter().map(|(label, n, _)| (label, n)).collect()
 }
 
 /// One line naming the call sites of some spawns, at most `max` of them:
 /// "200 at myapp::jobs::run (src/jobs.rs:42) via std::process::Command::status;
 /// 3 at (Python code) via subprocess_fork_exec; 1 more call site". None when
-/// the analysis has no stacks.
+/// the analysis has no stacks. The spawns must be in memory; for a finding
+/// use [`describe_finding_sites`].
 pub fn describe_sites(a: &Analysis, spawns: &[usize], max: usize) -> Option<String> {
-    if a.origins.list.is_empty() || spawns.is_empty() {
-        return None;
+    describe(site_groups(a, tally(a, spawns), false), max)
+}
+
+/// [`describe_sites`] for a finding's spawns (all of them, in any analysis).
+pub fn describe_finding_sites(a: &Analysis, f: &crate::Finding, max: usize) -> Option<String> {
+    describe(site_groups(a, f.evidence_sites.clone(), false), max)
+}
+
+/// Spawns by origin (None: no stack), in memory.
+fn tally(a: &Analysis, spawns: &[usize]) -> Vec<(Option<u32>, u64)> {
+    let mut counts: BTreeMap<Option<u32>, u64> = BTreeMap::new();
+    for &i in spawns {
+        if let Some(s) = a.spawns.get(i) {
+            *counts.entry(s.origin).or_default() += 1;
+        }
+    }
+    counts.into_iter().collect()
+}
+
+/// Origin counts grouped by call site (`by_label`: by its label only, else
+/// by frame or label and API as the table groups them): (label, spawns,
+/// API), most spawns first, then by label. Empty when the analysis has no
+/// stacks.
+fn site_groups(a: &Analysis, counts: Vec<(Option<u32>, u64)>, by_label: bool) -> Vec<(String, u64, String)> {
+    if a.origins.list.is_empty() {
+        return Vec::new();
     }
     let mut groups: Vec<(String, u64, String)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for &i in spawns {
-        let Some(s) = a.spawns.get(i) else { continue };
-        let o = a.origins.of(s);
-        let k = key_of(o);
-        let g = *index.entry(k).or_insert_with(|| {
-            let label = o.map_or_else(|| NO_STACK.to_string(), Origin::site_label);
+    for (origin, n) in counts {
+        let o = origin.and_then(|k| a.origins.list.get(k as usize));
+        let label = o.map_or_else(|| NO_STACK.to_string(), Origin::site_label);
+        let key = if by_label { label.clone() } else { key_of(o) };
+        let g = *index.entry(key).or_insert_with(|| {
             groups.push((label, 0, o.map(|o| o.api.clone()).unwrap_or_default()));
             groups.len() - 1
         });
-        groups[g].1 += 1;
+        groups[g].1 += n;
     }
     groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    groups
+}
+
+fn describe(groups: Vec<(String, u64, String)>, max: usize) -> Option<String> {
+    if groups.is_empty() {
+        return None;
+    }
     let mut parts: Vec<String> = groups
         .iter()
         .take(max)

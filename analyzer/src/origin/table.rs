@@ -53,6 +53,12 @@ impl OriginTable {
         Self::default()
     }
 
+    /// A table of stack records read beforehand
+    /// ([`spawnscope_format::stack::scan_file`]).
+    pub fn from_table(table: StackTable) -> Self {
+        OriginTable { table, generation: 1, cache: Default::default() }
+    }
+
     /// Takes a `module`, `stack` or `symbols` record; false for other kinds.
     pub fn add(&mut self, rec: &Record) -> bool {
         let taken = self.table.add(rec);

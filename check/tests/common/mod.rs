@@ -200,6 +200,7 @@ impl Build {
             advice: "do the other thing".into(),
             numbers: BTreeMap::new(),
             evidence,
+            evidence_sites: Vec::new(),
             savings_ns: None,
         });
         self
