@@ -6,6 +6,13 @@
 
 mod cli;
 
+/// mimalloc instead of glibc's malloc: reading a trace allocates its strings
+/// on the parsing thread and frees them on the analysing one, which glibc's
+/// arenas serialise (lock hand-offs, consolidation); mimalloc frees them to
+/// their thread's heap without a lock.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Shows how a Linux program starts its child processes and why that is slow.

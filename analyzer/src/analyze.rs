@@ -268,7 +268,8 @@ impl Analyzer {
         }
     }
 
-    /// The retention actually used (a trace with stacks is kept whole).
+    /// The retention actually used (a trace with stacks whose stack records
+    /// were not read first is kept whole).
     pub fn retention(&self) -> Retention {
         match &self.bounded {
             Some(b) if b.spill.is_some() => Retention::Stream,

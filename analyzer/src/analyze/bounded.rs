@@ -21,8 +21,10 @@ pub enum Retention {
     /// once it exited and its spawns are final. The analysis then has no
     /// `spawns`, only the longest `processes`, and carries its groups in
     /// [`Analysis::aggregate`] (see [`crate::Aggregated`] for what is exact).
-    /// A trace with call stacks is analysed with full retention (its
-    /// symbols come at the end).
+    /// A trace with call stacks needs its stack records first (its
+    /// symbols come at the end): [`crate::analyze_path_with`] reads them in
+    /// a first pass, [`Analyzer::with_stacks`] takes them; without them
+    /// ([`Analyzer::with_retention`], standard input) it is kept whole.
     Aggregate,
     /// As `Aggregate`, and every spawn and process is also written to a
     /// temporary file as it completes, to be read back in index order
