@@ -925,18 +925,20 @@ impl Analyzer {
         a.findings = crate::findings::evaluate(a);
     }
 
-    /// Name of a process that never exec'd: its nearest exec'd ancestor's
-    /// program, else the traced command.
+    /// Name of a process that never exec'd: the program its parent ran when
+    /// it was created (a fork runs its parent's program: a shell's
+    /// subshell is the shell, even if the shell later execs something
+    /// else), found up the ancestors, else the traced command.
     fn inherited_name(&self, a: &Analysis, i: usize) -> String {
+        let mut before = a.processes[i].t_start;
         let mut cur = a.processes[i].parent;
         for _ in 0..64 {
-            match cur {
-                Some(p) if self.proc_state.get(p).is_some_and(|st| st.named) => {
-                    return a.processes[p].name.clone();
-                }
-                Some(p) => cur = a.processes[p].parent,
-                None => break,
+            let Some(p) = cur.and_then(|p| a.processes.get(p)) else { break };
+            if let Some(e) = p.execs.iter().rev().find(|e| e.result == 0 && e.t_exit <= before) {
+                return e.path.clone();
             }
+            before = p.t_start;
+            cur = p.parent;
         }
         match a.header.command.first() {
             Some(c) if !c.is_empty() => c.clone(),

@@ -451,3 +451,31 @@ fn a_trace_with_call_stacks_gives_the_same_report_in_bounded_memory() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_fork_that_never_execs_is_named_after_what_its_parent_ran_then() {
+    // bash forks a subshell (which forks again), then execs python3: the
+    // subshell ran bash, in both analyses (the full one once took the
+    // parent's last program, the bounded one whatever it ran when folding).
+    let text = [
+        r#"{"kind":"header","format":"spawnscope-trace","format_version":"1.0","tool_version":"0","command":["sh"],"cwd":"/","start_unix_ns":0,"host":{},"tracer":{"mode":"seccomp","syscall_info":true}}"#,
+        r#"{"kind":"exec","pid":100,"tid":100,"syscall":"execve","path":"/usr/bin/bash","argv":["bash"],"env_count":1,"env_bytes":10,"env_hash":"01","result":0,"t_entry":10,"t_exit":20}"#,
+        r#"{"kind":"spawn","pid":100,"tid":100,"child":101,"syscall":"clone","flags":18874368,"exit_signal":17,"stack":0,"ptrace_event":"fork","thread":false,"result":0,"t_entry":100,"t_event":200,"t_resume":300}"#,
+        r#"{"kind":"spawn","pid":101,"tid":101,"child":102,"syscall":"clone","flags":18874368,"exit_signal":17,"stack":0,"ptrace_event":"fork","thread":false,"result":0,"t_entry":400,"t_event":500,"t_resume":600}"#,
+        r#"{"kind":"exit","pid":102,"tid":102,"code":0,"signal":null,"t":700}"#,
+        r#"{"kind":"exit","pid":101,"tid":101,"code":0,"signal":null,"t":800}"#,
+        r#"{"kind":"exec","pid":100,"tid":100,"syscall":"execve","path":"/usr/bin/python3","argv":["python3"],"env_count":1,"env_bytes":10,"env_hash":"01","result":0,"t_entry":900,"t_exit":1000}"#,
+        r#"{"kind":"exit","pid":100,"tid":100,"code":0,"signal":null,"t":1100}"#,
+        r#"{"kind":"end","t":1200,"exit_code":0}"#,
+    ]
+    .join("\n");
+    let t = Thresholds::default();
+    let full = analyze_reader(std::io::Cursor::new(text.as_bytes()), &t).unwrap();
+    let bounded = analyze_reader_with(std::io::Cursor::new(text.as_bytes()), &t, Retention::Aggregate).unwrap();
+    let names: Vec<&str> = full.processes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["/usr/bin/python3", "/usr/bin/bash", "/usr/bin/bash"]);
+    let parents = |a: &Analysis| group_by(a, GroupBy::Parent).into_iter().map(|g| g.key).collect::<Vec<_>>();
+    assert_eq!(parents(&full), ["bash[101]", "python3[100]"]);
+    assert_eq!(parents(&bounded), parents(&full));
+    same("subshell", &full, &bounded);
+}

@@ -288,9 +288,9 @@ impl Analyzer {
         b.fold.process(p, name, end, acc);
     }
 
-    /// A process's name: its last successful exec's program, else its
-    /// nearest exec'd ancestor's (as it was when the process was created, if
-    /// that ancestor is gone), else the traced command.
+    /// A process's name: its last successful exec's program, else the
+    /// program its parent ran when it was created (kept then, in case the
+    /// parent execs or is gone later), else the traced command.
     pub(super) fn resolved_name(&self, i: usize) -> String {
         let mut cur = i;
         for _ in 0..64 {
@@ -298,13 +298,12 @@ impl Analyzer {
             if st.named {
                 return p.name.clone();
             }
+            if let Some(n) = &st.inherit_name {
+                return n.clone();
+            }
             match p.parent {
                 Some(pp) if self.pr(pp).is_some() => cur = pp,
-                Some(_) => match &st.inherit_name {
-                    Some(n) => return n.clone(),
-                    None => break,
-                },
-                None => break,
+                _ => break,
             }
         }
         match self.a.header.command.first() {
