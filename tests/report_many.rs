@@ -85,3 +85,27 @@ fn colour_on_several_traces_changes_no_text() {
     // Counts in prose: "1 thread", never "1 threads".
     assert!(!plain.contains(" 1 threads") && !plain.contains(" 1 processes"), "{plain}");
 }
+
+#[test]
+fn traces_with_call_stacks_list_their_call_sites_merged() {
+    let a = fixtures("stacks/mixed.jsonl");
+    let b = fixtures("stacks/fallback.jsonl");
+    let out = report(&[a.as_os_str(), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let section: Vec<&str> =
+        text.split("\nCall sites\n").nth(1).expect("a Call sites section").lines().take_while(|l| !l.is_empty()).collect();
+    assert!(section[0].starts_with("  call site "), "{section:?}");
+    // The mixed trace's posix_spawn call site, twice: its count doubles.
+    let single = spawnscope_analyzer::origin::call_sites(&spawnscope_analyzer::analyze_path(&a, &Default::default()).unwrap());
+    let jobs = single.iter().find(|s| s.label.starts_with("myapp::jobs::run")).expect("jobs::run in mixed.jsonl");
+    let row = section.iter().find(|l| l.contains(&jobs.label)).unwrap_or_else(|| panic!("{section:?}"));
+    let fallback = spawnscope_analyzer::origin::call_sites(&spawnscope_analyzer::analyze_path(&b, &Default::default()).unwrap());
+    let extra: u64 = fallback.iter().filter(|s| s.label == jobs.label).map(|s| s.count).sum();
+    let n: u64 = row.split_whitespace().find_map(|w| w.parse().ok()).unwrap();
+    assert_eq!(n, 2 * jobs.count + extra, "{row}");
+    // Traces without stacks: no such section.
+    let plain =
+        report(&[fixtures("valid/path-search.jsonl").as_os_str(), fixtures("valid/recorded-bash-loop.jsonl").as_os_str()]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("Call sites"));
+}

@@ -100,6 +100,50 @@ pub struct GroupTotals {
     pub histogram: Histogram,
 }
 
+/// The spawns of one call site, over one or more traces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SiteTotals {
+    pub count: u64,
+    /// Spawn style → count.
+    pub styles: BTreeMap<String, u64>,
+    /// Code path (machine name) → count.
+    pub code_paths: BTreeMap<String, u64>,
+    /// Spawning API → count.
+    pub apis: BTreeMap<String, u64>,
+    pub total_latency_ns: Nanos,
+    pub latency: LatencyStats,
+    #[serde(skip)]
+    pub histogram: Histogram,
+}
+
+impl SiteTotals {
+    fn of(s: &crate::origin::CallSite) -> SiteTotals {
+        SiteTotals {
+            count: s.count,
+            styles: s.styles.clone(),
+            code_paths: s.code_paths.clone(),
+            apis: s.api_counts.iter().cloned().collect(),
+            total_latency_ns: s.total_latency_ns,
+            latency: LatencyStats::default(),
+            histogram: s.histogram.clone(),
+        }
+    }
+
+    fn merge(&mut self, o: &SiteTotals) {
+        self.count += o.count;
+        add_counts(&mut self.styles, &o.styles);
+        add_counts(&mut self.code_paths, &o.code_paths);
+        add_counts(&mut self.apis, &o.apis);
+        self.total_latency_ns = self.total_latency_ns.saturating_add(o.total_latency_ns);
+        self.histogram.merge(&o.histogram);
+    }
+
+    /// The most common value of a count map (ties: the first by name).
+    pub fn main_of(map: &BTreeMap<String, u64>) -> Option<&str> {
+        crate::origin::CallSite::main_of(map)
+    }
+}
+
 /// How often a finding appeared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingTotals {
@@ -147,6 +191,9 @@ pub struct Merged {
     /// By executable name: the [`MAX_GROUPS`] with most spawns, then `(other)`.
     pub executables: BTreeMap<String, GroupTotals>,
     pub by_code_path: BTreeMap<String, GroupTotals>,
+    /// By call site label (traces with call stacks; matched by label, as
+    /// `diff` matches them): the [`MAX_GROUPS`] with most spawns, then `(other)`.
+    pub call_sites: BTreeMap<String, SiteTotals>,
     /// Findings by id.
     pub findings: BTreeMap<String, FindingTotals>,
 }
@@ -211,6 +258,9 @@ impl Merged {
                 }
             }
         }
+        for site in crate::origin::call_sites(a) {
+            m.call_sites.entry(site.label.clone()).or_default().merge(&SiteTotals::of(&site));
+        }
         for f in &a.findings {
             m.findings.insert(
                 f.id.to_string(),
@@ -260,6 +310,9 @@ impl Merged {
                 e.merge(g);
             }
         }
+        for (k, site) in &o.call_sites {
+            self.call_sites.entry(k.clone()).or_default().merge(site);
+        }
         for (id, f) in &o.findings {
             match self.findings.get_mut(id) {
                 Some(e) => {
@@ -279,8 +332,19 @@ impl Merged {
         self.finish();
     }
 
-    /// Keeps the [`MAX_GROUPS`] executables with most spawns by name.
+    /// Keeps the [`MAX_GROUPS`] executables and call sites with most spawns by name.
     fn cap_groups(&mut self) {
+        if self.call_sites.len() > MAX_GROUPS {
+            let mut by_count: Vec<(String, u64)> = self.call_sites.iter().map(|(k, g)| (k.clone(), g.count)).collect();
+            by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let mut other = self.call_sites.remove("(other)").unwrap_or_default();
+            for (k, _) in by_count.into_iter().skip(MAX_GROUPS - 1) {
+                if let Some(g) = self.call_sites.remove(&k) {
+                    other.merge(&g);
+                }
+            }
+            self.call_sites.insert("(other)".into(), other);
+        }
         if self.executables.len() <= MAX_GROUPS {
             return;
         }
@@ -299,6 +363,9 @@ impl Merged {
     fn finish(&mut self) {
         self.latency = self.histogram.stats();
         for g in self.executables.values_mut().chain(self.by_code_path.values_mut()) {
+            g.latency = g.histogram.stats();
+        }
+        for g in self.call_sites.values_mut() {
             g.latency = g.histogram.stats();
         }
     }

@@ -150,3 +150,36 @@ fn a_selection_applies_to_every_trace() {
     let all = analyze_many(&[valid()], &Thresholds::default(), &Options::default());
     assert!(0 < m.total.spawns && m.total.spawns < all.total.spawns, "{} of {}", m.total.spawns, all.total.spawns);
 }
+
+#[test]
+fn call_sites_of_traces_with_stacks_add_up_by_label() {
+    let stacks = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks");
+    let files: Vec<PathBuf> = ["mixed.jsonl", "fallback.jsonl"].iter().map(|n| stacks.join(n)).collect();
+    // The mixed trace twice (two nodes that ran the same program) and the fallback one.
+    let inputs = [files[0].clone(), files[0].clone(), files[1].clone()];
+    let m = analyze_many(&inputs, &Thresholds::default(), &Options::default());
+    assert!(m.skipped.is_empty());
+    let mut want: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for f in &inputs {
+        let a = analyze_path(f, &Thresholds::default()).unwrap();
+        for s in spawnscope_analyzer::origin::call_sites(&a) {
+            let e = want.entry(s.label).or_default();
+            e.0 += s.count;
+            e.1 += s.total_latency_ns;
+        }
+    }
+    let got: std::collections::BTreeMap<String, (u64, u64)> =
+        m.total.call_sites.iter().map(|(k, s)| (k.clone(), (s.count, s.total_latency_ns))).collect();
+    assert_eq!(got, want);
+    assert!(got.keys().any(|k| k.contains("myapp::jobs::run")), "{got:?}");
+    let total: u64 = m.total.call_sites.values().map(|s| s.count).sum();
+    assert_eq!(total, m.total.spawns, "every spawn is in one call site row");
+    // A site's code paths and APIs add up to its spawns too.
+    for s in m.total.call_sites.values() {
+        assert_eq!(s.code_paths.values().sum::<u64>(), s.count);
+        assert_eq!(s.latency.count, s.histogram.count());
+    }
+    // Traces without stacks have none.
+    let plain = analyze_many(&[valid()], &Thresholds::default(), &Options::default());
+    assert!(plain.total.call_sites.is_empty());
+}

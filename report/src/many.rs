@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use spawnscope_analyzer::many::{ManyAnalysis, Merged};
+use spawnscope_analyzer::many::{ManyAnalysis, Merged, SiteTotals};
 use spawnscope_analyzer::units::fmt_ns;
 
 use crate::table::{esc, style_mix, Table};
@@ -169,6 +169,37 @@ fn text(m: &ManyAnalysis, md: bool, opts: &Options) -> String {
         tb.row(vec![esc(k), g.count.to_string(), pct(g.count, t.spawns), p50, p99]);
     }
     table(&mut s, &tb);
+
+    if !t.call_sites.is_empty() {
+        head(&mut s, "Call sites");
+        let mut tb = Table::new(&[
+            ("call site", false),
+            ("spawns", true),
+            ("style", false),
+            ("code path", false),
+            ("API", false),
+            ("p50", true),
+            ("p99", true),
+        ]);
+        let mut sites: Vec<_> = t.call_sites.iter().collect();
+        sites.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
+        for (k, g) in sites.iter().take(opts.max_rows) {
+            let (p50, p99) =
+                if g.latency.count == 0 { ("-".into(), "-".into()) } else { (fmt_ns(g.latency.p50), fmt_ns(g.latency.p99)) };
+            let main = |m: &std::collections::BTreeMap<String, u64>| SiteTotals::main_of(m).map_or("-".to_string(), esc);
+            tb.row(vec![
+                crate::table::cut(&esc(k), 60),
+                g.count.to_string(),
+                style_mix(&g.styles),
+                main(&g.code_paths),
+                crate::table::cut(&main(&g.apis), 40),
+                p50,
+                p99,
+            ]);
+        }
+        table(&mut s, &tb);
+        more(&mut s, sites.len(), opts.max_rows, "call sites");
+    }
 
     head(&mut s, "Executables");
     let mut tb = Table::new(&[

@@ -38,6 +38,12 @@ pub struct CallSite {
     pub spawns: Vec<usize>,
     /// Indices into `Analysis::origins.list` of the distinct stacks that reach it.
     pub origins: Vec<u32>,
+    /// Spawns per API, most used first (the counts behind `apis`).
+    #[serde(skip)]
+    pub api_counts: Vec<(String, u64)>,
+    /// The latency distribution as a mergeable histogram (reports over many traces).
+    #[serde(skip)]
+    pub histogram: crate::sample::Histogram,
 }
 
 impl CallSite {
@@ -176,9 +182,11 @@ impl SiteAccs {
                 }
                 let mut v: Vec<(&str, u64)> = apis.into_iter().collect();
                 v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                site.apis = v.into_iter().map(|(k, _)| k.to_string()).collect();
+                site.api_counts = v.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+                site.apis = site.api_counts.iter().map(|(k, _)| k.clone()).collect();
                 site.origins = acc.origins.iter().map(|&(k, _)| k).collect();
                 site.latency = acc.latency.stats();
+                site.histogram = acc.latency.to_histogram();
                 site
             })
             .collect();
@@ -203,6 +211,8 @@ fn new_site(o: Option<&Origin>) -> CallSite {
         total_latency_ns: 0,
         spawns: Vec::new(),
         origins: Vec::new(),
+        api_counts: Vec::new(),
+        histogram: Default::default(),
     }
 }
 
