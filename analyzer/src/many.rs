@@ -334,29 +334,8 @@ impl Merged {
 
     /// Keeps the [`MAX_GROUPS`] executables and call sites with most spawns by name.
     fn cap_groups(&mut self) {
-        if self.call_sites.len() > MAX_GROUPS {
-            let mut by_count: Vec<(String, u64)> = self.call_sites.iter().map(|(k, g)| (k.clone(), g.count)).collect();
-            by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            let mut other = self.call_sites.remove("(other)").unwrap_or_default();
-            for (k, _) in by_count.into_iter().skip(MAX_GROUPS - 1) {
-                if let Some(g) = self.call_sites.remove(&k) {
-                    other.merge(&g);
-                }
-            }
-            self.call_sites.insert("(other)".into(), other);
-        }
-        if self.executables.len() <= MAX_GROUPS {
-            return;
-        }
-        let mut by_count: Vec<(String, u64)> = self.executables.iter().map(|(k, g)| (k.clone(), g.count)).collect();
-        by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let mut other = self.executables.remove("(other)").unwrap_or_default();
-        for (k, _) in by_count.into_iter().skip(MAX_GROUPS - 1) {
-            if let Some(g) = self.executables.remove(&k) {
-                other.merge(&g);
-            }
-        }
-        self.executables.insert("(other)".into(), other);
+        cap(&mut self.executables, |g| g.count, GroupTotals::merge);
+        cap(&mut self.call_sites, |g| g.count, SiteTotals::merge);
     }
 
     /// Recomputes the latency statistics from the histograms.
@@ -397,6 +376,23 @@ impl GroupTotals {
         self.histogram.merge(&o.histogram);
         self.latency = self.histogram.stats();
     }
+}
+
+/// Keeps the [`MAX_GROUPS`] entries of `map` with the largest `count`; the
+/// rest are merged into `(other)`.
+fn cap<T: Default>(map: &mut BTreeMap<String, T>, count: impl Fn(&T) -> u64, merge: impl Fn(&mut T, &T)) {
+    if map.len() <= MAX_GROUPS {
+        return;
+    }
+    let mut by_count: Vec<(String, u64)> = map.iter().map(|(k, g)| (k.clone(), count(g))).collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut other = map.remove("(other)").unwrap_or_default();
+    for (k, _) in by_count.into_iter().skip(MAX_GROUPS - 1) {
+        if let Some(g) = map.remove(&k) {
+            merge(&mut other, &g);
+        }
+    }
+    map.insert("(other)".into(), other);
 }
 
 fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
