@@ -524,3 +524,22 @@ pub fn analyze_many(inputs: &[PathBuf], thresholds: &Thresholds, opts: &Options)
     }
     ManyAnalysis { hosts: by_host.into_values().collect(), total, skipped }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_past_the_cap_are_merged_into_other() {
+        // MAX_GROUPS + 2 entries: the three smallest go to (other).
+        let mut map: BTreeMap<String, u64> = (0..MAX_GROUPS as u64 + 2).map(|i| (format!("g{i:05}"), i + 10)).collect();
+        cap(&mut map, |n| *n, |a, b| *a += b);
+        assert_eq!(map.len(), MAX_GROUPS);
+        assert_eq!(map["(other)"], 10 + 11 + 12);
+        assert!(!map.contains_key("g00000") && map.contains_key("g00003"));
+        // Below the cap: untouched.
+        let mut small: BTreeMap<String, u64> = [("a".to_string(), 1)].into();
+        cap(&mut small, |n| *n, |a, b| *a += b);
+        assert_eq!(small.len(), 1);
+    }
+}
