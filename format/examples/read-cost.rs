@@ -11,10 +11,15 @@
 //!   (validates the JSON, builds nothing): the floor for any serde_json reader;
 //! - `serde_json typed`: every line parsed by serde_json into the event structs
 //!   (the same owned values the reader returns), lines from `read_until`;
+//! - `parse_line`: every line parsed by the reader's line parser (the fast
+//!   path for the hot kinds, serde_json for the rest), lines from `read_until`;
+//! - `TraceReader serde_json`: the format's reader with serde_json only, as it
+//!   was before the fast path (issue 15);
 //! - `TraceReader`: the format's reader, as the analyzer uses it.
 //!
-//! The ratio printed last is TraceReader / serde_json typed (1.00 = no
-//! overhead beyond parsing into the same structs) and TraceReader / syntax.
+//! The ratios printed last are TraceReader / serde_json typed (1.00 = no
+//! overhead beyond serde_json parsing into the same structs), TraceReader /
+//! syntax, and TraceReader / TraceReader serde_json (the fast path's gain).
 
 use std::io::BufRead;
 use std::time::Instant;
@@ -96,6 +101,19 @@ fn main() {
         for_lines(&path, |l| ok += u64::from(typed(l)));
         ok
     });
+    let (fast, ok_fast) = best(runs, || {
+        let mut ok = 0;
+        for_lines(&path, |l| ok += u64::from(parse_line(l).is_ok()));
+        ok
+    });
+    let (reader_serde, m_serde) = best(runs, || {
+        let mut r = FileReader::open(&path).expect("open").serde_only();
+        let mut m = 0;
+        while r.next_record().expect("read").is_some() {
+            m += 1;
+        }
+        m
+    });
     let (reader, m) = best(runs, || {
         let mut r = FileReader::open(&path).expect("open");
         let mut m = 0;
@@ -109,6 +127,13 @@ fn main() {
     println!("  lines only             {}", rate(lines));
     println!("  serde_json syntax      {}", rate(syntax));
     println!("  serde_json typed       {}  ({ok} parsed)", rate(typed_s));
+    println!("  parse_line             {}  ({ok_fast} parsed)", rate(fast));
+    println!("  TraceReader serde_json {}  ({m_serde} records)", rate(reader_serde));
     println!("  TraceReader            {}  ({m} records)", rate(reader));
-    println!("  ratio TraceReader / serde_json typed {:.2}, / serde_json syntax {:.2}", reader / typed_s, reader / syntax);
+    println!(
+        "  ratio TraceReader / serde_json typed {:.2}, / serde_json syntax {:.2}, / TraceReader serde_json {:.2}",
+        reader / typed_s,
+        reader / syntax,
+        reader / reader_serde
+    );
 }

@@ -97,6 +97,8 @@ pub use output::{
     create_new_unique, create_output, default_trace_name, expand_placeholders, hostname, is_stdio, utc_stamp, Existing,
     NameParts, OutputError,
 };
+#[doc(hidden)]
+pub use read::parse_record_serde;
 pub use read::{read_all, FileReader, ReadError, ReadWarning, TraceReader};
 pub use redact::{
     names_secret, redact_trace, Privacy, RedactError, RedactSummary, RedactTraceError, RedactionInfo, Redactor, BUILTIN_RULES,

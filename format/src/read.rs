@@ -1,5 +1,7 @@
 //! Streaming reader.
 
+mod fast;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -79,9 +81,7 @@ pub struct TraceReader<R> {
     header: Header,
     line: u64,
     buf: Vec<u8>,
-    ended: bool,
-    done: bool,
-    warnings: Vec<ReadWarning>,
+    st: Status,
     /// Bytes consumed from `inner` so far, and where the last line read starts.
     pos: u64,
     line_start: u64,
@@ -89,7 +89,7 @@ pub struct TraceReader<R> {
 
 impl<R> std::fmt::Debug for TraceReader<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TraceReader").field("line", &self.line).field("ended", &self.ended).finish()
+        f.debug_struct("TraceReader").field("line", &self.line).field("ended", &self.st.ended).finish()
     }
 }
 
@@ -131,17 +131,9 @@ impl FileReader {
 impl<R: BufRead> TraceReader<R> {
     /// Reads and checks the header line.
     pub fn new(inner: R) -> Result<Self, ReadError> {
-        let mut r = TraceReader {
-            inner,
-            header: empty_header(),
-            line: 0,
-            buf: Vec::new(),
-            ended: false,
-            done: false,
-            warnings: Vec::new(),
-            pos: 0,
-            line_start: 0,
-        };
+        let mut r =
+            TraceReader { inner, header: empty_header(), line: 0, buf: Vec::new(), st: Status::default(), pos: 0, line_start: 0 };
+        r.line = 1;
         let complete = match r.read_line()? {
             None => return Err(ReadError::Empty),
             Some(c) => c,
@@ -170,6 +162,14 @@ impl<R: BufRead> TraceReader<R> {
         Ok(r)
     }
 
+    /// Parses every line with serde_json, as before the fast path: the
+    /// reference for tests and the `read-cost` example. Same results, slower.
+    #[doc(hidden)]
+    pub fn serde_only(mut self) -> Self {
+        self.st.serde_only = true;
+        self
+    }
+
     /// The header (line 1).
     pub fn header(&self) -> &Header {
         &self.header
@@ -177,12 +177,12 @@ impl<R: BufRead> TraceReader<R> {
 
     /// Warnings so far; complete after `next_record` returned `Ok(None)`.
     pub fn warnings(&self) -> &[ReadWarning] {
-        &self.warnings
+        &self.st.warnings
     }
 
     /// Whether the end line was seen.
     pub fn is_complete(&self) -> bool {
-        self.ended
+        self.st.ended
     }
 
     /// Byte offset, in the (decompressed) stream, of the line of the record
@@ -197,68 +197,57 @@ impl<R: BufRead> TraceReader<R> {
     /// skipped with a warning.
     pub fn next_record(&mut self) -> Result<Option<(u64, Record)>, ReadError> {
         loop {
-            if self.done {
+            if self.st.done {
                 return Ok(None);
+            }
+            self.buf.clear();
+            self.line += 1;
+            self.line_start = self.pos;
+            let line = self.line;
+            // Nearly every line lies whole in the reader's buffer: judged there,
+            // without a copy. Otherwise (a line across the buffer's end, too
+            // long, end of file, an error) the copying path below, which sees
+            // exactly what this first look saw.
+            match self.inner.fill_buf() {
+                Ok(avail) => match memchr::memchr(b'\n', avail) {
+                    Some(i) if i < MAX_LINE && !self.st.serde_only => {
+                        let verdict = self.st.judge(line, trim_newline(&avail[..=i]), true);
+                        self.inner.consume(i + 1);
+                        self.pos += i as u64 + 1;
+                        match verdict {
+                            Some(v) => return v,
+                            None => continue,
+                        }
+                    }
+                    _ if avail.is_empty() => return Ok(self.st.at_eof(line)),
+                    _ => {}
+                },
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A zstd stream cut mid-frame ends the data, like a truncated line.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(self.st.at_eof(line)),
+                Err(source) => {
+                    self.st.done = true;
+                    return Err(ReadError::Io { line, source });
+                }
             }
             let complete = match self.read_line() {
                 Ok(Some(c)) => c,
-                Ok(None) => {
-                    self.done = true;
-                    if !self.ended {
-                        // read_line counted a line that is not there.
-                        self.warnings.push(ReadWarning::Incomplete { last_line: self.line.saturating_sub(1) });
-                    }
-                    return Ok(None);
-                }
+                Ok(None) => return Ok(self.st.at_eof(line)),
                 Err(e) => {
-                    self.done = true;
+                    self.st.done = true;
                     return Err(e);
                 }
             };
-            let line = self.line;
-            let bytes = trim_newline(&self.buf);
-            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
-            }
-            if self.ended {
-                self.warnings.push(ReadWarning::DataAfterEnd { line });
-                self.done = true;
-                return Ok(None);
-            }
-            match parse_record(bytes) {
-                Ok(Record::Unknown) => self.warnings.push(ReadWarning::UnknownKind { line }),
-                Ok(Record::Header(_)) => {
-                    self.done = true;
-                    return Err(ReadError::Malformed { line, detail: "a second header".into() });
-                }
-                Ok(rec) => {
-                    if matches!(rec, Record::End(_)) {
-                        self.ended = true;
-                    }
-                    return Ok(Some((line, rec)));
-                }
-                Err(e) if !complete => {
-                    let _ = e;
-                    self.warnings.push(ReadWarning::TruncatedLine { line });
-                    self.done = true;
-                    self.warnings.push(ReadWarning::Incomplete { last_line: line - 1 });
-                    return Ok(None);
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Err(ReadError::Malformed { line, detail: short(&e.to_string()) });
-                }
+            if let Some(v) = self.st.judge(line, trim_newline(&self.buf), complete) {
+                return v;
             }
         }
     }
 
-    /// Reads one line into `self.buf`, bounded by [`MAX_LINE`]. Returns
-    /// `Some(true)` for a newline-terminated line, `Some(false)` for a last line
-    /// without newline, `None` at end of file.
+    /// Reads the rest of the line `next_record` began into `self.buf`, bounded
+    /// by [`MAX_LINE`]. Returns `Some(true)` for a newline-terminated line,
+    /// `Some(false)` for a last line without newline, `None` at end of file.
     fn read_line(&mut self) -> Result<Option<bool>, ReadError> {
-        self.buf.clear();
-        self.line += 1;
-        self.line_start = self.pos;
         let line = self.line;
         loop {
             let avail = match self.inner.fill_buf() {
@@ -271,7 +260,7 @@ impl<R: BufRead> TraceReader<R> {
             if avail.is_empty() {
                 return Ok(if self.buf.is_empty() { None } else { Some(false) });
             }
-            let (take, found) = match avail.iter().position(|&b| b == b'\n') {
+            let (take, found) = match memchr::memchr(b'\n', avail) {
                 Some(i) => (i + 1, true),
                 None => (avail.len(), false),
             };
@@ -284,6 +273,70 @@ impl<R: BufRead> TraceReader<R> {
             self.pos += take as u64;
             if found {
                 return Ok(Some(true));
+            }
+        }
+    }
+}
+
+/// Where a reader stands, apart from its input: kept apart so that a line can
+/// be judged while it still lies in the input's buffer.
+#[derive(Debug, Default)]
+struct Status {
+    ended: bool,
+    done: bool,
+    warnings: Vec<ReadWarning>,
+    /// Parse with serde_json only (the reference the fast path is tested against).
+    serde_only: bool,
+}
+
+impl Status {
+    /// End of file before line `line`.
+    fn at_eof(&mut self, line: u64) -> Option<(u64, Record)> {
+        self.done = true;
+        if !self.ended {
+            // `line` was counted but is not there.
+            self.warnings.push(ReadWarning::Incomplete { last_line: line.saturating_sub(1) });
+        }
+        None
+    }
+
+    /// What `next_record` answers for line `line` (`bytes`, without its
+    /// newline; `complete`: it had one), or `None`: go on to the next line.
+    #[allow(clippy::type_complexity)]
+    fn judge(&mut self, line: u64, bytes: &[u8], complete: bool) -> Option<Result<Option<(u64, Record)>, ReadError>> {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return None;
+        }
+        if self.ended {
+            self.warnings.push(ReadWarning::DataAfterEnd { line });
+            self.done = true;
+            return Some(Ok(None));
+        }
+        let parsed = if self.serde_only { parse_record_serde(bytes) } else { parse_record(bytes) };
+        match parsed {
+            Ok(Record::Unknown) => {
+                self.warnings.push(ReadWarning::UnknownKind { line });
+                None
+            }
+            Ok(Record::Header(_)) => {
+                self.done = true;
+                Some(Err(ReadError::Malformed { line, detail: "a second header".into() }))
+            }
+            Ok(rec) => {
+                if matches!(rec, Record::End(_)) {
+                    self.ended = true;
+                }
+                Some(Ok(Some((line, rec))))
+            }
+            Err(_) if !complete => {
+                self.warnings.push(ReadWarning::TruncatedLine { line });
+                self.done = true;
+                self.warnings.push(ReadWarning::Incomplete { last_line: line - 1 });
+                Some(Ok(None))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(ReadError::Malformed { line, detail: short(&e.to_string()) }))
             }
         }
     }
@@ -303,10 +356,22 @@ pub fn read_all(r: impl Read) -> Result<(Header, Vec<Record>, Vec<ReadWarning>),
     while let Some((_, rec)) = tr.next_record()? {
         out.push(rec);
     }
-    Ok((tr.header.clone(), out, tr.warnings.clone()))
+    Ok((tr.header.clone(), out, tr.st.warnings.clone()))
 }
 
-/// Parses one event line.
+/// Parses one event line: the fast path ([`fast`]) for the hot kinds in the
+/// writer's shape, serde_json for everything else and for every line the fast
+/// path does not fully understand, so records and error messages are serde_json's.
+pub(crate) fn parse_record(bytes: &[u8]) -> Result<Record, serde_json::Error> {
+    match fast::parse(bytes) {
+        Some(rec) => Ok(rec),
+        None => parse_record_serde(bytes),
+    }
+}
+
+/// Parses one event line with serde_json only: what [`parse_record`] did
+/// before the fast path, kept as the reference the tests and the `read-cost`
+/// example compare it with.
 ///
 /// `Record` is an internally tagged enum, which serde parses by first
 /// buffering the object into a generic tree: about 40% of the time of reading
@@ -314,7 +379,8 @@ pub fn read_all(r: impl Read) -> Result<(Header, Vec<Record>, Vec<ReadWarning>),
 /// `{"kind":"<kind>",` are parsed straight into the event struct; anything
 /// else (another key order, an unknown kind, a line that fails) takes the
 /// `Record` path, so results and error messages are the same either way.
-pub(crate) fn parse_record(bytes: &[u8]) -> Result<Record, serde_json::Error> {
+#[doc(hidden)]
+pub fn parse_record_serde(bytes: &[u8]) -> Result<Record, serde_json::Error> {
     use crate::event::{ExecEvent, ExitEvent, PipeEvent, SocketpairEvent, SpawnEvent};
     const PREFIX: &[u8] = b"{\"kind\":\"";
     let kind = bytes.strip_prefix(PREFIX).and_then(|rest| {
