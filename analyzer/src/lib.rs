@@ -93,15 +93,13 @@ pub fn analyze_path_with(
     })?;
     // A trace with call stacks in bounded memory: its stack records first
     // (symbols come at the end of a recording; the fold needs them as it
-    // goes). Standard input cannot be read twice: it is analysed whole.
-    let stacks = if retention != Retention::Full && reader.header().tracer.stacks.is_some() && !spawnscope_format::is_stdio(path)
-    {
-        let scanned = spawnscope_format::stack::scan_file(path)
-            .map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source: ReadError::Io { line: 0, source } })?;
-        Some(scanned)
-    } else {
-        None
-    };
+    // goes). Only a regular file can be read twice: standard input, a pipe
+    // or `<(zstdcat …)` is analysed whole, as is a file the first pass
+    // cannot read (the second says why, if it cannot either).
+    let regular = !spawnscope_format::is_stdio(path) && std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let stacks = (retention != Retention::Full && reader.header().tracer.stacks.is_some() && regular)
+        .then(|| spawnscope_format::stack::scan_file(path).ok())
+        .flatten();
     analyze_trace(reader, thresholds, retention, stacks).map_err(|source| AnalyzeError::Read { path: path.to_path_buf(), source })
 }
 

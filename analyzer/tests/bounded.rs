@@ -479,3 +479,28 @@ fn a_fork_that_never_execs_is_named_after_what_its_parent_ran_then() {
     assert_eq!(parents(&bounded), parents(&full));
     same("subshell", &full, &bounded);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_trace_with_stacks_through_a_pipe_is_analysed_whole_not_half() {
+    // `report <(zstdcat t.jsonl.zst)`: the path is a pipe, which a first pass
+    // for the stack records would drain. It is read once, kept whole.
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/stacks/mixed.jsonl");
+    let dir = std::env::temp_dir().join(format!("spawnscope-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("trace.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let writer = {
+        let (file, fifo) = (file.clone(), fifo.clone());
+        std::thread::spawn(move || std::fs::write(&fifo, std::fs::read(&file).unwrap()).unwrap())
+    };
+    let t = Thresholds::default();
+    let piped = analyze_path_with(&fifo, &t, Retention::Aggregate).unwrap();
+    writer.join().unwrap();
+    let full = analyze_path(&file, &t).unwrap();
+    assert!(piped.aggregate.is_none(), "kept whole");
+    assert_eq!(piped.summary, full.summary);
+    assert_eq!(origin::call_sites(&piped), origin::call_sites(&full));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
