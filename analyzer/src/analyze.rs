@@ -912,6 +912,13 @@ impl Analyzer {
         );
         a.summary.max_in_flight = max_in_flight;
         crate::proportion::fill_summary(a, a.summary.duration_ns);
+        self.fill_status(a);
+        a.findings = crate::findings::evaluate(a);
+    }
+
+    /// The warnings (the events-mode note first), whether the end line
+    /// was seen, and the revision: what every analysis ends with.
+    fn fill_status(&self, a: &mut Analysis) {
         a.warnings.clear();
         if a.header.tracer.mode == TracerMode::Events {
             a.warnings.push(EVENTS_MODE_NOTE.to_string());
@@ -922,7 +929,6 @@ impl Analyzer {
         }
         a.complete = self.end.is_some();
         a.revision = self.generation;
-        a.findings = crate::findings::evaluate(a);
     }
 
     /// Name of a process that never exec'd: the program its parent ran when

@@ -3,9 +3,9 @@
 //! retention, maps of the live ones otherwise), when a spawn or a process is
 //! final, and how it is folded and let go.
 
-use spawnscope_format::{Nanos, TracerMode};
+use spawnscope_format::Nanos;
 
-use super::{placeholder, Analyzer, HashMap, ProcState, SpawnState, EVENTS_MODE_NOTE};
+use super::{placeholder, Analyzer, HashMap, ProcState, SpawnState};
 use crate::classify::BasePath;
 use crate::model::*;
 
@@ -381,16 +381,7 @@ impl Analyzer {
         a.processes = processes;
         a.spawns = Vec::new();
         a.aggregate = Some(Box::new(agg));
-        a.warnings.clear();
-        if a.header.tracer.mode == TracerMode::Events {
-            a.warnings.push(EVENTS_MODE_NOTE.to_string());
-        }
-        a.warnings.extend(self.warnings.iter().cloned());
-        if self.warnings_dropped > 0 {
-            a.warnings.push(format!("... and {} more warnings", self.warnings_dropped));
-        }
-        a.complete = self.end.is_some();
-        a.revision = self.generation;
+        self.fill_status(&mut a);
         a
     }
 }
