@@ -1,23 +1,48 @@
 //! Per-spawn output in bounded memory ([`crate::Retention::Stream`]): every
-//! spawn and process is written to a temporary file as it completes (one
-//! JSON line each) and read back in index order when a report lists them.
-//! Memory keeps 12 bytes of index per spawn and per process, and the
-//! in-flight count of each spawn (computed once at the end from the start
-//! and end times, 28 bytes a spawn while it runs).
+//! spawn and process is written to a temporary file as it completes and read
+//! back in index order when a report lists them.
+//!
+//! Each item is one record: its length (LEB128) and its fields in
+//! [postcard](https://docs.rs/postcard)'s compact binary encoding (varint
+//! integers, length-prefixed strings; ≈ a quarter of the JSON line it
+//! replaced and ~5x faster to read back). The file is written and read by the
+//! same process, so the encoding needs no versioning; it goes through the
+//! private mirrors below (`SpawnRec`, `ProcRec`, ...) rather than the model's
+//! own serde layout, which skips absent fields (`skip_serializing_if`) and
+//! would not read back from a format without field names. The mirrors list
+//! every field of the model (destructured without `..`), so a field added to
+//! [`Spawn`] or [`Process`] does not compile until it is spilled too.
+//!
+//! Memory keeps an 8-byte offset per spawn and per process and a 4-byte
+//! in-flight count per spawn, computed once at the end from the start and
+//! end times (20 bytes a spawn while that runs).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use serde::de::DeserializeOwned;
-use spawnscope_format::Nanos;
+use serde::{Deserialize, Serialize};
+use spawnscope_format::{CloneSyscall, MemInfo, Nanos, PtraceEvent};
 
-use crate::model::{Process, Spawn};
+use crate::model::{CodePath, ExecAttempt, Process, ProcessExit, Spawn, SpawnExec, SpawnStyle};
 
-/// Where each item is in the file: (offset, length).
-type Index = Vec<(u64, u32)>;
+/// Where each item's record starts in the file ([`MISSING`]: never written).
+type Index = Vec<u64>;
+
+/// The offset of an item that was never written (reads as an error).
+const MISSING: u64 = u64::MAX;
+
+/// A spawn's start, ordered by (time, index) as `stats::fill_in_flight`
+/// orders them: 12 bytes instead of the 16 of a `(u64, u32)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Start {
+    t_hi: u32,
+    t_lo: u32,
+    index: u32,
+}
 
 /// Writes spawns and processes as they complete.
 #[derive(Debug)]
@@ -29,9 +54,9 @@ pub(crate) struct SpillWriter {
     pos: u64,
     spawns: Index,
     procs: Index,
-    starts: Vec<(Nanos, u32)>,
+    starts: Vec<Start>,
     ends: Vec<Nanos>,
-    line: Vec<u8>,
+    record: Vec<u8>,
 }
 
 impl SpillWriter {
@@ -40,7 +65,7 @@ impl SpillWriter {
         let dir = std::env::temp_dir();
         let mut n = 0u32;
         loop {
-            let path = dir.join(format!("spawnscope-spill-{}-{n}.jsonl", std::process::id()));
+            let path = dir.join(format!("spawnscope-spill-{}-{n}.bin", std::process::id()));
             match File::options().read(true).write(true).create_new(true).open(&path) {
                 Ok(f) => {
                     // Unix: gone from the directory at once (an interrupted
@@ -56,7 +81,7 @@ impl SpillWriter {
                         procs: Vec::new(),
                         starts: Vec::new(),
                         ends: Vec::new(),
-                        line: Vec::new(),
+                        record: Vec::new(),
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
@@ -65,30 +90,40 @@ impl SpillWriter {
         }
     }
 
-    fn put<T: serde::Serialize>(&mut self, index: usize, item: &T, spawn: bool) -> io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, item).map_err(io::Error::from)?;
-        self.out.write_all(&self.line)?;
-        let at = (self.pos, self.line.len() as u32);
-        self.pos += self.line.len() as u64;
+    fn put<T: Serialize>(&mut self, index: usize, item: &T, spawn: bool) -> io::Result<()> {
+        let mut rec = std::mem::take(&mut self.record);
+        rec.clear();
+        // Room for the length, filled in once the record is encoded.
+        rec.extend_from_slice(&[0; MAX_LEN_BYTES]);
+        let mut rec = postcard::to_extend(item, rec).map_err(|e| io::Error::other(format!("encoding a spilled item: {e}")))?;
+        let body = rec.len() - MAX_LEN_BYTES;
+        let len = u32::try_from(body).map_err(|_| io::Error::other("a spilled item over 4 GiB"))?;
+        let mut head = [0u8; MAX_LEN_BYTES];
+        let n = put_len(&mut head, len);
+        let from = MAX_LEN_BYTES - n;
+        rec[from..MAX_LEN_BYTES].copy_from_slice(&head[..n]);
+        self.out.write_all(&rec[from..])?;
+        let at = self.pos;
+        self.pos += (rec.len() - from) as u64;
+        self.record = rec;
         let idx = if spawn { &mut self.spawns } else { &mut self.procs };
         if idx.len() <= index {
-            idx.resize(index + 1, (0, 0));
+            idx.resize(index + 1, MISSING);
         }
         idx[index] = at;
         Ok(())
     }
 
     pub fn spawn(&mut self, s: &Spawn) -> io::Result<()> {
-        self.starts.push((s.t_start, s.index as u32));
+        self.starts.push(Start { t_hi: (s.t_start >> 32) as u32, t_lo: s.t_start as u32, index: s.index as u32 });
         if let Some(d) = s.t_done {
             self.ends.push(d);
         }
-        self.put(s.index, s, true)
+        self.put(s.index, &SpawnRec::of(s), true)
     }
 
     pub fn process(&mut self, p: &Process) -> io::Result<()> {
-        self.put(p.index, p, false)
+        self.put(p.index, &ProcRec::of(p), false)
     }
 
     /// Flushes the file and computes each spawn's in-flight count (as
@@ -101,11 +136,12 @@ impl SpillWriter {
         ends.sort_unstable();
         let mut in_flight = vec![0u32; spawns.len()];
         let mut ended = 0usize;
-        for (started_before, &(t, i)) in starts.iter().enumerate() {
+        for (started_before, st) in starts.iter().enumerate() {
+            let t = (u64::from(st.t_hi) << 32) | u64::from(st.t_lo);
             while ended < ends.len() && ends[ended] <= t {
                 ended += 1;
             }
-            if let Some(x) = in_flight.get_mut(i as usize) {
+            if let Some(x) = in_flight.get_mut(st.index as usize) {
                 *x = started_before.saturating_sub(ended) as u32;
             }
         }
@@ -135,42 +171,60 @@ impl Drop for Spilled {
 impl Spilled {
     /// Every spawn, in index order (`in_flight` filled in).
     pub fn spawns(self: &Arc<Self>) -> SpillIter<Spawn> {
-        SpillIter { data: Arc::clone(self), spawns: true, next: 0, block: (0, Vec::new()), _t: PhantomData }
+        SpillIter::new(self)
     }
 
     /// Every process, in index order.
     pub fn processes(self: &Arc<Self>) -> SpillIter<Process> {
-        SpillIter { data: Arc::clone(self), spawns: false, next: 0, block: (0, Vec::new()), _t: PhantomData }
+        SpillIter::new(self)
     }
 
     pub fn spawn_count(&self) -> usize {
         self.spawns.len()
     }
 
+    pub fn process_count(&self) -> usize {
+        self.procs.len()
+    }
+
     /// Process `i`, read on its own (for a few lookups; use
     /// [`Spilled::processes`] to go through them all).
     pub fn process(&self, i: usize) -> Option<io::Result<Process>> {
-        self.read_one(self.procs.get(i)?)
+        self.read_one(i)
     }
 
     /// Spawn `i` (`in_flight` filled in), read on its own.
     pub fn spawn(&self, i: usize) -> Option<io::Result<Spawn>> {
-        let r = self.read_one::<Spawn>(self.spawns.get(i)?)?;
-        Some(r.map(|mut s| {
-            s.in_flight = self.in_flight.get(i).copied().unwrap_or(0);
-            s
-        }))
+        self.read_one(i)
     }
 
-    fn read_one<T: DeserializeOwned>(&self, &(off, len): &(u64, u32)) -> Option<io::Result<T>> {
-        let read = || -> io::Result<T> {
-            let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            f.seek(SeekFrom::Start(off))?;
-            let mut buf = vec![0u8; len as usize];
-            f.read_exact(&mut buf)?;
-            serde_json::from_slice(&buf).map_err(io::Error::from)
-        };
-        Some(read())
+    fn read_one<T: SpillItem>(&self, i: usize) -> Option<io::Result<T>> {
+        let off = self.offset::<T>(i)?;
+        Some(if off == MISSING { Err(missing::<T>(i)) } else { self.read_at(i, off) })
+    }
+
+    fn read_at<T: SpillItem>(&self, i: usize, off: u64) -> io::Result<T> {
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.seek(SeekFrom::Start(off))?;
+        // Most records are a few hundred bytes: one read for the length and the record.
+        let mut buf = Vec::with_capacity(1024);
+        Read::by_ref(&mut *f).take(1024).read_to_end(&mut buf)?;
+        let (len, head) = get_len(&buf)?;
+        let end = head + len as usize;
+        if buf.len() < end {
+            let have = buf.len();
+            buf.resize(end, 0);
+            f.read_exact(&mut buf[have..]).map_err(|_| cut_short())?;
+        }
+        let mut item = T::decode(&buf[head..end])?;
+        item.set_in_flight(self.in_flight.get(i).copied().unwrap_or(0));
+        Ok(item)
+    }
+
+    /// The offset of item `i` of `T`'s kind (None: past the end).
+    fn offset<T: SpillItem>(&self, i: usize) -> Option<u64> {
+        let index = if T::SPAWN { &self.spawns } else { &self.procs };
+        index.get(i).copied()
     }
 }
 
@@ -179,49 +233,69 @@ impl Spilled {
 #[derive(Debug)]
 pub struct SpillIter<T> {
     data: Arc<Spilled>,
-    spawns: bool,
     next: usize,
-    /// (file offset, bytes) of the block read last.
+    /// (file offset, bytes) of the block read last; whether it ends at the end of the file.
     block: (u64, Vec<u8>),
+    block_at_eof: bool,
     _t: PhantomData<T>,
 }
 
 const BLOCK: usize = 1 << 20;
 
 impl<T> SpillIter<T> {
-    fn bytes(&mut self, off: u64, len: usize) -> io::Result<&[u8]> {
+    fn new(data: &Arc<Spilled>) -> SpillIter<T> {
+        SpillIter { data: Arc::clone(data), next: 0, block: (0, Vec::new()), block_at_eof: false, _t: PhantomData }
+    }
+
+    /// The bytes from `off` on: at least `len` of them unless the file ends first.
+    fn window(&mut self, off: u64, len: usize) -> io::Result<&[u8]> {
         let (start, buf) = &self.block;
-        let inside = off >= *start && off + len as u64 <= start + buf.len() as u64;
+        let end = start + buf.len() as u64;
+        let inside = off >= *start && (off + len as u64 <= end || (self.block_at_eof && off <= end));
         if !inside {
+            let want = BLOCK.max(len);
             let mut f = self.data.file.lock().unwrap_or_else(|e| e.into_inner());
             f.seek(SeekFrom::Start(off))?;
-            let mut buf = Vec::with_capacity(BLOCK.max(len));
-            Read::by_ref(&mut *f).take(BLOCK.max(len) as u64).read_to_end(&mut buf)?;
-            if buf.len() < len {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "spill file cut short"));
-            }
+            let mut buf = std::mem::take(&mut self.block.1);
+            buf.clear();
+            buf.reserve(want);
+            Read::by_ref(&mut *f).take(want as u64).read_to_end(&mut buf)?;
+            self.block_at_eof = buf.len() < want;
             self.block = (off, buf);
         }
         let (start, buf) = &self.block;
-        let at = (off - start) as usize;
-        Ok(&buf[at..at + len])
+        Ok(&buf[(off - start) as usize..])
+    }
+
+    /// The record at `off` (without its length).
+    fn record(&mut self, off: u64) -> io::Result<&[u8]> {
+        let (len, head) = get_len(self.window(off, MAX_LEN_BYTES)?)?;
+        let body = self.window(off + head as u64, len as usize)?;
+        body.get(..len as usize).ok_or_else(cut_short)
     }
 }
 
-impl<T: DeserializeOwned + InFlight> Iterator for SpillIter<T> {
+impl<T: SpillItem> Iterator for SpillIter<T> {
     type Item = io::Result<T>;
 
     fn next(&mut self) -> Option<io::Result<T>> {
-        let index = if self.spawns { &self.data.spawns } else { &self.data.procs };
-        let &(off, len) = index.get(self.next)?;
         let i = self.next;
+        let off = self.data.offset::<T>(i)?;
         self.next += 1;
+        if off == MISSING {
+            return Some(Err(missing::<T>(i)));
+        }
         let in_flight = self.data.in_flight.get(i).copied().unwrap_or(0);
-        let item = self.bytes(off, len as usize).and_then(|b| serde_json::from_slice::<T>(b).map_err(io::Error::from));
-        Some(item.map(|mut x| {
+        Some(self.record(off).and_then(T::decode).map(|mut x| {
             x.set_in_flight(in_flight);
             x
         }))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let total = if T::SPAWN { self.data.spawns.len() } else { self.data.procs.len() };
+        let left = total.saturating_sub(self.next);
+        (left, Some(left))
     }
 }
 
@@ -238,4 +312,515 @@ impl InFlight for Spawn {
 
 impl InFlight for Process {
     fn set_in_flight(&mut self, _: u32) {}
+}
+
+/// What a spill file holds: [`Spawn`] and [`Process`].
+pub trait SpillItem: InFlight + Sized + private::Sealed {
+    #[doc(hidden)]
+    const SPAWN: bool;
+    #[doc(hidden)]
+    fn decode(bytes: &[u8]) -> io::Result<Self>;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for crate::model::Spawn {}
+    impl Sealed for crate::model::Process {}
+}
+
+impl SpillItem for Spawn {
+    const SPAWN: bool = true;
+    fn decode(bytes: &[u8]) -> io::Result<Spawn> {
+        decode::<SpawnRec>(bytes).map(SpawnRec::into_spawn)
+    }
+}
+
+impl SpillItem for Process {
+    const SPAWN: bool = false;
+    fn decode(bytes: &[u8]) -> io::Result<Process> {
+        decode::<ProcRec>(bytes).map(ProcRec::into_process)
+    }
+}
+
+/// A whole record, nothing left over (a damaged file reads as an error).
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> io::Result<T> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((x, [])) => Ok(x),
+        Ok((_, rest)) => Err(damaged(format!("{} bytes left over in a record", rest.len()))),
+        Err(e) => Err(damaged(e.to_string())),
+    }
+}
+
+fn damaged(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("temporary spawn file damaged: {what}"))
+}
+
+fn cut_short() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "temporary spawn file cut short")
+}
+
+fn missing<T: SpillItem>(i: usize) -> io::Error {
+    let what = if T::SPAWN { "spawn" } else { "process" };
+    io::Error::new(io::ErrorKind::NotFound, format!("{what} {i} is not in the temporary spawn file"))
+}
+
+// ---- record lengths: LEB128, at most 5 bytes for a u32 ----
+
+const MAX_LEN_BYTES: usize = 5;
+
+/// Writes `len` at the start of `out`; returns how many bytes it took.
+fn put_len(out: &mut [u8; MAX_LEN_BYTES], mut len: u32) -> usize {
+    let mut n = 0;
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out[n] = b;
+            return n + 1;
+        }
+        out[n] = b | 0x80;
+        n += 1;
+    }
+}
+
+/// (length, bytes it took) from the start of `b`.
+fn get_len(b: &[u8]) -> io::Result<(u32, usize)> {
+    let mut len: u64 = 0;
+    for (i, &x) in b.iter().take(MAX_LEN_BYTES).enumerate() {
+        len |= u64::from(x & 0x7f) << (7 * i);
+        if x & 0x80 == 0 {
+            return u32::try_from(len).map(|l| (l, i + 1)).map_err(|_| damaged("bad record length".into()));
+        }
+    }
+    if b.len() < MAX_LEN_BYTES {
+        Err(cut_short())
+    } else {
+        Err(damaged("bad record length".into()))
+    }
+}
+
+// ---- the records: every field of the model, in a fixed order ----
+//
+// Written from borrowed data (Cow::Borrowed), read back owned.
+
+#[derive(Serialize, Deserialize)]
+struct AttemptRec<'a> {
+    tid: i32,
+    path: Cow<'a, str>,
+    argv: Cow<'a, [String]>,
+    env_count: u64,
+    env_bytes: u64,
+    result: i32,
+    t_entry: Option<Nanos>,
+    t_exit: Nanos,
+    env_hash: Option<u64>,
+}
+
+impl<'a> AttemptRec<'a> {
+    fn of(x: &'a ExecAttempt) -> Self {
+        let ExecAttempt { tid, path, argv, env_count, env_bytes, result, t_entry, t_exit, env_hash } = x;
+        AttemptRec {
+            tid: *tid,
+            path: Cow::Borrowed(path),
+            argv: Cow::Borrowed(argv),
+            env_count: *env_count,
+            env_bytes: *env_bytes,
+            result: *result,
+            t_entry: *t_entry,
+            t_exit: *t_exit,
+            env_hash: *env_hash,
+        }
+    }
+
+    fn into_attempt(self) -> ExecAttempt {
+        ExecAttempt {
+            tid: self.tid,
+            path: self.path.into_owned(),
+            argv: self.argv.into_owned(),
+            env_count: self.env_count,
+            env_bytes: self.env_bytes,
+            result: self.result,
+            t_entry: self.t_entry,
+            t_exit: self.t_exit,
+            env_hash: self.env_hash,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExecRec<'a> {
+    path: Cow<'a, str>,
+    chain: Cow<'a, [String]>,
+    argv: Cow<'a, [String]>,
+    success: bool,
+    failed_attempts: Vec<AttemptRec<'a>>,
+    failed_ns: Nanos,
+    env_count: u64,
+    env_bytes: u64,
+}
+
+impl<'a> ExecRec<'a> {
+    fn of(e: &'a SpawnExec) -> Self {
+        let SpawnExec { path, chain, argv, success, failed_attempts, failed_ns, env_count, env_bytes } = e;
+        ExecRec {
+            path: Cow::Borrowed(path),
+            chain: Cow::Borrowed(chain),
+            argv: Cow::Borrowed(argv),
+            success: *success,
+            failed_attempts: failed_attempts.iter().map(AttemptRec::of).collect(),
+            failed_ns: *failed_ns,
+            env_count: *env_count,
+            env_bytes: *env_bytes,
+        }
+    }
+
+    fn into_exec(self) -> SpawnExec {
+        SpawnExec {
+            path: self.path.into_owned(),
+            chain: self.chain.into_owned(),
+            argv: self.argv.into_owned(),
+            success: self.success,
+            failed_attempts: self.failed_attempts.into_iter().map(AttemptRec::into_attempt).collect(),
+            failed_ns: self.failed_ns,
+            env_count: self.env_count,
+            env_bytes: self.env_bytes,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SpawnRec<'a> {
+    index: usize,
+    parent_pid: i32,
+    parent_tid: i32,
+    child_pid: i32,
+    child: Option<usize>,
+    parent: Option<usize>,
+    syscall: CloneSyscall,
+    flags: u64,
+    exit_signal: u32,
+    stack: u64,
+    style: SpawnStyle,
+    ptrace_event: Option<PtraceEvent>,
+    style_mismatch: bool,
+    code_path: CodePath,
+    socketpair: bool,
+    exec: Option<ExecRec<'a>>,
+    latency_ns: Option<Nanos>,
+    parent_blocked_ns: Option<Nanos>,
+    clone_ns: Option<Nanos>,
+    parent_mem: Option<(u64, u64)>,
+    parent_threads: Option<u32>,
+    t_start: Nanos,
+    t_done: Option<Nanos>,
+    line: u64,
+    from_event: bool,
+    origin: Option<u32>,
+}
+
+impl<'a> SpawnRec<'a> {
+    fn of(s: &'a Spawn) -> Self {
+        let Spawn {
+            index,
+            parent_pid,
+            parent_tid,
+            child_pid,
+            child,
+            parent,
+            syscall,
+            flags,
+            exit_signal,
+            stack,
+            style,
+            ptrace_event,
+            style_mismatch,
+            code_path,
+            socketpair,
+            exec,
+            latency_ns,
+            parent_blocked_ns,
+            clone_ns,
+            parent_mem,
+            parent_threads,
+            // Computed at the end, filled in when read back.
+            in_flight: _,
+            t_start,
+            t_done,
+            line,
+            from_event,
+            origin,
+        } = s;
+        SpawnRec {
+            index: *index,
+            parent_pid: *parent_pid,
+            parent_tid: *parent_tid,
+            child_pid: *child_pid,
+            child: *child,
+            parent: *parent,
+            syscall: *syscall,
+            flags: *flags,
+            exit_signal: *exit_signal,
+            stack: *stack,
+            style: *style,
+            ptrace_event: *ptrace_event,
+            style_mismatch: *style_mismatch,
+            code_path: *code_path,
+            socketpair: *socketpair,
+            exec: exec.as_ref().map(ExecRec::of),
+            latency_ns: *latency_ns,
+            parent_blocked_ns: *parent_blocked_ns,
+            clone_ns: *clone_ns,
+            parent_mem: parent_mem.map(|MemInfo { rss_kb, pte_kb }| (rss_kb, pte_kb)),
+            parent_threads: *parent_threads,
+            t_start: *t_start,
+            t_done: *t_done,
+            line: *line,
+            from_event: *from_event,
+            origin: *origin,
+        }
+    }
+
+    fn into_spawn(self) -> Spawn {
+        Spawn {
+            index: self.index,
+            parent_pid: self.parent_pid,
+            parent_tid: self.parent_tid,
+            child_pid: self.child_pid,
+            child: self.child,
+            parent: self.parent,
+            syscall: self.syscall,
+            flags: self.flags,
+            exit_signal: self.exit_signal,
+            stack: self.stack,
+            style: self.style,
+            ptrace_event: self.ptrace_event,
+            style_mismatch: self.style_mismatch,
+            code_path: self.code_path,
+            socketpair: self.socketpair,
+            exec: self.exec.map(ExecRec::into_exec),
+            latency_ns: self.latency_ns,
+            parent_blocked_ns: self.parent_blocked_ns,
+            clone_ns: self.clone_ns,
+            parent_mem: self.parent_mem.map(|(rss_kb, pte_kb)| MemInfo { rss_kb, pte_kb }),
+            parent_threads: self.parent_threads,
+            in_flight: 0,
+            t_start: self.t_start,
+            t_done: self.t_done,
+            line: self.line,
+            from_event: self.from_event,
+            origin: self.origin,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProcRec<'a> {
+    index: usize,
+    pid: i32,
+    parent: Option<usize>,
+    spawn: Option<usize>,
+    children: Cow<'a, [usize]>,
+    execs: Vec<AttemptRec<'a>>,
+    name: Cow<'a, str>,
+    threads_created: u32,
+    exit: Option<(Option<i32>, Option<i32>, Nanos)>,
+    t_start: Nanos,
+    threads_exited: u32,
+}
+
+impl<'a> ProcRec<'a> {
+    fn of(p: &'a Process) -> Self {
+        let Process { index, pid, parent, spawn, children, execs, name, threads_created, exit, t_start, threads_exited } = p;
+        ProcRec {
+            index: *index,
+            pid: *pid,
+            parent: *parent,
+            spawn: *spawn,
+            children: Cow::Borrowed(children),
+            execs: execs.iter().map(AttemptRec::of).collect(),
+            name: Cow::Borrowed(name),
+            threads_created: *threads_created,
+            exit: exit.map(|ProcessExit { code, signal, t }| (code, signal, t)),
+            t_start: *t_start,
+            threads_exited: *threads_exited,
+        }
+    }
+
+    fn into_process(self) -> Process {
+        Process {
+            index: self.index,
+            pid: self.pid,
+            parent: self.parent,
+            spawn: self.spawn,
+            children: self.children.into_owned(),
+            execs: self.execs.into_iter().map(AttemptRec::into_attempt).collect(),
+            name: self.name.into_owned(),
+            threads_created: self.threads_created,
+            exit: self.exit.map(|(code, signal, t)| ProcessExit { code, signal, t }),
+            t_start: self.t_start,
+            threads_exited: self.threads_exited,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze_path_with, Retention, Thresholds};
+
+    fn fixture_traces() -> Vec<PathBuf> {
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/traces"));
+        let mut v: Vec<PathBuf> = ["valid", "stacks"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(dir.join(d)).expect("fixtures/traces"))
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".jsonl") || s.ends_with(".jsonl.zst")))
+            .collect();
+        v.sort();
+        assert!(v.len() > 10, "fixture traces found: {}", v.len());
+        v
+    }
+
+    /// Every spawn and process of `a`, written in reverse index order (the
+    /// index, not the order of writing, decides the order read back).
+    fn spill(a: &crate::Analysis) -> Arc<Spilled> {
+        let mut w = SpillWriter::create().expect("a temporary file");
+        for s in a.spawns.iter().rev() {
+            w.spawn(s).expect("spilled");
+        }
+        for p in a.processes.iter().rev() {
+            w.process(p).expect("spilled");
+        }
+        Arc::new(w.finish().expect("finished"))
+    }
+
+    #[test]
+    fn every_field_of_every_spawn_and_process_of_every_fixture_reads_back_the_same() {
+        let mut spawns = 0;
+        for path in fixture_traces() {
+            let a = analyze_path_with(&path, &Thresholds::default(), Retention::Full).expect("a valid fixture");
+            let sp = spill(&a);
+            let name = path.display();
+            // in_flight too: computed from the start and end times as the full analysis does.
+            let back: Vec<Spawn> = sp.spawns().collect::<io::Result<_>>().expect("read back");
+            assert_eq!(back, a.spawns, "{name}");
+            let back: Vec<Process> = sp.processes().collect::<io::Result<_>>().expect("read back");
+            assert_eq!(back, a.processes, "{name}");
+            for (i, s) in a.spawns.iter().enumerate().rev() {
+                assert_eq!(&sp.spawn(i).expect("spawn i").expect("read"), s, "{name} spawn {i}");
+            }
+            for (i, p) in a.processes.iter().enumerate() {
+                assert_eq!(&sp.process(i).expect("process i").expect("read"), p, "{name} process {i}");
+            }
+            assert_eq!(sp.spawn_count(), a.spawns.len());
+            assert_eq!(sp.process_count(), a.processes.len());
+            spawns += a.spawns.len();
+        }
+        assert!(spawns > 100, "spawns checked: {spawns}");
+    }
+
+    #[test]
+    fn fields_a_json_line_would_leave_out_read_back() {
+        // `env_hash` is skipped in JSON when None: the binary record keeps
+        // both cases apart, and extreme values survive.
+        let attempt = |env_hash| ExecAttempt {
+            tid: -1,
+            path: "/a\u{0}b\u{1b}[2J".into(),
+            argv: vec![String::new(), "é".repeat(100_000)],
+            env_count: u64::MAX,
+            env_bytes: 0,
+            result: i32::MIN,
+            t_entry: None,
+            t_exit: u64::MAX,
+            env_hash,
+        };
+        let p = Process {
+            index: 1,
+            pid: i32::MAX,
+            parent: Some(usize::MAX),
+            spawn: None,
+            children: vec![0, 5, usize::MAX],
+            execs: vec![attempt(None), attempt(Some(0)), attempt(Some(u64::MAX))],
+            name: String::new(),
+            threads_created: u32::MAX,
+            exit: Some(ProcessExit { code: None, signal: Some(9), t: 1 }),
+            t_start: 0,
+            threads_exited: 3,
+        };
+        let mut w = SpillWriter::create().expect("a temporary file");
+        w.process(&p).expect("spilled");
+        let sp = Arc::new(w.finish().expect("finished"));
+        // Index 0 was never written: an error, not another item.
+        assert_eq!(sp.process(0).expect("in range").expect_err("missing").kind(), io::ErrorKind::NotFound);
+        assert_eq!(sp.process(1).expect("in range").expect("read"), p);
+        let all: Vec<io::Result<Process>> = sp.processes().collect();
+        assert_eq!(all.len(), 2);
+        assert!(all[0].is_err());
+        assert_eq!(all[1].as_ref().expect("read"), &p);
+        assert!(sp.process(2).is_none());
+    }
+
+    #[test]
+    fn a_damaged_spill_file_reads_as_errors_not_panics() {
+        // The fixture with the most spawns.
+        let a = fixture_traces()
+            .iter()
+            .map(|p| analyze_path_with(p, &Thresholds::default(), Retention::Full).expect("a valid fixture"))
+            .max_by_key(|a| a.spawns.len())
+            .expect("fixtures");
+        assert!(a.spawns.len() > 20, "{}", a.spawns.len());
+        let len = {
+            let sp = spill(&a);
+            let f = sp.file.lock().expect("the file");
+            f.metadata().expect("metadata").len()
+        };
+        assert!(len > 1000);
+        // Overwrite parts of the file with garbage (bytes of every value at
+        // every position), or cut it, and read everything back each time.
+        type Damage = Box<dyn Fn(&File)>;
+        let damages: Vec<Damage> = vec![
+            Box::new(|f: &File| f.set_len(0).expect("truncated")),
+            Box::new(move |f: &File| f.set_len(len / 2).expect("truncated")),
+            Box::new(move |f: &File| f.set_len(len - 1).expect("truncated")),
+            Box::new(move |f: &File| write_at(f, 0, &[0xff; 64])),
+            Box::new(move |f: &File| write_at(f, len / 3, &(0..=255u8).cycle().take(4096).collect::<Vec<_>>())),
+            Box::new(move |f: &File| write_at(f, len / 2, &[0x80; 300])),
+            Box::new(move |f: &File| write_at(f, 1, &[0x00; 200])),
+        ];
+        for (n, damage) in damages.iter().enumerate() {
+            let sp = spill(&a);
+            damage(&sp.file.lock().expect("the file"));
+            let spawns: Vec<io::Result<Spawn>> = sp.spawns().collect();
+            let procs: Vec<io::Result<Process>> = sp.processes().collect();
+            let errors = spawns.iter().filter(|r| r.is_err()).count() + procs.iter().filter(|r| r.is_err()).count();
+            let singles = (0..a.spawns.len()).filter(|&i| sp.spawn(i).is_some_and(|r| r.is_err())).count()
+                + (0..a.processes.len()).filter(|&i| sp.process(i).is_some_and(|r| r.is_err())).count();
+            assert!(errors > 0, "damage {n}: no error reading back");
+            assert_eq!(errors, singles, "damage {n}: the iterators and the lookups disagree");
+            let messages = spawns
+                .iter()
+                .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+                .chain(procs.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())));
+            for e in messages {
+                assert!(e.contains("temporary spawn file"), "damage {n}: {e}");
+            }
+        }
+    }
+
+    fn write_at(f: &File, off: u64, bytes: &[u8]) {
+        let mut f = f;
+        f.seek(SeekFrom::Start(off)).expect("seek");
+        f.write_all(bytes).expect("written");
+    }
+
+    #[test]
+    fn record_lengths_round_trip() {
+        for len in [0u32, 1, 127, 128, 300, 16_383, 16_384, 1 << 21, u32::MAX] {
+            let mut b = [0u8; MAX_LEN_BYTES];
+            let n = put_len(&mut b, len);
+            assert_eq!(get_len(&b[..n]).expect("a length"), (len, n));
+        }
+        assert!(get_len(&[0x80, 0x80]).is_err());
+        assert!(get_len(&[0xff; 5]).is_err());
+    }
 }
