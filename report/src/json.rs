@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use std::cell::RefCell;
+use std::io::Write as _;
 
 use serde::ser::{Error as _, Serialize, SerializeSeq, Serializer};
 use serde::Serialize as DeriveSerialize;
@@ -16,7 +17,7 @@ use spawnscope_analyzer::spill::SpillIter;
 use spawnscope_analyzer::{
     group_by, Analysis, ExecAttempt, Finding, Group, GroupBy, LatencyStats, Process, Spawn, Summary, Thresholds,
 };
-use spawnscope_format::flags::{clone_flag_names, errno_name};
+use spawnscope_format::flags::{errno_name, CLONE_FLAGS};
 use spawnscope_format::{HostFacts, Nanos, PtraceEvent};
 
 use crate::{Options, TRACING_NOTE};
@@ -32,9 +33,104 @@ pub fn to_json(a: &Analysis, opts: &Options) -> Value {
 
 /// Writes the report to `out` without building it in memory first.
 pub(crate) fn write(out: &mut dyn std::io::Write, a: &Analysis, opts: &Options) -> std::io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(&mut *out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
+    // A buffer of a known type: the serializer's many small writes (a
+    // bracket, a key, an indent) are then copies, not calls through `dyn`.
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, Pretty::default());
     Report::new(a, opts).serialize(&mut ser).map_err(std::io::Error::from)?;
-    out.write_all(b"\n")
+    buf.write_all(b"\n")?;
+    buf.flush()
+}
+
+/// serde_json's `PrettyFormatter` with a two-space indent, byte for byte,
+/// writing each line break and its indent in one go (instead of one write
+/// per level: a million-spawn report has a hundred million of them).
+#[derive(Default)]
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+    /// `",\n"` and then spaces for the deepest level seen so far.
+    breaks: Vec<u8>,
+}
+
+impl Pretty {
+    /// A line break (after a comma unless `first`) and the current indent.
+    fn line<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        let end = 2 + 2 * self.depth;
+        if self.breaks.len() < end {
+            self.breaks.clear();
+            self.breaks.extend_from_slice(b",\n");
+            self.breaks.resize(end + 16, b' ');
+        }
+        w.write_all(&self.breaks[usize::from(first)..end])
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(w, true)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// A spawn's clone flags by name, as [`spawnscope_format::flags::clone_flag_names`] names them,
+/// without a string per name.
+struct FlagNames(u64);
+
+impl Serialize for FlagNames {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        let mut rest = self.0;
+        for &(bit, name) in CLONE_FLAGS {
+            if self.0 & bit != 0 {
+                seq.serialize_element(name)?;
+                rest &= !bit;
+            }
+        }
+        if rest != 0 {
+            seq.serialize_element(&format!("{rest:#x}"))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(DeriveSerialize)]
@@ -392,7 +488,7 @@ struct SpawnView<'a> {
     parent: Option<usize>,
     child: Option<usize>,
     syscall: &'static str,
-    flags: Vec<String>,
+    flags: FlagNames,
     flags_raw: u64,
     exit_signal: u32,
     stack: u64,
@@ -459,7 +555,7 @@ impl<'a> From<&'a Spawn> for SpawnView<'a> {
             parent: s.parent,
             child: s.child,
             syscall: s.syscall.as_str(),
-            flags: clone_flag_names(s.flags),
+            flags: FlagNames(s.flags),
             flags_raw: s.flags,
             exit_signal: s.exit_signal,
             stack: s.stack,
@@ -523,6 +619,71 @@ impl<'a> FindingView<'a> {
             savings_ns: f.savings_ns,
             savings_share: f.savings_ns.map(|s| share(s, recording_ns)),
             call_sites: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spawnscope_analyzer::{analyze_path_with, Retention};
+
+    fn traces() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
+        let mut v: Vec<std::path::PathBuf> = ["valid", "stacks"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(root.join(d)).expect("fixture traces"))
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".jsonl"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The report through serde_json's own `PrettyFormatter`, as it was written before.
+    fn reference(a: &Analysis, opts: &Options) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
+        Report::new(a, opts).serialize(&mut ser).expect("serialised");
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn the_report_is_byte_for_byte_what_serde_json_s_pretty_formatter_writes() {
+        let mut n = 0;
+        for path in traces() {
+            for retention in [Retention::Full, Retention::Stream] {
+                let a = analyze_path_with(&path, &Thresholds::default(), retention).expect("a valid fixture");
+                let opts = Options { source: Some("t.jsonl".into()), ..Options::default() };
+                let mut ours = Vec::new();
+                write(&mut ours, &a, &opts).expect("written");
+                assert!(ours == reference(&a, &opts), "{} ({retention:?})", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 50, "{n}");
+    }
+
+    #[test]
+    fn deep_and_empty_values_are_laid_out_as_serde_json_does() {
+        let mut v = serde_json::json!({"a": [], "b": {}, "c": [[], {}, [1, [2, {"d": null}]]], "e": "x\u{1b}y"});
+        for i in 0..40 {
+            v = serde_json::json!({ "level": i, "inner": [v, [], {}], "empty": {} });
+        }
+        let mut ours = Vec::new();
+        v.serialize(&mut serde_json::Serializer::with_formatter(&mut ours, Pretty::default())).expect("serialised");
+        assert_eq!(String::from_utf8(ours).expect("UTF-8"), serde_json::to_string_pretty(&v).expect("serialised"));
+    }
+
+    #[test]
+    fn flag_names_are_the_clone_flag_names() {
+        use spawnscope_format::flags::clone_flag_names;
+        let mut all = [0u64, 0x4100, 0x10000 | 0x100, 1 << 40, u64::MAX, 0xff00_0000_0000_0000].to_vec();
+        all.extend(CLONE_FLAGS.iter().map(|&(bit, _)| bit | 0x8000_0000_0000));
+        for flags in all {
+            let ours = serde_json::to_string(&FlagNames(flags)).expect("serialised");
+            assert_eq!(ours, serde_json::to_string(&clone_flag_names(flags)).expect("serialised"), "{flags:#x}");
         }
     }
 }
