@@ -41,46 +41,21 @@ impl Table {
     }
 
     fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.head.iter().map(|h| width(h)).collect();
+        let mut w = Widths::new(&self.head);
         for r in &self.rows {
-            for (i, c) in r.iter().enumerate() {
-                if let Some(x) = w.get_mut(i) {
-                    *x = (*x).max(width(c));
-                }
-            }
+            w.add(r);
         }
-        w
+        w.0
     }
 
     /// Aligned columns, two spaces apart, each line prefixed by `indent`;
     /// the header line is passed through `head` (e.g. to make it bold).
     pub fn text(&self, indent: &str, head: impl Fn(&str) -> String) -> String {
-        let w = self.widths();
-        let line = |cells: &[String]| {
-            let mut s = String::from(indent);
-            for (i, c) in cells.iter().enumerate() {
-                let pad = w[i].saturating_sub(width(c));
-                let last = i + 1 == cells.len();
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                if self.right[i] {
-                    s.push_str(&" ".repeat(pad));
-                    s.push_str(c);
-                } else {
-                    s.push_str(c);
-                    if !last {
-                        s.push_str(&" ".repeat(pad));
-                    }
-                }
-            }
-            s.truncate(s.trim_end().len());
-            s
-        };
-        let mut out = head(&line(&self.head));
+        let cols = Columns { right: &self.right, widths: self.widths() };
+        let mut out = head(&cols.line(indent, &self.head));
         out.push('\n');
         for r in &self.rows {
-            out.push_str(&line(r));
+            out.push_str(&cols.line(indent, r));
             out.push('\n');
         }
         out
@@ -97,6 +72,63 @@ impl Table {
             let _ = writeln!(out, "| {} |", r.join(" | "));
         }
         out
+    }
+}
+
+/// The widest cell of each column so far (the header's to start with):
+/// with [`Columns`], a table printed row by row as the rows come, in two
+/// passes (widths, then lines), never held whole.
+#[derive(Debug)]
+pub struct Widths(Vec<usize>);
+
+impl Widths {
+    pub fn new<S: AsRef<str>>(head: &[S]) -> Widths {
+        Widths(head.iter().map(|h| width(h.as_ref())).collect())
+    }
+
+    pub fn add<S: AsRef<str>>(&mut self, cells: &[S]) {
+        for (x, c) in self.0.iter_mut().zip(cells) {
+            *x = (*x).max(width(c.as_ref()));
+        }
+    }
+}
+
+/// Lines of aligned columns (see [`Table::text`]).
+#[derive(Debug)]
+pub struct Columns<'a> {
+    right: &'a [bool],
+    widths: Vec<usize>,
+}
+
+impl<'a> Columns<'a> {
+    /// Columns as wide as `widths`, right-aligned where `right` says.
+    pub fn new(right: &'a [bool], widths: Widths) -> Columns<'a> {
+        Columns { right, widths: widths.0 }
+    }
+
+    /// One line (no newline): cells two spaces apart, trailing spaces trimmed.
+    pub fn line<S: AsRef<str>>(&self, indent: &str, cells: &[S]) -> String {
+        let w = &self.widths;
+        let mut s = String::from(indent);
+        for (i, c) in cells.iter().enumerate() {
+            let c = c.as_ref();
+            let pad = w[i].saturating_sub(width(c));
+            let last = i + 1 == cells.len();
+            if i > 0 {
+                s.push_str("  ");
+            }
+            if self.right[i] {
+                s.extend(std::iter::repeat_n(' ', pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if !last {
+                    s.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+        }
+        s.truncate(s.trim_end().len());
+        s
     }
 }
 

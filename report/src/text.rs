@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use spawnscope_analyzer::units::{fmt_bytes, fmt_ns};
 use spawnscope_analyzer::{
-    basename, failed_children, group_by, longest_processes, Analysis, CodePath, Finding, GroupBy, Severity, Spawn,
+    basename, failed_children, group_by, longest_processes, Analysis, CodePath, Finding, GroupBy, Severity,
 };
 use spawnscope_format::flags::errno_name;
 
@@ -53,7 +53,11 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
     if opts.list_spawns && a.summary.spawns > 0 {
         section(&mut s, &p, "Spawns");
         wrap_into(&mut s, crate::TRACING_NOTE, "  ");
-        s.push_str(&spawn_list(a, opts).text("  ", |h| p.dim(h)));
+        // Row by row, never held whole: `--spawns --limit 0` of millions of
+        // spawns (read back from disk for a bounded analysis) in bounded memory.
+        out.write_all(s.as_bytes())?;
+        s.clear();
+        write_spawn_list(out, a, opts, &p)?;
         let n = a.summary.spawns as usize;
         if n > opts.max_rows {
             let _ = writeln!(s, "  {}", more_spawns(n - opts.max_rows));
@@ -355,35 +359,70 @@ pub(crate) fn executables(a: &Analysis, opts: &Options) -> Table {
     t
 }
 
+/// The columns of the spawn list: (title, right-aligned).
+const SPAWN_COLUMNS: [(&str, bool); 10] = [
+    ("#", true),
+    ("parent", false),
+    ("tid", true),
+    ("child", true),
+    ("syscall", false),
+    ("style", false),
+    ("code path", false),
+    ("latency", true),
+    ("failed", true),
+    ("exec", false),
+];
+
+/// The spawn list as a table in memory (Markdown; at most `--limit` rows
+/// unless that is 0).
 pub(crate) fn spawn_list(a: &Analysis, opts: &Options) -> Table {
-    let mut t = Table::new(&[
-        ("#", true),
-        ("parent", false),
-        ("tid", true),
-        ("child", true),
-        ("syscall", false),
-        ("style", false),
-        ("code path", false),
-        ("latency", true),
-        ("failed", true),
-        ("exec", false),
-    ]);
-    // A bounded analysis reads its spawns (and their parents) back from disk.
-    let spilled = a.aggregate.as_ref().and_then(|ag| ag.spill.as_ref());
-    let spawns: Box<dyn Iterator<Item = std::borrow::Cow<'_, Spawn>>> = match spilled {
-        Some(sp) => Box::new(sp.0.spawns().map_while(Result::ok).map(std::borrow::Cow::Owned)),
-        None => Box::new(a.spawns.iter().map(std::borrow::Cow::Borrowed)),
-    };
-    let process = |i: usize| -> Option<(String, i32)> {
-        match spilled {
-            Some(sp) => sp.0.process(i)?.ok().map(|p| (p.name, p.pid)),
-            None => a.processes.get(i).map(|p| (p.name.clone(), p.pid)),
+    let mut t = Table::new(&SPAWN_COLUMNS);
+    for_each_spawn_row(a, opts, |row| t.row(row.to_vec()));
+    t
+}
+
+/// The spawn list as aligned text, streamed: one pass over the spawns for
+/// the column widths, a second to write the lines (what [`Table::text`]
+/// would print, without holding the rows).
+fn write_spawn_list(out: &mut dyn Write, a: &Analysis, opts: &Options, p: &Paint) -> io::Result<()> {
+    let head: Vec<&str> = SPAWN_COLUMNS.iter().map(|c| c.0).collect();
+    let right: Vec<bool> = SPAWN_COLUMNS.iter().map(|c| c.1).collect();
+    let mut widths = Widths::new(&head);
+    for_each_spawn_row(a, opts, |row| widths.add(row));
+    let cols = Columns::new(&right, widths);
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    writeln!(out, "{}", p.dim(&cols.line("  ", &head)))?;
+    let mut result = Ok(());
+    for_each_spawn_row(a, opts, |row| {
+        if result.is_ok() {
+            result = writeln!(out, "{}", cols.line("  ", row));
         }
+    });
+    result?;
+    out.flush()
+}
+
+/// Calls `f` with the cells of each listed spawn, in index order (the
+/// first `--limit`).
+fn for_each_spawn_row(a: &Analysis, opts: &Options, mut f: impl FnMut(&[String; 10])) {
+    // A bounded analysis reads its spawns (and their parents) back from
+    // disk; parents repeat, so their (name, pid) are kept for a while.
+    let mut parents: std::collections::HashMap<usize, Option<(String, i32)>> = std::collections::HashMap::new();
+    let mut process = |i: usize| -> Option<(String, i32)> {
+        if let Some(x) = parents.get(&i) {
+            return x.clone();
+        }
+        let x = a.process_at(i).map(|p| (p.name.to_string(), p.pid));
+        if parents.len() >= 4096 {
+            parents.clear();
+        }
+        parents.insert(i, x.clone());
+        x
     };
-    for sp in spawns.take(opts.max_rows) {
+    for sp in a.each_spawn().take(opts.max_rows) {
         let parent = sp
             .parent
-            .and_then(process)
+            .and_then(&mut process)
             .map_or_else(|| sp.parent_pid.to_string(), |(name, pid)| format!("{}[{pid}]", spawnscope_analyzer::basename(&name)));
         let (failed, exec) = match &sp.exec {
             Some(e) => {
@@ -396,7 +435,7 @@ pub(crate) fn spawn_list(a: &Analysis, opts: &Options) -> Table {
             }
             None => ("-".into(), "(no exec)".into()),
         };
-        t.row(vec![
+        f(&[
             sp.index.to_string(),
             cut(&esc(&parent), 24),
             sp.parent_tid.to_string(),
@@ -409,5 +448,43 @@ pub(crate) fn spawn_list(a: &Analysis, opts: &Options) -> Table {
             exec,
         ]);
     }
-    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spawnscope_analyzer::{analyze_path_with, Retention, Thresholds};
+
+    /// The streamed spawn list is the table `Table::text` makes of the same rows.
+    #[test]
+    fn the_streamed_spawn_list_is_the_aligned_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
+        let mut n = 0;
+        for dir in ["valid", "stacks"] {
+            for e in std::fs::read_dir(root.join(dir)).expect("fixture traces") {
+                let path = e.expect("a directory entry").path();
+                if !path.to_string_lossy().ends_with(".jsonl") {
+                    continue;
+                }
+                for retention in [Retention::Full, Retention::Stream] {
+                    let a = analyze_path_with(&path, &Thresholds::default(), retention).expect("a valid fixture");
+                    for (max_rows, color) in [(usize::MAX, false), (3, true), (0, false)] {
+                        let opts = Options { max_rows, color, list_spawns: true, ..Options::default() };
+                        let p = Paint { on: color };
+                        let want = spawn_list(&a, &opts).text("  ", |h| p.dim(h));
+                        let mut got = Vec::new();
+                        write_spawn_list(&mut got, &a, &opts, &p).expect("written");
+                        assert_eq!(
+                            String::from_utf8(got).expect("UTF-8"),
+                            want,
+                            "{} ({retention:?}, {max_rows})",
+                            path.display()
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n >= 100, "{n}");
+    }
 }
