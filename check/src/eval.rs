@@ -1,6 +1,7 @@
 //! Evaluating a policy against an analysis. Pure: no I/O.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use spawnscope_analyzer::{Analysis, CodePath, Finding, Process, Spawn, SpawnStyle};
 use spawnscope_format::names::errno_label;
@@ -14,6 +15,10 @@ use crate::report::{format_limit, format_value, Bound, CheckReport, Offender, Ru
 ///
 /// The report has one result per rule (all `require-code-path` rules together
 /// make one), preceded by `command-exit` when the command's exit code is known.
+///
+/// The rules go through the spawns together, in one pass, and through the
+/// processes in another (a bounded analysis reads them back from disk once,
+/// not once per rule); each keeps only what its result shows.
 pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
     let mut results = Vec::new();
     if let Some(code) = analysis.summary.exit_code {
@@ -27,32 +32,60 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
             _ => None,
         })
         .collect();
+    let at = policy.at.as_deref();
     let mut required_done = false;
+    let mut rules: Vec<Pass> = Vec::new();
     for pr in policy.rules() {
         let origin = pr.origin.clone();
-        let r = match &pr.rule {
-            Rule::DenyStyle(style) => {
-                let at = policy.at.as_deref();
-                crate::scope::scoped_result(deny_style(&crate::scope::spawns_at(analysis, at), *style, origin), at)
+        rules.push(match &pr.rule {
+            Rule::DenyStyle(style) => Pass::DenyStyle(*style, origin, First::default()),
+            Rule::MaxSpawns { exe, limit } => {
+                Pass::MaxSpawns { exe: exe.clone(), limit: *limit, origin, n: 0, excess: First::default() }
             }
-            Rule::MaxSpawns { exe, limit } => max_spawns(analysis, exe.as_deref(), *limit, origin),
-            Rule::MinSpawns { exe, limit } => min_spawns(analysis, exe.as_deref(), *limit, origin),
-            Rule::MaxFailedExecAttempts(limit) => max_failed_exec_attempts(analysis, *limit, origin),
-            Rule::MaxEnvBytes(limit) => max_env_bytes(analysis, *limit, origin),
-            Rule::DenyFinding(pattern) => deny_finding(analysis, policy, pattern, origin),
+            Rule::MinSpawns { exe, limit } => Pass::MinSpawns { exe: exe.clone(), limit: *limit, origin, n: 0 },
+            Rule::MaxFailedExecAttempts(limit) => {
+                Pass::MaxFailedExecAttempts { limit: *limit, origin, total: 0, worst: Worst::default() }
+            }
+            Rule::MaxEnvBytes(limit) => Pass::MaxEnvBytes { limit: *limit, origin, max: 0, worst: Worst::default() },
+            Rule::DenyFinding(pattern) => Pass::DenyFinding(pattern.clone(), origin),
             Rule::RequireCodePath(_) if required_done => continue,
             Rule::RequireCodePath(_) => {
                 required_done = true;
-                require_code_path(analysis, &required)
+                Pass::RequireCodePath(First::default())
             }
-            Rule::DenyCodePath(c) => {
-                let at = policy.at.as_deref();
-                crate::scope::scoped_result(deny_code_path(&crate::scope::spawns_at(analysis, at), *c, origin), at)
-            }
-            Rule::MaxSpawnP99(limit) => max_spawn_p99(analysis, *limit, policy.strict_timing, origin),
-        };
-        results.push(r);
+            Rule::DenyCodePath(c) => Pass::DenyCodePath(*c, origin, First::default()),
+            Rule::MaxSpawnP99(limit) => Pass::MaxSpawnP99 {
+                limit: *limit,
+                strict: policy.strict_timing,
+                origin,
+                latencies: Vec::new(),
+                slow: Worst::default(),
+                from_event: false,
+            },
+        });
     }
+    let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
+    let mut executables = rules.iter().any(Pass::wants_breakdown).then(BTreeMap::new);
+    if executables.is_some() || rules.iter().any(Pass::wants_spawns) {
+        for s in analysis.each_spawn() {
+            let in_scope = crate::scope::in_scope(analysis, &s, at);
+            for r in &mut rules {
+                r.spawn(analysis, &s, in_scope, &allowed);
+            }
+            if let Some(by) = &mut executables {
+                tally(by, s.executable());
+            }
+        }
+    }
+    if rules.iter().any(Pass::wants_processes) {
+        for p in analysis.each_process() {
+            for r in &mut rules {
+                r.process(&p);
+            }
+        }
+    }
+    let ctx = Finish { a: analysis, policy, at, required: &required, allowed: &allowed, executables: executables.as_ref() };
+    results.extend(rules.into_iter().map(|r| r.finish(&ctx)));
 
     let mut warnings: Vec<String> = analysis.warnings.iter().map(|w| escape(w).into_owned()).collect();
     if !analysis.complete && !warnings.iter().any(|w| w.contains("incomplete")) {
@@ -74,6 +107,244 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
     }
 }
 
+/// The first [`MAX_OFFENDERS`] offenders met, and how many there were.
+#[derive(Default)]
+struct First {
+    shown: Vec<Offender>,
+    total: usize,
+}
+
+impl First {
+    /// Counts one more; builds its offender only if it is shown.
+    fn add(&mut self, offender: impl FnOnce() -> Offender) {
+        if self.shown.len() < MAX_OFFENDERS {
+            self.shown.push(offender());
+        }
+        self.total += 1;
+    }
+
+    fn pair(self) -> (Vec<Offender>, usize) {
+        (self.shown, self.total)
+    }
+}
+
+/// The [`MAX_OFFENDERS`] largest measures with the index of their spawn or
+/// process (ties: the lowest index first), and how many there were: the
+/// order a stable sort, largest first, of all of them would give.
+#[derive(Default)]
+struct Worst {
+    /// Max-heap of (Reverse(measure), index): the top is the first to drop.
+    kept: BinaryHeap<(Reverse<u64>, usize)>,
+    total: usize,
+}
+
+impl Worst {
+    fn add(&mut self, measure: u64, index: usize) {
+        self.total += 1;
+        self.kept.push((Reverse(measure), index));
+        if self.kept.len() > MAX_OFFENDERS {
+            self.kept.pop();
+        }
+    }
+
+    /// Largest first.
+    fn indices(self) -> impl Iterator<Item = usize> {
+        self.kept.into_sorted_vec().into_iter().map(|(_, i)| i)
+    }
+}
+
+/// A rule while the spawns and processes go by.
+enum Pass {
+    DenyStyle(SpawnStyle, Origin, First),
+    MaxSpawns {
+        exe: Option<String>,
+        limit: u64,
+        origin: Origin,
+        n: u64,
+        excess: First,
+    },
+    MinSpawns {
+        exe: Option<String>,
+        limit: u64,
+        origin: Origin,
+        n: u64,
+    },
+    MaxFailedExecAttempts {
+        limit: u64,
+        origin: Origin,
+        total: u64,
+        worst: Worst,
+    },
+    MaxEnvBytes {
+        limit: u64,
+        origin: Origin,
+        max: u64,
+        worst: Worst,
+    },
+    DenyFinding(String, Origin),
+    /// All `require-code-path` rules together.
+    RequireCodePath(First),
+    DenyCodePath(CodePath, Origin, First),
+    MaxSpawnP99 {
+        limit: u64,
+        strict: bool,
+        origin: Origin,
+        latencies: Vec<u64>,
+        slow: Worst,
+        from_event: bool,
+    },
+}
+
+/// What a rule's result needs besides its own tally.
+struct Finish<'a> {
+    a: &'a Analysis,
+    policy: &'a Policy,
+    at: Option<&'a str>,
+    required: &'a [(CodePath, Origin)],
+    allowed: &'a [CodePath],
+    /// Spawns by executable (when a rule's note breaks them down).
+    executables: Option<&'a BTreeMap<String, u64>>,
+}
+
+impl Pass {
+    fn wants_spawns(&self) -> bool {
+        !matches!(self, Pass::MaxFailedExecAttempts { .. } | Pass::MaxEnvBytes { .. } | Pass::DenyFinding(..))
+    }
+
+    fn wants_processes(&self) -> bool {
+        matches!(self, Pass::MaxFailedExecAttempts { .. } | Pass::MaxEnvBytes { .. })
+    }
+
+    /// The note of a failed `max-spawns` (overall) or `min-spawns` counts
+    /// the spawns by executable.
+    fn wants_breakdown(&self) -> bool {
+        matches!(self, Pass::MaxSpawns { exe: None, .. } | Pass::MinSpawns { .. })
+    }
+
+    /// One spawn; `in_scope`: made by code matching `--at` (or no `--at`).
+    fn spawn(&mut self, a: &Analysis, s: &Spawn, in_scope: bool, allowed: &[CodePath]) {
+        match self {
+            Pass::DenyStyle(style, _, bad) => {
+                if in_scope && s.style == *style {
+                    bad.add(|| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s))));
+                }
+            }
+            Pass::MaxSpawns { exe, limit, n, excess, .. } => {
+                if exe.as_deref().is_none_or(|e| exe_matches(s, e)) {
+                    // The spawns past the limit are the ones that broke it
+                    // (their detail, "spawn i of n", once n is known).
+                    if *n >= *limit {
+                        excess.add(|| spawn_offender(s, String::new()));
+                    }
+                    *n += 1;
+                }
+            }
+            Pass::MinSpawns { exe, n, .. } => {
+                if exe.as_deref().is_none_or(|e| exe_matches(s, e)) {
+                    *n += 1;
+                }
+            }
+            Pass::RequireCodePath(bad) => {
+                if !allowed.contains(&s.code_path) {
+                    bad.add(|| spawn_offender(s, style_detail(s)));
+                }
+            }
+            Pass::DenyCodePath(c, _, bad) => {
+                if in_scope && s.code_path == *c {
+                    bad.add(|| spawn_offender(s, crate::scope::with_site(a, s, style_detail(s))));
+                }
+            }
+            Pass::MaxSpawnP99 { limit, latencies, slow, from_event, .. } => {
+                if let Some(l) = s.latency_ns {
+                    latencies.push(l);
+                    if l > *limit {
+                        slow.add(l, s.index);
+                    }
+                }
+                *from_event |= s.from_event;
+            }
+            Pass::MaxFailedExecAttempts { .. } | Pass::MaxEnvBytes { .. } | Pass::DenyFinding(..) => {}
+        }
+    }
+
+    fn process(&mut self, p: &Process) {
+        match self {
+            Pass::MaxFailedExecAttempts { total, worst, .. } => {
+                let n = failed_of(p).count();
+                if n > 0 {
+                    *total += n as u64;
+                    worst.add(n as u64, p.index);
+                }
+            }
+            Pass::MaxEnvBytes { limit, max, worst, .. } => {
+                if let Some(big) = biggest_env(p) {
+                    *max = (*max).max(big.env_bytes);
+                    if big.env_bytes > *limit {
+                        worst.add(big.env_bytes, p.index);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(self, c: &Finish<'_>) -> RuleResult {
+        let a = c.a;
+        match self {
+            Pass::DenyStyle(style, origin, bad) => crate::scope::scoped_result(deny_style(style, origin, bad), c.at),
+            Pass::MaxSpawns { exe, limit, origin, n, mut excess } => {
+                for o in &mut excess.shown {
+                    o.detail = format!("spawn {} of {n}", o.spawn.unwrap_or(0) + 1);
+                }
+                let what = exe.as_deref().map(|e| format!("of {}", escape(e))).unwrap_or_default();
+                let rule = Rule::MaxSpawns { exe: exe.clone(), limit };
+                let mut r = result_of(&rule, origin, n, limit, Unit::Spawns, Bound::AtMost, &what, excess.pair());
+                if r.status == Status::Fail && exe.is_none() {
+                    r.note = Some(format!("by executable: {}", breakdown(c.executables)));
+                }
+                r
+            }
+            Pass::MinSpawns { exe, limit, origin, n } => {
+                let what = exe.as_deref().map(|e| format!("of {}", escape(e))).unwrap_or_default();
+                let rule = Rule::MinSpawns { exe, limit };
+                let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtLeast, &what, Vec::new());
+                if r.status == Status::Fail {
+                    r.note = Some(if a.summary.spawns == 0 {
+                        "the trace has no spawns at all".into()
+                    } else {
+                        format!("spawned: {}", breakdown(c.executables))
+                    });
+                }
+                r
+            }
+            Pass::MaxFailedExecAttempts { limit, origin, total, worst } => {
+                max_failed_exec_attempts(a, limit, origin, total, worst)
+            }
+            Pass::MaxEnvBytes { limit, origin, max, worst } => max_env_bytes(a, limit, origin, max, worst),
+            Pass::DenyFinding(pattern, origin) => deny_finding(a, c.policy, &pattern, origin),
+            Pass::RequireCodePath(bad) => require_code_path(c.required, c.allowed, bad),
+            Pass::DenyCodePath(code_path, origin, bad) => {
+                let n = bad.total as u64;
+                let what = format!("via {}", code_path.as_str());
+                let r = result_of(&Rule::DenyCodePath(code_path), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad.pair());
+                crate::scope::scoped_result(r, c.at)
+            }
+            Pass::MaxSpawnP99 { limit, strict, origin, latencies, slow, from_event } => {
+                max_spawn_p99(a, limit, strict, origin, latencies, slow, from_event)
+            }
+        }
+    }
+}
+
+fn tally(by: &mut BTreeMap<String, u64>, exe: &str) {
+    match by.get_mut(exe) {
+        Some(n) => *n += 1,
+        None => {
+            by.insert(exe.to_string(), 1);
+        }
+    }
+}
+
 /// Builds a result from a count-like measurement.
 #[allow(clippy::too_many_arguments)]
 fn result(
@@ -88,20 +359,6 @@ fn result(
 ) -> RuleResult {
     let total = offenders.len();
     result_of(rule, origin, measured, limit, unit, bound, what, (offenders, total))
-}
-
-/// The first [`MAX_OFFENDERS`] of `it`, and how many there were: a rule over
-/// millions of spawns builds only the offenders it shows.
-fn first_offenders(it: impl Iterator<Item = Offender>) -> (Vec<Offender>, usize) {
-    let mut shown = Vec::new();
-    let mut total = 0;
-    for o in it {
-        if shown.len() < MAX_OFFENDERS {
-            shown.push(o);
-        }
-        total += 1;
-    }
-    (shown, total)
 }
 
 /// [`result`] with the offenders shown and their total given.
@@ -195,12 +452,9 @@ fn style_detail(s: &Spawn) -> String {
     d
 }
 
-fn deny_style(a: &Analysis, style: SpawnStyle, origin: Origin) -> RuleResult {
-    let bad = first_offenders(
-        a.each_spawn().filter(|s| s.style == style).map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s)))),
-    );
-    let n = bad.1 as u64;
-    let mut r = result_of(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad);
+fn deny_style(style: SpawnStyle, origin: Origin, bad: First) -> RuleResult {
+    let n = bad.total as u64;
+    let mut r = result_of(&Rule::DenyStyle(style), origin, n, 0, Unit::Spawns, Bound::AtMost, "", bad.pair());
     r.message = format!("{} {}-style {} (at most 0)", count(n), style.as_str(), plural(n, "spawn", "spawns"));
     r
 }
@@ -216,57 +470,15 @@ pub fn exe_matches(s: &Spawn, exe: &str) -> bool {
 }
 
 /// "150 git, 40 sh, 22 cc" for the most spawned executables.
-fn breakdown<S: std::ops::Deref<Target = Spawn>>(spawns: impl Iterator<Item = S>) -> String {
-    let mut by: BTreeMap<String, u64> = BTreeMap::new();
-    for s in spawns {
-        match by.get_mut(s.executable()) {
-            Some(n) => *n += 1,
-            None => {
-                by.insert(s.executable().to_string(), 1);
-            }
-        }
-    }
-    let mut v: Vec<(String, u64)> = by.into_iter().collect();
-    v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+fn breakdown(by: Option<&BTreeMap<String, u64>>) -> String {
+    let mut v: Vec<(&String, u64)> = by.into_iter().flatten().map(|(e, &n)| (e, n)).collect();
+    v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
     let shown: Vec<String> = v.iter().take(5).map(|(e, n)| format!("{n} {}", escape(e))).collect();
     let mut s = shown.join(", ");
     if v.len() > 5 {
         s.push_str(&format!(", {} more", counted((v.len() - 5) as u64, "executable", "executables")));
     }
     s
-}
-
-fn max_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> RuleResult {
-    let matching = || a.each_spawn().filter(|s| exe.is_none_or(|e| exe_matches(s, e)));
-    let n = matching().count() as u64;
-    // The spawns past the limit are the ones that broke it.
-    let excess = first_offenders(
-        matching()
-            .skip(limit.min(usize::MAX as u64) as usize)
-            .map(|s| spawn_offender(&s, format!("spawn {} of {n}", s.index + 1))),
-    );
-    let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
-    let rule = Rule::MaxSpawns { exe: exe.map(String::from), limit };
-    let mut r = result_of(&rule, origin, n, limit, Unit::Spawns, Bound::AtMost, &what, excess);
-    if r.status == Status::Fail && exe.is_none() {
-        r.note = Some(format!("by executable: {}", breakdown(matching())));
-    }
-    r
-}
-
-fn min_spawns(a: &Analysis, exe: Option<&str>, limit: u64, origin: Origin) -> RuleResult {
-    let n = a.each_spawn().filter(|s| exe.is_none_or(|e| exe_matches(s, e))).count() as u64;
-    let what = exe.map(|e| format!("of {}", escape(e))).unwrap_or_default();
-    let rule = Rule::MinSpawns { exe: exe.map(String::from), limit };
-    let mut r = result(&rule, origin, n, limit, Unit::Spawns, Bound::AtLeast, &what, Vec::new());
-    if r.status == Status::Fail {
-        r.note = Some(if a.summary.spawns == 0 {
-            "the trace has no spawns at all".into()
-        } else {
-            format!("spawned: {}", breakdown(a.each_spawn()))
-        });
-    }
-    r
 }
 
 /// The exec attempts that count for rules: every process's, except the
@@ -298,22 +510,21 @@ fn process_offender(a: &Analysis, p: &Process, detail: String) -> Offender {
     }
 }
 
-fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
-    let failed_of = |p: &Process| counted_execs(p).iter().filter(|e| e.result != 0).count();
-    let mut total = 0u64;
-    // (failed attempts, process index): offenders are built for those shown only.
-    let mut bad: Vec<(usize, usize)> = Vec::new();
-    for p in a.each_process() {
-        let n = failed_of(&p);
-        if n > 0 {
-            total += n as u64;
-            bad.push((n, p.index));
-        }
-    }
-    bad.sort_by_key(|x| std::cmp::Reverse(x.0));
+/// A process's failed exec attempts that count.
+fn failed_of(p: &Process) -> impl Iterator<Item = &spawnscope_analyzer::ExecAttempt> {
+    counted_execs(p).iter().filter(|e| e.result != 0)
+}
+
+/// A process's successful exec with the largest environment.
+fn biggest_env(p: &Process) -> Option<&spawnscope_analyzer::ExecAttempt> {
+    counted_execs(p).iter().filter(|e| e.result == 0).max_by_key(|e| e.env_bytes)
+}
+
+fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin, total: u64, worst: Worst) -> RuleResult {
+    // Offenders are built for those shown only, read back by index.
     let offender = |i: usize| {
         let p = a.process_at(i)?;
-        let failed: Vec<_> = counted_execs(&p).iter().filter(|e| e.result != 0).collect();
+        let failed: Vec<_> = failed_of(&p).collect();
         let mut shown: Vec<String> =
             failed.iter().take(3).map(|e| format!("{} ({})", escape(&e.path), errno_label(e.result))).collect();
         if failed.len() > 3 {
@@ -322,7 +533,8 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
         let detail = format!("{} failed: {}", failed.len(), shown.join(", "));
         Some(process_offender(a, &p, detail))
     };
-    let offenders = (bad.iter().take(MAX_OFFENDERS).filter_map(|&(_, i)| offender(i)).collect(), bad.len());
+    let bad = worst.total;
+    let offenders = (worst.indices().filter_map(offender).collect(), bad);
     let rule = Rule::MaxFailedExecAttempts(limit);
     let mut r = result_of(&rule, origin, total, limit, Unit::Attempts, Bound::AtMost, "", offenders);
     if a.header.tracer.mode == TracerMode::Events {
@@ -341,27 +553,16 @@ fn max_failed_exec_attempts(a: &Analysis, limit: u64, origin: Origin) -> RuleRes
     r
 }
 
-fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin) -> RuleResult {
-    let biggest = |p: &Process| counted_execs(p).iter().filter(|e| e.result == 0).max_by_key(|e| e.env_bytes).cloned();
-    let mut max = 0u64;
-    // (bytes, process index): offenders are built for those shown only.
-    let mut bad: Vec<(u64, usize)> = Vec::new();
-    for p in a.each_process() {
-        let Some(big) = biggest(&p) else { continue };
-        max = max.max(big.env_bytes);
-        if big.env_bytes > limit {
-            bad.push((big.env_bytes, p.index));
-        }
-    }
-    bad.sort_by_key(|x| std::cmp::Reverse(x.0));
+fn max_env_bytes(a: &Analysis, limit: u64, origin: Origin, max: u64, worst: Worst) -> RuleResult {
     let offender = |i: usize| {
         let p = a.process_at(i)?;
-        let big = biggest(&p)?;
+        let big = biggest_env(&p)?;
         let detail =
             format!("{} in {}", counted(big.env_bytes, "byte", "bytes"), counted(big.env_count, "variable", "variables"));
         Some(process_offender(a, &p, detail))
     };
-    let offenders = (bad.iter().take(MAX_OFFENDERS).filter_map(|&(_, i)| offender(i)).collect(), bad.len());
+    let bad = worst.total;
+    let offenders = (worst.indices().filter_map(offender).collect(), bad);
     result_of(
         &Rule::MaxEnvBytes(limit),
         origin,
@@ -419,30 +620,25 @@ fn allowed_f(f: &Finding, allowed: &[&str]) -> bool {
     allowed.iter().any(|p| finding_matches(f, p))
 }
 
-fn require_code_path(a: &Analysis, required: &[(CodePath, Origin)]) -> RuleResult {
-    let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
-    let bad =
-        first_offenders(a.each_spawn().filter(|s| !allowed.contains(&s.code_path)).map(|s| spawn_offender(&s, style_detail(&s))));
+fn require_code_path(required: &[(CodePath, Origin)], allowed: &[CodePath], bad: First) -> RuleResult {
     let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
     let rule = Rule::RequireCodePath(allowed[0]);
-    let n = bad.1 as u64;
+    let n = bad.total as u64;
     let what = format!("not taking {}", names.join(" or "));
-    let mut r = result_of(&rule, required[0].1.clone(), n, 0, Unit::Spawns, Bound::AtMost, &what, bad);
+    let mut r = result_of(&rule, required[0].1.clone(), n, 0, Unit::Spawns, Bound::AtMost, &what, bad.pair());
     r.title = format!("require-code-path {}", names.join(","));
     r
 }
 
-fn deny_code_path(a: &Analysis, c: CodePath, origin: Origin) -> RuleResult {
-    let bad = first_offenders(
-        a.each_spawn().filter(|s| s.code_path == c).map(|s| spawn_offender(&s, crate::scope::with_site(a, &s, style_detail(&s)))),
-    );
-    let n = bad.1 as u64;
-    let what = format!("via {}", c.as_str());
-    result_of(&Rule::DenyCodePath(c), origin, n, 0, Unit::Spawns, Bound::AtMost, &what, bad)
-}
-
-fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> RuleResult {
-    let mut lat: Vec<u64> = a.each_spawn().filter_map(|s| s.latency_ns).collect();
+fn max_spawn_p99(
+    a: &Analysis,
+    limit: u64,
+    strict: bool,
+    origin: Origin,
+    mut lat: Vec<u64>,
+    slow: Worst,
+    from_event: bool,
+) -> RuleResult {
     lat.sort_unstable();
     let rule = Rule::MaxSpawnP99(limit);
     let Some(p99) = percentile(&lat, 99) else {
@@ -454,16 +650,13 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
     };
     // Slowest first (ties in index order): the offenders are built from
     // (latency, index) pairs, so only those shown are read again.
-    let mut slow: Vec<(u64, usize)> =
-        a.each_spawn().filter_map(|s| s.latency_ns.filter(|&l| l > limit).map(|l| (l, s.index))).collect();
-    slow.sort_by_key(|&(l, i)| (std::cmp::Reverse(l), i));
+    let slow_total = slow.total;
     let shown: Vec<Offender> = slow
-        .iter()
-        .take(MAX_OFFENDERS)
-        .filter_map(|&(_, i)| a.spawn_at(i))
+        .indices()
+        .filter_map(|i| a.spawn_at(i))
         .map(|s| spawn_offender(&s, format!("{} ({})", format_duration(s.latency_ns.unwrap_or(0)), style_detail(&s))))
         .collect();
-    let hidden = slow.len().saturating_sub(shown.len());
+    let hidden = slow_total.saturating_sub(shown.len());
     let what = format!("p99 spawn latency over {}", counted(lat.len() as u64, "spawn", "spawns"));
     let mut r = result(&rule, origin, p99, limit, Unit::Nanoseconds, Bound::AtMost, &what, shown);
     if r.status == Status::Fail {
@@ -477,7 +670,7 @@ fn max_spawn_p99(a: &Analysis, limit: u64, strict: bool, origin: Origin) -> Rule
                 .into(),
         );
     }
-    if a.each_spawn().any(|s| s.from_event) {
+    if from_event {
         let line = "events mode: latencies start at the kernel's fork event, so they are lower bounds";
         r.note = Some(match r.note.take() {
             Some(n) => format!("{n}\n{line}"),

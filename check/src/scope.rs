@@ -3,26 +3,16 @@
 //! caller further out, matches (see
 //! [`spawnscope_analyzer::origin::matches_at`]); failures name the call site.
 
-use std::borrow::Cow;
-
 use spawnscope_analyzer::origin::matches_at;
 use spawnscope_analyzer::{Analysis, Spawn};
 
 use crate::report::RuleResult;
 
-/// The analysis with only the spawns made by code matching `at` (all of
-/// them without a pattern). Spawn indices are kept, so offenders still
-/// point into the full trace.
-pub(crate) fn spawns_at<'a>(a: &'a Analysis, at: Option<&str>) -> Cow<'a, Analysis> {
-    let Some(at) = at else { return Cow::Borrowed(a) };
-    let mut scoped = a.clone();
-    if scoped.aggregate.take().is_some() {
-        // A bounded analysis has no stacks (a trace with stacks is kept
-        // whole): no spawn matches a pattern.
-        scoped.spawns.clear();
-    }
-    scoped.spawns.retain(|s| matches_at(a.origins.of(s), at));
-    Cow::Owned(scoped)
+/// Whether a spawn was made by code matching `at` (every spawn without a
+/// pattern). A bounded analysis reads its spawns, origins included, back
+/// from disk: the same test applies.
+pub(crate) fn in_scope(a: &Analysis, s: &Spawn, at: Option<&str>) -> bool {
+    at.is_none_or(|at| matches_at(a.origins.of(s), at))
 }
 
 /// A rule's result says which code it was scoped to.
