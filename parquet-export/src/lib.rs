@@ -41,7 +41,7 @@ use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use spawnscope_analyzer::Analysis;
+use spawnscope_analyzer::{Analysis, Retention};
 
 pub use tables::{EXECS_COLUMNS, PROCESSES_COLUMNS, SPAWNS_COLUMNS, STACKS_COLUMNS, TRACES_COLUMNS};
 
@@ -100,6 +100,10 @@ pub fn trace_id(a: &Analysis) -> String {
 
 /// Writes the five tables of one analysed trace under `dir` (created if
 /// missing). `source` is the trace's file name, stored in the traces table.
+///
+/// The spawns and processes are written as they are read, one pass over
+/// each, so a bounded analysis ([`Retention::Stream`], read back from its
+/// temporary file) is exported in bounded memory; a full one works too.
 pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, ParquetError> {
     let id = trace_id(analysis);
     let ctx = tables::Context::new(analysis, &id, source);
@@ -107,32 +111,43 @@ pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, 
 
     let mut w = TableWriter::create(dir, "spawns", &id)?;
     let mut t = tables::Spawns::default();
-    for s in &analysis.spawns {
-        t.push(&ctx, s);
+    for s in analysis.each_spawn() {
+        t.push(&ctx, &s);
         w.row(&mut t)?;
     }
     summary.spawns = w.rows;
-    summary.files.push(w.close(&mut t)?);
+    let spawns_file = w.close(&mut t)?;
 
-    let mut w = TableWriter::create(dir, "execs", &id)?;
-    let mut t = tables::Execs::default();
-    for p in &analysis.processes {
+    // Execs and processes in one pass over the processes.
+    let mut we = TableWriter::create(dir, "execs", &id)?;
+    let mut te = tables::Execs::default();
+    let mut wp = TableWriter::create(dir, "processes", &id)?;
+    let mut tp = tables::Processes::default();
+    // Each process's pid, for its children's `parent_pid` (a parent comes
+    // before its children: 4 bytes a process).
+    let mut pids: Vec<i32> = Vec::new();
+    for p in analysis.each_process() {
         for (i, e) in p.execs.iter().enumerate() {
-            t.push(&ctx, p, i, e);
-            w.row(&mut t)?;
+            te.push(&ctx, &p, i, e);
+            we.row(&mut te)?;
         }
+        if pids.len() <= p.index {
+            pids.resize(p.index + 1, 0);
+        }
+        pids[p.index] = p.pid;
+        let parent_pid = p.parent.and_then(|i| match pids.get(i) {
+            Some(&pid) if i < p.index => Some(pid),
+            _ => analysis.process_at(i).map(|q| q.pid),
+        });
+        tp.push(&ctx, &p, parent_pid);
+        wp.row(&mut tp)?;
     }
-    summary.execs = w.rows;
-    summary.files.push(w.close(&mut t)?);
-
-    let mut w = TableWriter::create(dir, "processes", &id)?;
-    let mut t = tables::Processes::default();
-    for p in &analysis.processes {
-        t.push(&ctx, p);
-        w.row(&mut t)?;
-    }
-    summary.processes = w.rows;
-    summary.files.push(w.close(&mut t)?);
+    drop(pids);
+    summary.execs = we.rows;
+    summary.processes = wp.rows;
+    summary.files.push(spawns_file);
+    summary.files.push(we.close(&mut te)?);
+    summary.files.push(wp.close(&mut tp)?);
 
     let mut w = TableWriter::create(dir, "traces", &id)?;
     let mut t = tables::Traces::default();
@@ -154,9 +169,10 @@ pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, 
     Ok(summary)
 }
 
-/// Analyses the trace at `trace` and writes its tables under `dir`.
+/// Analyses the trace at `trace` in bounded memory ([`Retention::Stream`])
+/// and writes its tables under `dir`.
 pub fn export_path(trace: &Path, dir: &Path) -> Result<Summary, ExportPathError> {
-    let a = spawnscope_analyzer::analyze_path(trace, &spawnscope_analyzer::Thresholds::default())?;
+    let a = spawnscope_analyzer::analyze_path_with(trace, &spawnscope_analyzer::Thresholds::default(), Retention::Stream)?;
     Ok(export(&a, &trace.display().to_string(), dir)?)
 }
 

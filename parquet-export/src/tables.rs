@@ -251,13 +251,14 @@ table! {
 }
 
 impl Processes {
-    pub fn push(&mut self, c: &Context<'_>, p: &Process) {
+    /// The row of `p`, whose parent (if any) has pid `parent_pid`.
+    pub fn push(&mut self, c: &Context<'_>, p: &Process, parent_pid: Option<i32>) {
         self.trace_id.append_value(c.trace_id);
         self.host.append_value(c.host);
         self.process.append_value(p.index as u64);
         self.pid.append_value(p.pid);
         self.parent.append_option(p.parent.map(|i| i as u64));
-        self.parent_pid.append_option(p.parent.and_then(|i| c.analysis.processes.get(i)).map(|q| q.pid));
+        self.parent_pid.append_option(parent_pid);
         self.spawn.append_option(p.spawn.map(|i| i as u64));
         self.name.append_value(&p.name);
         self.execs.append_value(p.execs.len() as u32);

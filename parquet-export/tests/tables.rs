@@ -196,3 +196,43 @@ fn a_planted_symlink_is_not_followed() {
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
 }
+
+/// Every table of a bounded analysis ([`Retention::Stream`], what
+/// `export_path` uses: spawns and processes read back from a temporary file)
+/// has the same rows as the full analysis', on every fixture trace with
+/// and without stacks.
+#[test]
+fn a_bounded_analysis_exports_the_same_rows_as_a_full_one() {
+    use spawnscope_analyzer::{analyze_path_with, Retention};
+    let mut n = 0;
+    let mut spawns = 0;
+    for sub in ["valid", "stacks"] {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces").join(sub);
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "jsonl")) {
+            let (full_dir, bounded_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let full = analyze_path(&path, &Thresholds::default()).unwrap();
+            let bounded = analyze_path_with(&path, &Thresholds::default(), Retention::Stream).unwrap();
+            let f = export(&full, "t.jsonl", full_dir.path()).unwrap();
+            let b = export(&bounded, "t.jsonl", bounded_dir.path()).unwrap();
+            let name = path.display();
+            assert_eq!((f.spawns, f.execs, f.processes, f.frames), (b.spawns, b.execs, b.processes, b.frames), "{name}");
+            for (ff, bf) in f.files.iter().zip(&b.files) {
+                let (fb, bb) = (read(ff).1, read(bf).1);
+                assert_eq!(fb, bb, "{name}: {}", ff.display());
+            }
+            // And export_path (bounded) writes the same files as the full export.
+            let via_path = tempfile::tempdir().unwrap();
+            let p = export_path(&path, via_path.path()).unwrap();
+            for (ff, pf) in f.files.iter().zip(&p.files) {
+                if !ff.starts_with(full_dir.path().join("traces")) {
+                    assert_eq!(read(ff).1, read(pf).1, "{name}: {} via export_path", ff.display());
+                }
+            }
+            spawns += f.spawns;
+            n += 1;
+        }
+    }
+    assert!(n >= 25 && spawns > 100, "{n} fixtures, {spawns} spawns");
+}
