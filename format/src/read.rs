@@ -211,7 +211,17 @@ impl<R: BufRead> TraceReader<R> {
             match self.inner.fill_buf() {
                 Ok(avail) => match memchr::memchr(b'\n', avail) {
                     Some(i) if i < MAX_LINE && !self.st.serde_only => {
-                        let verdict = self.st.judge(line, trim_newline(&avail[..=i]), true);
+                        let bytes = trim_newline(&avail[..=i]);
+                        // The fast path never returns an end, a header or an
+                        // unknown kind, nor reads a blank line: judge() is
+                        // needed only after the end line or when it steps aside.
+                        let rec = if self.st.ended { None } else { fast::parse(bytes) };
+                        if let Some(rec) = rec {
+                            self.inner.consume(i + 1);
+                            self.pos += i as u64 + 1;
+                            return Ok(Some((line, rec)));
+                        }
+                        let verdict = self.st.judge(line, bytes, true, false);
                         self.inner.consume(i + 1);
                         self.pos += i as u64 + 1;
                         match verdict {
@@ -238,7 +248,8 @@ impl<R: BufRead> TraceReader<R> {
                     return Err(e);
                 }
             };
-            if let Some(v) = self.st.judge(line, trim_newline(&self.buf), complete) {
+            let fast = !self.st.serde_only;
+            if let Some(v) = self.st.judge(line, trim_newline(&self.buf), complete, fast) {
                 return v;
             }
         }
@@ -302,8 +313,9 @@ impl Status {
 
     /// What `next_record` answers for line `line` (`bytes`, without its
     /// newline; `complete`: it had one), or `None`: go on to the next line.
+    /// `fast`: try the fast path first (false: it was tried, or serde_only).
     #[allow(clippy::type_complexity)]
-    fn judge(&mut self, line: u64, bytes: &[u8], complete: bool) -> Option<Result<Option<(u64, Record)>, ReadError>> {
+    fn judge(&mut self, line: u64, bytes: &[u8], complete: bool, fast: bool) -> Option<Result<Option<(u64, Record)>, ReadError>> {
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return None;
         }
@@ -312,7 +324,7 @@ impl Status {
             self.done = true;
             return Some(Ok(None));
         }
-        let parsed = if self.serde_only { parse_record_serde(bytes) } else { parse_record(bytes) };
+        let parsed = if fast { parse_record(bytes) } else { parse_record_serde(bytes) };
         match parsed {
             Ok(Record::Unknown) => {
                 self.warnings.push(ReadWarning::UnknownKind { line });
