@@ -2,7 +2,7 @@
 # Scale: spawnscope on a day of a cluster node and on a whole job's traces (issue 15).
 #
 #   bench/scale.sh [--sizes "1000000 3000000 10000000"] [--many 16] [--many-events 1000000]
-#                  [--runs 1] [--no-build] [--keep] [--only report|many|view|parquet|reader]
+#                  [--runs 1] [--no-build] [--keep] [--only report|many|view|parquet|check|reader]
 #
 # Generates build-driver traces (format/examples/gen-trace.rs: a driver with 4
 # threads and 8 jobs in flight, posix_spawn / fork + PATH search / Rust
@@ -13,6 +13,7 @@
 #   - `view`: first frame, whole trace read and peak RSS in a 120x40 tmux window,
 #     and the frames while it reads (tui bench; SPAWNSCOPE_VIEW_BIN: another build);
 #   - `export --format parquet`: wall time, events/s, output size;
+#   - `check` with three rules (all in one pass over the spawns read back from disk);
 #   - the reader against a plain serde_json pass (format/examples/read-cost.rs).
 # Targets (issue 15, 2 cores): 10M events <= 10 s and <= 500 MB; 1M <= 1 s;
 # memory flat within 2x from 1M to 10M; many traces >= 1M events/s; view open <= 3 s.
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --keep) keep=1; shift ;;
     --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -205,6 +206,19 @@ if want parquet; then
   else
     echo "  export --format parquet: not yet supported by this build"
   fi
+fi
+
+if want check; then
+  echo
+  echo "== check TRACE --max-spawns 100 --deny-style fork --max-failed-exec-attempts 0"
+  for n in $sizes; do
+    trace="$tmp/t$n.jsonl"
+    gen "$n" "$trace"
+    # Exit 1: the rules fail (that is the point: offenders are listed).
+    measure "check" sh -c '"$0" check "$1" --max-spawns 100 --deny-style fork --max-failed-exec-attempts 0; [ $? -le 1 ]' "$bin" "$trace"
+    printf '  %9s events  check  %6.2f s (cpu %6.2f s)  %5s MB peak RSS   %s\n' \
+      "$n" "$wall" "$cpu" "$rss_mb" "$(per_event "$n" "$wall" "$rss_mb")"
+  done
 fi
 
 if want reader; then
