@@ -87,6 +87,22 @@ impl RowBatch {
         self.len() == 0
     }
 
+    /// An empty batch of the same kind.
+    pub fn empty_like(&self) -> RowBatch {
+        match self {
+            RowBatch::Rows(_) => RowBatch::Rows(Vec::new()),
+            RowBatch::Index(_) => RowBatch::Index(Vec::new()),
+        }
+    }
+
+    /// Keeps the rows for which `keep` (called once per row, in order) says so.
+    pub fn retain(&mut self, mut keep: impl FnMut() -> bool) {
+        match self {
+            RowBatch::Rows(v) => v.retain(|_| keep()),
+            RowBatch::Index(v) => v.retain(|_| keep()),
+        }
+    }
+
     /// The rows so far, leaving an empty batch of the same kind.
     pub fn take(&mut self) -> RowBatch {
         let empty = match self {

@@ -41,12 +41,34 @@ impl Loaded {
             return self;
         }
         self.analysis = sel.apply(&self.analysis);
-        let pids: std::collections::HashSet<i32> = self.analysis.processes.iter().map(|p| p.pid).collect();
-        let (since, until) = (sel.since_ns.unwrap_or(0), sel.until_ns.unwrap_or(u64::MAX));
-        self.events.retain(|r| {
-            (pids.contains(&r.pid) || r.child.is_some_and(|c| pids.contains(&c))) && r.t.is_none_or(|t| t >= since && t < until)
-        });
+        let keep = RowScope::new(sel, &self.analysis);
+        self.events.retain(|r| keep.keeps(r.pid, r.child, r.t));
         self
+    }
+}
+
+/// Which event rows a selection keeps: those of the processes its analysis
+/// kept (a spawn row also for its child), within its time window.
+#[derive(Debug)]
+struct RowScope {
+    pids: std::collections::HashSet<i32>,
+    since: u64,
+    until: u64,
+}
+
+impl RowScope {
+    /// `a`: the selected analysis.
+    fn new(sel: &Selection, a: &Analysis) -> RowScope {
+        RowScope {
+            pids: a.processes.iter().map(|p| p.pid).collect(),
+            since: sel.since_ns.unwrap_or(0),
+            until: sel.until_ns.unwrap_or(u64::MAX),
+        }
+    }
+
+    fn keeps(&self, pid: i32, child: Option<i32>, t: Option<u64>) -> bool {
+        (self.pids.contains(&pid) || child.is_some_and(|c| self.pids.contains(&c)))
+            && t.is_none_or(|t| t >= self.since && t < self.until)
     }
 }
 
@@ -144,27 +166,28 @@ pub fn load_trace(path: &Path) -> Result<Loaded, TuiError> {
 pub const SMALL_BYTES: u64 = 16 << 20;
 
 /// The app for `spawnscope view`: a big trace opens at once and is read
-/// behind the first frames ([`progressive`]); a small one, standard input,
-/// or a selection (which needs the whole analysis) is read before. Errors
-/// found before the first record (no such file, not a trace) are returned
-/// here; a damaged line further on ends the UI with the same error
+/// behind the first frames ([`progressive`]), with a selection too (its
+/// views then show the selected part of what is read so far, and its events
+/// when the reading ends); a small one or standard input is read before.
+/// Errors found before the first record (no such file, not a trace) are
+/// returned here; a damaged line further on ends the UI with the same error
 /// ([`App::load_error`]).
 pub fn open_view(path: &Path, name: impl Into<String>, sel: &Selection) -> Result<App, TuiError> {
     // A small trace is read before the first frame, as it takes a moment:
     // its first frame is the whole view (and a test's screen is what it was).
     let limit = if spawnscope_format::is_zstd_path(path) { SMALL_BYTES / 8 } else { SMALL_BYTES };
     let small = std::fs::metadata(path).map_or(true, |m| !m.is_file() || m.len() < limit);
-    if !sel.is_empty() || small {
+    if small {
         let loaded = load_trace(path)?.select(sel);
         return Ok(App::new(name, loaded.analysis, loaded.events));
     }
-    open_progressive(path, name)
+    progressive::open(path, name.into(), progressive::Pace::default(), sel.clone())
 }
 
 /// Opens `path` at once and reads it behind the first frames, whatever its
 /// size (see [`open_view`]).
 pub fn open_progressive(path: &Path, name: impl Into<String>) -> Result<App, TuiError> {
-    progressive::open(path, name.into(), progressive::Pace::default())
+    progressive::open(path, name.into(), progressive::Pace::default(), Selection::default())
 }
 
 #[cfg(test)]

@@ -15,13 +15,17 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
+use spawnscope_analyzer::Selection;
 use spawnscope_format::{FileReader, Header};
 
-use super::{new_log, start_reader, trace_err, Parsed};
+use super::{new_log, start_reader, trace_err, Parsed, RowScope};
 use crate::app::{App, Trace, TreeState};
-use crate::eventlog::RowBatch;
+use crate::eventlog::{RowBatch, NO_TIME};
 use crate::feed::Feed;
 use crate::TuiError;
+
+/// A held row without a child.
+const NO_CHILD: i32 = i32::MIN;
 
 /// How often event rows are handed over.
 const ROWS_EVERY: Duration = Duration::from_millis(50);
@@ -119,8 +123,11 @@ pub struct Loading {
 }
 
 /// Opens `path` (errors in its first line are returned now) and starts
-/// reading it on a loader thread; the app shows the header at once.
-pub(super) fn open(path: &Path, name: String, pace: Pace) -> Result<App, TuiError> {
+/// reading it on a loader thread; the app shows the header at once. With a
+/// selection (`sel` not empty) the snapshots are of the selected part and
+/// the event rows are held back until the end, when it is known which
+/// processes the selection keeps.
+pub(crate) fn open(path: &Path, name: String, pace: Pace, sel: Selection) -> Result<App, TuiError> {
     let reader = FileReader::open(path).map_err(trace_err(path))?;
     let header = reader.header().clone();
     let log = new_log(path);
@@ -136,7 +143,8 @@ pub(super) fn open(path: &Path, name: String, pace: Pace) -> Result<App, TuiErro
         .name("spawnscope-load".into())
         .spawn(move || {
             let progress = Progress { total_bytes, ..Progress::default() };
-            let mut l = Loader { tx, name: loader_name, rows, progress, pace };
+            let held = (!sel.is_empty()).then(Vec::new);
+            let mut l = Loader { tx, name: loader_name, rows, progress, pace, sel, held };
             l.run(&path_buf, header, parsed);
         })
         .map_err(TuiError::Terminal)?;
@@ -150,6 +158,11 @@ struct Loader {
     name: String,
     rows: RowBatch,
     progress: Progress,
+    sel: Selection,
+    /// With a selection: each row's pid, child (`NO_CHILD`: none) and time
+    /// (`NO_TIME`: none), 16 bytes, to keep the selected ones at the end
+    /// (the rows wait in `rows` until then).
+    held: Option<Vec<(i32, i32, u64)>>,
 }
 
 impl Loader {
@@ -163,6 +176,12 @@ impl Loader {
             match msg {
                 Parsed::Records(batch) => {
                     for (offset, line, rec) in batch {
+                        if let Some(held) = &mut self.held {
+                            held.extend(
+                                crate::eventlog::EventRow::of(line, &rec)
+                                    .map(|r| (r.pid, r.child.unwrap_or(NO_CHILD), r.t.unwrap_or(NO_TIME))),
+                            );
+                        }
                         self.rows.push(offset, line, &rec);
                         self.progress.events += 1;
                         self.progress.bytes = offset;
@@ -179,7 +198,7 @@ impl Loader {
                     }
                     if self.progress.views_at.is_none() && Instant::now() >= next_snapshot {
                         let start = Instant::now();
-                        let snapshot = Snapshot::new(self.name.clone(), feed.snapshot());
+                        let snapshot = Snapshot::new(self.name.clone(), self.selected(feed.snapshot()));
                         if self.tx.send(LoadMsg::Snapshot(snapshot)).is_err() {
                             return;
                         }
@@ -199,13 +218,35 @@ impl Loader {
             }
         }
         self.progress.bytes = self.progress.total_bytes.unwrap_or(self.progress.bytes);
-        if self.send_rows() {
-            let _ = self.tx.send(LoadMsg::Done(Snapshot::new(self.name.clone(), feed.finish())));
+        let analysis = self.selected(feed.finish());
+        if let Some(held) = self.held.take() {
+            let scope = RowScope::new(&self.sel, &analysis);
+            let mut who = held.into_iter();
+            self.rows.retain(|| {
+                who.next().is_some_and(|(pid, child, t)| {
+                    scope.keeps(pid, Some(child).filter(|&c| c != NO_CHILD), Some(t).filter(|&t| t != NO_TIME))
+                })
+            });
+            self.held = Some(Vec::new());
+        }
+        if self.tx.send(LoadMsg::Rows(self.rows.take(), self.progress)).is_ok() {
+            let _ = self.tx.send(LoadMsg::Done(Snapshot::new(self.name.clone(), analysis)));
         }
     }
 
-    /// Hands the rows read so far over; false when the app is gone.
+    /// The selected part of an analysis (all of it without a selection).
+    fn selected(&self, a: spawnscope_analyzer::Analysis) -> spawnscope_analyzer::Analysis {
+        if self.sel.is_empty() {
+            a
+        } else {
+            self.sel.apply(&a)
+        }
+    }
+
+    /// Hands the rows read so far over (only the progress while a selection
+    /// holds them back); false when the app is gone.
     fn send_rows(&mut self) -> bool {
-        self.tx.send(LoadMsg::Rows(self.rows.take(), self.progress)).is_ok()
+        let rows = if self.held.is_some() { self.rows.empty_like() } else { self.rows.take() };
+        self.tx.send(LoadMsg::Rows(rows, self.progress)).is_ok()
     }
 }

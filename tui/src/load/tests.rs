@@ -188,7 +188,7 @@ fn snapshots_stop_at_the_spawn_cap_and_the_end_is_whole() {
     let (dir, path) = big("cap", 30_000);
     // A snapshot after every batch of records, none past 5,000 spawns.
     let pace = progressive::Pace { snapshot_every: std::time::Duration::ZERO, slow_factor: 0, max_spawns: 5_000 };
-    let mut app = progressive::open(&path, "big.jsonl".into(), pace).unwrap();
+    let mut app = progressive::open(&path, "big.jsonl".into(), pace, Default::default()).unwrap();
     let loading = app.loading.take().unwrap();
     let (mut snapshots, mut views_at, mut last) = (Vec::new(), None, None);
     for msg in loading.rx {
@@ -207,5 +207,56 @@ fn snapshots_stop_at_the_spawn_cap_and_the_end_is_whole() {
     let last = last.expect("done");
     assert_eq!(last.trace.analysis.spawns.len(), whole.analysis.spawns.len());
     assert!(whole.analysis.spawns.len() > 5_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_selection_on_a_big_trace_opens_at_once_and_ends_as_the_whole_load_cut() {
+    use crate::app::View;
+    use crate::test_utils::{apply, render};
+    let (dir, path) = big("select", 30_000);
+    let whole = load_trace(&path).unwrap();
+    let t_end = whole.analysis.summary.duration_ns;
+    let sel = spawnscope_analyzer::Selection {
+        exe: Some("gcc".into()),
+        since_ns: Some(t_end / 4),
+        until_ns: Some(t_end / 2),
+        ..Default::default()
+    };
+    let cut = whole.select(&sel);
+    assert!(!cut.analysis.spawns.is_empty() && !cut.events.is_empty());
+    // Opened with the small-trace limit out of the way: read behind the first frame.
+    let pace = progressive::Pace { snapshot_every: std::time::Duration::ZERO, slow_factor: 0, max_spawns: usize::MAX };
+    let mut app = progressive::open(&path, "big.jsonl".into(), pace, sel.clone()).unwrap();
+    assert!(app.loading.is_some(), "the first frame comes before the reading ends");
+    // Snapshots while reading are of the selection: never a spawn of another program.
+    let loading = app.loading.take().unwrap();
+    let (mut last, mut batches) = (None, 0);
+    for msg in loading.rx {
+        match msg {
+            LoadMsg::Rows(rows, _) => batches += usize::from(!rows.is_empty()),
+            LoadMsg::Snapshot(s) => {
+                assert!(s.trace.analysis.spawns.iter().all(|x| x.exec.as_ref().is_some_and(|e| e.path.contains("gcc"))))
+            }
+            LoadMsg::Done(s) => last = Some(s),
+            LoadMsg::Failed(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(batches, 1, "the event rows come once, at the end, cut to the selection");
+    let last = last.expect("done");
+    assert_eq!(last.trace.analysis.spawns, cut.analysis.spawns);
+    assert_eq!(last.trace.analysis.summary, cut.analysis.summary);
+    // Through the app: the same screens as the whole load cut, events included.
+    let mut app = progressive::open(&path, "big.jsonl".into(), progressive::Pace::default(), sel).unwrap();
+    app.wait_loaded();
+    assert_eq!(app.log.len(), cut.events.len());
+    let mut today = App::new("big.jsonl", cut.analysis, cut.events);
+    apply(&mut app, [crate::Action::Resize(120, 40)]);
+    apply(&mut today, [crate::Action::Resize(120, 40)]);
+    for v in View::ALL {
+        apply(&mut app, [crate::Action::ShowView(v)]);
+        apply(&mut today, [crate::Action::ShowView(v)]);
+        assert_eq!(render(&app, 120, 40), render(&today, 120, 40), "{v:?}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
