@@ -3,6 +3,7 @@
 #
 #   bench/scale.sh [--sizes "1000000 3000000 10000000"] [--many 16] [--many-events 1000000]
 #                  [--runs 1] [--no-build] [--keep] [--only report|many|view|parquet|check|reader]
+#                  [--stacks]
 #
 # Generates build-driver traces (format/examples/gen-trace.rs: a driver with 4
 # threads and 8 jobs in flight, posix_spawn / fork + PATH search / Rust
@@ -21,6 +22,9 @@
 # a temporary file, `report DIR` reads one trace per core (docs/reference/report.md).
 # The machine's load average is printed first: on a shared machine compare CPU
 # times, wall times follow the load.
+# --stacks: traces with call stacks, as the default recording makes them
+# (module/stack lines, a stack per spawn, symbols at the end): bounded
+# analyses then read each file twice (a first pass for the stack records).
 # Figures, not tests: nothing fails when a target is missed.
 set -euo pipefail
 
@@ -31,6 +35,7 @@ runs=1
 build=1
 keep=0
 only=""
+stacks=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
@@ -40,7 +45,8 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --keep) keep=1; shift ;;
     --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --stacks) stacks="--stacks"; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -66,11 +72,11 @@ fi
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/spawnscope-scale.XXXXXX")"
 if [ "$keep" = 0 ]; then trap 'rm -rf "$tmp"' EXIT; fi
 
-echo "machine: $(nproc) cpus, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), $(date -u +%Y-%m-%d), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load avg $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cpus, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), $(date -u +%Y-%m-%d), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load avg $(cut -d' ' -f1-3 /proc/loadavg)${stacks:+, traces with call stacks}"
 
 # gen N FILE [HOST SEED]: a trace of N events (cached within this run).
 gen() {
-  [ -f "$2" ] || "$gen" --events "$1" --out "$2" --host "${3:-node00}" --seed "${4:-42}" 2>/dev/null
+  [ -f "$2" ] || "$gen" --events "$1" --out "$2" --host "${3:-node00}" --seed "${4:-42}" $stacks 2>/dev/null
 }
 mib() { du -m "$1" | cut -f1; }
 
