@@ -65,8 +65,12 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
         });
     }
     let allowed: Vec<CodePath> = required.iter().map(|(c, _)| *c).collect();
-    let mut executables = rules.iter().any(Pass::wants_breakdown).then(BTreeMap::new);
-    if executables.is_some() || rules.iter().any(Pass::wants_spawns) {
+    // A bounded analysis without its temporary file (lost to a full disk:
+    // the analysis warns) has no spawns to go through; its rules would pass
+    // on nothing, so they fail as not checked.
+    let lost = analysis.aggregate.as_ref().is_some_and(|ag| ag.spill.is_none());
+    let mut executables = (!lost && rules.iter().any(Pass::wants_breakdown)).then(BTreeMap::new);
+    if !lost && (executables.is_some() || rules.iter().any(Pass::wants_spawns)) {
         for s in analysis.each_spawn() {
             let in_scope = crate::scope::in_scope(analysis, &s, at);
             for r in &mut rules {
@@ -77,7 +81,7 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
             }
         }
     }
-    if rules.iter().any(Pass::wants_processes) {
+    if !lost && rules.iter().any(Pass::wants_processes) {
         for p in analysis.each_process() {
             for r in &mut rules {
                 r.process(&p);
@@ -85,7 +89,15 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
         }
     }
     let ctx = Finish { a: analysis, policy, at, required: &required, allowed: &allowed, executables: executables.as_ref() };
-    results.extend(rules.into_iter().map(|r| r.finish(&ctx)));
+    results.extend(rules.into_iter().map(|r| {
+        let needs_spawns = r.wants_spawns() || r.wants_processes();
+        let result = r.finish(&ctx);
+        if lost && needs_spawns {
+            not_checked(result)
+        } else {
+            result
+        }
+    }));
 
     let mut warnings: Vec<String> = analysis.warnings.iter().map(|w| escape(w).into_owned()).collect();
     if !analysis.complete && !warnings.iter().any(|w| w.contains("incomplete")) {
@@ -105,6 +117,21 @@ pub fn evaluate(policy: &Policy, analysis: &Analysis) -> CheckReport {
         policy_file: policy.file.clone(),
         results,
     }
+}
+
+/// A rule that could not go through the spawns: a failure, never a pass.
+fn not_checked(mut r: RuleResult) -> RuleResult {
+    r.status = Status::Fail;
+    r.measured = 0;
+    r.message = format!("not checked: the spawns were not kept ({})", format_limit(r.limit, r.unit, r.bound));
+    r.offenders.clear();
+    r.offenders_total = 0;
+    r.note = Some(
+        "the analysis kept no list of spawns (bounded memory, and its temporary file could not be written: \
+         see the warnings); free space in TMPDIR and check again"
+            .into(),
+    );
+    r
 }
 
 /// The first [`MAX_OFFENDERS`] offenders met, and how many there were.

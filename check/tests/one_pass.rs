@@ -101,3 +101,29 @@ fn rules_scoped_to_code_are_the_same_on_a_streamed_analysis() {
     }
     assert!(failing > 0);
 }
+
+/// An analysis in bounded memory without its spawns on disk (Aggregate
+/// retention, or a Stream analysis whose temporary file was lost to a full
+/// disk) cannot be checked spawn by spawn: those rules fail as not checked
+/// instead of passing on nothing; deny-finding still reads the findings.
+#[test]
+fn rules_over_spawns_fail_when_the_spawns_were_not_kept() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces/valid/path-search.jsonl");
+    let a = analyze_path_with(&path, &Default::default(), Retention::Aggregate).unwrap();
+    assert!(a.aggregate.is_some() && a.spawns.is_empty() && a.summary.spawns > 0);
+    let policy =
+        Policy::new().max_spawns(1_000_000).deny_style(SpawnStyle::Vm).max_env_bytes(1 << 30).deny_finding("SS008").unwrap();
+    let r = evaluate(&policy, &a);
+    let by = |name: &str| r.results.iter().find(|x| x.rule == name).unwrap();
+    for name in ["max-spawns", "deny-style", "max-env-bytes"] {
+        let x = by(name);
+        assert_eq!(x.status, spawnscope_check::Status::Fail, "{name}");
+        assert!(x.message.starts_with("not checked: the spawns were not kept ("), "{name}: {}", x.message);
+        assert!(x.note.as_deref().unwrap().contains("see the warnings"), "{name}");
+    }
+    assert_eq!(r.exit_code(), 1);
+    // The same policy passes on the full analysis, deny-finding alike.
+    let full = evaluate(&policy, &analyze_path(&path, &Default::default()).unwrap());
+    assert_eq!(full.exit_code(), 0);
+    assert_eq!(by("deny-finding"), full.results.iter().find(|x| x.rule == "deny-finding").unwrap());
+}
