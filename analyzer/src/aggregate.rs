@@ -99,6 +99,24 @@ impl crate::model::Analysis {
         }
     }
 
+    /// Every spawn in index order, as [`Analysis::each_spawn`], with a read
+    /// error of the temporary file as the last item instead of a silent end:
+    /// for output that must be whole or fail (a Parquet table).
+    pub fn try_each_spawn(&self) -> Box<dyn Iterator<Item = std::io::Result<std::borrow::Cow<'_, Spawn>>> + '_> {
+        match self.aggregate.as_ref().and_then(|ag| ag.spawns()) {
+            Some(it) => Box::new(until_error(it).map(|r| r.map(std::borrow::Cow::Owned))),
+            None => Box::new(self.spawns.iter().map(|s| Ok(std::borrow::Cow::Borrowed(s)))),
+        }
+    }
+
+    /// Every process in index order (see [`Analysis::try_each_spawn`]).
+    pub fn try_each_process(&self) -> Box<dyn Iterator<Item = std::io::Result<std::borrow::Cow<'_, Process>>> + '_> {
+        match self.aggregate.as_ref().and_then(|ag| ag.processes()) {
+            Some(it) => Box::new(until_error(it).map(|r| r.map(std::borrow::Cow::Owned))),
+            None => Box::new(self.processes.iter().map(|p| Ok(std::borrow::Cow::Borrowed(p)))),
+        }
+    }
+
     /// Spawn `i`, from memory or from disk.
     pub fn spawn_at(&self, i: usize) -> Option<std::borrow::Cow<'_, Spawn>> {
         match self.aggregate.as_ref().and_then(|ag| ag.spill.as_ref()) {
@@ -114,6 +132,12 @@ impl crate::model::Analysis {
             None => self.processes.get(i).map(std::borrow::Cow::Borrowed),
         }
     }
+}
+
+/// The items of `it` up to and including its first error.
+fn until_error<T>(it: impl Iterator<Item = std::io::Result<T>>) -> impl Iterator<Item = std::io::Result<T>> {
+    let mut failed = false;
+    it.take_while(move |r| !std::mem::replace(&mut failed, r.is_err()))
 }
 
 impl Aggregated {

@@ -1093,6 +1093,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn checked_iterators_end_with_the_read_error_instead_of_stopping_quietly() {
+        let path =
+            fixture_traces().into_iter().max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).expect("fixtures");
+        let a = analyze_path_with(&path, &Thresholds::default(), Retention::Stream).expect("a valid fixture");
+        let all = a.try_each_spawn().count();
+        assert_eq!(all as u64, a.summary.spawns);
+        assert!(a.try_each_spawn().all(|r| r.is_ok()) && a.try_each_process().all(|r| r.is_ok()));
+        let sp = &a.aggregate.as_ref().and_then(|ag| ag.spill.as_ref()).expect("streamed").0;
+        sp.file.lock().expect("the file").set_len(0).expect("cut");
+        for items in [
+            a.try_each_spawn().map(|r| r.map(|_| ())).collect::<Vec<_>>(),
+            a.try_each_process().map(|r| r.map(|_| ())).collect::<Vec<_>>(),
+        ] {
+            // Whatever was read, then exactly one error, last.
+            assert!(items.last().is_some_and(|r| r.is_err()), "{items:?}");
+            assert_eq!(items.iter().filter(|r| r.is_err()).count(), 1);
+        }
+        // The unchecked ones just stop (what a report that cannot fail uses).
+        assert!(a.each_spawn().count() < all);
+    }
+
     fn write_at(f: &File, off: u64, bytes: &[u8]) {
         let mut f = f;
         f.seek(SeekFrom::Start(off)).expect("seek");

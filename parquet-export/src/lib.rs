@@ -61,6 +61,10 @@ pub enum ParquetError {
     Write { path: PathBuf, source: parquet::errors::ParquetError },
     #[error("building the {table} table: {source}")]
     Arrow { table: &'static str, source: arrow_schema::ArrowError },
+    /// A bounded analysis could not read its spawns or processes back from
+    /// its temporary file: the table would be cut short.
+    #[error("reading the {table} back from the temporary file: {source}")]
+    Spill { table: &'static str, source: std::io::Error },
 }
 
 /// What an export wrote.
@@ -111,7 +115,8 @@ pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, 
 
     let mut w = TableWriter::create(dir, "spawns", &id)?;
     let mut t = tables::Spawns::default();
-    for s in analysis.each_spawn() {
+    for s in analysis.try_each_spawn() {
+        let s = s.map_err(|source| ParquetError::Spill { table: "spawns", source })?;
         t.push(&ctx, &s);
         w.row(&mut t)?;
     }
@@ -126,7 +131,8 @@ pub fn export(analysis: &Analysis, source: &str, dir: &Path) -> Result<Summary, 
     // Each process's pid, for its children's `parent_pid` (a parent comes
     // before its children: 4 bytes a process).
     let mut pids: Vec<i32> = Vec::new();
-    for p in analysis.each_process() {
+    for p in analysis.try_each_process() {
+        let p = p.map_err(|source| ParquetError::Spill { table: "processes", source })?;
         for (i, e) in p.execs.iter().enumerate() {
             te.push(&ctx, &p, i, e);
             we.row(&mut te)?;

@@ -101,7 +101,11 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &Options) -> io::Result<()
 
         if opts.list_spawns {
             let _ = writeln!(s, "\n### Spawns\n\n> {}\n", md_punct(crate::TRACING_NOTE));
-            s.push_str(&escape_cells(crate::text::spawn_list(a, opts)).markdown());
+            let (list, read) = crate::text::spawn_list(a, opts);
+            s.push_str(&escape_cells(list).markdown());
+            if let Err(e) = read {
+                let _ = writeln!(s, "\n{}", md(&e.to_string()));
+            }
             let n = a.summary.spawns as usize;
             if n > opts.max_rows {
                 let _ = writeln!(s, "\n{}", crate::text::more_spawns(n - opts.max_rows));

@@ -375,10 +375,10 @@ const SPAWN_COLUMNS: [(&str, bool); 10] = [
 
 /// The spawn list as a table in memory (Markdown; at most `--limit` rows
 /// unless that is 0).
-pub(crate) fn spawn_list(a: &Analysis, opts: &Options) -> Table {
+pub(crate) fn spawn_list(a: &Analysis, opts: &Options) -> (Table, io::Result<()>) {
     let mut t = Table::new(&SPAWN_COLUMNS);
-    for_each_spawn_row(a, opts, |row| t.row(row.to_vec()));
-    t
+    let read = for_each_spawn_row(a, opts, |row| t.row(row.to_vec()));
+    (t, read)
 }
 
 /// The spawn list as aligned text, streamed: one pass over the spawns for
@@ -388,7 +388,7 @@ fn write_spawn_list(out: &mut dyn Write, a: &Analysis, opts: &Options, p: &Paint
     let head: Vec<&str> = SPAWN_COLUMNS.iter().map(|c| c.0).collect();
     let right: Vec<bool> = SPAWN_COLUMNS.iter().map(|c| c.1).collect();
     let mut widths = Widths::new(&head);
-    for_each_spawn_row(a, opts, |row| widths.add(row));
+    for_each_spawn_row(a, opts, |row| widths.add(row))?;
     let cols = Columns::new(&right, widths);
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     writeln!(out, "{}", p.dim(&cols.line("  ", &head)))?;
@@ -397,14 +397,15 @@ fn write_spawn_list(out: &mut dyn Write, a: &Analysis, opts: &Options, p: &Paint
         if result.is_ok() {
             result = writeln!(out, "{}", cols.line("  ", row));
         }
-    });
+    })?;
     result?;
     out.flush()
 }
 
 /// Calls `f` with the cells of each listed spawn, in index order (the
-/// first `--limit`).
-fn for_each_spawn_row(a: &Analysis, opts: &Options, mut f: impl FnMut(&[String; 10])) {
+/// first `--limit`); fails when a bounded analysis cannot read its spawns
+/// back (a list cut short would look whole).
+fn for_each_spawn_row(a: &Analysis, opts: &Options, mut f: impl FnMut(&[String; 10])) -> io::Result<()> {
     // A bounded analysis reads its spawns (and their parents) back from
     // disk; parents repeat, so their (name, pid) are kept for a while.
     let mut parents: std::collections::HashMap<usize, Option<(String, i32)>> = std::collections::HashMap::new();
@@ -419,7 +420,8 @@ fn for_each_spawn_row(a: &Analysis, opts: &Options, mut f: impl FnMut(&[String; 
         parents.insert(i, x.clone());
         x
     };
-    for sp in a.each_spawn().take(opts.max_rows) {
+    for sp in a.try_each_spawn().take(opts.max_rows) {
+        let sp = sp.map_err(|e| io::Error::new(e.kind(), format!("spawns not listed: reading the temporary file: {e}")))?;
         let parent = sp
             .parent
             .and_then(&mut process)
@@ -448,6 +450,7 @@ fn for_each_spawn_row(a: &Analysis, opts: &Options, mut f: impl FnMut(&[String; 
             exec,
         ]);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -471,7 +474,7 @@ mod tests {
                     for (max_rows, color) in [(usize::MAX, false), (3, true), (0, false)] {
                         let opts = Options { max_rows, color, list_spawns: true, ..Options::default() };
                         let p = Paint { on: color };
-                        let want = spawn_list(&a, &opts).text("  ", |h| p.dim(h));
+                        let want = spawn_list(&a, &opts).0.text("  ", |h| p.dim(h));
                         let mut got = Vec::new();
                         write_spawn_list(&mut got, &a, &opts, &p).expect("written");
                         assert_eq!(
