@@ -382,8 +382,29 @@ pub fn scan_file(path: &std::path::Path) -> std::io::Result<StackTable> {
     scan(inner)
 }
 
+/// Consumes the rest of the current line without keeping it.
+fn skip_line(r: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(());
+        }
+        match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = avail.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
 /// [`scan_file`] over any reader (the header line included).
 pub fn scan(mut r: impl std::io::BufRead) -> std::io::Result<StackTable> {
+    use std::io::BufRead as _;
     const TAGGED: &[u8] = br#"{"kind":""#;
     const WANTED: [&[u8]; 3] = [b"module\"", b"stack\"", b"symbols\""];
     #[derive(Deserialize)]
@@ -395,10 +416,15 @@ pub fn scan(mut r: impl std::io::BufRead) -> std::io::Result<StackTable> {
     let mut buf = Vec::with_capacity(4096);
     loop {
         buf.clear();
-        if r.read_until(b'\n', &mut buf)? == 0 {
+        // A damaged file's endless line is never held whole (the full read
+        // reports it): past MAX_LINE the rest of the line is skipped.
+        if std::io::Read::take(&mut r, crate::MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)? == 0 {
             return Ok(table);
         }
         if buf.len() > crate::MAX_LINE {
+            if buf.last() != Some(&b'\n') {
+                skip_line(&mut r)?;
+            }
             continue;
         }
         let wanted = match buf.strip_prefix(TAGGED) {
