@@ -938,19 +938,6 @@ mod tests {
     use super::*;
     use crate::{analyze_path_with, Retention, Thresholds};
 
-    fn fixture_traces() -> Vec<PathBuf> {
-        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/traces"));
-        let mut v: Vec<PathBuf> = ["valid", "stacks"]
-            .iter()
-            .flat_map(|d| std::fs::read_dir(dir.join(d)).expect("fixtures/traces"))
-            .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".jsonl") || s.ends_with(".jsonl.zst")))
-            .collect();
-        v.sort();
-        assert!(v.len() > 10, "fixture traces found: {}", v.len());
-        v
-    }
-
     /// Every spawn and process of `a`, written in reverse index order (the
     /// index, not the order of writing, decides the order read back).
     fn spill(a: &crate::Analysis) -> Arc<Spilled> {
@@ -973,7 +960,7 @@ mod tests {
     #[test]
     fn every_field_of_every_spawn_and_process_of_every_fixture_reads_back_the_same() {
         let mut spawns = 0;
-        for path in fixture_traces() {
+        for path in spawnscope_testkit::fixture_traces() {
             let a = analyze_path_with(&path, &Thresholds::default(), Retention::Full).expect("a valid fixture");
             for (page, run) in [(PAGE, RUN), (1, 1), (3, 5), (8, 2)] {
                 check_round_trip(&a, &spill_sized(&a, page, run), &format!("{} ({page}, {run})", path.display()));
@@ -1045,7 +1032,7 @@ mod tests {
     #[test]
     fn a_damaged_spill_file_reads_as_errors_not_panics() {
         // The fixture with the most spawns.
-        let a = fixture_traces()
+        let a = spawnscope_testkit::fixture_traces()
             .iter()
             .map(|p| analyze_path_with(p, &Thresholds::default(), Retention::Full).expect("a valid fixture"))
             .max_by_key(|a| a.spawns.len())
@@ -1095,8 +1082,10 @@ mod tests {
 
     #[test]
     fn checked_iterators_end_with_the_read_error_instead_of_stopping_quietly() {
-        let path =
-            fixture_traces().into_iter().max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).expect("fixtures");
+        let path = spawnscope_testkit::fixture_traces()
+            .into_iter()
+            .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .expect("fixtures");
         let a = analyze_path_with(&path, &Thresholds::default(), Retention::Stream).expect("a valid fixture");
         let all = a.try_each_spawn().count();
         assert_eq!(all as u64, a.summary.spawns);

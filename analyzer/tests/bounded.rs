@@ -7,26 +7,10 @@
 //! `sample.rs`'s tests).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use spawnscope_analyzer::*;
 use spawnscope_format::*;
-
-fn traces() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
-    let mut out = Vec::new();
-    for dir in ["valid", "stacks"] {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl") || p.to_string_lossy().ends_with(".jsonl.zst"))
-            .collect();
-        v.sort();
-        out.extend(v);
-    }
-    assert!(out.len() >= 30, "{out:?}");
-    out
-}
 
 /// Everything a report shows from an analysis, comparable.
 fn view(a: &Analysis) -> String {
@@ -86,7 +70,7 @@ fn same(name: &str, full: &Analysis, bounded: &Analysis) {
 fn every_fixture_trace_gives_the_same_report_in_bounded_memory() {
     let t = Thresholds::default();
     let mut with_stacks = 0;
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         let full = analyze_path(&path, &t).unwrap();
         let bounded = analyze_path_with(&path, &t, Retention::Aggregate).unwrap();
         assert!(full.aggregate.is_none());
@@ -109,7 +93,7 @@ fn every_fixture_trace_gives_the_same_report_in_bounded_memory() {
 fn thresholds_and_disabled_rules_apply_in_bounded_memory_too() {
     let mut t = Thresholds { env_vars: 10, serial_spawns: 2, path_search_failed: 1, ..Thresholds::default() };
     t.disable.push("SS009".into());
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         let full = analyze_path(&path, &t).unwrap();
         let bounded = analyze_path_with(&path, &t, Retention::Aggregate).unwrap();
         same(&path.display().to_string(), &full, &bounded);

@@ -2,25 +2,8 @@
 //! (`Retention::Stream`, what `check_trace` uses): every rule gives the same
 //! result, offenders included, as on the full analysis.
 
-use std::path::{Path, PathBuf};
-
 use spawnscope_analyzer::{analyze_path, analyze_path_with, Retention};
 use spawnscope_check::{evaluate, CodePath, Policy, SpawnStyle};
-
-fn traces() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
-    let mut out = Vec::new();
-    for dir in ["valid", "stacks"] {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl"))
-            .collect();
-        v.sort();
-        out.extend(v);
-    }
-    out
-}
 
 /// Every rule, with limits most traces break (so offenders are listed).
 fn strict() -> Policy {
@@ -43,7 +26,7 @@ fn strict() -> Policy {
 #[test]
 fn every_rule_gives_the_same_result_on_spawns_read_back_from_disk() {
     let mut streamed = 0;
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         for policy in [strict(), strict().strict_timing(true), Policy::new().max_spawns(1_000_000)] {
             let t = policy.thresholds.clone().unwrap_or_default();
             let full = analyze_path(&path, &t).unwrap();
@@ -58,6 +41,10 @@ fn every_rule_gives_the_same_result_on_spawns_read_back_from_disk() {
     }
     assert!(streamed >= 25 * 3, "{streamed}");
     // The strict policy does list offenders somewhere (the comparison covers them).
-    let a = analyze_path(traces().iter().find(|p| p.ends_with("fork-4gib.jsonl")).unwrap(), &Default::default()).unwrap();
+    let a = analyze_path(
+        spawnscope_testkit::fixture_traces().iter().find(|p| p.ends_with("fork-4gib.jsonl")).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
     assert!(evaluate(&strict(), &a).results.iter().any(|r| r.offenders.len() > 1));
 }

@@ -2,22 +2,10 @@
 //! processes in another): a rule checked among all the others gives the
 //! result it gives alone, offenders included, in the policy's order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use spawnscope_analyzer::{analyze_path, analyze_path_with, Retention};
 use spawnscope_check::{evaluate, CodePath, Policy, SpawnStyle};
-
-fn traces() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
-    let mut out: Vec<PathBuf> = ["valid", "stacks"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".jsonl"))
-        .collect();
-    out.sort();
-    out
-}
 
 /// Each rule on its own, with limits most traces break.
 fn singles() -> Vec<Policy> {
@@ -59,7 +47,7 @@ fn all() -> Policy {
 #[test]
 fn a_rule_among_all_the_others_gives_its_result_alone() {
     let mut offenders = 0;
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         for retention in [Retention::Full, Retention::Stream] {
             let a = match retention {
                 Retention::Full => analyze_path(&path, &Default::default()).unwrap(),
@@ -89,7 +77,7 @@ fn a_rule_among_all_the_others_gives_its_result_alone() {
 #[test]
 fn rules_scoped_to_code_are_the_same_on_a_streamed_analysis() {
     let mut failing = 0;
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         for at in ["myapp", "sandbox.rs", "myapp::jobs::run", "std::process", "nothing-matches"] {
             let mut policy = Policy::new().deny_style(SpawnStyle::Fork).deny_code_path(CodePath::RustStdForkFallback);
             policy.at = Some(at.into());

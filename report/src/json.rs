@@ -628,18 +628,6 @@ mod tests {
     use super::*;
     use spawnscope_analyzer::{analyze_path_with, Retention};
 
-    fn traces() -> Vec<std::path::PathBuf> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
-        let mut v: Vec<std::path::PathBuf> = ["valid", "stacks"]
-            .iter()
-            .flat_map(|d| std::fs::read_dir(root.join(d)).expect("fixture traces"))
-            .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl"))
-            .collect();
-        v.sort();
-        v
-    }
-
     /// The report through serde_json's own `PrettyFormatter`, as it was written before.
     fn reference(a: &Analysis, opts: &Options) -> Vec<u8> {
         let mut out = Vec::new();
@@ -652,7 +640,7 @@ mod tests {
     #[test]
     fn the_report_is_byte_for_byte_what_serde_json_s_pretty_formatter_writes() {
         let mut n = 0;
-        for path in traces() {
+        for path in spawnscope_testkit::fixture_traces() {
             for retention in [Retention::Full, Retention::Stream] {
                 let a = analyze_path_with(&path, &Thresholds::default(), retention).expect("a valid fixture");
                 let opts = Options { source: Some("t.jsonl".into()), ..Options::default() };

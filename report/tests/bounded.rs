@@ -2,31 +2,14 @@
 //! (`Retention::Aggregate`, what `spawnscope report` uses for them) are
 //! byte-identical to the full analysis' on every checked-in trace.
 
-use std::path::{Path, PathBuf};
-
 use spawnscope_analyzer::{analyze_path, analyze_path_with, Retention, Thresholds};
 use spawnscope_report::{render, Format, Options};
-
-fn traces() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/traces");
-    let mut out = Vec::new();
-    for dir in ["valid", "stacks"] {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl"))
-            .collect();
-        v.sort();
-        out.extend(v);
-    }
-    out
-}
 
 #[test]
 fn text_and_markdown_reports_are_the_same_in_bounded_memory() {
     let t = Thresholds::default();
     let mut n = 0;
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         let full = analyze_path(&path, &t).unwrap();
         let bounded = analyze_path_with(&path, &t, Retention::Aggregate).unwrap();
         if bounded.aggregate.is_some() {
@@ -45,7 +28,7 @@ fn text_and_markdown_reports_are_the_same_in_bounded_memory() {
 fn the_json_report_is_the_same_with_spawns_streamed_from_disk() {
     let t = Thresholds::default();
     let mut n = 0;
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         let full = analyze_path(&path, &t).unwrap();
         let streamed = analyze_path_with(&path, &t, Retention::Stream).unwrap();
         if streamed.aggregate.as_ref().is_some_and(|ag| ag.spill.is_some()) {
@@ -63,7 +46,7 @@ fn the_json_report_is_the_same_with_spawns_streamed_from_disk() {
 #[test]
 fn the_spawn_list_is_the_same_read_back_from_disk() {
     let t = Thresholds::default();
-    for path in traces() {
+    for path in spawnscope_testkit::fixture_traces() {
         let full = analyze_path(&path, &t).unwrap();
         let streamed = analyze_path_with(&path, &t, Retention::Stream).unwrap();
         for (format, max_rows) in [(Format::Text, 20), (Format::Markdown, 3), (Format::Text, usize::MAX)] {
@@ -78,7 +61,7 @@ fn the_spawn_list_is_the_same_read_back_from_disk() {
 #[test]
 fn diff_is_the_same_in_bounded_memory() {
     let t = Thresholds::default();
-    let paths = traces();
+    let paths = spawnscope_testkit::fixture_traces();
     let mut compared = 0;
     for pair in paths.windows(2).chain([[paths[0].clone(), paths[paths.len() - 1].clone()]].iter().map(|p| &p[..])) {
         let full: Vec<_> = pair.iter().map(|p| analyze_path(p, &t).unwrap()).collect();

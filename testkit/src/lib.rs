@@ -43,6 +43,22 @@ pub const SYSTEM_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sb
 /// A PATH value for tracees and tools run by tests: the system directories only.
 pub const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// The checked-in traces every analysis must read the same way in each
+/// mode: the `*.jsonl` and `*.jsonl.zst` files of `fixtures/traces/valid`
+/// and `fixtures/traces/stacks`, sorted by path.
+pub fn fixture_traces() -> Vec<PathBuf> {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/traces"));
+    let mut v: Vec<PathBuf> = ["valid", "stacks"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("fixtures/traces"))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".jsonl") || s.ends_with(".jsonl.zst")))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 30, "fixture traces found: {}", v.len());
+    v
+}
+
 /// The full path of `name` in [`SYSTEM_DIRS`], if it is an executable file there.
 pub fn find_tool(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
