@@ -121,7 +121,7 @@ fn savings(f: &Finding, a: &Analysis) -> String {
 /// The call sites of the evidence spawns, most spawns first, with the API
 /// they spawned through (empty when the trace has no stacks).
 fn call_sites(a: &Analysis, f: &Finding) -> Vec<String> {
-    let line = spawnscope_analyzer::origin::describe_sites(a, &f.evidence, 8).unwrap_or_default();
+    let line = spawnscope_analyzer::origin::describe_finding_sites(a, f, 8).unwrap_or_default();
     line.split("; ").filter(|s| !s.is_empty()).map(|s| fmt::safe(s, 400)).collect()
 }
 
