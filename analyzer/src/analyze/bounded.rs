@@ -208,13 +208,9 @@ impl Analyzer {
         if let Some(o) = origin {
             s.code_path = crate::origin::refine_code_path(s.code_path, o);
         }
-        let ctx = crate::findings::SpawnCtx {
-            parent_name: parent_name.as_deref(),
-            parent_env,
-            child_env_hash,
-            runtime: origin.map(|o| o.runtime),
-            rustc: origin.and_then(|o| spawnscope_format::parse_version(o.rustc.as_deref()?)),
-        };
+        let ctx =
+            crate::findings::SpawnCtx { parent_name: parent_name.as_deref(), parent_env, child_env_hash, ..Default::default() }
+                .with_origin(origin);
         let acc = b.parent_groups.entry(parent.unwrap_or(usize::MAX)).or_default();
         b.fold.spawn(&s, &ctx, acc, child_exec_ns, &self.a.origins.list, b.with_stacks);
         if let Some(w) = &mut b.spill {

@@ -109,9 +109,9 @@ pub(crate) fn feed_all(obs: &mut Observers, a: &Analysis) {
             parent_name: s.parent.and_then(|p| a.processes.get(p)).map(|p| p.name.as_str()),
             parent_env: rust::parent_env(a, s),
             child_env_hash: s.child.and_then(|c| a.processes.get(c)?.execs.first()?.env_hash),
-            runtime: a.origins.of(s).map(|o| o.runtime),
-            rustc: a.origins.of(s).and_then(|o| spawnscope_format::parse_version(o.rustc.as_deref()?)),
-        };
+            ..SpawnCtx::default()
+        }
+        .with_origin(a.origins.of(s));
         obs.feed(s, &ctx);
         // SS005's "one at a time": each spawn against the thread's previous one.
         let key = (s.parent, s.parent_tid);
@@ -134,6 +134,16 @@ pub(crate) struct SpawnCtx<'a> {
     pub runtime: Option<crate::origin::Runtime>,
     /// The rustc (major, minor) that built the spawning code, from its stack.
     pub rustc: Option<(u32, u32)>,
+}
+
+impl<'a> SpawnCtx<'a> {
+    /// With what the spawn's call stack says (`origin`: None without one):
+    /// its runtime and the rustc that built it.
+    pub fn with_origin(mut self, origin: Option<&crate::origin::Origin>) -> Self {
+        self.runtime = origin.map(|o| o.runtime);
+        self.rustc = origin.and_then(|o| spawnscope_format::parse_version(o.rustc.as_deref()?));
+        self
+    }
 }
 
 /// The running tallies of every rule: fed one completed spawn at a time
