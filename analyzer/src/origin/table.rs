@@ -56,7 +56,7 @@ impl OriginTable {
     /// A table of stack records read beforehand
     /// ([`spawnscope_format::stack::scan_file`]).
     pub fn from_table(table: StackTable) -> Self {
-        OriginTable { table, generation: 1, cache: Default::default() }
+        OriginTable { table, ..OriginTable::default() }
     }
 
     /// Takes a `module`, `stack` or `symbols` record; false for other kinds.

@@ -105,10 +105,7 @@ impl RowBatch {
 
     /// The rows so far, leaving an empty batch of the same kind.
     pub fn take(&mut self) -> RowBatch {
-        let empty = match self {
-            RowBatch::Rows(_) => RowBatch::Rows(Vec::new()),
-            RowBatch::Index(_) => RowBatch::Index(Vec::new()),
-        };
+        let empty = self.empty_like();
         std::mem::replace(self, empty)
     }
 }
